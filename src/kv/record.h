@@ -1,0 +1,67 @@
+/*
+ * Typed records: JSON documents under ("r", type, id), with the secondary
+ * indexes of their type kept in the same transaction.
+ *
+ * An index entry is the key ("i", type, index, values..., id) with an empty
+ * value, so listing by an index is one prefix scan that never reads records
+ * it does not return. A unique index is the key ("u", type, index, values...)
+ * whose value is the owner's id; a second record with the same values is
+ * refused with ICMS_EEXISTS.
+ */
+#ifndef ICMS_SRC_KV_RECORD_H
+#define ICMS_SRC_KV_RECORD_H
+
+#include <cjson/cJSON.h>
+
+#include "kv/tx.h"
+
+/*
+ * Append this record's indexed values to key. Return ICMS_OK, or
+ * ICMS_ENOTFOUND when the record has no entry in this index (an optional
+ * field is absent); any other code is an error.
+ */
+typedef int (*icms__index_extract_fn)(const cJSON *doc, icms__key *key);
+
+typedef struct icms__index_def {
+    const char *name;
+    icms__index_extract_fn extract;
+    bool unique;
+} icms__index_def;
+
+typedef struct icms__record_type {
+    const char *name;
+    const icms__index_def *indexes;
+    size_t index_count;
+} icms__record_type;
+
+/* Read a record; *out is the caller's (cJSON_Delete). ICMS_ENOTFOUND when absent. */
+int icms__record_get(icms__tx *tx, const icms__record_type *type, const uint8_t id[16],
+                     cJSON **out);
+
+/* Insert or replace a record, updating every index of its type. */
+int icms__record_put(icms__tx *tx, const icms__record_type *type, const uint8_t id[16],
+                     const cJSON *doc);
+
+/* Remove a record and its index entries; ICMS_ENOTFOUND when absent. */
+int icms__record_delete(icms__tx *tx, const icms__record_type *type, const uint8_t id[16]);
+
+/* The id that owns values in a unique index; ICMS_ENOTFOUND when none. */
+int icms__record_find_unique(icms__tx *tx, const icms__record_type *type, const char *index,
+                             const icms__key *values, uint8_t id_out[16]);
+
+/*
+ * Visit, in index order, the ids whose index values start with `values`
+ * (a key holding just the value elements; empty for the whole index).
+ * With after != NULL (a cursor: the last id seen), continue just past the
+ * entry (values..., after); for that, values must hold every indexed value.
+ * cb returns 0 to go on, ICMS_STORE_STOP to stop, or a negative error.
+ */
+typedef int (*icms__index_cb)(const uint8_t id[16], void *payload);
+int icms__record_scan_index(icms__tx *tx, const icms__record_type *type, const char *index,
+                            const icms__key *values, const uint8_t *after, unsigned int flags,
+                            icms__index_cb cb, void *payload);
+
+/* Keys, exposed for tests and for the invariant checker. */
+void icms__record_key(icms__key *key, const icms__record_type *type, const uint8_t id[16]);
+
+#endif

@@ -1,0 +1,92 @@
+#include "kv/tx.h"
+
+#include "core/core.h"
+
+/*
+ * A host's store may answer a code without recording a message through our
+ * error channel; make sure the caller always gets words with the code.
+ */
+static int worded(int rc, const char *op)
+{
+    if (rc == ICMS_OK || rc == ICMS_ENOTFOUND)
+        return rc;
+    if (icms_error_last()->code != rc)
+        return icms__error(rc, "store %s failed: %s", op, icms_strerror(rc));
+    return rc;
+}
+
+int icms__tx_begin(icms_store *store, icms_store_mode_t mode, icms__tx *tx)
+{
+    tx->store = store;
+    tx->mode = mode;
+    tx->txn = NULL;
+    int rc = store->begin(store, mode, &tx->txn);
+    if (rc == ICMS_OK && tx->txn == NULL)
+        return icms__error(ICMS_ESTORAGE, "store begin returned no transaction");
+    return worded(rc, "begin");
+}
+
+int icms__tx_commit(icms__tx *tx)
+{
+    icms_store_txn *txn = tx->txn;
+    tx->txn = NULL;
+    return worded(tx->store->commit(txn), "commit");
+}
+
+void icms__tx_rollback(icms__tx *tx)
+{
+    if (tx->txn) {
+        tx->store->rollback(tx->txn);
+        tx->txn = NULL;
+    }
+}
+
+int icms__tx_get(icms__tx *tx, const icms__key *key, const uint8_t **value, size_t *value_len)
+{
+    int rc = icms__key_check(key);
+    if (rc)
+        return rc;
+    return worded(tx->store->get(tx->txn, key->bytes, key->len, value, value_len), "get");
+}
+
+int icms__tx_put(icms__tx *tx, const icms__key *key, const void *value, size_t value_len)
+{
+    int rc = icms__key_check(key);
+    if (rc)
+        return rc;
+    if (value_len > ICMS_STORE_VALUE_MAX)
+        return icms__error(ICMS_ELIMIT, "value of %zu bytes is over the %u-byte limit", value_len,
+                           ICMS_STORE_VALUE_MAX);
+    return worded(tx->store->put(tx->txn, key->bytes, key->len, value, value_len), "put");
+}
+
+int icms__tx_del(icms__tx *tx, const icms__key *key)
+{
+    int rc = icms__key_check(key);
+    if (rc)
+        return rc;
+    return worded(tx->store->del(tx->txn, key->bytes, key->len), "delete");
+}
+
+int icms__tx_scan_range(icms__tx *tx, const icms__key *start, const icms__key *end,
+                        unsigned int flags, icms_store_scan_cb cb, void *payload)
+{
+    int rc = icms__key_check(start);
+    if (rc == ICMS_OK && end)
+        rc = icms__key_check(end);
+    if (rc)
+        return rc;
+    rc = tx->store->scan(tx->txn, start->bytes, start->len, end ? end->bytes : NULL,
+                         end ? end->len : 0, flags, cb, payload);
+    return worded(rc, "scan");
+}
+
+int icms__tx_scan_prefix(icms__tx *tx, const icms__key *prefix, unsigned int flags,
+                         icms_store_scan_cb cb, void *payload)
+{
+    icms__key end;
+    int rc = icms__key_prefix_end(prefix, &end);
+    if (rc)
+        return rc;
+    return icms__tx_scan_range(tx, prefix, &end, flags, cb, payload);
+}
