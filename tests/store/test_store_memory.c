@@ -1,0 +1,188 @@
+/* The memory store: the conformance suite, plus what only the memory store promises. */
+#include "conformance.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "support/fault_store.h"
+
+#define K(lit) (const uint8_t *)(lit), (sizeof(lit) - 1)
+
+static icms_store *mem_open(store_factory *f)
+{
+    (void)f;
+    icms_store *s = NULL;
+    assert_icms_ok(icms_store_memory_new(&s));
+    return s;
+}
+
+/* The memory store is one object: a second handle is a wrapper that shares it. */
+static icms_store *mem_open_second(store_factory *f, icms_store *first)
+{
+    (void)f;
+    icms_store *s = NULL;
+    assert_icms_ok(icms_test_fault_store_new(&s, first, false));
+    return s;
+}
+
+static void mem_close(store_factory *f, icms_store *s)
+{
+    (void)f;
+    icms_store_free(s);
+}
+
+static store_factory memory_factory = {
+    "memory", STORE_OPTIMISTIC, mem_open, mem_open_second, mem_close, NULL,
+};
+
+static int reject_cb(const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len,
+                     void *payload)
+{
+    (void)key, (void)key_len, (void)value, (void)value_len;
+    icms_store_txn *t = *(icms_store_txn **)payload;
+    icms_store *s = ((icms_store **)payload)[1];
+    /* Writing through the transaction being scanned is refused, not undefined. */
+    return s->put(t, K("x"), K("y")) == ICMS_EINVALID ? 0 : ICMS_EUSER;
+}
+
+static void test_write_inside_scan_refused(void **state)
+{
+    (void)state;
+    icms_store *s = mem_open(NULL);
+    icms_store_txn *t;
+    assert_icms_ok(s->begin(s, ICMS_STORE_WRITE, &t));
+    assert_icms_ok(s->put(t, K("a"), K("1")));
+    void *payload[2] = {t, s};
+    assert_icms_ok(s->scan(t, NULL, 0, NULL, 0, 0, reject_cb, payload));
+    /* After the scan, writes work again. */
+    assert_icms_ok(s->put(t, K("b"), K("2")));
+    assert_icms_ok(s->commit(t));
+    icms_store_free(s);
+}
+
+static int first_only_cb(const uint8_t *key, size_t key_len, const uint8_t *value,
+                         size_t value_len, void *payload)
+{
+    (void)value, (void)value_len;
+    memcpy(payload, key, key_len < 8 ? key_len : 8);
+    return ICMS_STORE_STOP;
+}
+
+/* Scan [p/, p0) in t1 stopping at the first key, let t2 put `key`, answer t1's commit. */
+static int race_first_key(icms_store *s, unsigned int flags, const uint8_t *key, size_t key_len,
+                          char *first)
+{
+    icms_store_txn *t1, *t2;
+    assert_icms_ok(s->begin(s, ICMS_STORE_WRITE, &t1));
+    memset(first, 0, 8);
+    assert_icms_ok(s->scan(t1, K("p/"), K("p0"), flags, first_only_cb, first));
+    assert_icms_ok(s->put(t1, K("first"), (const uint8_t *)first, strlen(first)));
+    assert_icms_ok(s->begin(s, ICMS_STORE_WRITE, &t2));
+    assert_icms_ok(s->put(t2, key, key_len, K("v")));
+    assert_icms_ok(s->commit(t2));
+    return s->commit(t1);
+}
+
+static void test_early_stop_narrows_the_read_range(void **state)
+{
+    (void)state;
+    icms_store *s = mem_open(NULL);
+    icms_store_txn *t;
+    assert_icms_ok(s->begin(s, ICMS_STORE_WRITE, &t));
+    assert_icms_ok(s->put(t, K("p/3"), K("v")));
+    assert_icms_ok(s->put(t, K("p/5"), K("v")));
+    assert_icms_ok(s->commit(t));
+    char first[8];
+
+    /* "The first key under p/" depends on the keys up to it, not on the ones after it. */
+    assert_icms_ok(race_first_key(s, 0, K("p/9"), first));
+    assert_string_equal(first, "p/3");
+    assert_icms(ICMS_ECONFLICT, race_first_key(s, 0, K("p/1"), first));
+    assert_string_equal(first, "p/3");
+    /* The key it stopped at changing is a conflict too. */
+    assert_icms(ICMS_ECONFLICT, race_first_key(s, 0, K("p/1"), first));
+    assert_string_equal(first, "p/1");
+
+    /* Reverse: the last key depends on the keys from it upwards. */
+    assert_icms_ok(race_first_key(s, ICMS_STORE_SCAN_REVERSE, K("p/0"), first));
+    assert_string_equal(first, "p/9");
+    assert_icms(ICMS_ECONFLICT, race_first_key(s, ICMS_STORE_SCAN_REVERSE, K("p/99"), first));
+    assert_icms(ICMS_ECONFLICT, race_first_key(s, ICMS_STORE_SCAN_REVERSE, K("p/99"), first));
+    assert_string_equal(first, "p/99");
+    icms_store_free(s);
+}
+
+static void test_store_free_null_and_bad_args(void **state)
+{
+    (void)state;
+    icms_store_free(NULL);
+    assert_icms(ICMS_EINVALID, icms_store_memory_new(NULL));
+}
+
+/* Every allocation in a commit can fail, and a failed commit changes nothing. */
+static void test_allocation_failures_change_nothing(void **state)
+{
+    (void)state;
+    icms_store *s = mem_open(NULL);
+    icms_store_txn *t;
+    assert_icms_ok(s->begin(s, ICMS_STORE_WRITE, &t));
+    assert_icms_ok(s->put(t, K("a"), K("1")));
+    assert_icms_ok(s->put(t, K("b"), K("2")));
+    assert_icms_ok(s->commit(t));
+    uint64_t before;
+    assert_icms_ok(icms_test_store_digest(s, &before, NULL));
+
+    int failed = 0;
+    for (long n = 1; n < 200; n++) {
+        /* A second writer open at the same time makes the commit log its write set too. */
+        icms_store_txn *other;
+        assert_icms_ok(s->begin(s, ICMS_STORE_WRITE, &other));
+        icms__alloc_fail_after(n);
+        int rc = s->begin(s, ICMS_STORE_WRITE, &t);
+        if (rc == 0) {
+            rc = s->put(t, K("a"), K("changed"));
+            if (rc == 0)
+                rc = s->del(t, K("b"));
+            if (rc == 0)
+                rc = s->put(t, K("c"), K("3"));
+            if (rc == 0)
+                rc = s->commit(t);
+            else
+                s->rollback(t);
+        }
+        icms__alloc_fail_after(0);
+        s->rollback(other);
+        if (rc == 0) {
+            /* No injected failure reached this far: the command went through. */
+            assert_true(failed > 3);
+            uint64_t after;
+            size_t keys;
+            assert_icms_ok(icms_test_store_digest(s, &after, &keys));
+            assert_int_equal(keys, 2);
+            icms_store_free(s);
+            return;
+        }
+        assert_int_equal(rc, ICMS_ENOMEM);
+        failed++;
+        uint64_t after;
+        assert_icms_ok(icms_test_store_digest(s, &after, NULL));
+        assert_true(after == before);
+    }
+    fail_msg("the command never succeeded");
+}
+
+int main(void)
+{
+    struct CMUnitTest tests[STORE_CONFORMANCE_MAX + 8];
+    size_t n = store_conformance_tests(&memory_factory, tests, STORE_CONFORMANCE_MAX);
+    const struct CMUnitTest own[] = {
+        cmocka_unit_test(test_write_inside_scan_refused),
+        cmocka_unit_test(test_early_stop_narrows_the_read_range),
+        cmocka_unit_test(test_store_free_null_and_bad_args),
+        cmocka_unit_test(test_allocation_failures_change_nothing),
+    };
+    memcpy(tests + n, own, sizeof own);
+    n += sizeof own / sizeof own[0];
+    return _cmocka_run_group_tests("memory store", tests, n, NULL, NULL);
+}
