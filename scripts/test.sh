@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# The README's second command: every test of libicms, stage by stage, stopping
+# at the first stage that fails. CI runs exactly this (.ci/run).
+#
+#   scripts/test.sh              every stage
+#   scripts/test.sh unit asan    only the named stages (names below)
+#
+# Stages, in order (cheap ones first, so a broken build fails in minutes):
+#   deps      scripts/install-deps.sh: the Debian packages a fresh machine lacks
+#   unit      configure + build build/ with -DICMS_WERROR=ON; ctest
+#   headers   every public header compiles alone as C99 and as C++11
+#   symbols   every dynamic symbol of libicms.so starts with icms_
+#   install   install into a temporary prefix; build and run examples/consumer
+#             through find_package(icms) and through pkg-config
+#   asan      the same suites built in build-asan/ with
+#             -DICMS_SANITIZE=address,undefined; ctest
+#   valgrind  the suites of build/ under valgrind memcheck (errors and definite
+#             leaks fail the test)
+#   python, node, go, cli, fuzz
+#             hooks: each runs only when its script exists (see the end of this
+#             file); a missing one is reported as skipped
+#
+# ctest labels a test may carry (icms_add_test(... LABELS ...)):
+#   no-valgrind  not run under valgrind: a test that is not a C program of ours
+#                (a shell or Python driver), or that times other processes and
+#                would only measure valgrind's slowness
+#   no-asan      not run in the sanitizer build: a test that loads the library
+#                into an interpreter that was not built with ASan
+# Tests see ICMS_VALGRIND=1 under valgrind and ICMS_SANITIZE=1 under ASan, and
+# may use them to shorten long loops (never to skip their assertions).
+#
+# Environment: ICMS_JOBS (parallel jobs, default nproc), ICMS_FUZZ_SECONDS
+# (time budget per fuzz target, default 10).
+set -uo pipefail
+ICMS_ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ICMS_ROOT"
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
+
+wanted=("$@")
+names=()
+results=()
+times=()
+passed=0
+failed=0
+skipped=0
+
+summary() {
+  echo
+  echo "==== summary ===="
+  local i
+  for i in "${!names[@]}"; do
+    printf '  %-10s %-8s %5ss\n' "${names[$i]}" "${results[$i]}" "${times[$i]}"
+  done
+  printf '  %-10s %-8s %5ss\n' total "" "$SECONDS"
+  echo "$passed passed, $failed failed, $skipped skipped"
+}
+
+selected() {
+  [ ${#wanted[@]} -eq 0 ] && return 0
+  local w
+  for w in "${wanted[@]}"; do
+    [ "$w" = "$1" ] && return 0
+  done
+  return 1
+}
+
+# stage NAME FUNCTION: run one stage, time it, stop everything if it fails.
+stage() {
+  local name=$1 fn=$2
+  selected "$name" || return 0
+  echo
+  echo "==== stage $name ===="
+  local t0=$SECONDS result
+  if "$fn"; then
+    result=passed
+    passed=$((passed + 1))
+  else
+    result=FAILED
+    failed=$((failed + 1))
+  fi
+  names+=("$name")
+  results+=("$result")
+  times+=($((SECONDS - t0)))
+  echo "==== stage $name: $result in $((SECONDS - t0))s ===="
+  if [ "$result" = FAILED ]; then
+    summary
+    exit 1
+  fi
+}
+
+skip() {
+  selected "$1" || return 0
+  echo
+  echo "==== stage $1: skipped ($2) ===="
+  names+=("$1")
+  results+=(skipped)
+  times+=(0)
+  skipped=$((skipped + 1))
+}
+
+# --- the stages -------------------------------------------------------------
+
+run_deps() {
+  bash scripts/install-deps.sh
+}
+
+run_unit() {
+  icms_configure build && icms_build build &&
+    ctest --test-dir build -j "$ICMS_JOBS" --output-on-failure --no-tests=error
+}
+
+run_headers() {
+  bash tests/build/check_headers.sh include
+}
+
+run_symbols() {
+  [ -f build/src/libicms.so ] || icms_build build || return 1
+  bash tests/build/check_symbols.sh build/src/libicms.so
+}
+
+run_install() {
+  bash tests/build/check_install.sh build
+}
+
+run_asan() {
+  icms_configure build-asan -DICMS_SANITIZE=address,undefined && icms_build build-asan &&
+    ICMS_SANITIZE=1 \
+    ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1 \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan -j "$ICMS_JOBS" --output-on-failure --no-tests=error \
+      -LE no-asan
+}
+
+run_valgrind() {
+  [ -f build/CTestTestfile.cmake ] || { icms_configure build && icms_build build; } || return 1
+  local logs=build/Testing/Temporary
+  rm -f "$logs"/MemoryChecker.*.log
+  # DartConfiguration.tcl is only there to quiet ctest; the options below say everything.
+  [ -f build/DartConfiguration.tcl ] || : >build/DartConfiguration.tcl
+  local rc=0
+  ICMS_VALGRIND=1 ctest --test-dir build -T memcheck -j "$ICMS_JOBS" --output-on-failure \
+    --no-tests=error --timeout 1200 -LE no-valgrind \
+    --overwrite MemoryCheckCommand="$(command -v valgrind)" \
+    --overwrite "MemoryCheckCommandOptions=--error-exitcode=97 --leak-check=full \
+--errors-for-leak-kinds=definite --show-leak-kinds=definite --num-callers=40 \
+--suppressions=$ICMS_ROOT/tests/build/valgrind.supp --gen-suppressions=all" || rc=1
+  # ctest names the failing tests; valgrind's own report is in its log file.
+  local log
+  for log in "$logs"/MemoryChecker.*.log; do
+    [ -f "$log" ] || continue
+    if ! grep -q 'ERROR SUMMARY: 0 errors' "$log"; then
+      echo "---- $log"
+      cat "$log"
+      rc=1
+    fi
+  done
+  return $rc
+}
+
+# A hook: `bash SCRIPT BUILD_DIR` from the repository root, with ICMS_BUILD_DIR
+# set too; exit 0 means the stage passed.
+hook() {
+  local name=$1 script=$2
+  if [ -f "$script" ]; then
+    hook_script=$script
+    stage "$name" run_hook
+  else
+    skip "$name" "no $script yet"
+  fi
+}
+run_hook() {
+  ICMS_BUILD_DIR="$ICMS_ROOT/build" bash "$hook_script" "$ICMS_ROOT/build"
+}
+
+stage deps run_deps
+stage unit run_unit
+stage headers run_headers
+stage symbols run_symbols
+stage install run_install
+stage asan run_asan
+stage valgrind run_valgrind
+
+# ==== HOOKS for later stages. Each runs only when its script exists; add
+# ==== yours here, one line each, with a short stage name.
+export ICMS_FUZZ_SECONDS=${ICMS_FUZZ_SECONDS:-10}
+hook python bindings/python/test.sh
+hook node bindings/node/test.sh
+hook go bindings/go/test.sh
+hook cli tests/cli/e2e.sh
+hook fuzz scripts/fuzz.sh
+
+summary
+[ "$failed" = 0 ]
