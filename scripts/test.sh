@@ -21,9 +21,11 @@
 #             file); a missing one is reported as skipped
 #
 # ctest labels a test may carry (icms_add_test(... LABELS ...)):
-#   no-valgrind  not run under valgrind: a test that is not a C program of ours
-#                (a shell or Python driver), or that times other processes and
-#                would only measure valgrind's slowness
+#   no-valgrind  not run under valgrind: a C program of ours that times other
+#                processes or waits on real servers, so that valgrind's slowness
+#                would only make it flaky. (Tests whose command is not a program
+#                of ours -- a shell, Python or Node driver -- are left out of the
+#                valgrind stage without a label: tests/build/foreign_tests.py.)
 #   no-asan      not run in the sanitizer build: a test that loads the library
 #                into an interpreter that was not built with ASan
 # Tests see ICMS_VALGRIND=1 under valgrind and ICMS_SANITIZE=1 under ASan, and
@@ -138,9 +140,16 @@ run_valgrind() {
   rm -f "$logs"/MemoryChecker.*.log
   # DartConfiguration.tcl is only there to quiet ctest; the options below say everything.
   [ -f build/DartConfiguration.tcl ] || : >build/DartConfiguration.tcl
+  # Tests driven by an interpreter are left out: valgrind would check the interpreter.
+  local foreign exclude=()
+  foreign=$(python3 tests/build/foreign_tests.py build) || return 1
+  if [ -n "$foreign" ]; then
+    echo "not under valgrind (not a program of ours):" $foreign
+    exclude=(-E "^($(echo $foreign | tr ' ' '|'))\$")
+  fi
   local rc=0
   ICMS_VALGRIND=1 ctest --test-dir build -T memcheck -j "$ICMS_JOBS" --output-on-failure \
-    --no-tests=error --timeout 1200 -LE no-valgrind \
+    --no-tests=error --timeout 1200 -LE no-valgrind "${exclude[@]}" \
     --overwrite MemoryCheckCommand="$(command -v valgrind)" \
     --overwrite "MemoryCheckCommandOptions=--error-exitcode=97 --leak-check=full \
 --errors-for-leak-kinds=definite --show-leak-kinds=definite --num-callers=40 \
