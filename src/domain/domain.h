@@ -1,0 +1,19 @@
+/*
+ * The domain: pure rules, no I/O. The application layer asks these functions
+ * before it writes anything; they take values and return values.
+ *   machine.h              the table engine and the party mask
+ *   project_rules.h        the project lifecycle
+ *   participation_rules.h  participation requests
+ *   payment_rules.h        payments
+ *   money.h                funding target, landed costs, distributions, caps, outcomes
+ */
+#ifndef ICMS_DOMAIN_H
+#define ICMS_DOMAIN_H
+
+#include "domain/machine.h"
+#include "domain/money.h"
+#include "domain/participation_rules.h"
+#include "domain/payment_rules.h"
+#include "domain/project_rules.h"
+
+#endif
