@@ -68,6 +68,24 @@ if [ "$(id -u)" != 0 ]; then
   sudo=(sudo)
 fi
 export DEBIAN_FRONTEND=noninteractive
-"${sudo[@]}" apt-get update -qq
-"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+# A mirror may hiccup: try each step a few times before giving up.
+retry() {
+  local i
+  for i in 1 2 3; do
+    "$@" && return 0
+    [ "$i" = 3 ] || { echo "install-deps: retrying: $*" >&2; sleep 5; }
+  done
+  return 1
+}
+retry "${sudo[@]}" apt-get update -qq
+retry "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
   --no-install-recommends "${missing[@]}" </dev/null
+
+still=()
+for p in "${missing[@]}"; do
+  installed "$p" || still+=("$p")
+done
+if [ ${#still[@]} -ne 0 ]; then
+  echo "install-deps: still missing after apt-get install: ${still[*]}" >&2
+  exit 1
+fi

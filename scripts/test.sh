@@ -7,6 +7,8 @@
 #
 # Stages, in order (cheap ones first, so a broken build fails in minutes):
 #   deps      scripts/install-deps.sh: the Debian packages a fresh machine lacks
+#   checks    the checks below reject a bad sample and accept a good one
+#             (tests/build/selftest.sh), so a green run means something
 #   unit      configure + build build/ with -DICMS_WERROR=ON; ctest
 #   headers   every public header compiles alone as C99 and as C++11
 #   symbols   every dynamic symbol of libicms.so starts with icms_
@@ -15,7 +17,7 @@
 #   asan      the same suites built in build-asan/ with
 #             -DICMS_SANITIZE=address,undefined; ctest
 #   valgrind  the suites of build/ under valgrind memcheck (errors and definite
-#             leaks fail the test)
+#             leaks fail the test): tests/build/memcheck.sh
 #   python, node, go, cli, fuzz
 #             hooks: each runs only when its script exists (see the end of this
 #             file); a missing one is reported as skipped
@@ -107,6 +109,10 @@ run_deps() {
   bash scripts/install-deps.sh
 }
 
+run_checks() {
+  bash tests/build/selftest.sh
+}
+
 run_unit() {
   icms_configure build && icms_build build &&
     ctest --test-dir build -j "$ICMS_JOBS" --output-on-failure --no-tests=error
@@ -136,35 +142,7 @@ run_asan() {
 
 run_valgrind() {
   [ -f build/CTestTestfile.cmake ] || { icms_configure build && icms_build build; } || return 1
-  local logs=build/Testing/Temporary
-  rm -f "$logs"/MemoryChecker.*.log
-  # DartConfiguration.tcl is only there to quiet ctest; the options below say everything.
-  [ -f build/DartConfiguration.tcl ] || : >build/DartConfiguration.tcl
-  # Tests driven by an interpreter are left out: valgrind would check the interpreter.
-  local foreign exclude=()
-  foreign=$(python3 tests/build/foreign_tests.py build) || return 1
-  if [ -n "$foreign" ]; then
-    echo "not under valgrind (not a program of ours):" $foreign
-    exclude=(-E "^($(echo $foreign | tr ' ' '|'))\$")
-  fi
-  local rc=0
-  ICMS_VALGRIND=1 ctest --test-dir build -T memcheck -j "$ICMS_JOBS" --output-on-failure \
-    --no-tests=error --timeout 1200 -LE no-valgrind "${exclude[@]}" \
-    --overwrite MemoryCheckCommand="$(command -v valgrind)" \
-    --overwrite "MemoryCheckCommandOptions=--error-exitcode=97 --leak-check=full \
---errors-for-leak-kinds=definite --show-leak-kinds=definite --num-callers=40 \
---suppressions=$ICMS_ROOT/tests/build/valgrind.supp --gen-suppressions=all" || rc=1
-  # ctest names the failing tests; valgrind's own report is in its log file.
-  local log
-  for log in "$logs"/MemoryChecker.*.log; do
-    [ -f "$log" ] || continue
-    if ! grep -q 'ERROR SUMMARY: 0 errors' "$log"; then
-      echo "---- $log"
-      cat "$log"
-      rc=1
-    fi
-  done
-  return $rc
+  bash tests/build/memcheck.sh build
 }
 
 # A hook: `bash SCRIPT BUILD_DIR` from the repository root, with ICMS_BUILD_DIR
@@ -183,6 +161,7 @@ run_hook() {
 }
 
 stage deps run_deps
+stage checks run_checks
 stage unit run_unit
 stage headers run_headers
 stage symbols run_symbols
