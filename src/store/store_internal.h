@@ -33,4 +33,10 @@ int icms__store_check_scan(const char *who, const uint8_t *start, size_t start_l
                            const uint8_t *end, size_t end_len, unsigned int flags,
                            icms_store_scan_cb cb);
 
+/*
+ * Test hook of the SQLite store: run a PRAGMA query on one of the store's own
+ * connections and copy the first column of its first row into out.
+ */
+int icms__sqlite_store_pragma(icms_store *store, const char *pragma, char *out, size_t out_len);
+
 #endif

@@ -379,6 +379,43 @@ static void test_reads_inside_scan(void **state)
     f->close(f, s);
 }
 
+typedef struct scan_writer {
+    icms_store *store;
+    icms_store_txn *txn;
+    int put_rc, del_rc;
+} scan_writer;
+
+static int write_in_scan_cb(const uint8_t *key, size_t key_len, const uint8_t *value,
+                            size_t value_len, void *payload)
+{
+    (void)key, (void)key_len, (void)value, (void)value_len;
+    scan_writer *w = payload;
+    w->put_rc = w->store->put(w->txn, K("x"), K("y"));
+    w->del_rc = w->store->del(w->txn, K("a"));
+    return 0;
+}
+
+static void test_write_inside_scan_refused(void **state)
+{
+    /* The port forbids writing through a transaction from its own scan callback; stores refuse. */
+    store_factory *f = FACTORY(state);
+    icms_store *s = f->open(f);
+    put1(s, K("a"), K("1"));
+    icms_store_txn *t;
+    assert_icms_ok(s->begin(s, ICMS_STORE_WRITE, &t));
+    scan_writer w = {s, t, 0, 0};
+    assert_icms_ok(s->scan(t, NULL, 0, NULL, 0, 0, write_in_scan_cb, &w));
+    assert_int_equal(w.put_rc, ICMS_EINVALID);
+    assert_int_equal(w.del_rc, ICMS_EINVALID);
+    /* After the scan, writes work again. */
+    assert_icms_ok(s->put(t, K("b"), K("2")));
+    assert_icms_ok(s->commit(t));
+    assert_value(s, K("a"), "1");
+    assert_value(s, K("b"), "2");
+    assert_value(s, K("x"), NULL);
+    f->close(f, s);
+}
+
 static void test_rollback_discards_everything(void **state)
 {
     store_factory *f = FACTORY(state);
@@ -886,6 +923,7 @@ size_t store_conformance_tests(store_factory *f, struct CMUnitTest *tests, size_
         cmocka_unit_test_prestate(test_range_scans, f),
         cmocka_unit_test_prestate(test_scan_stop_and_errors, f),
         cmocka_unit_test_prestate(test_reads_inside_scan, f),
+        cmocka_unit_test_prestate(test_write_inside_scan_refused, f),
         cmocka_unit_test_prestate(test_rollback_discards_everything, f),
         cmocka_unit_test_prestate(test_read_your_writes, f),
         cmocka_unit_test_prestate(test_uncommitted_writes_are_invisible, f),

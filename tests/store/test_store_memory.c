@@ -36,31 +36,6 @@ static store_factory memory_factory = {
     "memory", STORE_OPTIMISTIC, mem_open, mem_open_second, mem_close, NULL,
 };
 
-static int reject_cb(const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len,
-                     void *payload)
-{
-    (void)key, (void)key_len, (void)value, (void)value_len;
-    icms_store_txn *t = *(icms_store_txn **)payload;
-    icms_store *s = ((icms_store **)payload)[1];
-    /* Writing through the transaction being scanned is refused, not undefined. */
-    return s->put(t, K("x"), K("y")) == ICMS_EINVALID ? 0 : ICMS_EUSER;
-}
-
-static void test_write_inside_scan_refused(void **state)
-{
-    (void)state;
-    icms_store *s = mem_open(NULL);
-    icms_store_txn *t;
-    assert_icms_ok(s->begin(s, ICMS_STORE_WRITE, &t));
-    assert_icms_ok(s->put(t, K("a"), K("1")));
-    void *payload[2] = {t, s};
-    assert_icms_ok(s->scan(t, NULL, 0, NULL, 0, 0, reject_cb, payload));
-    /* After the scan, writes work again. */
-    assert_icms_ok(s->put(t, K("b"), K("2")));
-    assert_icms_ok(s->commit(t));
-    icms_store_free(s);
-}
-
 static int first_only_cb(const uint8_t *key, size_t key_len, const uint8_t *value,
                          size_t value_len, void *payload)
 {
@@ -177,7 +152,6 @@ int main(void)
     struct CMUnitTest tests[STORE_CONFORMANCE_MAX + 8];
     size_t n = store_conformance_tests(&memory_factory, tests, STORE_CONFORMANCE_MAX);
     const struct CMUnitTest own[] = {
-        cmocka_unit_test(test_write_inside_scan_refused),
         cmocka_unit_test(test_early_stop_narrows_the_read_range),
         cmocka_unit_test(test_store_free_null_and_bad_args),
         cmocka_unit_test(test_allocation_failures_change_nothing),

@@ -1,0 +1,742 @@
+/*
+ * The SQLite store: one table kv(k BLOB PRIMARY KEY, v BLOB NOT NULL)
+ * WITHOUT ROWID in WAL mode. SQLite compares BLOBs with memcmp and a proper
+ * prefix first, which is exactly the port's key order.
+ *
+ * Transactions map one to one onto SQLite transactions: BEGIN IMMEDIATE for
+ * writers (the database's single write lock is taken at begin, so a second
+ * writer waits for the busy timeout and then answers ICMS_EBUSY, and a writer
+ * that began never fails to commit for concurrency reasons), deferred BEGIN
+ * plus one read for readers (WAL gives them a snapshot from that read on).
+ *
+ * A store object keeps a small pool of connections. A transaction takes one
+ * for its whole life, so several threads (or one thread with a read open
+ * beside a write) each work on their own connection; the pool mutex guards
+ * only the pool. Each connection caches its prepared statements. Connections
+ * are opened with SQLITE_OPEN_NOMUTEX because no two threads ever use one at
+ * the same time (the port allows one thread per transaction).
+ */
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store_internal.h"
+
+#define WHO "sqlite store"
+
+/* Idle connections kept for reuse; more are opened on demand and closed when returned. */
+#define POOL_IDLE_MAX 4
+#define DEFAULT_BUSY_TIMEOUT_MS 5000u
+
+/* PRAGMA application_id of an icms store ("ICMS") and the layout version in user_version. */
+#define ICMS_APPLICATION_ID 0x49434D53
+#define ICMS_LAYOUT_VERSION 1
+
+enum stmt_id {
+    ST_BEGIN_READ,
+    ST_BEGIN_WRITE,
+    ST_TOUCH, /* the read that pins a read transaction's snapshot */
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_GET,
+    ST_PUT,
+    ST_DEL,
+    ST_SCAN_FWD,      /* k >= ?1 AND k < ?2 */
+    ST_SCAN_REV,
+    ST_SCAN_FWD_OPEN, /* k >= ?1 */
+    ST_SCAN_REV_OPEN,
+    ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_BEGIN_READ] = "BEGIN",
+    [ST_BEGIN_WRITE] = "BEGIN IMMEDIATE",
+    [ST_TOUCH] = "SELECT 1 FROM kv LIMIT 1",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_GET] = "SELECT v FROM kv WHERE k = ?1",
+    [ST_PUT] = "INSERT INTO kv(k, v) VALUES(?1, ?2) ON CONFLICT(k) DO UPDATE SET v = excluded.v",
+    [ST_DEL] = "DELETE FROM kv WHERE k = ?1",
+    [ST_SCAN_FWD] = "SELECT k, v FROM kv WHERE k >= ?1 AND k < ?2 ORDER BY k",
+    [ST_SCAN_REV] = "SELECT k, v FROM kv WHERE k >= ?1 AND k < ?2 ORDER BY k DESC",
+    [ST_SCAN_FWD_OPEN] = "SELECT k, v FROM kv WHERE k >= ?1 ORDER BY k",
+    [ST_SCAN_REV_OPEN] = "SELECT k, v FROM kv WHERE k >= ?1 ORDER BY k DESC",
+};
+
+typedef struct sql_conn {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[ST_COUNT];
+    struct sql_conn *next; /* in the idle list */
+} sql_conn;
+
+typedef struct sql_store {
+    icms_store base; /* first: the icms_store * handed out points here */
+    pthread_mutex_t lock;
+    sql_conn *idle;
+    size_t n_idle;
+    char *path;
+    int sync; /* icms_sqlite_sync_t */
+    unsigned int busy_timeout_ms;
+} sql_store;
+
+typedef struct sql_txn {
+    sql_store *store;
+    sql_conn *conn;
+    icms_store_mode_t mode;
+    unsigned int scanning; /* nesting depth of scans in progress */
+    bool get_pending;      /* ST_GET holds the row the last get returned */
+} sql_txn;
+
+static const uint8_t empty_bytes[1] = {0};
+
+static sql_txn *as_sql(icms_store_txn *txn)
+{
+    return (sql_txn *)(void *)txn;
+}
+
+/*
+ * Turn a SQLite failure into the port's codes, with SQLite's own words.
+ * Busy/locked: ICMS_EBUSY. The append-only trigger: ICMS_EINVALID (the
+ * request, not the data, is wrong). Out of memory: ICMS_ENOMEM. Everything
+ * else: ICMS_ESTORAGE.
+ */
+static int sql_error(sqlite3 *db, int rc, const char *what)
+{
+    const char *msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return icms__error(ICMS_EBUSY, WHO ": %s: %s", what, msg);
+    case SQLITE_NOMEM:
+        return icms__error(ICMS_ENOMEM, WHO ": %s: %s", what, msg);
+    case SQLITE_CONSTRAINT:
+        if (rc == SQLITE_CONSTRAINT_TRIGGER && strcmp(msg, "append-only") == 0)
+            return icms__error(ICMS_EINVALID,
+                               WHO ": %s: the key is in an append-only range and exists already",
+                               what);
+        break;
+    default:
+        break;
+    }
+    return icms__error(ICMS_ESTORAGE, WHO ": %s: %s", what, msg);
+}
+
+/* Run a statement that returns no rows we need; 0 or the mapped error. */
+static int step_done(sql_conn *c, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    while (rc == SQLITE_ROW)
+        rc = sqlite3_step(st);
+    int out = rc == SQLITE_DONE ? ICMS_OK : sql_error(c->db, rc, what);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return out;
+}
+
+/* Run literal SQL (schema, pragmas). */
+static int exec_sql(sqlite3 *db, const char *sql, const char *what)
+{
+    char *err = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &err);
+    if (rc == SQLITE_OK)
+        return ICMS_OK;
+    int code = sql_error(db, rc, what);
+    sqlite3_free(err);
+    return code;
+}
+
+/* The first column of the first row of a query, as an integer. */
+static int query_int(sqlite3 *db, const char *sql, sqlite3_int64 *out)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return sql_error(db, rc, sql);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *out = sqlite3_column_int64(st, 0);
+        rc = SQLITE_OK;
+    } else if (rc == SQLITE_DONE) {
+        *out = 0;
+        rc = SQLITE_OK;
+    }
+    int code = rc == SQLITE_OK ? ICMS_OK : sql_error(db, rc, sql);
+    sqlite3_finalize(st);
+    return code;
+}
+
+static int bind_blob(sqlite3_stmt *st, int idx, const uint8_t *bytes, size_t len)
+{
+    /* A NULL pointer would bind SQL NULL; an empty blob needs a real pointer. */
+    return sqlite3_bind_blob64(st, idx, bytes && len ? bytes : empty_bytes, len, SQLITE_STATIC);
+}
+
+/* ---- connections ---- */
+
+static void conn_close(sql_conn *c)
+{
+    if (!c)
+        return;
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(c->stmt[i]);
+    sqlite3_close(c->db);
+    icms__free(c);
+}
+
+static const char *sync_pragma(int sync)
+{
+    switch (sync) {
+    case ICMS_SQLITE_SYNC_NORMAL:
+        return "PRAGMA synchronous=NORMAL";
+    case ICMS_SQLITE_SYNC_OFF:
+        return "PRAGMA synchronous=OFF";
+    default:
+        return "PRAGMA synchronous=FULL";
+    }
+}
+
+static int conn_open(sql_store *s, sql_conn **out)
+{
+    *out = NULL;
+    sql_conn *c = icms__calloc(1, sizeof *c);
+    if (!c)
+        return ICMS_ENOMEM;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    int rc = sqlite3_open_v2(s->path, &c->db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        int code = c->db ? icms__error(ICMS_ESTORAGE, WHO ": cannot open %s: %s", s->path,
+                                       sqlite3_errmsg(c->db))
+                         : icms__error(ICMS_ENOMEM, WHO ": cannot open %s: out of memory",
+                                       s->path);
+        conn_close(c);
+        return code;
+    }
+    sqlite3_extended_result_codes(c->db, 1);
+    sqlite3_busy_timeout(c->db, (int)s->busy_timeout_ms);
+    int code = exec_sql(c->db, sync_pragma(s->sync), "setting synchronous");
+    if (code != 0) {
+        conn_close(c);
+        return code;
+    }
+    *out = c;
+    return ICMS_OK;
+}
+
+/* Prepare the cached statements; only once the schema exists. */
+static int conn_prepare(sql_conn *c)
+{
+    for (int i = 0; i < ST_COUNT; i++) {
+        int rc = sqlite3_prepare_v3(c->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                                    &c->stmt[i], NULL);
+        if (rc != SQLITE_OK)
+            return sql_error(c->db, rc, "preparing statements");
+    }
+    return ICMS_OK;
+}
+
+/* A connection from the pool, or a new one. */
+static int conn_take(sql_store *s, sql_conn **out)
+{
+    pthread_mutex_lock(&s->lock);
+    sql_conn *c = s->idle;
+    if (c) {
+        s->idle = c->next;
+        s->n_idle--;
+        c->next = NULL;
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (c) {
+        *out = c;
+        return ICMS_OK;
+    }
+    int rc = conn_open(s, &c);
+    if (rc == 0 && (rc = conn_prepare(c)) != 0) {
+        conn_close(c);
+        c = NULL;
+    }
+    *out = c;
+    return rc;
+}
+
+static void conn_give_back(sql_store *s, sql_conn *c)
+{
+    /* A connection still inside a transaction (a failed rollback) is not reused. */
+    if (!sqlite3_get_autocommit(c->db)) {
+        conn_close(c);
+        return;
+    }
+    pthread_mutex_lock(&s->lock);
+    if (s->n_idle < POOL_IDLE_MAX) {
+        c->next = s->idle;
+        s->idle = c;
+        s->n_idle++;
+        c = NULL;
+    }
+    pthread_mutex_unlock(&s->lock);
+    conn_close(c);
+}
+
+/* ---- schema ---- */
+
+static void hex(char *out, const uint8_t *bytes, size_t len)
+{
+    static const char digits[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = digits[bytes[i] >> 4];
+        out[2 * i + 1] = digits[bytes[i] & 0xf];
+    }
+    out[2 * len] = '\0';
+}
+
+/*
+ * The triggers that make keys under a prefix append-only. INSERT is checked
+ * as well as UPDATE and DELETE because INSERT OR REPLACE deletes the old row
+ * without firing delete triggers (recursive_triggers is off by default).
+ */
+static int create_append_only_triggers(sqlite3 *db, const uint8_t *prefix, size_t len)
+{
+    char *h = icms__malloc(2 * len + 1);
+    if (!h)
+        return ICMS_ENOMEM;
+    hex(h, prefix, len);
+    size_t cap = 6 * len + 1024;
+    char *sql = icms__malloc(cap);
+    if (!sql) {
+        icms__free(h);
+        return ICMS_ENOMEM;
+    }
+    snprintf(sql, cap,
+             "CREATE TRIGGER IF NOT EXISTS icms_append_only_%s_update BEFORE UPDATE ON kv "
+             "WHEN substr(old.k, 1, %zu) = X'%s' OR substr(new.k, 1, %zu) = X'%s' "
+             "BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
+             "CREATE TRIGGER IF NOT EXISTS icms_append_only_%s_delete BEFORE DELETE ON kv "
+             "WHEN substr(old.k, 1, %zu) = X'%s' "
+             "BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
+             "CREATE TRIGGER IF NOT EXISTS icms_append_only_%s_replace BEFORE INSERT ON kv "
+             "WHEN substr(new.k, 1, %zu) = X'%s' AND EXISTS (SELECT 1 FROM kv WHERE k = new.k) "
+             "BEGIN SELECT RAISE(ABORT, 'append-only'); END;",
+             h, len, h, len, h, h, len, h, h, len, h);
+    int rc = exec_sql(db, sql, "creating append-only triggers");
+    icms__free(sql);
+    icms__free(h);
+    return rc;
+}
+
+/* Create or check the layout, in one write transaction so that racing openers agree. */
+static int ensure_schema(sql_conn *c, const icms_sqlite_options *o)
+{
+    sqlite3 *db = c->db;
+    /* WAL is a property of the file; asking again on an existing WAL file is free. */
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return sql_error(db, rc, "setting WAL mode");
+    rc = sqlite3_step(st);
+    const unsigned char *mode = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+    bool wal = mode && sqlite3_stricmp((const char *)mode, "wal") == 0;
+    int code = rc == SQLITE_ROW || rc == SQLITE_DONE ? ICMS_OK : sql_error(db, rc, "setting WAL mode");
+    sqlite3_finalize(st);
+    if (code != 0)
+        return code;
+    if (!wal)
+        return icms__error(ICMS_ESTORAGE, WHO ": %s cannot use WAL mode", sqlite3_db_filename(db, "main"));
+
+    if ((code = exec_sql(db, "BEGIN IMMEDIATE", "creating the schema")) != 0)
+        return code;
+    sqlite3_int64 app_id = 0, layout = 0;
+    if ((code = query_int(db, "PRAGMA application_id", &app_id)) != 0)
+        goto fail;
+    if ((code = query_int(db, "PRAGMA user_version", &layout)) != 0)
+        goto fail;
+    if (app_id != 0 && app_id != ICMS_APPLICATION_ID) {
+        code = icms__error(ICMS_ESTORAGE, WHO ": the file is another application's database");
+        goto fail;
+    }
+    if (layout > ICMS_LAYOUT_VERSION) {
+        code = icms__error(ICMS_EVERSION, WHO ": layout version %lld is newer than this build's %d",
+                           (long long)layout, ICMS_LAYOUT_VERSION);
+        goto fail;
+    }
+    if (app_id == 0) {
+        /* A new file (or an empty one another tool created). */
+        sqlite3_int64 tables = 0;
+        if ((code = query_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name <> 'kv'",
+                              &tables)) != 0)
+            goto fail;
+        if (tables != 0) {
+            code = icms__error(ICMS_ESTORAGE, WHO ": the file holds tables that are not an icms store");
+            goto fail;
+        }
+        char sql[160];
+        snprintf(sql, sizeof sql, "PRAGMA application_id=%d; PRAGMA user_version=%d",
+                 ICMS_APPLICATION_ID, ICMS_LAYOUT_VERSION);
+        if ((code = exec_sql(db, sql, "marking the file")) != 0)
+            goto fail;
+    }
+    code = exec_sql(db,
+                    "CREATE TABLE IF NOT EXISTS kv(k BLOB PRIMARY KEY, v BLOB NOT NULL) "
+                    "WITHOUT ROWID",
+                    "creating the kv table");
+    if (code != 0)
+        goto fail;
+    for (size_t i = 0; o && i < o->append_only_count; i++) {
+        code = create_append_only_triggers(db, o->append_only_prefixes[i],
+                                           o->append_only_prefix_lens[i]);
+        if (code != 0)
+            goto fail;
+    }
+    if ((code = exec_sql(db, "COMMIT", "creating the schema")) != 0)
+        goto fail;
+    return ICMS_OK;
+fail:
+    if (!sqlite3_get_autocommit(db)) {
+        /* Keep the first error's message: the rollback must not overwrite it. */
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    return code;
+}
+
+/* ---- transactions ---- */
+
+static void release_get(sql_txn *t)
+{
+    if (t->get_pending) {
+        sqlite3_reset(t->conn->stmt[ST_GET]);
+        sqlite3_clear_bindings(t->conn->stmt[ST_GET]);
+        t->get_pending = false;
+    }
+}
+
+static int sql_begin(icms_store *store, icms_store_mode_t mode, icms_store_txn **out)
+{
+    if (!store || !out)
+        return icms__error(ICMS_EINVALID, WHO ": begin needs a store and an out pointer");
+    *out = NULL;
+    if (mode != ICMS_STORE_READ && mode != ICMS_STORE_WRITE)
+        return icms__error(ICMS_EINVALID, WHO ": unknown transaction mode %d", (int)mode);
+    sql_store *s = (sql_store *)store;
+    sql_txn *t = icms__calloc(1, sizeof *t);
+    if (!t)
+        return ICMS_ENOMEM;
+    t->store = s;
+    t->mode = mode;
+    int rc = conn_take(s, &t->conn);
+    if (rc != 0) {
+        icms__free(t);
+        return rc;
+    }
+    sql_conn *c = t->conn;
+    if (mode == ICMS_STORE_WRITE) {
+        rc = step_done(c, c->stmt[ST_BEGIN_WRITE], "beginning a write transaction");
+    } else {
+        rc = step_done(c, c->stmt[ST_BEGIN_READ], "beginning a read transaction");
+        /* Pin the snapshot now, so the view is the one at begin, not at the first read. */
+        if (rc == 0 && (rc = step_done(c, c->stmt[ST_TOUCH], "beginning a read transaction")) != 0)
+            sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    if (rc != 0) {
+        conn_give_back(s, c);
+        icms__free(t);
+        return rc;
+    }
+    *out = (icms_store_txn *)(void *)t;
+    return ICMS_OK;
+}
+
+static int sql_get(icms_store_txn *txn, const uint8_t *key, size_t key_len, const uint8_t **value,
+                   size_t *value_len)
+{
+    sql_txn *t = as_sql(txn);
+    if (!t || !value || !value_len)
+        return icms__error(ICMS_EINVALID, WHO ": get needs a transaction and out pointers");
+    release_get(t);
+    int rc = icms__store_check_key(WHO, key, key_len);
+    if (rc != 0)
+        return rc;
+    sqlite3_stmt *st = t->conn->stmt[ST_GET];
+    bind_blob(st, 1, key, key_len);
+    int src = sqlite3_step(st);
+    if (src == SQLITE_ROW) {
+        /* The row stays in the statement until the next call: that is the borrow. */
+        const void *v = sqlite3_column_blob(st, 0);
+        int n = sqlite3_column_bytes(st, 0);
+        *value = v ? v : empty_bytes;
+        *value_len = (size_t)n;
+        t->get_pending = true;
+        return ICMS_OK;
+    }
+    rc = src == SQLITE_DONE ? icms__error(ICMS_ENOTFOUND, WHO ": key not found")
+                            : sql_error(t->conn->db, src, "get");
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+static int check_writable(const sql_txn *t)
+{
+    if (!t)
+        return icms__error(ICMS_EINVALID, WHO ": no transaction");
+    if (t->mode != ICMS_STORE_WRITE)
+        return icms__error(ICMS_EINVALID, WHO ": write in a read transaction");
+    if (t->scanning)
+        return icms__error(ICMS_EINVALID, WHO ": write from inside a scan callback");
+    return ICMS_OK;
+}
+
+static int sql_put(icms_store_txn *txn, const uint8_t *key, size_t key_len, const uint8_t *value,
+                   size_t value_len)
+{
+    sql_txn *t = as_sql(txn);
+    int rc = check_writable(t);
+    if (rc == 0)
+        rc = icms__store_check_key(WHO, key, key_len);
+    if (rc == 0)
+        rc = icms__store_check_value(WHO, value, value_len);
+    if (rc != 0)
+        return rc;
+    release_get(t);
+    sqlite3_stmt *st = t->conn->stmt[ST_PUT];
+    bind_blob(st, 1, key, key_len);
+    bind_blob(st, 2, value, value_len);
+    return step_done(t->conn, st, "put");
+}
+
+static int sql_del(icms_store_txn *txn, const uint8_t *key, size_t key_len)
+{
+    sql_txn *t = as_sql(txn);
+    int rc = check_writable(t);
+    if (rc == 0)
+        rc = icms__store_check_key(WHO, key, key_len);
+    if (rc != 0)
+        return rc;
+    release_get(t);
+    sqlite3_stmt *st = t->conn->stmt[ST_DEL];
+    bind_blob(st, 1, key, key_len);
+    return step_done(t->conn, st, "delete");
+}
+
+static int sql_scan(icms_store_txn *txn, const uint8_t *start, size_t start_len,
+                    const uint8_t *end, size_t end_len, unsigned int flags,
+                    icms_store_scan_cb cb, void *cb_payload)
+{
+    sql_txn *t = as_sql(txn);
+    if (!t)
+        return icms__error(ICMS_EINVALID, WHO ": no transaction");
+    int rc = icms__store_check_scan(WHO, start, start_len, end, end_len, flags, cb);
+    if (rc != 0)
+        return rc;
+    release_get(t);
+    bool reverse = (flags & ICMS_STORE_SCAN_REVERSE) != 0;
+    enum stmt_id id = end ? (reverse ? ST_SCAN_REV : ST_SCAN_FWD)
+                          : (reverse ? ST_SCAN_REV_OPEN : ST_SCAN_FWD_OPEN);
+    sql_conn *c = t->conn;
+    sqlite3_stmt *st = c->stmt[id];
+    bool temporary = false;
+    if (sqlite3_stmt_busy(st)) {
+        /* A scan from inside a scan callback: the cached statement is mid-way. */
+        int prc = sqlite3_prepare_v2(c->db, stmt_sql[id], -1, &st, NULL);
+        if (prc != SQLITE_OK)
+            return sql_error(c->db, prc, "preparing a nested scan");
+        temporary = true;
+    }
+    bind_blob(st, 1, start, start_len);
+    if (end)
+        bind_blob(st, 2, end, end_len);
+    t->scanning++;
+    rc = ICMS_OK;
+    for (;;) {
+        int src = sqlite3_step(st);
+        if (src == SQLITE_DONE)
+            break;
+        if (src != SQLITE_ROW) {
+            rc = sql_error(c->db, src, "scan");
+            break;
+        }
+        const uint8_t *k = sqlite3_column_blob(st, 0);
+        size_t kl = (size_t)sqlite3_column_bytes(st, 0);
+        const uint8_t *v = sqlite3_column_blob(st, 1);
+        size_t vl = (size_t)sqlite3_column_bytes(st, 1);
+        int cb_rc = cb(k ? k : empty_bytes, kl, v ? v : empty_bytes, vl, cb_payload);
+        if (cb_rc < 0) {
+            rc = cb_rc;
+            break;
+        }
+        if (cb_rc > 0)
+            break;
+    }
+    t->scanning--;
+    if (temporary) {
+        sqlite3_finalize(st);
+    } else {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+    return rc;
+}
+
+/* End the SQLite transaction if one is still open, and hand the connection back. */
+static void txn_end(sql_txn *t)
+{
+    sql_conn *c = t->conn;
+    release_get(t);
+    if (!sqlite3_get_autocommit(c->db))
+        step_done(c, c->stmt[ST_ROLLBACK], "rollback");
+    conn_give_back(t->store, c);
+    icms__free(t);
+}
+
+static int sql_commit(icms_store_txn *txn)
+{
+    sql_txn *t = as_sql(txn);
+    if (!t)
+        return icms__error(ICMS_EINVALID, WHO ": no transaction");
+    release_get(t);
+    sql_conn *c = t->conn;
+    int rc = step_done(c, c->stmt[ST_COMMIT], "commit");
+    if (rc != 0) {
+        /* The port says the transaction is gone whatever the answer: roll back what is left. */
+        icms_error saved = *icms_error_last();
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", saved.message);
+        txn_end(t);
+        return icms__error(rc, "%s", msg);
+    }
+    txn_end(t);
+    return ICMS_OK;
+}
+
+static void sql_rollback(icms_store_txn *txn)
+{
+    sql_txn *t = as_sql(txn);
+    if (!t)
+        return;
+    /* Rollback never fails the caller; a connection left in a transaction is closed instead. */
+    icms_error saved = *icms_error_last();
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", saved.message);
+    txn_end(t);
+    if (saved.code != ICMS_OK)
+        icms__error(saved.code, "%s", msg);
+}
+
+static void sql_free(icms_store *store)
+{
+    sql_store *s = (sql_store *)store;
+    if (!s)
+        return;
+    while (s->idle) {
+        sql_conn *c = s->idle;
+        s->idle = c->next;
+        conn_close(c);
+    }
+    pthread_mutex_destroy(&s->lock);
+    icms__free(s->path);
+    icms__free(s);
+}
+
+static int check_options(const char *path, const icms_sqlite_options *o)
+{
+    if (!path || !*path)
+        return icms__error(ICMS_EINVALID, WHO ": a path is required");
+    if (strcmp(path, ":memory:") == 0)
+        return icms__error(ICMS_EINVALID,
+                           WHO ": \":memory:\" is not shared between connections; use "
+                               "icms_store_memory_new");
+    if (!o)
+        return ICMS_OK;
+    if (o->version != ICMS_SQLITE_OPTIONS_VERSION)
+        return icms__error(ICMS_EVERSION, WHO ": options version %u is not %u", o->version,
+                           ICMS_SQLITE_OPTIONS_VERSION);
+    if (o->sync != ICMS_SQLITE_SYNC_FULL && o->sync != ICMS_SQLITE_SYNC_NORMAL &&
+        o->sync != ICMS_SQLITE_SYNC_OFF)
+        return icms__error(ICMS_EINVALID, WHO ": unknown synchronous setting %d", (int)o->sync);
+    if (o->busy_timeout_ms > (unsigned int)INT32_MAX)
+        return icms__error(ICMS_EINVALID, WHO ": busy timeout %u ms is too long",
+                           o->busy_timeout_ms);
+    if (o->append_only_count &&
+        (!o->append_only_prefixes || !o->append_only_prefix_lens))
+        return icms__error(ICMS_EINVALID, WHO ": append-only prefixes are missing");
+    for (size_t i = 0; i < o->append_only_count; i++) {
+        size_t len = o->append_only_prefix_lens[i];
+        if (len == 0 || len > ICMS_STORE_KEY_MAX || !o->append_only_prefixes[i])
+            return icms__error(ICMS_EINVALID,
+                               WHO ": append-only prefix %zu must be 1..%u bytes", i,
+                               ICMS_STORE_KEY_MAX);
+    }
+    return ICMS_OK;
+}
+
+int icms_store_sqlite_new(icms_store **out, const char *path, const icms_sqlite_options *options)
+{
+    if (!out)
+        return icms__error(ICMS_EINVALID, WHO ": out is NULL");
+    *out = NULL;
+    int rc = check_options(path, options);
+    if (rc != 0)
+        return rc;
+    sql_store *s = icms__calloc(1, sizeof *s);
+    if (!s)
+        return ICMS_ENOMEM;
+    s->path = icms__strdup(path);
+    if (!s->path) {
+        icms__free(s);
+        return ICMS_ENOMEM;
+    }
+    s->sync = options ? (int)options->sync : ICMS_SQLITE_SYNC_FULL;
+    s->busy_timeout_ms = options && options->busy_timeout_ms ? options->busy_timeout_ms
+                                                              : DEFAULT_BUSY_TIMEOUT_MS;
+    if (pthread_mutex_init(&s->lock, NULL) != 0) {
+        icms__free(s->path);
+        icms__free(s);
+        return icms__error(ICMS_ERROR, WHO ": cannot create a mutex");
+    }
+    icms_store base = ICMS_STORE_INIT;
+    base.begin = sql_begin;
+    base.get = sql_get;
+    base.put = sql_put;
+    base.del = sql_del;
+    base.scan = sql_scan;
+    base.commit = sql_commit;
+    base.rollback = sql_rollback;
+    base.free = sql_free;
+    base.payload = s;
+    s->base = base;
+
+    /* The first connection creates or checks the schema and stays in the pool. */
+    sql_conn *c;
+    rc = conn_open(s, &c);
+    if (rc == 0 && (rc = ensure_schema(c, options)) == 0 && (rc = conn_prepare(c)) == 0) {
+        conn_give_back(s, c);
+        *out = &s->base;
+        return ICMS_OK;
+    }
+    conn_close(c);
+    sql_free(&s->base);
+    return rc;
+}
+
+/* Test hook (store_internal.h): run a PRAGMA on a pooled connection and report its value. */
+int icms__sqlite_store_pragma(icms_store *store, const char *pragma, char *out, size_t out_len)
+{
+    sql_store *s = (sql_store *)store;
+    sql_conn *c;
+    int rc = conn_take(s, &c);
+    if (rc != 0)
+        return rc;
+    sqlite3_stmt *st;
+    int src = sqlite3_prepare_v2(c->db, pragma, -1, &st, NULL);
+    if (src != SQLITE_OK) {
+        rc = sql_error(c->db, src, pragma);
+    } else {
+        src = sqlite3_step(st);
+        const unsigned char *text = src == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+        if (src == SQLITE_ROW)
+            snprintf(out, out_len, "%s", text ? (const char *)text : "");
+        else
+            rc = sql_error(c->db, src, pragma);
+        sqlite3_finalize(st);
+    }
+    conn_give_back(s, c);
+    return rc;
+}

@@ -1,0 +1,518 @@
+/* The SQLite store: the conformance suite on real files, plus what only SQLite promises. */
+#include "conformance.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store/store_internal.h"
+
+#define K(lit) (const uint8_t *)(lit), (sizeof(lit) - 1)
+
+static char tmpdir[4096];
+
+static const char *db_path(const char *name)
+{
+    static char path[4200];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    return path;
+}
+
+/* ---- the factory: a fresh file per test, a short busy wait ---- */
+
+typedef struct opened {
+    icms_store *store;
+    char path[4200];
+} opened;
+
+static opened handles[16];
+static unsigned int files;
+
+static icms_store *open_path(const char *path, unsigned int busy_ms)
+{
+    icms_sqlite_options o = ICMS_SQLITE_OPTIONS_INIT;
+    o.busy_timeout_ms = busy_ms;
+    icms_store *s = NULL;
+    assert_icms_ok(icms_store_sqlite_new(&s, path, &o));
+    for (size_t i = 0; i < sizeof handles / sizeof handles[0]; i++)
+        if (!handles[i].store) {
+            handles[i].store = s;
+            snprintf(handles[i].path, sizeof handles[i].path, "%s", path);
+            return s;
+        }
+    fail_msg("too many open handles");
+    return NULL;
+}
+
+static icms_store *sq_open(store_factory *f)
+{
+    (void)f;
+    char name[64];
+    snprintf(name, sizeof name, "conformance-%u.db", files++);
+    return open_path(db_path(name), 100);
+}
+
+static icms_store *sq_open_second(store_factory *f, icms_store *first)
+{
+    (void)f;
+    for (size_t i = 0; i < sizeof handles / sizeof handles[0]; i++)
+        if (handles[i].store == first) {
+            char path[4200];
+            snprintf(path, sizeof path, "%s", handles[i].path);
+            return open_path(path, 100);
+        }
+    fail_msg("unknown first handle");
+    return NULL;
+}
+
+static void sq_close(store_factory *f, icms_store *s)
+{
+    (void)f;
+    for (size_t i = 0; i < sizeof handles / sizeof handles[0]; i++)
+        if (handles[i].store == s)
+            handles[i].store = NULL;
+    icms_store_free(s);
+}
+
+static store_factory sqlite_factory = {
+    "sqlite", STORE_LOCKING, sq_open, sq_open_second, sq_close, NULL,
+};
+
+/* ---- helpers ---- */
+
+static void put1(icms_store *s, const uint8_t *key, size_t key_len, const uint8_t *value,
+                 size_t value_len)
+{
+    icms_store_txn *t;
+    assert_icms_ok(s->begin(s, ICMS_STORE_WRITE, &t));
+    assert_icms_ok(s->put(t, key, key_len, value, value_len));
+    assert_icms_ok(s->commit(t));
+}
+
+static void assert_value(icms_store *s, const uint8_t *key, size_t key_len, const char *want)
+{
+    icms_store_txn *t;
+    const uint8_t *v;
+    size_t vl;
+    assert_icms_ok(s->begin(s, ICMS_STORE_READ, &t));
+    int rc = s->get(t, key, key_len, &v, &vl);
+    if (want) {
+        assert_icms_ok(rc);
+        assert_int_equal(vl, strlen(want));
+        assert_memory_equal(v, want, vl);
+    } else {
+        assert_int_equal(rc, ICMS_ENOTFOUND);
+    }
+    assert_icms_ok(s->commit(t));
+}
+
+/* Run SQL directly on the file, as someone with the sqlite3 shell would. */
+static int raw_exec(const char *path, const char *sql, char *err_out, size_t err_len)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 2000);
+    char *err = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &err);
+    if (err_out)
+        snprintf(err_out, err_len, "%s", err ? err : "");
+    sqlite3_free(err);
+    assert_int_equal(sqlite3_close(db), SQLITE_OK);
+    return rc;
+}
+
+static long long raw_int(const char *path, const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    long long v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+/* ---- tests ---- */
+
+static void test_survives_close_and_reopen(void **state)
+{
+    (void)state;
+    const char *path = db_path("reopen.db");
+    icms_store *s = NULL;
+    assert_icms_ok(icms_store_sqlite_new(&s, path, NULL));
+    put1(s, K("a"), K("1"));
+    put1(s, K("\x00\xff"), K("binary"));
+    put1(s, K("empty"), (const uint8_t *)"", 0);
+    icms_store_txn *t;
+    assert_icms_ok(s->begin(s, ICMS_STORE_WRITE, &t));
+    assert_icms_ok(s->put(t, K("rolled-back"), K("x")));
+    s->rollback(t);
+    icms_store_free(s);
+
+    assert_icms_ok(icms_store_sqlite_new(&s, path, NULL));
+    assert_value(s, K("a"), "1");
+    assert_value(s, K("\x00\xff"), "binary");
+    assert_value(s, K("empty"), "");
+    assert_value(s, K("rolled-back"), NULL);
+    icms_store_free(s);
+
+    /* The file says what it is. */
+    assert_int_equal(raw_int(path, "PRAGMA application_id"), 0x49434D53);
+    assert_int_equal(raw_int(path, "PRAGMA user_version"), 1);
+    assert_int_equal(raw_int(path, "SELECT count(*) FROM kv"), 3);
+    assert_int_equal(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'kv' AND "
+                                   "sql LIKE '%WITHOUT ROWID%'"),
+                     1);
+}
+
+static void test_pragmas_applied(void **state)
+{
+    (void)state;
+    static const struct {
+        icms_sqlite_sync_t sync;
+        const char *value;
+    } cases[] = {
+        {ICMS_SQLITE_SYNC_FULL, "2"}, {ICMS_SQLITE_SYNC_NORMAL, "1"}, {ICMS_SQLITE_SYNC_OFF, "0"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        icms_sqlite_options o = ICMS_SQLITE_OPTIONS_INIT;
+        o.sync = cases[i].sync;
+        o.busy_timeout_ms = 1234;
+        icms_store *s = NULL;
+        assert_icms_ok(icms_store_sqlite_new(&s, db_path("pragmas.db"), &o));
+        char buf[64];
+        assert_icms_ok(icms__sqlite_store_pragma(s, "PRAGMA synchronous", buf, sizeof buf));
+        assert_string_equal(buf, cases[i].value);
+        assert_icms_ok(icms__sqlite_store_pragma(s, "PRAGMA journal_mode", buf, sizeof buf));
+        assert_string_equal(buf, "wal");
+        assert_icms_ok(icms__sqlite_store_pragma(s, "PRAGMA busy_timeout", buf, sizeof buf));
+        assert_string_equal(buf, "1234");
+        icms_store_free(s);
+    }
+    /* Defaults: FULL and 5000 ms. */
+    icms_store *s = NULL;
+    assert_icms_ok(icms_store_sqlite_new(&s, db_path("pragmas.db"), NULL));
+    char buf[64];
+    assert_icms_ok(icms__sqlite_store_pragma(s, "PRAGMA synchronous", buf, sizeof buf));
+    assert_string_equal(buf, "2");
+    assert_icms_ok(icms__sqlite_store_pragma(s, "PRAGMA busy_timeout", buf, sizeof buf));
+    assert_string_equal(buf, "5000");
+    icms_store_free(s);
+    /* WAL is recorded in the file itself. */
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open(db_path("pragmas.db"), &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+static void test_append_only_prefixes(void **state)
+{
+    (void)state;
+    const char *path = db_path("append-only.db");
+    static const uint8_t ledger[] = "ledger/";
+    static const uint8_t audit[] = {'a', 0x00, 0xff};
+    const uint8_t *prefixes[] = {ledger, audit};
+    size_t lens[] = {sizeof ledger - 1, sizeof audit};
+    icms_sqlite_options o = ICMS_SQLITE_OPTIONS_INIT;
+    o.append_only_prefixes = prefixes;
+    o.append_only_prefix_lens = lens;
+    o.append_only_count = 2;
+    icms_store *s = NULL;
+    assert_icms_ok(icms_store_sqlite_new(&s, path, &o));
+
+    icms_store_txn *t;
+    assert_icms_ok(s->begin(s, ICMS_STORE_WRITE, &t));
+    assert_icms_ok(s->put(t, K("ledger/1"), K("first")));
+    assert_icms_ok(s->put(t, K("a\x00\xff" "1"), K("audit")));
+    assert_icms_ok(s->put(t, K("other/1"), K("free")));
+    assert_icms_ok(s->put(t, K("ledger"), K("not under the prefix")));
+    assert_icms_ok(s->commit(t));
+
+    /* Through the store: no replacing, no deleting; refusals leave the transaction usable. */
+    assert_icms_ok(s->begin(s, ICMS_STORE_WRITE, &t));
+    assert_icms(ICMS_EINVALID, s->put(t, K("ledger/1"), K("rewritten")));
+    assert_icms(ICMS_EINVALID, s->put(t, K("ledger/1"), K("first"))); /* even the same value */
+    assert_icms(ICMS_EINVALID, s->del(t, K("ledger/1")));
+    assert_icms(ICMS_EINVALID, s->del(t, K("a\x00\xff" "1")));
+    assert_icms_ok(s->del(t, K("ledger/absent")));
+    assert_icms_ok(s->put(t, K("ledger/2"), K("second")));
+    assert_icms_ok(s->put(t, K("other/1"), K("changed")));
+    assert_icms_ok(s->put(t, K("ledger"), K("changed")));
+    assert_icms_ok(s->commit(t));
+    assert_value(s, K("ledger/1"), "first");
+    assert_value(s, K("ledger/2"), "second");
+    assert_value(s, K("other/1"), "changed");
+    assert_value(s, K("ledger"), "changed");
+    icms_store_free(s);
+
+    /* Directly with SQL on the file: every way of changing a protected row fails. */
+    static const char *const refused[] = {
+        "UPDATE kv SET v = X'00' WHERE k = CAST('ledger/1' AS BLOB)",
+        "UPDATE kv SET k = CAST('ledger/9' AS BLOB) WHERE k = CAST('other/1' AS BLOB)",
+        "DELETE FROM kv WHERE k = CAST('ledger/1' AS BLOB)",
+        "DELETE FROM kv",
+        "INSERT OR REPLACE INTO kv(k, v) VALUES(CAST('ledger/1' AS BLOB), X'00')",
+        "REPLACE INTO kv(k, v) VALUES(X'6100FF31', X'00')",
+        "DELETE FROM kv WHERE k >= X'6100FF' AND k < X'6100FF40'",
+    };
+    char err[256];
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        int rc = raw_exec(path, refused[i], err, sizeof err);
+        if (rc == SQLITE_OK)
+            fail_msg("direct SQL was allowed: %s", refused[i]);
+        assert_string_equal(err, "append-only");
+    }
+    /* Other keys stay editable, and new protected keys may be added. */
+    assert_int_equal(raw_exec(path, "UPDATE kv SET v = CAST('by sql' AS BLOB) "
+                                    "WHERE k = CAST('other/1' AS BLOB)",
+                              NULL, 0),
+                     SQLITE_OK);
+    assert_int_equal(raw_exec(path, "INSERT INTO kv(k, v) VALUES(CAST('ledger/3' AS BLOB), X'')",
+                              NULL, 0),
+                     SQLITE_OK);
+    assert_int_equal(raw_exec(path, "DELETE FROM kv WHERE k = CAST('ledger' AS BLOB)", NULL, 0),
+                     SQLITE_OK);
+
+    /* The protection lives in the file: a handle opened without options keeps it. */
+    assert_icms_ok(icms_store_sqlite_new(&s, path, NULL));
+    assert_value(s, K("ledger/1"), "first");
+    assert_value(s, K("other/1"), "by sql");
+    assert_value(s, K("ledger/3"), "");
+    assert_value(s, K("ledger"), NULL);
+    assert_icms_ok(s->begin(s, ICMS_STORE_WRITE, &t));
+    assert_icms(ICMS_EINVALID, s->put(t, K("ledger/3"), K("x")));
+    assert_icms_ok(s->commit(t));
+    icms_store_free(s);
+}
+
+static void test_bad_options_and_files(void **state)
+{
+    (void)state;
+    icms_store *s = (icms_store *)&s; /* must be reset to NULL on failure */
+    assert_icms(ICMS_EINVALID, icms_store_sqlite_new(NULL, db_path("x.db"), NULL));
+    assert_icms(ICMS_EINVALID, icms_store_sqlite_new(&s, NULL, NULL));
+    assert_null(s);
+    assert_icms(ICMS_EINVALID, icms_store_sqlite_new(&s, "", NULL));
+    assert_icms(ICMS_EINVALID, icms_store_sqlite_new(&s, ":memory:", NULL));
+
+    icms_sqlite_options o = ICMS_SQLITE_OPTIONS_INIT;
+    o.version = 99;
+    assert_icms(ICMS_EVERSION, icms_store_sqlite_new(&s, db_path("x.db"), &o));
+    o = (icms_sqlite_options)ICMS_SQLITE_OPTIONS_INIT;
+    o.sync = (icms_sqlite_sync_t)7;
+    assert_icms(ICMS_EINVALID, icms_store_sqlite_new(&s, db_path("x.db"), &o));
+    o = (icms_sqlite_options)ICMS_SQLITE_OPTIONS_INIT;
+    o.append_only_count = 1;
+    assert_icms(ICMS_EINVALID, icms_store_sqlite_new(&s, db_path("x.db"), &o));
+    const uint8_t *p[] = {(const uint8_t *)"x"};
+    size_t zero[] = {0};
+    o.append_only_prefixes = p;
+    o.append_only_prefix_lens = zero;
+    assert_icms(ICMS_EINVALID, icms_store_sqlite_new(&s, db_path("x.db"), &o));
+    /* Nothing was created by refused options. */
+    assert_int_equal(access(db_path("x.db"), F_OK), -1);
+
+    /* A directory that does not exist. */
+    assert_icms(ICMS_ESTORAGE, icms_store_sqlite_new(&s, db_path("no/such/dir/x.db"), NULL));
+    assert_null(s);
+    assert_non_null(strstr(icms_error_last()->message, "cannot open"));
+
+    /* A file that is not a database. */
+    FILE *f = fopen(db_path("garbage.db"), "wb");
+    assert_non_null(f);
+    for (int i = 0; i < 4096; i++)
+        fputc(i * 7, f);
+    fclose(f);
+    assert_icms(ICMS_ESTORAGE, icms_store_sqlite_new(&s, db_path("garbage.db"), NULL));
+
+    /* Another application's database is left alone. */
+    assert_int_equal(raw_exec(db_path("foreign.db"), "CREATE TABLE accounts(id INTEGER)", NULL, 0),
+                     SQLITE_OK);
+    assert_icms(ICMS_ESTORAGE, icms_store_sqlite_new(&s, db_path("foreign.db"), NULL));
+    assert_int_equal(raw_int(db_path("foreign.db"),
+                             "SELECT count(*) FROM sqlite_schema WHERE name = 'kv'"),
+                     0);
+    assert_int_equal(raw_exec(db_path("app.db"), "PRAGMA application_id = 7", NULL, 0), SQLITE_OK);
+    assert_icms(ICMS_ESTORAGE, icms_store_sqlite_new(&s, db_path("app.db"), NULL));
+
+    /* A layout from a newer build. */
+    assert_icms_ok(icms_store_sqlite_new(&s, db_path("newer.db"), NULL));
+    icms_store_free(s);
+    assert_int_equal(raw_exec(db_path("newer.db"), "PRAGMA user_version = 2", NULL, 0), SQLITE_OK);
+    assert_icms(ICMS_EVERSION, icms_store_sqlite_new(&s, db_path("newer.db"), NULL));
+    assert_null(s);
+}
+
+typedef struct delayed_commit {
+    icms_store *store;
+    icms_store_txn *txn;
+    unsigned int delay_ms;
+    int rc;
+} delayed_commit;
+
+static void *commit_later(void *arg)
+{
+    delayed_commit *d = arg;
+    usleep(d->delay_ms * 1000u);
+    d->rc = d->store->commit(d->txn);
+    return NULL;
+}
+
+static void test_busy_timeout(void **state)
+{
+    (void)state;
+    const char *path = db_path("busy.db");
+    icms_store *a = open_path(path, 100);
+    icms_store *b = open_path(path, 400);
+    icms_store_txn *t1, *t2;
+
+    /* A writer waits about its busy timeout, then answers ICMS_EBUSY. */
+    assert_icms_ok(a->begin(a, ICMS_STORE_WRITE, &t1));
+    double t0 = now_ms();
+    assert_icms(ICMS_EBUSY, b->begin(b, ICMS_STORE_WRITE, &t2));
+    double waited = now_ms() - t0;
+    assert_true(waited >= 300.0);
+    assert_true(waited < 5000.0);
+    assert_non_null(strstr(icms_error_last()->message, "locked"));
+
+    /* A writer whose wait outlasts the holder gets the lock. */
+    assert_icms_ok(a->put(t1, K("k"), K("first")));
+    delayed_commit d = {a, t1, 100, -1};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, commit_later, &d), 0);
+    assert_icms_ok(b->begin(b, ICMS_STORE_WRITE, &t2));
+    pthread_join(th, NULL);
+    assert_icms_ok(d.rc);
+    const uint8_t *v;
+    size_t vl;
+    assert_icms_ok(b->get(t2, K("k"), &v, &vl));
+    assert_memory_equal(v, "first", 5);
+    assert_icms_ok(b->commit(t2));
+    sq_close(NULL, b);
+    sq_close(NULL, a);
+}
+
+#define PROCS 4
+#define PROC_INCREMENTS 40
+
+/* One child: read-modify-write a shared counter and add its own keys, retrying on busy. */
+static int child_work(const char *path, int id)
+{
+    icms_store *s = NULL;
+    if (icms_store_sqlite_new(&s, path, NULL) != 0)
+        return 10;
+    for (int i = 0; i < PROC_INCREMENTS; i++) {
+        int attempt = 0;
+        for (;; attempt++) {
+            if (attempt > 200)
+                return 11;
+            icms_store_txn *t;
+            int rc = s->begin(s, ICMS_STORE_WRITE, &t);
+            if (rc == ICMS_EBUSY)
+                continue;
+            if (rc != 0)
+                return 12;
+            const uint8_t *v;
+            size_t vl;
+            uint64_t n = 0;
+            rc = s->get(t, K("counter"), &v, &vl);
+            if (rc == 0 && vl == sizeof n)
+                memcpy(&n, v, sizeof n);
+            else if (rc != ICMS_ENOTFOUND)
+                return 13;
+            n++;
+            char key[32];
+            int kl = snprintf(key, sizeof key, "proc/%d/%03d", id, i);
+            if (s->put(t, K("counter"), (const uint8_t *)&n, sizeof n) != 0 ||
+                s->put(t, (const uint8_t *)key, (size_t)kl, (const uint8_t *)&n, sizeof n) != 0)
+                return 14;
+            rc = s->commit(t);
+            if (rc == 0)
+                break;
+            if (rc != ICMS_EBUSY && rc != ICMS_ECONFLICT)
+                return 15;
+        }
+    }
+    icms_store_free(s);
+    return 0;
+}
+
+static int count_cb(const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len,
+                    void *payload)
+{
+    (void)key, (void)key_len, (void)value, (void)value_len;
+    (*(size_t *)payload)++;
+    return 0;
+}
+
+static void test_processes_lose_no_write(void **state)
+{
+    (void)state;
+    const char *path = db_path("processes.db");
+    icms_store *s = NULL;
+    assert_icms_ok(icms_store_sqlite_new(&s, path, NULL));
+    fflush(NULL);
+    pid_t pids[PROCS];
+    for (int i = 0; i < PROCS; i++) {
+        pids[i] = fork();
+        assert_true(pids[i] >= 0);
+        if (pids[i] == 0)
+            _exit(child_work(path, i));
+    }
+    for (int i = 0; i < PROCS; i++) {
+        int status;
+        assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+    /* The handle opened before the children sees all their work. */
+    icms_store_txn *t;
+    const uint8_t *v;
+    size_t vl;
+    uint64_t n;
+    assert_icms_ok(s->begin(s, ICMS_STORE_READ, &t));
+    assert_icms_ok(s->get(t, K("counter"), &v, &vl));
+    assert_int_equal(vl, sizeof n);
+    memcpy(&n, v, sizeof n);
+    assert_int_equal(n, PROCS * PROC_INCREMENTS);
+    size_t keys = 0;
+    assert_icms_ok(s->scan(t, K("proc/"), K("proc0"), 0, count_cb, &keys));
+    assert_int_equal(keys, PROCS * PROC_INCREMENTS);
+    assert_icms_ok(s->commit(t));
+    icms_store_free(s);
+}
+
+int main(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "%s", icms_test_tmpdir("store_sqlite"));
+    struct CMUnitTest tests[STORE_CONFORMANCE_MAX + 8];
+    size_t n = store_conformance_tests(&sqlite_factory, tests, STORE_CONFORMANCE_MAX);
+    const struct CMUnitTest own[] = {
+        cmocka_unit_test(test_survives_close_and_reopen),
+        cmocka_unit_test(test_pragmas_applied),
+        cmocka_unit_test(test_append_only_prefixes),
+        cmocka_unit_test(test_bad_options_and_files),
+        cmocka_unit_test(test_busy_timeout),
+        cmocka_unit_test(test_processes_lose_no_write),
+    };
+    memcpy(tests + n, own, sizeof own);
+    n += sizeof own / sizeof own[0];
+    return _cmocka_run_group_tests("sqlite store", tests, n, NULL, NULL);
+}
