@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "core/json.h"
 
 void icms__record_key(icms__key *key, const icms__record_type *type, const uint8_t id[16])
 {
@@ -38,11 +39,13 @@ static int index_key(const icms__record_type *type, const icms__index_def *ix, c
 
 static int parse_doc(const uint8_t *value, size_t len, cJSON **out)
 {
-    cJSON *doc = cJSON_ParseWithLength((const char *)value, len);
-    if (!doc)
-        return icms__error(ICMS_ECORRUPT, "stored record is not valid JSON");
-    *out = doc;
-    return ICMS_OK;
+    /* Our own parser, not cJSON's: it keeps int64 amounts exact. */
+    static const icms__json_limits limits = {ICMS_STORE_VALUE_MAX, ICMS__JSON_MAX_DEPTH_DEFAULT};
+    int rc = icms__json_parse((const char *)value, len, &limits, out);
+    if (rc == ICMS_EINVALID)
+        return icms__error(ICMS_ECORRUPT, "stored record is not valid JSON: %s",
+                           icms_error_last()->message);
+    return rc;
 }
 
 int icms__record_get(icms__tx *tx, const icms__record_type *type, const uint8_t id[16],
@@ -127,13 +130,14 @@ int icms__record_put(icms__tx *tx, const icms__record_type *type, const uint8_t 
     if (rc)
         return rc;
 
-    char *text = cJSON_PrintUnformatted(doc);
-    if (!text)
-        return icms__error(ICMS_ENOMEM, "out of memory serialising %s", type->name);
+    char *text;
+    size_t text_len;
+    if ((rc = icms__json_write(doc, 0, &text, &text_len)))
+        return rc;
     icms__key key;
     icms__record_key(&key, type, id);
-    rc = icms__tx_put(tx, &key, text, strlen(text));
-    cJSON_free(text);
+    rc = icms__tx_put(tx, &key, text, text_len);
+    icms__free(text);
     return rc;
 }
 

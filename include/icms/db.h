@@ -1,0 +1,61 @@
+/*
+ * The database handle: one libicms instance over one store.
+ */
+#ifndef ICMS_DB_H
+#define ICMS_DB_H
+
+#include "icms/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** An open libicms database. Thread-safe: one handle may serve many threads. */
+typedef struct icms_db icms_db;
+
+struct icms_store;
+struct icms_clock;
+
+/** The on-store format this build writes and reads. */
+#define ICMS_FORMAT_VERSION 1
+
+/** How to open a database. */
+typedef struct icms_options {
+    unsigned int version; /**< ICMS_OPTIONS_VERSION */
+    /** SQLite database file, created if missing; used when store is NULL. */
+    const char *path;
+    /** Or a store to use instead (icms/sys/store.h); the handle owns it from then on. */
+    struct icms_store *store;
+    /** Durability of the SQLite store: an icms_sqlite_sync_t; 0 is FULL. */
+    unsigned int sqlite_sync;
+    /** Time source (icms/sys/clock.h); NULL reads the real clock. The handle owns it. */
+    struct icms_clock *clock;
+    /** How often a command is tried when the store answers conflict or busy; 0 = 10. */
+    unsigned int retry_attempts;
+} icms_options;
+
+#define ICMS_OPTIONS_VERSION 1
+#define ICMS_OPTIONS_INIT {ICMS_OPTIONS_VERSION, NULL, NULL, 0, NULL, 0}
+
+/**
+ * Open a database: the SQLite file at options->path, or options->store.
+ *
+ * A new store is stamped with ICMS_FORMAT_VERSION; an existing one must
+ * carry a format this build understands. The store and clock in options pass
+ * to the handle, and are released even when opening fails. The library must
+ * be initialised (icms_init) first.
+ *
+ * Errors: ICMS_EINVALID (no path nor store, bad options), ICMS_EVERSION (the
+ * store was written by a newer libicms, or options->version is unknown),
+ * ICMS_ESTORAGE (cannot open or read the store), ICMS_EBUSY.
+ */
+ICMS_EXTERN int icms_open(icms_db **out, const icms_options *options);
+
+/** Close a database and release its store and clock. NULL is allowed. */
+ICMS_EXTERN void icms_close(icms_db *db);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ICMS_DB_H */

@@ -1,0 +1,155 @@
+/* Opening and closing a database, and the format stamp that guards it. */
+#include "app/db.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "audit/audit.h"
+#include "core/core.h"
+#include "core/json.h"
+#include "kv/keys.h"
+
+static void format_key(icms__key *key)
+{
+    icms__key_init(key);
+    icms__key_str(key, "meta");
+    icms__key_str(key, "format");
+}
+
+/*
+ * Check the store's format stamp, or (in a write transaction) stamp an empty
+ * store. A store from a newer libicms is refused rather than misread. A read
+ * comes first so that opening an existing database never waits for the
+ * writer's lock.
+ */
+static int check_format(icms__tx *tx, void *arg)
+{
+    (void)arg;
+    icms__key key;
+    const uint8_t *value;
+    size_t len;
+    format_key(&key);
+    int rc = icms__tx_get(tx, &key, &value, &len);
+    if (rc == ICMS_ENOTFOUND && tx->mode == ICMS_STORE_READ)
+        return ICMS_ENOTFOUND;
+    if (rc == ICMS_ENOTFOUND) {
+        char stamp[64];
+        int n = snprintf(stamp, sizeof stamp, "{\"format\":%d}", ICMS_FORMAT_VERSION);
+        return icms__tx_put(tx, &key, stamp, (size_t)n);
+    }
+    if (rc)
+        return rc;
+    cJSON *doc = NULL;
+    int64_t version = -1;
+    if (icms__json_parse((const char *)value, len, NULL, &doc) == ICMS_OK &&
+        !icms__json_int64(icms__json_get(doc, "format"), &version))
+        version = -1;
+    cJSON_Delete(doc);
+    if (version < 1)
+        return icms__error(ICMS_ECORRUPT, "the store's format stamp is unreadable");
+    if (version > ICMS_FORMAT_VERSION)
+        return icms__error(ICMS_EVERSION,
+                           "the database has format %lld, newer than this libicms (%s) reads (%d); "
+                           "upgrade libicms",
+                           (long long)version, icms_version(), ICMS_FORMAT_VERSION);
+    return ICMS_OK;
+}
+
+static int open_sqlite(const icms_options *options, icms_store **out)
+{
+    if (options->sqlite_sync > ICMS_SQLITE_SYNC_OFF)
+        return icms__error(ICMS_EINVALID, "sqlite_sync %u is not a known setting",
+                           options->sqlite_sync);
+    /* The audit range is append-only in the file itself, not just in our code. */
+    icms__key audit;
+    icms__audit_prefix(&audit);
+    const uint8_t *prefixes[1] = {audit.bytes};
+    size_t prefix_lens[1] = {audit.len};
+    icms_sqlite_options sqlite = ICMS_SQLITE_OPTIONS_INIT;
+    sqlite.sync = (icms_sqlite_sync_t)options->sqlite_sync;
+    sqlite.append_only_prefixes = prefixes;
+    sqlite.append_only_prefix_lens = prefix_lens;
+    sqlite.append_only_count = 1;
+    return icms_store_sqlite_new(out, options->path, &sqlite);
+}
+
+static void release_options(const icms_options *options)
+{
+    if (options->store)
+        icms_store_free(options->store);
+    if (options->clock)
+        icms_clock_free(options->clock);
+}
+
+int icms_open(icms_db **out, const icms_options *options)
+{
+    if (!out || !options)
+        return icms__error(ICMS_EINVALID, "icms_open needs out and options");
+    *out = NULL;
+    if (options->version != ICMS_OPTIONS_VERSION) {
+        release_options(options);
+        return icms__error(ICMS_EVERSION, "options version %u is not %u", options->version,
+                           ICMS_OPTIONS_VERSION);
+    }
+    if (!options->store && (!options->path || !*options->path)) {
+        release_options(options);
+        return icms__error(ICMS_EINVALID, "icms_open needs a path or a store");
+    }
+    if (!icms__initialized()) {
+        release_options(options);
+        return icms__error(ICMS_EINVALID, "call icms_init() before icms_open()");
+    }
+
+    icms_db *db = icms__calloc(1, sizeof *db);
+    if (!db) {
+        release_options(options);
+        return ICMS_ENOMEM;
+    }
+    db->store = options->store;
+    db->clock = options->clock;
+    db->retry = (icms__retry_policy)ICMS__RETRY_POLICY_DEFAULT;
+    if (options->retry_attempts)
+        db->retry.attempts = options->retry_attempts;
+
+    int rc = ICMS_OK;
+    if (!db->store)
+        rc = open_sqlite(options, &db->store);
+    if (rc == ICMS_OK && !db->clock)
+        rc = icms_clock_realtime_new(&db->clock);
+    if (rc == ICMS_OK)
+        rc = icms__db_read(db, check_format, NULL);
+    if (rc == ICMS_ENOTFOUND)
+        rc = icms__db_write(db, check_format, NULL);
+    if (rc) {
+        icms_close(db);
+        return rc;
+    }
+    *out = db;
+    return ICMS_OK;
+}
+
+void icms_close(icms_db *db)
+{
+    if (!db)
+        return;
+    icms_store_free(db->store);
+    icms_clock_free(db->clock);
+    icms__free(db);
+}
+
+int icms__db_write(icms_db *db, icms__tx_fn fn, void *arg)
+{
+    return icms__run_write(db->store, &db->retry, fn, arg);
+}
+
+int icms__db_read(icms_db *db, icms__tx_fn fn, void *arg)
+{
+    return icms__run_read(db->store, fn, arg);
+}
+
+int64_t icms__db_now(icms_db *db)
+{
+    return icms_clock_now(db->clock);
+}

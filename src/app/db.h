@@ -1,0 +1,21 @@
+/* The handle's insides, for the application layer. */
+#ifndef ICMS_SRC_APP_DB_H
+#define ICMS_SRC_APP_DB_H
+
+#include "icms/db.h"
+#include "icms/sys/clock.h"
+#include "icms/sys/store.h"
+#include "kv/run.h"
+
+struct icms_db {
+    icms_store *store;
+    icms_clock *clock;
+    icms__retry_policy retry;
+};
+
+/* Run a command in one write transaction, retried on conflict (kv/run.h). */
+int icms__db_write(icms_db *db, icms__tx_fn fn, void *arg);
+int icms__db_read(icms_db *db, icms__tx_fn fn, void *arg);
+int64_t icms__db_now(icms_db *db);
+
+#endif

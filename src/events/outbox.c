@@ -1,0 +1,107 @@
+#include "events/outbox.h"
+
+#include <string.h>
+
+#include "core/core.h"
+#include "core/json.h"
+#include "core/rfc3339.h"
+#include "core/uuid.h"
+
+void icms__outbox_prefix(icms__key *key)
+{
+    icms__key_init(key);
+    icms__key_str(key, "outbox");
+}
+
+void icms__outbox_key(icms__key *key, int64_t seq)
+{
+    icms__outbox_prefix(key);
+    icms__key_int(key, seq);
+}
+
+static int on_last(const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len,
+                   void *payload)
+{
+    (void)value;
+    (void)value_len;
+    icms__key_reader r;
+    char table[8];
+    icms__key_reader_init(&r, key, key_len);
+    int rc = icms__key_read_str(&r, table, sizeof table);
+    if (rc == ICMS_OK)
+        rc = icms__key_read_int(&r, payload);
+    return rc ? rc : ICMS_STORE_STOP;
+}
+
+int icms__outbox_last_seq(icms__tx *tx, int64_t *seq)
+{
+    /* Derived from the last key, so the sequence is never kept twice. */
+    icms__key prefix;
+    icms__outbox_prefix(&prefix);
+    *seq = 0;
+    return icms__tx_scan_prefix(tx, &prefix, ICMS_STORE_SCAN_REVERSE, on_last, seq);
+}
+
+static cJSON *envelope(const icms__event *event, const uint8_t id[16], int64_t now_ms, int64_t seq)
+{
+    char id_text[ICMS_UUID_STRING_SIZE];
+    char when[ICMS_TIME_STRING_SIZE];
+    icms__uuid_format(id, id_text);
+    if (icms__time_format(now_ms, when) != ICMS_OK)
+        return NULL;
+    cJSON *doc = cJSON_CreateObject();
+    bool ok = doc != NULL;
+    ok = ok && cJSON_AddStringToObject(doc, "event_id", id_text);
+    ok = ok && cJSON_AddStringToObject(doc, "type", event->type);
+    ok = ok && cJSON_AddStringToObject(doc, "occurred_at", when);
+    ok = ok && (event->correlation_id
+                    ? cJSON_AddStringToObject(doc, "correlation_id", event->correlation_id) != NULL
+                    : cJSON_AddNullToObject(doc, "correlation_id") != NULL);
+    ok = ok && cJSON_AddStringToObject(doc, "source", ICMS__EVENT_SOURCE);
+    ok = ok && cJSON_AddNumberToObject(doc, "schema_version", ICMS__EVENT_SCHEMA_VERSION);
+    ok = ok && cJSON_AddStringToObject(doc, "subject", event->subject);
+    ok = ok && icms__json_add_int64(doc, "seq", seq) == ICMS_OK;
+    if (ok) {
+        cJSON *data = event->data ? cJSON_Duplicate(event->data, true) : cJSON_CreateObject();
+        if (!data || !cJSON_AddItemToObject(doc, "data", data)) {
+            cJSON_Delete(data);
+            ok = false;
+        }
+    }
+    if (!ok) {
+        cJSON_Delete(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+int icms__outbox_append(icms__tx *tx, icms_clock *clock, int64_t now_ms, const icms__event *event,
+                        int64_t *seq_out)
+{
+    if (!event->type || !event->subject)
+        return icms__error(ICMS_EINVALID, "an event needs a type and a subject");
+    int64_t seq;
+    int rc = icms__outbox_last_seq(tx, &seq);
+    if (rc)
+        return rc;
+    seq++;
+    uint8_t id[16];
+    if ((rc = icms__uuid7_new(clock, id)))
+        return rc;
+    cJSON *doc = envelope(event, id, now_ms, seq);
+    if (!doc)
+        return icms__error(ICMS_ENOMEM, "out of memory building event %s", event->type);
+    char *text;
+    size_t text_len;
+    rc = icms__json_write(doc, 0, &text, &text_len);
+    cJSON_Delete(doc);
+    if (rc)
+        return rc;
+    icms__key key;
+    icms__outbox_key(&key, seq);
+    rc = icms__tx_put(tx, &key, text, text_len);
+    icms__free(text);
+    if (rc == ICMS_OK && seq_out)
+        *seq_out = seq;
+    return rc;
+}
