@@ -39,6 +39,26 @@ if grep -l -E -e '-Werror|-fsanitize|icms_build_flags|icms_mod_' "${pkgfiles[@]}
   fail "installed package files carry build-only flags or targets"
 fi
 
+# 0. The version file: the installed 0.x.y satisfies a request for 0.x only
+#    (before 1.0 a minor release may break the ABI; docs/api-conventions.md).
+version=$(sed -n 's/^Version:[[:space:]]*//p' "$pc")
+IFS=. read -r major minor _ <<<"$version"
+mkdir -p "$tmp/version"
+cat >"$tmp/version/CMakeLists.txt" <<'CMAKE'
+cmake_minimum_required(VERSION 3.20)
+project(version_probe C)
+find_package(icms ${WANT} QUIET)
+message(STATUS "icms-found=${icms_FOUND}")
+CMAKE
+probe() {
+  cmake -S "$tmp/version" -B "$tmp/version/b-$1" -DWANT="$1" -DCMAKE_PREFIX_PATH="$prefix" |
+    sed -n 's/^-- icms-found=//p'
+}
+[ "$(probe "$major.$minor")" = 1 ] || fail "find_package(icms $major.$minor) does not accept $version"
+[ "$(probe "$major.$((minor + 1))")" != 1 ] || fail "find_package(icms $major.$((minor + 1))) accepts $version"
+[ "$(probe "$((major + 1)).0")" != 1 ] || fail "find_package(icms $((major + 1)).0) accepts $version"
+echo "install: the package version $version is accepted for $major.$minor only"
+
 # 1. CMake: find_package(icms) with icms::icms and icms::icms_static.
 cmake -S "$example" -B "$tmp/cmake" -DCMAKE_PREFIX_PATH="$prefix" \
   -DCMAKE_C_FLAGS="-Wall -Wextra -Werror" >"$tmp/cmake.log" 2>&1 || {
