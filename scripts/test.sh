@@ -11,7 +11,8 @@
 #             (tests/build/selftest.sh), so a green run means something
 #   unit      configure + build build/ with -DICMS_WERROR=ON; ctest
 #   headers   every public header compiles alone as C99 and as C++11
-#   symbols   every dynamic symbol of libicms.so starts with icms_
+#   symbols   every dynamic symbol of libicms.so starts with icms_ (and is not
+#             an icms__ internal); every global of libicms.a starts with icms_
 #   install   install into a temporary prefix; build and run examples/consumer
 #             through find_package(icms) and through pkg-config
 #   asan      the same suites built in build-asan/ with
@@ -124,7 +125,7 @@ run_headers() {
 
 run_symbols() {
   [ -f build/src/libicms.so ] || icms_build build || return 1
-  bash tests/build/check_symbols.sh build/src/libicms.so
+  bash tests/build/check_symbols.sh build/src/libicms.so build/src/libicms.a
 }
 
 run_install() {

@@ -47,6 +47,12 @@ done
 expect pass "symbols: only icms_" bash "$here/check_symbols.sh" "$tmp/libgood.so"
 expect fail "symbols: a stray global" bash "$here/check_symbols.sh" "$tmp/libstray.so"
 expect fail "symbols: an icms__ internal" bash "$here/check_symbols.sh" "$tmp/libinternal.so"
+gcc -c -o "$tmp/internal.o" "$tmp/internal.c" && ar rc "$tmp/libinternal.a" "$tmp/internal.o" || exit 1
+gcc -c -o "$tmp/stray.o" "$tmp/stray.c" && ar rc "$tmp/libstray.a" "$tmp/stray.o" || exit 1
+expect pass "symbols: archive with icms__ internals" \
+  bash "$here/check_symbols.sh" "$tmp/libgood.so" "$tmp/libinternal.a"
+expect fail "symbols: archive with a stray global" \
+  bash "$here/check_symbols.sh" "$tmp/libgood.so" "$tmp/libstray.a"
 
 # Valgrind: a leak and an uninitialised read fail, a clean program passes, a
 # test driven by a shell is left out.
