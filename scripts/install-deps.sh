@@ -46,7 +46,7 @@ done
 if ! command -v node >/dev/null 2>&1 && ! installed nodejs; then
   missing+=(nodejs libnode-dev)
 elif [ ! -f /usr/include/node/node_api.h ] && installed nodejs \
-     && dpkg-query -W -f='${Version}' nodejs | grep -q dfsg; then
+     && [[ $(dpkg-query -W -f='${Version}' nodejs) == *dfsg* ]]; then
   installed libnode-dev || missing+=(libnode-dev)
 elif [ ! -f /usr/include/node/node_api.h ]; then
   echo "install-deps: warning: node is installed but /usr/include/node/node_api.h is not;" \

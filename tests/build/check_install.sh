@@ -67,10 +67,13 @@ cmake --build "$tmp/cmake" >"$tmp/build.log" 2>&1 || {
   cat "$tmp/build.log"; fail "building the consumer with find_package(icms)"; }
 "$tmp/cmake/consumer" >"$tmp/out" || { cat "$tmp/out"; fail "cmake consumer (shared) failed"; }
 grep -qx ok "$tmp/out" || fail "cmake consumer (shared) did not finish"
-ldd "$tmp/cmake/consumer" | grep -q "$libdir/libicms.so" ||
-  fail "cmake consumer does not use the installed libicms.so"
+# (ldd's output is captured first: grep -q stops reading early, and with
+# pipefail ldd's SIGPIPE would fail the test at random.)
+deps=$(ldd "$tmp/cmake/consumer")
+grep -q "$libdir/libicms.so" <<<"$deps" || fail "cmake consumer does not use the installed libicms.so"
 "$tmp/cmake/consumer_static" >"$tmp/out" || { cat "$tmp/out"; fail "cmake consumer (static) failed"; }
-! ldd "$tmp/cmake/consumer_static" | grep -q libicms || fail "consumer_static links libicms.so"
+deps=$(ldd "$tmp/cmake/consumer_static")
+! grep -q libicms <<<"$deps" || fail "consumer_static links libicms.so"
 echo "install: find_package(icms): shared and static consumers ran"
 
 # 2. pkg-config, the plain compiler line a Makefile would use.
