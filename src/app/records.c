@@ -1,0 +1,132 @@
+/* Record types and the index values drawn from their documents. */
+#include "app/records.h"
+
+#include <ctype.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "core/json.h"
+#include "core/rfc3339.h"
+#include "core/uuid.h"
+
+/* Append the id held as text in doc[field]; ICMS_ENOTFOUND when absent. */
+static int key_id_field(const cJSON *doc, const char *field, icms__key *key)
+{
+    const char *text = icms__json_get_string(doc, field);
+    uint8_t id[16];
+    if (!text)
+        return ICMS_ENOTFOUND;
+    if (icms__uuid_parse(text, strlen(text), id) != ICMS_OK)
+        return icms__error(ICMS_ECORRUPT, "record field %s is not an id", field);
+    icms__key_id(key, id);
+    return ICMS_OK;
+}
+
+static bool field_is(const cJSON *doc, const char *field, const char *value)
+{
+    const char *text = icms__json_get_string(doc, field);
+    return text && strcmp(text, value) == 0;
+}
+
+/* ---- user ---- */
+
+static int user_email(const cJSON *doc, icms__key *key)
+{
+    const char *email = icms__json_get_string(doc, "email");
+    if (!email) /* erased users keep no email, and free it for others */
+        return ICMS_ENOTFOUND;
+    /* Unique regardless of case: Alice@x and alice@x are one address to a person. */
+    char lower[320];
+    size_t n = strlen(email);
+    if (n >= sizeof lower)
+        return icms__error(ICMS_EINVALID, "email is too long");
+    for (size_t i = 0; i <= n; i++)
+        lower[i] = (char)tolower((unsigned char)email[i]);
+    icms__key_str(key, lower);
+    return ICMS_OK;
+}
+
+static const icms__index_def user_indexes[] = {
+    {"email", user_email, true},
+};
+
+const icms__record_type icms__user_record = {"user", user_indexes,
+                                             ICMS__ARRAY_LEN(user_indexes)};
+
+/* ---- project ---- */
+
+static int project_owner(const cJSON *doc, icms__key *key)
+{
+    return key_id_field(doc, "owner_id", key);
+}
+
+static int project_state(const cJSON *doc, icms__key *key)
+{
+    const char *state = icms__json_get_string(doc, "state");
+    if (!state)
+        return icms__error(ICMS_ECORRUPT, "project record has no state");
+    icms__key_str(key, state);
+    return ICMS_OK;
+}
+
+/* Everyone may see a project once it leaves DRAFT; this index lists exactly those. */
+static int project_visible(const cJSON *doc, icms__key *key)
+{
+    (void)key;
+    return field_is(doc, "state", "DRAFT") ? ICMS_ENOTFOUND : ICMS_OK;
+}
+
+/* Projects the expiry sweep must watch, by deadline, so it reads only what is due. */
+static int project_open_deadline(const cJSON *doc, icms__key *key)
+{
+    if (!field_is(doc, "state", "PUBLISHED") && !field_is(doc, "state", "FUNDING"))
+        return ICMS_ENOTFOUND;
+    const char *expiry = icms__json_get_string(doc, "expiry_date");
+    int64_t ms;
+    if (!expiry || icms__time_parse(expiry, strlen(expiry), &ms) != ICMS_OK)
+        return icms__error(ICMS_ECORRUPT, "project record has no valid expiry_date");
+    icms__key_int(key, ms);
+    return ICMS_OK;
+}
+
+static const icms__index_def project_indexes[] = {
+    {"by_owner", project_owner, false},
+    {"by_state", project_state, false},
+    {"visible", project_visible, false},
+    {"open_deadline", project_open_deadline, false},
+};
+
+const icms__record_type icms__project_record = {"project", project_indexes,
+                                                ICMS__ARRAY_LEN(project_indexes)};
+
+/* ---- participation ---- */
+
+static int participation_project(const cJSON *doc, icms__key *key)
+{
+    return key_id_field(doc, "project_id", key);
+}
+
+static int participation_investor(const cJSON *doc, icms__key *key)
+{
+    return key_id_field(doc, "investor_id", key);
+}
+
+/* One open (PENDING or APPROVED) request per investor per project, held by the store itself. */
+static int participation_open(const cJSON *doc, icms__key *key)
+{
+    if (!field_is(doc, "status", "PENDING") && !field_is(doc, "status", "APPROVED"))
+        return ICMS_ENOTFOUND;
+    int rc = key_id_field(doc, "project_id", key);
+    if (rc == ICMS_OK)
+        rc = key_id_field(doc, "investor_id", key);
+    return rc == ICMS_ENOTFOUND ? icms__error(ICMS_ECORRUPT, "participation without ids") : rc;
+}
+
+static const icms__index_def participation_indexes[] = {
+    {"by_project", participation_project, false},
+    {"by_investor", participation_investor, false},
+    {"open", participation_open, true},
+};
+
+const icms__record_type icms__participation_record = {
+    "participation", participation_indexes, ICMS__ARRAY_LEN(participation_indexes)};

@@ -1,0 +1,34 @@
+/*
+ * The record types of the application and their indexes. Each record is a
+ * JSON document (kv/record.h); this is the one place that names their
+ * layout's keys, so docs/domain.md can list them from here.
+ */
+#ifndef ICMS_SRC_APP_RECORDS_H
+#define ICMS_SRC_APP_RECORDS_H
+
+#include "kv/record.h"
+
+/*
+ * user: {id, name, email, phone, photo_url, roles: ["OWNER", ...],
+ *        status: "ACTIVE" | "DEACTIVATED" | "ERASED",
+ *        kyc: {status, metadata, history: [...]}, created_at, updated_at}
+ * indexes: email (unique, lower-cased)
+ */
+extern const icms__record_type icms__user_record;
+
+/*
+ * project: see src/app/project_doc.h
+ * indexes: by_owner (owner_id, id), by_state (state, id), visible (id) for
+ * every state but DRAFT, open_deadline (expiry ms, id) while PUBLISHED or FUNDING
+ */
+extern const icms__record_type icms__project_record;
+
+/*
+ * participation: {id, project_id, investor_id, type, items, capital,
+ *                 commitment, status, reason, created_at, decided_at}
+ * indexes: by_project (project_id, id), by_investor (investor_id, id),
+ * open (unique: project_id, investor_id) while PENDING or APPROVED
+ */
+extern const icms__record_type icms__participation_record;
+
+#endif
