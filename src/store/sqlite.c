@@ -323,6 +323,51 @@ static int create_append_only_triggers(sqlite3 *db, const uint8_t *prefix, size_
     return rc;
 }
 
+/*
+ * True when the file already has everything this handle asks for, checked
+ * without the write lock, so that opening an existing store never waits
+ * behind a long writer. Anything missing or odd goes to the locked path,
+ * which checks again and answers with the precise error.
+ */
+static int schema_ready(sqlite3 *db, const icms_sqlite_options *o, bool *ready)
+{
+    *ready = false;
+    sqlite3_int64 app_id = 0, layout = 0, n = 0;
+    int code = query_int(db, "PRAGMA application_id", &app_id);
+    if (code == 0)
+        code = query_int(db, "PRAGMA user_version", &layout);
+    if (code == 0)
+        code = query_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'kv'",
+                         &n);
+    if (code != 0 || app_id != ICMS_APPLICATION_ID || layout != ICMS_LAYOUT_VERSION || n != 1)
+        return code;
+    for (size_t i = 0; o && i < o->append_only_count; i++) {
+        size_t len = o->append_only_prefix_lens[i];
+        char *h = icms__malloc(2 * len + 1);
+        size_t cap = 6 * len + 256;
+        char *sql = icms__malloc(cap);
+        if (!h || !sql) {
+            icms__free(h);
+            icms__free(sql);
+            return ICMS_ENOMEM;
+        }
+        hex(h, o->append_only_prefixes[i], len);
+        /* Three triggers per prefix (create_append_only_triggers). */
+        snprintf(sql, cap,
+                 "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND name IN "
+                 "('icms_append_only_%s_update', 'icms_append_only_%s_delete', "
+                 "'icms_append_only_%s_replace')",
+                 h, h, h);
+        code = query_int(db, sql, &n);
+        icms__free(sql);
+        icms__free(h);
+        if (code != 0 || n != 3)
+            return code;
+    }
+    *ready = true;
+    return ICMS_OK;
+}
+
 /* Create or check the layout, in one write transaction so that racing openers agree. */
 static int ensure_schema(sql_conn *c, const icms_sqlite_options *o)
 {
@@ -341,6 +386,9 @@ static int ensure_schema(sql_conn *c, const icms_sqlite_options *o)
         return code;
     if (!wal)
         return icms__error(ICMS_ESTORAGE, WHO ": %s cannot use WAL mode", sqlite3_db_filename(db, "main"));
+    bool ready;
+    if ((code = schema_ready(db, o, &ready)) != 0 || ready)
+        return code;
 
     if ((code = exec_sql(db, "BEGIN IMMEDIATE", "creating the schema")) != 0)
         return code;

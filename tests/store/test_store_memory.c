@@ -1,6 +1,7 @@
 /* The memory store: the conformance suite, plus what only the memory store promises. */
 #include "conformance.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,6 +96,20 @@ static void test_store_free_null_and_bad_args(void **state)
     assert_icms(ICMS_EINVALID, icms_store_memory_new(NULL));
 }
 
+static int count_cb(const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len,
+                    void *payload)
+{
+    (void)key, (void)key_len, (void)value, (void)value_len, (void)payload;
+    return 0;
+}
+
+static int stop_cb(const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len,
+                   void *payload)
+{
+    (void)key, (void)key_len, (void)value, (void)value_len, (void)payload;
+    return ICMS_STORE_STOP;
+}
+
 /* Every allocation in a commit can fail, and a failed commit changes nothing. */
 static void test_allocation_failures_change_nothing(void **state)
 {
@@ -116,7 +131,16 @@ static void test_allocation_failures_change_nothing(void **state)
         icms__alloc_fail_after(n);
         int rc = s->begin(s, ICMS_STORE_WRITE, &t);
         if (rc == 0) {
-            rc = s->put(t, K("a"), K("changed"));
+            /* Reads and scans record what they saw, which allocates too. */
+            const uint8_t *v;
+            size_t vl;
+            rc = s->get(t, K("a"), &v, &vl);
+            if (rc == 0)
+                rc = s->scan(t, K("a"), K("c"), 0, count_cb, NULL);
+            if (rc == 0)
+                rc = s->scan(t, K("a"), NULL, 0, ICMS_STORE_SCAN_REVERSE, stop_cb, NULL);
+            if (rc == 0)
+                rc = s->put(t, K("a"), K("changed"));
             if (rc == 0)
                 rc = s->del(t, K("b"));
             if (rc == 0)
@@ -130,7 +154,7 @@ static void test_allocation_failures_change_nothing(void **state)
         s->rollback(other);
         if (rc == 0) {
             /* No injected failure reached this far: the command went through. */
-            assert_true(failed > 3);
+            assert_true(failed >= 10); /* 21 allocations today: each failed once, harmlessly */
             uint64_t after;
             size_t keys;
             assert_icms_ok(icms_test_store_digest(s, &after, &keys));

@@ -392,6 +392,23 @@ static void test_busy_timeout(void **state)
     assert_true(waited < 5000.0);
     assert_non_null(strstr(icms_error_last()->message, "locked"));
 
+    /* Opening an existing store needs no write lock, so it does not wait for the writer... */
+    icms_store *c = NULL;
+    t0 = now_ms();
+    assert_icms_ok(icms_store_sqlite_new(&c, path, NULL));
+    assert_true(now_ms() - t0 < 100.0);
+    icms_store_free(c);
+    /* ...unless it must add to the schema (a new append-only prefix). */
+    icms_sqlite_options o = ICMS_SQLITE_OPTIONS_INIT;
+    const uint8_t *prefixes[] = {(const uint8_t *)"log/"};
+    size_t lens[] = {4};
+    o.append_only_prefixes = prefixes;
+    o.append_only_prefix_lens = lens;
+    o.append_only_count = 1;
+    o.busy_timeout_ms = 50;
+    assert_icms(ICMS_EBUSY, icms_store_sqlite_new(&c, path, &o));
+    assert_null(c);
+
     /* A writer whose wait outlasts the holder gets the lock. */
     assert_icms_ok(a->put(t1, K("k"), K("first")));
     delayed_commit d = {a, t1, 100, -1};

@@ -142,7 +142,12 @@ typedef struct icms_sqlite_options {
  * Open (creating if needed) the SQLite store at path: one WITHOUT ROWID
  * table, WAL mode, BEGIN IMMEDIATE for writes. Several handles, in one or
  * several processes, may open the same file. options may be NULL for the
- * defaults. Errors: ICMS_EINVALID (bad options), ICMS_ESTORAGE (cannot open).
+ * defaults. A put or del that would change an existing key under an
+ * append-only prefix answers ICMS_EINVALID and changes nothing.
+ * Errors: ICMS_EINVALID (bad options, no path, ":memory:"), ICMS_EVERSION
+ * (options version, or a file from a newer layout), ICMS_ESTORAGE (cannot
+ * open, not a database, another application's database), ICMS_EBUSY (the
+ * schema must be created or extended and a writer holds the file).
  */
 ICMS_EXTERN int icms_store_sqlite_new(icms_store **out, const char *path,
                                       const icms_sqlite_options *options);
