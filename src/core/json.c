@@ -122,8 +122,11 @@ bool icms__json_int64(const cJSON *item, int64_t *out)
         }
     }
     double d = item->valuedouble;
-    if (!isfinite(d) || d != floor(d) || fabs(d) > EXACT_DOUBLE_MAX)
+    if (!(d >= -EXACT_DOUBLE_MAX && d <= EXACT_DOUBLE_MAX)) /* NaN fails this too */
         return false;
-    *out = (int64_t)d;
+    int64_t v = (int64_t)d;
+    if ((double)v != d)
+        return false;
+    *out = v;
     return true;
 }
