@@ -38,9 +38,12 @@ typedef struct mem_entry {
 
 typedef struct mem_snapshot {
     size_t refs;
-    size_t count;
+    size_t count, cap;
     mem_entry **items; /* sorted by key */
 } mem_snapshot;
+
+/* A commit with at most this many writes edits an unshared snapshot in place. */
+#define IN_PLACE_MAX 64
 
 typedef struct mem_buf {
     uint8_t *bytes;
@@ -657,6 +660,7 @@ static int snapshot_apply(const mem_snapshot *cur, const mem_txn *t, bool steal,
     icms__free(fresh);
     n->refs = 1;
     n->count = k;
+    n->cap = cap ? cap : 1;
     n->items = items;
     *out = n;
     return ICMS_OK;
@@ -668,6 +672,57 @@ nomem:
     icms__free(items);
     icms__free(n);
     return icms__error(ICMS_ENOMEM, WHO ": out of memory at commit");
+}
+
+/*
+ * Apply a few writes to a snapshot nobody else pins: O(writes x log keys)
+ * searches and one memmove per insert or delete, instead of rebuilding the
+ * array. All allocation first, so a failure changes nothing.
+ */
+static int snapshot_apply_in_place(mem_snapshot *cur, const mem_txn *t)
+{
+    mem_entry *fresh[IN_PLACE_MAX] = {0};
+    size_t need;
+    if (!icms__add_size(cur->count, t->n_writes, &need))
+        return icms__error(ICMS_ENOMEM, WHO ": too many keys");
+    if (need > cur->cap) {
+        size_t cap = cur->cap * 2 > need ? cur->cap * 2 : need;
+        mem_entry **items = grow(cur->items, &cur->cap, cap, sizeof *items);
+        if (!items)
+            return icms__error(ICMS_ENOMEM, WHO ": out of memory at commit");
+        cur->items = items;
+    }
+    for (size_t j = 0; j < t->n_writes; j++) {
+        const mem_write *w = &t->writes[j];
+        if (w->deleted)
+            continue;
+        if (!(fresh[j] = entry_new(w->key, w->key_len, w->value, w->value_len))) {
+            for (size_t f = 0; f < j; f++)
+                icms__free(fresh[f]);
+            return icms__error(ICMS_ENOMEM, WHO ": out of memory at commit");
+        }
+    }
+    /* Nothing can fail from here on. */
+    for (size_t j = 0; j < t->n_writes; j++) {
+        const mem_write *w = &t->writes[j];
+        size_t i = snapshot_lower_bound(cur, w->key, w->key_len);
+        bool found = i < cur->count && icms__store_key_cmp(cur->items[i]->data,
+                                                           cur->items[i]->key_len, w->key,
+                                                           w->key_len) == 0;
+        if (found && fresh[j]) {
+            entry_unref(cur->items[i]);
+            cur->items[i] = fresh[j];
+        } else if (found) {
+            entry_unref(cur->items[i]);
+            memmove(&cur->items[i], &cur->items[i + 1], (cur->count - i - 1) * sizeof *cur->items);
+            cur->count--;
+        } else if (fresh[j]) {
+            memmove(&cur->items[i + 1], &cur->items[i], (cur->count - i) * sizeof *cur->items);
+            cur->items[i] = fresh[j];
+            cur->count++;
+        }
+    }
+    return ICMS_OK;
 }
 
 static mem_logged *commit_record(const mem_txn *t, uint64_t seq)
@@ -720,19 +775,25 @@ static int mem_commit(icms_store_txn *txn)
             snapshot_unref(t->snap);
             t->snap = NULL;
         }
-        mem_snapshot *next = NULL;
-        if ((rc = snapshot_apply(cur, t, steal, &next)) != 0) {
+        if (steal && t->n_writes <= IN_PLACE_MAX) {
+            rc = snapshot_apply_in_place(cur, t);
+        } else {
+            mem_snapshot *next = NULL;
+            if ((rc = snapshot_apply(cur, t, steal, &next)) == 0) {
+                if (steal) {
+                    icms__free(cur->items);
+                    icms__free(cur);
+                } else {
+                    snapshot_unref(cur);
+                }
+                s->current = next;
+            }
+        }
+        if (rc != 0) {
             if (record)
                 commit_free(record);
             goto done;
         }
-        if (steal) {
-            icms__free(cur->items);
-            icms__free(cur);
-        } else {
-            snapshot_unref(cur);
-        }
-        s->current = next;
         s->seq++;
         if (record) {
             if (s->log_tail)
