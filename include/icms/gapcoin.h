@@ -409,7 +409,11 @@ typedef struct icms_gapcoin_merkle_proof {
  * check it: the tree rebuilt from the hashes and flags must reach the
  * header's merkle root, every hash and every flag bit must be used (padding
  * bits zero), no more hashes than transactions, and no node may have equal
- * children (the CVE-2012-2459 duplicate). The header's proof of work is NOT
+ * children (the CVE-2012-2459 duplicate), and at least one transaction must
+ * be matched. tx_count is not covered by the root (as in Bitcoin, a proof
+ * for n transactions can also read as one for a few more when the last leaf
+ * repeats), so positions are advisory; the matched txids are not. The
+ * header's proof of work is NOT
  * checked here: call icms_gapcoin_pow_check() on out->header. Result in *out
  * (free with icms_gapcoin_merkle_proof_free). ICMS_EINVALID with the reason.
  */

@@ -156,6 +156,8 @@ int icms_gapcoin_merkle_proof_verify(const uint8_t *bytes, size_t bytes_len,
             t.bad = "padding flag bits are not zero";
     if (!t.bad && memcmp(root, header.merkle_root, 32) != 0)
         t.bad = "the tree does not reach the header's merkle root";
+    if (!t.bad && t.n_matches == 0)
+        t.bad = "the proof matches no transaction";
     if (t.bad) {
         icms__free(block);
         return icms__error(ICMS_EINVALID, "merkle proof: %s", t.bad);
