@@ -69,6 +69,7 @@ typedef struct icms__machine {
     const char *(*state_name)(int state);
     const char *(*action_name)(int action);
     icms__guard_fn guard;
+    const char *(*guard_name)(unsigned guard); /* "has products": for docs */
     /* Checks the facts themselves (negative amounts...); NULL when they are sane. */
     const char *(*facts_invalid)(const void *facts);
 } icms__machine;
@@ -105,6 +106,14 @@ int icms__machine_decide(const icms__machine *m, int state, int action, unsigned
  */
 int icms__machine_follow_up(const icms__machine *m, int state, const void *facts,
                             icms__decision *out);
+
+/*
+ * The machine's table as a Markdown table (from | action | to | who | guards
+ * | event), the form docs/domain.md shows; a test keeps the two identical.
+ * *out is NUL-terminated, the caller's, freed with icms__free().
+ * ICMS_EINVALID, ICMS_ENOMEM.
+ */
+int icms__machine_markdown(const icms__machine *m, char **out);
 
 /*
  * Describe a party mask in words ("the project owner or an admin") into buf.

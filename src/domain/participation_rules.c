@@ -80,15 +80,16 @@ static const char *facts_invalid(const void *facts)
 }
 
 static const icms__machine machine = {
-    "participation",
-    participation_rules,
-    ICMS__ARRAY_LEN(participation_rules),
-    ICMS_PARTICIPATION_STATUS_COUNT,
-    ICMS__PARTICIPATION_ACTION_COUNT,
-    state_name,
-    action_name,
-    guard,
-    facts_invalid,
+    .noun = "participation",
+    .rules = participation_rules,
+    .rule_count = ICMS__ARRAY_LEN(participation_rules),
+    .state_count = ICMS_PARTICIPATION_STATUS_COUNT,
+    .action_count = ICMS__PARTICIPATION_ACTION_COUNT,
+    .state_name = state_name,
+    .action_name = action_name,
+    .guard = guard,
+    .guard_name = icms__participation_guard_name,
+    .facts_invalid = facts_invalid,
 };
 
 const icms__machine *icms__participation_machine(void)
@@ -142,7 +143,7 @@ int icms__participation_check_request(unsigned parties,
     if (!(parties & ICMS__PARTY_INVESTOR))
         return icms__error(ICMS_EFORBIDDEN, "only an investor may request a participation");
     /* The owner decides on requests, so the owner may not be one of the requesters. */
-    if (parties & ICMS__PARTY_OWNER)
+    if ((parties & ICMS__PARTY_OWNER) || facts->requester_owns_project)
         return icms__error(ICMS_EFORBIDDEN,
                            "the project owner may not request a participation in their project");
     const char *closed = project_closed_reason(&facts->project);

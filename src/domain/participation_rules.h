@@ -63,6 +63,7 @@ int icms__participation_follow_up(icms_participation_status_t status,
 /* What is known when an investor asks to participate. */
 typedef struct icms__participation_request_facts {
     icms__participation_facts project;
+    bool requester_owns_project;  /* the requester owns the project, whatever their roles */
     bool has_open_request;        /* the investor already has a PENDING or APPROVED request here */
     icms_kyc_status_t kyc_status; /* the investor's KYC status */
     bool kyc_required;            /* policy: requesting needs KYC VERIFIED */
@@ -70,7 +71,9 @@ typedef struct icms__participation_request_facts {
 
 /*
  * May `parties` make a new participation request? The caller must be an
- * investor (ICMS__PARTY_INVESTOR) and not the project's owner. Returns 0, or
+ * investor (ICMS__PARTY_INVESTOR) and not the project's owner (by party or
+ * by facts->requester_owns_project, so dropping the OWNER role is no way
+ * around it). Returns 0, or
  *   ICMS_EFORBIDDEN           not an investor; the project's own owner; KYC not VERIFIED
  *                             when the policy needs it;
  *   ICMS_EINVALID_TRANSITION  the project is not PUBLISHED or FUNDING, or its deadline passed;

@@ -97,9 +97,16 @@ static const char *facts_invalid(const void *facts)
 }
 
 static const icms__machine machine = {
-    "payment",          payment_rules, ICMS__ARRAY_LEN(payment_rules),
-    ICMS_PAYMENT_STATUS_COUNT, ICMS__PAYMENT_ACTION_COUNT, state_name, action_name, guard,
-    facts_invalid,
+    .noun = "payment",
+    .rules = payment_rules,
+    .rule_count = ICMS__ARRAY_LEN(payment_rules),
+    .state_count = ICMS_PAYMENT_STATUS_COUNT,
+    .action_count = ICMS__PAYMENT_ACTION_COUNT,
+    .state_name = state_name,
+    .action_name = action_name,
+    .guard = guard,
+    .guard_name = icms__payment_guard_name,
+    .facts_invalid = facts_invalid,
 };
 
 const icms__machine *icms__payment_machine(void)

@@ -141,9 +141,16 @@ static const char *facts_invalid(const void *facts)
 }
 
 static const icms__machine machine = {
-    "project",         project_rules, ICMS__ARRAY_LEN(project_rules),
-    ICMS_PROJECT_STATE_COUNT, ICMS__PROJECT_ACTION_COUNT, state_name, action_name, guard,
-    facts_invalid,
+    .noun = "project",
+    .rules = project_rules,
+    .rule_count = ICMS__ARRAY_LEN(project_rules),
+    .state_count = ICMS_PROJECT_STATE_COUNT,
+    .action_count = ICMS__PROJECT_ACTION_COUNT,
+    .state_name = state_name,
+    .action_name = action_name,
+    .guard = guard,
+    .guard_name = icms__project_guard_name,
+    .facts_invalid = facts_invalid,
 };
 
 const icms__machine *icms__project_machine(void)
@@ -207,4 +214,19 @@ int icms__project_settle(icms_project_state_t state, const icms__project_facts *
     memcpy(steps, local, n * sizeof local[0]);
     *count = n;
     return ICMS_OK;
+}
+
+int icms__project_check_create(icms_actor_kind_t kind, unsigned roles)
+{
+    switch (kind) {
+    case ICMS_ACTOR_USER:
+        if (roles & ICMS_ROLE_OWNER)
+            return ICMS_OK;
+        return icms__error(ICMS_EFORBIDDEN, "only a user with the OWNER role may create a project");
+    case ICMS_ACTOR_HOST:
+        return ICMS_OK;
+    case ICMS_ACTOR_SYSTEM:
+        return icms__error(ICMS_EFORBIDDEN, "the system does not create projects");
+    }
+    return icms__error(ICMS_EINVALID, "unknown actor kind %d", (int)kind);
 }

@@ -101,6 +101,13 @@ int icms__project_follow_up(icms_project_state_t state, const icms__project_fact
 int icms__project_settle(icms_project_state_t state, const icms__project_facts *facts,
                          icms__project_decision steps[ICMS__PROJECT_SETTLE_MAX], size_t *count);
 
+/*
+ * May this caller create a project? A user with the OWNER role (who becomes
+ * its owner), or the host acting for a named owner. Returns 0 or
+ * ICMS_EFORBIDDEN (ICMS_EINVALID for an unknown kind).
+ */
+int icms__project_check_create(icms_actor_kind_t kind, unsigned roles);
+
 /* "publish", "start_funding"...; NULL for an unknown action. */
 const char *icms__project_action_name(icms__project_action_t action);
 /* The action whose name this is; ICMS_EINVALID when none. */

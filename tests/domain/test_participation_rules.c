@@ -160,13 +160,14 @@ static void test_request_check(void **state)
         for (int ps = 0; ps < ICMS_PROJECT_STATE_COUNT; ps++)
             for (int64_t now = 99; now <= 100; now++)
                 for (int open = 0; open < 2; open++)
+                  for (int owns = 0; owns < 2; owns++)
                     for (int k = 0; k < ICMS_KYC_STATUS_COUNT; k++)
                         for (int req = 0; req < 2; req++) {
                             icms__participation_request_facts f = {
-                                {(icms_project_state_t)ps, now, 100}, open,
+                                {(icms_project_state_t)ps, now, 100}, owns, open,
                                 (icms_kyc_status_t)k, req};
                             int want;
-                            if (!(p & INVESTOR) || (p & OWNER))
+                            if (!(p & INVESTOR) || (p & OWNER) || owns)
                                 want = ICMS_EFORBIDDEN;
                             else if (!((ps == ICMS_PROJECT_PUBLISHED ||
                                         ps == ICMS_PROJECT_FUNDING) &&
@@ -189,11 +190,16 @@ static void test_request_check(void **state)
                         }
     assert_true(ok > 0);
     assert_int_equal(icms__participation_check_request(INVESTOR, NULL), ICMS_EINVALID);
-    icms__participation_request_facts f = {{ICMS_PROJECT_PUBLISHED, 1, 100}, 0, ICMS_KYC_NONE, 1};
+    icms__participation_request_facts f = {{ICMS_PROJECT_PUBLISHED, 1, 100}, 0, 0, ICMS_KYC_NONE,
+                                           1};
     assert_int_equal(icms__participation_check_request(INVESTOR, &f), ICMS_EFORBIDDEN);
     assert_non_null(strstr(icms_error_last()->message, "KYC"));
     assert_int_equal(icms__participation_check_request(INVESTOR | OWNER, &f), ICMS_EFORBIDDEN);
     assert_non_null(strstr(icms_error_last()->message, "owner"));
+    f.kyc_status = ICMS_KYC_VERIFIED;
+    assert_icms_ok(icms__participation_check_request(INVESTOR, &f));
+    f.requester_owns_project = true; /* an owner who dropped the OWNER role */
+    assert_int_equal(icms__participation_check_request(INVESTOR, &f), ICMS_EFORBIDDEN);
 }
 
 static void test_names(void **state)

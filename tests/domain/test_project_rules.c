@@ -455,6 +455,19 @@ static void test_parties(void **state)
     assert_true(strlen(buf) < 12);
 }
 
+static void test_create(void **state)
+{
+    (void)state;
+    for (unsigned roles = 0; roles <= ICMS_ROLE_ALL; roles++) {
+        assert_int_equal(icms__project_check_create(ICMS_ACTOR_USER, roles),
+                         roles & ICMS_ROLE_OWNER ? ICMS_OK : ICMS_EFORBIDDEN);
+        assert_icms_ok(icms__project_check_create(ICMS_ACTOR_HOST, roles));
+        assert_int_equal(icms__project_check_create(ICMS_ACTOR_SYSTEM, roles), ICMS_EFORBIDDEN);
+    }
+    assert_int_equal(icms__project_check_create((icms_actor_kind_t)9, ICMS_ROLE_ALL),
+                     ICMS_EINVALID);
+}
+
 static void test_action_names(void **state)
 {
     (void)state;
@@ -488,6 +501,7 @@ int main(void)
         cmocka_unit_test(test_settle_matches_oracle),
         cmocka_unit_test(test_settle_named_chains),
         cmocka_unit_test(test_parties),
+        cmocka_unit_test(test_create),
         cmocka_unit_test(test_action_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
