@@ -157,8 +157,8 @@ static size_t snapshot_lower_bound(const mem_snapshot *s, const uint8_t *key, si
 static const mem_entry *snapshot_find(const mem_snapshot *s, const uint8_t *key, size_t key_len)
 {
     size_t i = snapshot_lower_bound(s, key, key_len);
-    if (i < s->count && icms__store_key_cmp(s->items[i]->data, s->items[i]->key_len, key,
-                                            key_len) == 0)
+    if (i < s->count &&
+        icms__store_key_cmp(s->items[i]->data, s->items[i]->key_len, key, key_len) == 0)
         return s->items[i];
     return NULL;
 }
@@ -498,9 +498,8 @@ static int mem_del(icms_store_txn *txn, const uint8_t *key, size_t key_len)
  * scanning), and the snapshot is immutable, so indexes stay valid even if
  * the callback reads through the transaction.
  */
-static int mem_scan(icms_store_txn *txn, const uint8_t *start, size_t start_len,
-                    const uint8_t *end, size_t end_len, unsigned int flags,
-                    icms_store_scan_cb cb, void *cb_payload)
+static int mem_scan(icms_store_txn *txn, const uint8_t *start, size_t start_len, const uint8_t *end,
+                    size_t end_len, unsigned int flags, icms_store_scan_cb cb, void *cb_payload)
 {
     mem_txn *t = as_mem(txn);
     if (!t)
@@ -610,8 +609,7 @@ static int mem_scan(icms_store_txn *txn, const uint8_t *start, size_t start_len,
  * When `steal` (nobody else pins cur) the entries move instead of being
  * shared; the caller then frees only cur's array.
  */
-static int snapshot_apply(const mem_snapshot *cur, const mem_txn *t, bool steal,
-                          mem_snapshot **out)
+static int snapshot_apply(const mem_snapshot *cur, const mem_txn *t, bool steal, mem_snapshot **out)
 {
     size_t cap;
     if (!icms__add_size(cur->count, t->n_writes, &cap))
@@ -638,8 +636,8 @@ static int snapshot_apply(const mem_snapshot *cur, const mem_txn *t, bool steal,
         else if (j == t->n_writes)
             c = -1;
         else
-            c = icms__store_key_cmp(cur->items[i]->data, cur->items[i]->key_len,
-                                    t->writes[j].key, t->writes[j].key_len);
+            c = icms__store_key_cmp(cur->items[i]->data, cur->items[i]->key_len, t->writes[j].key,
+                                    t->writes[j].key_len);
         if (c < 0) {
             items[k] = cur->items[i++];
             if (!steal)
@@ -706,9 +704,9 @@ static int snapshot_apply_in_place(mem_snapshot *cur, const mem_txn *t)
     for (size_t j = 0; j < t->n_writes; j++) {
         const mem_write *w = &t->writes[j];
         size_t i = snapshot_lower_bound(cur, w->key, w->key_len);
-        bool found = i < cur->count && icms__store_key_cmp(cur->items[i]->data,
-                                                           cur->items[i]->key_len, w->key,
-                                                           w->key_len) == 0;
+        bool found =
+            i < cur->count && icms__store_key_cmp(cur->items[i]->data, cur->items[i]->key_len,
+                                                  w->key, w->key_len) == 0;
         if (found && fresh[j]) {
             entry_unref(cur->items[i]);
             cur->items[i] = fresh[j];

@@ -42,7 +42,7 @@ enum stmt_id {
     ST_GET,
     ST_PUT,
     ST_DEL,
-    ST_SCAN_FWD,      /* k >= ?1 AND k < ?2 */
+    ST_SCAN_FWD, /* k >= ?1 AND k < ?2 */
     ST_SCAN_REV,
     ST_SCAN_FWD_OPEN, /* k >= ?1 */
     ST_SCAN_REV_OPEN,
@@ -207,8 +207,7 @@ static int conn_open(sql_store *s, sql_conn **out)
     if (rc != SQLITE_OK) {
         int code = c->db ? icms__error(ICMS_ESTORAGE, WHO ": cannot open %s: %s", s->path,
                                        sqlite3_errmsg(c->db))
-                         : icms__error(ICMS_ENOMEM, WHO ": cannot open %s: out of memory",
-                                       s->path);
+                         : icms__error(ICMS_ENOMEM, WHO ": cannot open %s: out of memory", s->path);
         conn_close(c);
         return code;
     }
@@ -227,8 +226,8 @@ static int conn_open(sql_store *s, sql_conn **out)
 static int conn_prepare(sql_conn *c)
 {
     for (int i = 0; i < ST_COUNT; i++) {
-        int rc = sqlite3_prepare_v3(c->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-                                    &c->stmt[i], NULL);
+        int rc = sqlite3_prepare_v3(c->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &c->stmt[i],
+                                    NULL);
         if (rc != SQLITE_OK)
             return sql_error(c->db, rc, "preparing statements");
     }
@@ -337,8 +336,8 @@ static int schema_ready(sqlite3 *db, const icms_sqlite_options *o, bool *ready)
     if (code == 0)
         code = query_int(db, "PRAGMA user_version", &layout);
     if (code == 0)
-        code = query_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'kv'",
-                         &n);
+        code = query_int(
+            db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'kv'", &n);
     if (code != 0 || app_id != ICMS_APPLICATION_ID || layout != ICMS_LAYOUT_VERSION || n != 1)
         return code;
     for (size_t i = 0; o && i < o->append_only_count; i++) {
@@ -380,12 +379,14 @@ static int ensure_schema(sql_conn *c, const icms_sqlite_options *o)
     rc = sqlite3_step(st);
     const unsigned char *mode = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
     bool wal = mode && sqlite3_stricmp((const char *)mode, "wal") == 0;
-    int code = rc == SQLITE_ROW || rc == SQLITE_DONE ? ICMS_OK : sql_error(db, rc, "setting WAL mode");
+    int code =
+        rc == SQLITE_ROW || rc == SQLITE_DONE ? ICMS_OK : sql_error(db, rc, "setting WAL mode");
     sqlite3_finalize(st);
     if (code != 0)
         return code;
     if (!wal)
-        return icms__error(ICMS_ESTORAGE, WHO ": %s cannot use WAL mode", sqlite3_db_filename(db, "main"));
+        return icms__error(ICMS_ESTORAGE, WHO ": %s cannot use WAL mode",
+                           sqlite3_db_filename(db, "main"));
     bool ready;
     if ((code = schema_ready(db, o, &ready)) != 0 || ready)
         return code;
@@ -409,11 +410,13 @@ static int ensure_schema(sql_conn *c, const icms_sqlite_options *o)
     if (app_id == 0) {
         /* A new file (or an empty one another tool created). */
         sqlite3_int64 tables = 0;
-        if ((code = query_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name <> 'kv'",
-                              &tables)) != 0)
+        if ((code = query_int(
+                 db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name <> 'kv'",
+                 &tables)) != 0)
             goto fail;
         if (tables != 0) {
-            code = icms__error(ICMS_ESTORAGE, WHO ": the file holds tables that are not an icms store");
+            code = icms__error(ICMS_ESTORAGE,
+                               WHO ": the file holds tables that are not an icms store");
             goto fail;
         }
         char sql[160];
@@ -564,9 +567,8 @@ static int sql_del(icms_store_txn *txn, const uint8_t *key, size_t key_len)
     return step_done(t->conn, st, "delete");
 }
 
-static int sql_scan(icms_store_txn *txn, const uint8_t *start, size_t start_len,
-                    const uint8_t *end, size_t end_len, unsigned int flags,
-                    icms_store_scan_cb cb, void *cb_payload)
+static int sql_scan(icms_store_txn *txn, const uint8_t *start, size_t start_len, const uint8_t *end,
+                    size_t end_len, unsigned int flags, icms_store_scan_cb cb, void *cb_payload)
 {
     sql_txn *t = as_sql(txn);
     if (!t)
@@ -702,14 +704,12 @@ static int check_options(const char *path, const icms_sqlite_options *o)
     if (o->busy_timeout_ms > (unsigned int)INT32_MAX)
         return icms__error(ICMS_EINVALID, WHO ": busy timeout %u ms is too long",
                            o->busy_timeout_ms);
-    if (o->append_only_count &&
-        (!o->append_only_prefixes || !o->append_only_prefix_lens))
+    if (o->append_only_count && (!o->append_only_prefixes || !o->append_only_prefix_lens))
         return icms__error(ICMS_EINVALID, WHO ": append-only prefixes are missing");
     for (size_t i = 0; i < o->append_only_count; i++) {
         size_t len = o->append_only_prefix_lens[i];
         if (len == 0 || len > ICMS_STORE_KEY_MAX || !o->append_only_prefixes[i])
-            return icms__error(ICMS_EINVALID,
-                               WHO ": append-only prefix %zu must be 1..%u bytes", i,
+            return icms__error(ICMS_EINVALID, WHO ": append-only prefix %zu must be 1..%u bytes", i,
                                ICMS_STORE_KEY_MAX);
     }
     return ICMS_OK;
@@ -732,8 +732,8 @@ int icms_store_sqlite_new(icms_store **out, const char *path, const icms_sqlite_
         return ICMS_ENOMEM;
     }
     s->sync = options ? (int)options->sync : ICMS_SQLITE_SYNC_FULL;
-    s->busy_timeout_ms = options && options->busy_timeout_ms ? options->busy_timeout_ms
-                                                              : DEFAULT_BUSY_TIMEOUT_MS;
+    s->busy_timeout_ms =
+        options && options->busy_timeout_ms ? options->busy_timeout_ms : DEFAULT_BUSY_TIMEOUT_MS;
     if (pthread_mutex_init(&s->lock, NULL) != 0) {
         icms__free(s->path);
         icms__free(s);

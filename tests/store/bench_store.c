@@ -92,8 +92,7 @@ static void bench(const char *name, icms_store *s, unsigned long commits, unsign
     printf("%-14s %8.0f commits/s (%lu)  bulk %8.0f puts/s (%lu in one txn)  "
            "%8.0f gets/s  scan %8.0f keys/s (%lu)\n",
            name, (double)commits / commit_s, commits, (double)bulk / bulk_s, bulk,
-           (double)bulk / get_s, (double)seen / scan_s,
-           seen);
+           (double)bulk / get_s, (double)seen / scan_s, seen);
 }
 
 int main(int argc, char **argv)

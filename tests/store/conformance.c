@@ -66,7 +66,8 @@ static void kv_list_clear(kv_list *l)
 static void assert_item(const kv_item *it, const uint8_t *key, size_t key_len)
 {
     if (it->key_len != key_len || memcmp(it->key, key, key_len) != 0)
-        fail_msg("scan order: got a key of %zu bytes starting 0x%02x, expected %zu bytes starting 0x%02x",
+        fail_msg("scan order: got a key of %zu bytes starting 0x%02x, expected %zu bytes starting "
+                 "0x%02x",
                  it->key_len, it->key_len ? it->key[0] : 0, key_len, key_len ? key[0] : 0);
 }
 
@@ -192,10 +193,10 @@ static void test_ordering(void **state)
         const char *bytes;
         size_t len;
     } sorted[] = {
-        {"\x00", 1},     {"\x00\x00", 2}, {"\x00\x01", 2}, {"\x01", 1},     {"a", 1},
-        {"a\x00", 2},    {"a\x00\x00", 3}, {"a\x01", 2},   {"ab", 2},       {"abc", 3},
-        {"a\x7f", 2},    {"a\x80", 2},    {"a\xff", 2},    {"b", 1},        {"\x7f", 1},
-        {"\x80", 1},     {"\xfe\xff", 2}, {"\xff", 1},     {"\xff\x00", 2}, {"\xff\xff", 2},
+        {"\x00", 1},         {"\x00\x00", 2},  {"\x00\x01", 2}, {"\x01", 1},     {"a", 1},
+        {"a\x00", 2},        {"a\x00\x00", 3}, {"a\x01", 2},    {"ab", 2},       {"abc", 3},
+        {"a\x7f", 2},        {"a\x80", 2},     {"a\xff", 2},    {"b", 1},        {"\x7f", 1},
+        {"\x80", 1},         {"\xfe\xff", 2},  {"\xff", 1},     {"\xff\x00", 2}, {"\xff\xff", 2},
         {"\xff\xff\xff", 3},
     };
     size_t n = sizeof sorted / sizeof sorted[0];
@@ -243,9 +244,8 @@ static void check_range(icms_store *s, const char *start, const char *end, const
 {
     for (int reverse = 0; reverse < 2; reverse++) {
         kv_list l = {0};
-        scan_committed(s, (const uint8_t *)start, start ? strlen(start) : 0,
-                       (const uint8_t *)end, end ? strlen(end) : 0,
-                       reverse ? ICMS_STORE_SCAN_REVERSE : 0, &l);
+        scan_committed(s, (const uint8_t *)start, start ? strlen(start) : 0, (const uint8_t *)end,
+                       end ? strlen(end) : 0, reverse ? ICMS_STORE_SCAN_REVERSE : 0, &l);
         if (l.count != n_want)
             fail_msg("range [%s, %s) %s: %zu keys, expected %zu", start ? start : "-",
                      end ? end : "-", reverse ? "reverse" : "forward", l.count, n_want);

@@ -37,8 +37,8 @@ static store_factory memory_factory = {
     "memory", STORE_OPTIMISTIC, mem_open, mem_open_second, mem_close, NULL,
 };
 
-static int first_only_cb(const uint8_t *key, size_t key_len, const uint8_t *value,
-                         size_t value_len, void *payload)
+static int first_only_cb(const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len,
+                         void *payload)
 {
     (void)value, (void)value_len;
     memcpy(payload, key, key_len < 8 ? key_len : 8);

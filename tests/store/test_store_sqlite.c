@@ -240,7 +240,10 @@ static void test_append_only_prefixes(void **state)
     icms_store_txn *t;
     assert_icms_ok(s->begin(s, ICMS_STORE_WRITE, &t));
     assert_icms_ok(s->put(t, K("ledger/1"), K("first")));
-    assert_icms_ok(s->put(t, K("a\x00\xff" "1"), K("audit")));
+    assert_icms_ok(s->put(t,
+                          K("a\x00\xff"
+                            "1"),
+                          K("audit")));
     assert_icms_ok(s->put(t, K("other/1"), K("free")));
     assert_icms_ok(s->put(t, K("ledger"), K("not under the prefix")));
     assert_icms_ok(s->commit(t));
@@ -250,7 +253,8 @@ static void test_append_only_prefixes(void **state)
     assert_icms(ICMS_EINVALID, s->put(t, K("ledger/1"), K("rewritten")));
     assert_icms(ICMS_EINVALID, s->put(t, K("ledger/1"), K("first"))); /* even the same value */
     assert_icms(ICMS_EINVALID, s->del(t, K("ledger/1")));
-    assert_icms(ICMS_EINVALID, s->del(t, K("a\x00\xff" "1")));
+    assert_icms(ICMS_EINVALID, s->del(t, K("a\x00\xff"
+                                           "1")));
     assert_icms_ok(s->del(t, K("ledger/absent")));
     assert_icms_ok(s->put(t, K("ledger/2"), K("second")));
     assert_icms_ok(s->put(t, K("other/1"), K("changed")));
@@ -280,13 +284,14 @@ static void test_append_only_prefixes(void **state)
         assert_string_equal(err, "append-only");
     }
     /* Other keys stay editable, and new protected keys may be added. */
-    assert_int_equal(raw_exec(path, "UPDATE kv SET v = CAST('by sql' AS BLOB) "
-                                    "WHERE k = CAST('other/1' AS BLOB)",
+    assert_int_equal(raw_exec(path,
+                              "UPDATE kv SET v = CAST('by sql' AS BLOB) "
+                              "WHERE k = CAST('other/1' AS BLOB)",
                               NULL, 0),
                      SQLITE_OK);
-    assert_int_equal(raw_exec(path, "INSERT INTO kv(k, v) VALUES(CAST('ledger/3' AS BLOB), X'')",
-                              NULL, 0),
-                     SQLITE_OK);
+    assert_int_equal(
+        raw_exec(path, "INSERT INTO kv(k, v) VALUES(CAST('ledger/3' AS BLOB), X'')", NULL, 0),
+        SQLITE_OK);
     assert_int_equal(raw_exec(path, "DELETE FROM kv WHERE k = CAST('ledger' AS BLOB)", NULL, 0),
                      SQLITE_OK);
 
@@ -346,9 +351,8 @@ static void test_bad_options_and_files(void **state)
     assert_int_equal(raw_exec(db_path("foreign.db"), "CREATE TABLE accounts(id INTEGER)", NULL, 0),
                      SQLITE_OK);
     assert_icms(ICMS_ESTORAGE, icms_store_sqlite_new(&s, db_path("foreign.db"), NULL));
-    assert_int_equal(raw_int(db_path("foreign.db"),
-                             "SELECT count(*) FROM sqlite_schema WHERE name = 'kv'"),
-                     0);
+    assert_int_equal(
+        raw_int(db_path("foreign.db"), "SELECT count(*) FROM sqlite_schema WHERE name = 'kv'"), 0);
     assert_int_equal(raw_exec(db_path("app.db"), "PRAGMA application_id = 7", NULL, 0), SQLITE_OK);
     assert_icms(ICMS_ESTORAGE, icms_store_sqlite_new(&s, db_path("app.db"), NULL));
 

@@ -24,8 +24,8 @@ typedef struct fault_txn {
     icms_store_txn *inner;
 } fault_txn;
 
-static const char *const op_names[ICMS_TEST_FAULT_OPS] = {"any", "begin", "get", "put",
-                                                          "del", "scan", "commit"};
+static const char *const op_names[ICMS_TEST_FAULT_OPS] = {"any", "begin", "get",   "put",
+                                                          "del", "scan",  "commit"};
 
 static fault_store *as_fault(const icms_store *s)
 {

@@ -58,8 +58,8 @@ int icms_test_fault_store_new(icms_store **out, icms_store *inner, bool owns_inn
  * the inner transaction as it was (a failed scan calls no callback); a failed
  * commit rolls the inner transaction back, so nothing is written.
  */
-void icms_test_fault_store_fail(icms_store *fault_store, icms_test_fault_op_t op,
-                                unsigned long nth, int code);
+void icms_test_fault_store_fail(icms_store *fault_store, icms_test_fault_op_t op, unsigned long nth,
+                                int code);
 
 /* True once the armed fault has fired (cleared by the next _fail or _reset). */
 bool icms_test_fault_store_fired(const icms_store *fault_store);
