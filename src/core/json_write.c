@@ -179,6 +179,11 @@ static int write_string(struct buf *b, const char *s)
 /* The shortest "%.Ng" that reads back to d, with '.' whatever the locale. */
 static void format_double(double d, char *out, size_t size)
 {
+    if (d == 0) {
+        /* -0 would read back as the integer 0 and print as "0": print that at once. */
+        snprintf(out, size, "0");
+        return;
+    }
     for (int precision = 15; precision <= 17; precision++) {
         snprintf(out, size, "%.*g", precision, d);
         if (strtod(out, NULL) == d) /* both in the current locale */

@@ -638,12 +638,12 @@ static void test_write_exact_and_canonical(void **state)
 static void test_write_parsed_numbers(void **state)
 {
     (void)state;
-    cJSON *doc = parse_ok("[1.50, 1E2, -0, 12345678901234567890, 9223372036854775807, 0.1, 2.5e-3]");
+    cJSON *doc = parse_ok("[1.50, 1E2, -0, 12345678901234567890, 9223372036854775807, 0.1, 2.5e-3, -1e-400]");
     /* Plain output keeps the text as written; canonical output normalises. */
     char *plain = write_json(doc, 0);
-    assert_string_equal(plain, "[1.50,1E2,0,12345678901234567890,9223372036854775807,0.1,2.5e-3]");
+    assert_string_equal(plain, "[1.50,1E2,0,12345678901234567890,9223372036854775807,0.1,2.5e-3,-1e-400]");
     char *canon = write_json(doc, ICMS__JSON_CANONICAL);
-    assert_string_equal(canon, "[1.5,100,0,1.2345678901234567e+19,9223372036854775807,0.1,0.0025]");
+    assert_string_equal(canon, "[1.5,100,0,1.2345678901234567e+19,9223372036854775807,0.1,0.0025,0]");
     icms__free(plain);
     icms__free(canon);
     cJSON_Delete(doc);
