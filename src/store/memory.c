@@ -97,6 +97,7 @@ struct mem_txn {
     mem_range *ranges;
     size_t n_ranges, cap_ranges;
     unsigned int scanning; /* nesting depth of scans in progress */
+    bool lost_reads;       /* recording a read failed: the commit cannot be validated */
     mem_txn *prev, *next;  /* in store->writers */
 };
 
@@ -445,8 +446,10 @@ static int mem_get(icms_store_txn *txn, const uint8_t *key, size_t key_len, cons
             return ICMS_OK;
         }
         /* The answer depends on committed data, absent or not: remember the key. */
-        if ((rc = reads_add(t, key, key_len)) != 0)
+        if ((rc = reads_add(t, key, key_len)) != 0) {
+            t->lost_reads = true;
             return rc;
+        }
     }
     const mem_entry *e = snapshot_find(t->snap, key, key_len);
     if (!e)
@@ -568,17 +571,15 @@ static int mem_scan(icms_store_txn *txn, const uint8_t *start, size_t start_len,
         last_key = k;
         last_len = kl;
         int cb_rc = cb(k, kl, v, vl, cb_payload);
-        if (cb_rc < 0) {
-            rc = cb_rc;
-            break;
-        }
-        if (cb_rc > 0) {
+        if (cb_rc != 0) {
+            /* An error stops the scan too; the caller may still commit what it saw. */
+            rc = cb_rc < 0 ? cb_rc : ICMS_OK;
             stopped = true;
             break;
         }
     }
     t->scanning--;
-    if (rc != 0 || t->mode != ICMS_STORE_WRITE)
+    if (t->mode != ICMS_STORE_WRITE)
         return rc;
 
     /*
@@ -589,18 +590,23 @@ static int mem_scan(icms_store_txn *txn, const uint8_t *start, size_t start_len,
     if (stopped && !reverse) {
         /* [start, last_key] == [start, last_key || 0x00) */
         uint8_t *bound = icms__malloc(last_len + 1);
-        if (!bound)
-            return ICMS_ENOMEM;
-        memcpy(bound, last_key, last_len);
-        bound[last_len] = 0;
-        rec = ranges_add(t, start, start_len, bound, last_len + 1, true);
-        icms__free(bound);
+        if (bound) {
+            memcpy(bound, last_key, last_len);
+            bound[last_len] = 0;
+            rec = ranges_add(t, start, start_len, bound, last_len + 1, true);
+            icms__free(bound);
+        } else {
+            rec = ICMS_ENOMEM;
+        }
     } else if (stopped) {
         rec = ranges_add(t, last_key, last_len, end, end_len, end != NULL);
     } else {
         rec = ranges_add(t, start, start_len, end, end_len, end != NULL);
     }
-    return rec;
+    if (rec != 0)
+        t->lost_reads = true;
+    /* The callback's own code wins; a bookkeeping failure surfaces at commit regardless. */
+    return rc != 0 ? rc : rec;
 }
 
 /*
@@ -754,6 +760,11 @@ static int mem_commit(icms_store_txn *txn)
     int rc = ICMS_OK;
     pthread_mutex_lock(&s->lock);
     if (t->mode == ICMS_STORE_WRITE && t->n_writes > 0) {
+        if (t->lost_reads) {
+            rc = icms__error(ICMS_ENOMEM, WHO ": out of memory recording this transaction's "
+                                              "reads; nothing was written");
+            goto done;
+        }
         if (txn_conflicts(t)) {
             rc = icms__error(ICMS_ECONFLICT,
                              WHO ": a concurrent transaction changed data this one read");

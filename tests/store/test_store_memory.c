@@ -89,18 +89,75 @@ static void test_early_stop_narrows_the_read_range(void **state)
     icms_store_free(s);
 }
 
-static void test_store_free_null_and_bad_args(void **state)
-{
-    (void)state;
-    icms_store_free(NULL);
-    assert_icms(ICMS_EINVALID, icms_store_memory_new(NULL));
-}
-
 static int count_cb(const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len,
                     void *payload)
 {
     (void)key, (void)key_len, (void)value, (void)value_len, (void)payload;
     return 0;
+}
+
+static int fail_at_first_cb(const uint8_t *key, size_t key_len, const uint8_t *value,
+                            size_t value_len, void *payload)
+{
+    (void)key, (void)key_len, (void)value, (void)value_len, (void)payload;
+    return ICMS_EUSER;
+}
+
+static void test_scan_ended_by_an_error_still_counts(void **state)
+{
+    /* A callback may stop a scan with its own code and the command go on to commit. */
+    (void)state;
+    icms_store *s = mem_open(NULL);
+    icms_store_txn *t1, *t2;
+    assert_icms_ok(s->begin(s, ICMS_STORE_WRITE, &t1));
+    assert_icms_ok(s->put(t1, K("p/5"), K("v")));
+    assert_icms_ok(s->commit(t1));
+
+    assert_icms_ok(s->begin(s, ICMS_STORE_WRITE, &t1));
+    assert_int_equal(s->scan(t1, K("p/"), K("p0"), 0, fail_at_first_cb, NULL), ICMS_EUSER);
+    assert_icms_ok(s->put(t1, K("decision"), K("p/5 is first")));
+    assert_icms_ok(s->begin(s, ICMS_STORE_WRITE, &t2));
+    assert_icms_ok(s->put(t2, K("p/1"), K("v")));
+    assert_icms_ok(s->commit(t2));
+    assert_icms(ICMS_ECONFLICT, s->commit(t1));
+    icms_store_free(s);
+}
+
+static void test_lost_read_tracking_refuses_commit(void **state)
+{
+    /* If the store cannot remember a read, it cannot validate the commit: refuse it. */
+    (void)state;
+    icms_store *s = mem_open(NULL);
+    icms_store_txn *t;
+    const uint8_t *v;
+    size_t vl;
+    assert_icms_ok(s->begin(s, ICMS_STORE_WRITE, &t));
+    icms__alloc_fail_after(1);
+    assert_icms(ICMS_ENOMEM, s->get(t, K("k"), &v, &vl));
+    icms__alloc_fail_after(0);
+    assert_icms_ok(s->put(t, K("k"), K("v")));
+    assert_icms(ICMS_ENOMEM, s->commit(t));
+    size_t keys;
+    assert_icms_ok(icms_test_store_digest(s, NULL, &keys));
+    assert_int_equal(keys, 0);
+
+    /* The same for a scan's range. */
+    assert_icms_ok(s->begin(s, ICMS_STORE_WRITE, &t));
+    icms__alloc_fail_after(1);
+    assert_icms(ICMS_ENOMEM, s->scan(t, K("a"), K("b"), 0, count_cb, NULL));
+    icms__alloc_fail_after(0);
+    assert_icms_ok(s->put(t, K("k"), K("v")));
+    assert_icms(ICMS_ENOMEM, s->commit(t));
+    assert_icms_ok(icms_test_store_digest(s, NULL, &keys));
+    assert_int_equal(keys, 0);
+    icms_store_free(s);
+}
+
+static void test_store_free_null_and_bad_args(void **state)
+{
+    (void)state;
+    icms_store_free(NULL);
+    assert_icms(ICMS_EINVALID, icms_store_memory_new(NULL));
 }
 
 static int stop_cb(const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len,
@@ -189,6 +246,8 @@ int main(void)
     size_t n = store_conformance_tests(&memory_factory, tests, STORE_CONFORMANCE_MAX);
     const struct CMUnitTest own[] = {
         cmocka_unit_test(test_early_stop_narrows_the_read_range),
+        cmocka_unit_test(test_scan_ended_by_an_error_still_counts),
+        cmocka_unit_test(test_lost_read_tracking_refuses_commit),
         cmocka_unit_test(test_store_free_null_and_bad_args),
         cmocka_unit_test(test_allocation_failures_change_nothing),
     };
