@@ -23,7 +23,9 @@
  * the field's path ("products[2].unit_price: must be an integer between 0 and
  * 9223372036854775807").
  *
- * Output: icms__json_write prints compact JSON with exact integers;
+ * Output: print with icms__json_write, never cJSON_Print*: cJSON prints a
+ * parsed number from its double, so an integer above 2^53 would come out
+ * changed. icms__json_write prints compact JSON with exact integers;
  * ICMS__JSON_CANONICAL also sorts object keys by their UTF-8 bytes, so the
  * same tree always gives the same bytes (the audit chain hashes this form).
  */
