@@ -47,11 +47,13 @@ typedef struct icms__json_limits {
     int max_depth;    /* objects/arrays nested deeper are refused; 1..ICMS__JSON_DEPTH_CAP */
 } icms__json_limits;
 
+/* clang-format off */
 #define ICMS__JSON_MAX_BYTES_DEFAULT ((size_t)1024 * 1024)
 #define ICMS__JSON_MAX_DEPTH_DEFAULT 32
 #define ICMS__JSON_DEPTH_CAP 256 /* the reader and writer recurse; this bounds their stack */
 #define ICMS__JSON_NUMBER_MAX_LEN 64 /* longer number literals are refused */
 #define ICMS__JSON_LIMITS_DEFAULT {ICMS__JSON_MAX_BYTES_DEFAULT, ICMS__JSON_MAX_DEPTH_DEFAULT}
+/* clang-format on */
 
 /*
  * Parse len bytes of text (need not be NUL-terminated) into *out, which the
@@ -109,6 +111,7 @@ typedef struct icms__json_schema {
     size_t count;
 } icms__json_schema;
 
+/* clang-format off */
 #define ICMS__JSON_SCHEMA(table) {(table), sizeof(table) / sizeof((table)[0])}
 
 /* Shorthands for the common field shapes; write the initializer out for the rest. */
@@ -132,6 +135,7 @@ typedef struct icms__json_schema {
     {.name = (n), .kind = ICMS__JSON_ARRAY, .flags = (fl), .min = (lo), .max = (hi),             \
      .items = (item)}
 #define ICMS__JSON_F_ANY(n, fl) {.name = (n), .kind = ICMS__JSON_ANY, .flags = (fl)}
+/* clang-format on */
 
 /*
  * Check that doc is an object matching schema (recursively). Allocates

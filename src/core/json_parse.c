@@ -362,7 +362,7 @@ static int parse_object(struct parser *p, cJSON **out)
             cJSON_free(key);
             goto fail;
         }
-        value->string = key; /* cJSON_Delete frees it with the node */
+        value->string = key;                 /* cJSON_Delete frees it with the node */
         cJSON_AddItemToArray(object, value); /* appends; cannot fail for a fresh node */
         count++;
         skip_whitespace(p);

@@ -157,13 +157,27 @@ static int write_string(struct buf *b, const char *s)
             break;
         char esc[8];
         switch (c) {
-        case '"': rc = puts_(b, "\\\""); break;
-        case '\\': rc = puts_(b, "\\\\"); break;
-        case '\b': rc = puts_(b, "\\b"); break;
-        case '\f': rc = puts_(b, "\\f"); break;
-        case '\n': rc = puts_(b, "\\n"); break;
-        case '\r': rc = puts_(b, "\\r"); break;
-        case '\t': rc = puts_(b, "\\t"); break;
+        case '"':
+            rc = puts_(b, "\\\"");
+            break;
+        case '\\':
+            rc = puts_(b, "\\\\");
+            break;
+        case '\b':
+            rc = puts_(b, "\\b");
+            break;
+        case '\f':
+            rc = puts_(b, "\\f");
+            break;
+        case '\n':
+            rc = puts_(b, "\\n");
+            break;
+        case '\r':
+            rc = puts_(b, "\\r");
+            break;
+        case '\t':
+            rc = puts_(b, "\\t");
+            break;
         default:
             snprintf(esc, sizeof esc, "\\u%04x", c);
             rc = puts_(b, esc);
@@ -206,7 +220,8 @@ static int write_number(struct buf *b, const cJSON *item, unsigned int flags)
         return puts_(b, text);
     }
     if (cJSON_IsRaw(item))
-        return icms__error(ICMS_EINVALID, "json: raw values other than int64 integers cannot be written");
+        return icms__error(ICMS_EINVALID,
+                           "json: raw values other than int64 integers cannot be written");
     double d = item->valuedouble;
     if (!isfinite(d))
         return icms__error(ICMS_EINVALID, "json: NaN and infinity cannot be written");

@@ -16,9 +16,9 @@ int64_t icms__days_from_civil(int64_t year, int64_t month, int64_t day)
 {
     year -= month <= 2;
     int64_t era = (year >= 0 ? year : year - 399) / 400;
-    int64_t yoe = year - era * 400;                                    /* [0, 399] */
+    int64_t yoe = year - era * 400;                                              /* [0, 399] */
     int64_t doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1; /* [0, 365] */
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;               /* [0, 146096] */
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;                         /* [0, 146096] */
     return era * 146097 + doe - 719468;
 }
 
@@ -56,9 +56,10 @@ static void put_digits(char *out, int64_t v, int n)
 int icms__time_format(int64_t ms, char out[ICMS_TIME_STRING_SIZE])
 {
     if (ms < ICMS_TIME_MIN_MS || ms > ICMS_TIME_MAX_MS)
-        return icms__error(ICMS_EINVALID,
-                           "time %lld ms is outside 0001-01-01T00:00:00.000Z..9999-12-31T23:59:59.999Z",
-                           (long long)ms);
+        return icms__error(
+            ICMS_EINVALID,
+            "time %lld ms is outside 0001-01-01T00:00:00.000Z..9999-12-31T23:59:59.999Z",
+            (long long)ms);
     /* Floor division, so instants before 1970 land on the right day. */
     int64_t days = ms / MS_PER_DAY;
     int64_t rem = ms % MS_PER_DAY;
@@ -145,8 +146,8 @@ int icms__time_parse(const char *text, size_t len, int64_t *out_ms)
     struct cursor c = {text, text + len};
     int64_t year, month, day, hour, minute, second, frac_ms = 0;
 
-    if (!digits(&c, 4, &year) || !literal(&c, '-') || !digits(&c, 2, &month) ||
-        !literal(&c, '-') || !digits(&c, 2, &day))
+    if (!digits(&c, 4, &year) || !literal(&c, '-') || !digits(&c, 2, &month) || !literal(&c, '-') ||
+        !digits(&c, 2, &day))
         return BAD_TIME("expected a date YYYY-MM-DD at the start");
     if (!letter(&c, 'T'))
         return BAD_TIME("expected 'T' between the date and the time");

@@ -12,7 +12,8 @@ size_t icms__utf8_sequence(const uint8_t *s, size_t avail);
 /* True when len bytes at s are entirely valid UTF-8 (NUL bytes count as valid). */
 bool icms__utf8_valid(const char *s, size_t len);
 
-/* Append the UTF-8 encoding of code point cp (<= U+10FFFF, not a surrogate); returns bytes written. */
+/* Append the UTF-8 encoding of code point cp (<= U+10FFFF, not a surrogate); returns bytes written.
+ */
 size_t icms__utf8_encode(uint32_t cp, char *out);
 
 #endif

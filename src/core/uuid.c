@@ -24,8 +24,8 @@
 
 static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
-    bool have;     /* an id was made in this process */
-    int64_t ms;    /* its timestamp */
+    bool have;       /* an id was made in this process */
+    int64_t ms;      /* its timestamp */
     uint32_t rand_a; /* its 12-bit rand_a */
     uint64_t rand_b; /* its 62-bit rand_b */
 } last;
@@ -138,16 +138,16 @@ int icms__uuid_parse(const char *text, size_t len, uint8_t out[ICMS_UUID_BYTES])
     for (size_t i = 0; i < 36; i++) {
         if (i == 8 || i == 13 || i == 18 || i == 23) {
             if (text[i] != '-')
-                return icms__error(ICMS_EINVALID,
-                                   "invalid UUID: expected '-' at character %zu", i + 1);
+                return icms__error(ICMS_EINVALID, "invalid UUID: expected '-' at character %zu",
+                                   i + 1);
             continue;
         }
         int v = hex_value(text[i]);
         if (v < 0) {
             if (text[i] >= 'A' && text[i] <= 'F')
-                return icms__error(ICMS_EINVALID,
-                                   "invalid UUID: character %zu is uppercase; ids are lowercase hex",
-                                   i + 1);
+                return icms__error(
+                    ICMS_EINVALID,
+                    "invalid UUID: character %zu is uppercase; ids are lowercase hex", i + 1);
             return icms__error(ICMS_EINVALID, "invalid UUID: character %zu is not a hex digit",
                                i + 1);
         }

@@ -85,12 +85,16 @@ static void test_malformed(void **state)
         {"\"abc", "invalid JSON at line 1, column 5: unterminated string"},
         {"\"abc\\\"", "invalid JSON at line 1, column 7: unterminated string"},
         {"\"a\\x\"", "invalid JSON at line 1, column 3: invalid escape sequence in a string"},
-        {"\"a\\u12g4\"", "invalid JSON at line 1, column 3: \\u must be followed by four hex digits"},
-        {"\"a\tb\"", "invalid JSON at line 1, column 3: control character 0x09 must be escaped in a string"},
+        {"\"a\\u12g4\"",
+         "invalid JSON at line 1, column 3: \\u must be followed by four hex digits"},
+        {"\"a\tb\"",
+         "invalid JSON at line 1, column 3: control character 0x09 must be escaped in a string"},
         {"\"\\u0000\"", "invalid JSON at line 1, column 2: \\u0000 is not allowed in a string"},
         {"\"\\ud83d\"", "invalid JSON at line 1, column 2: unpaired surrogate \\ud83d in a string"},
-        {"\"\\ud83dx\\ude00\"", "invalid JSON at line 1, column 2: unpaired surrogate \\ud83d in a string"},
-        {"\"\\ud83d\\u0041\"", "invalid JSON at line 1, column 2: unpaired surrogate \\ud83d in a string"},
+        {"\"\\ud83dx\\ude00\"",
+         "invalid JSON at line 1, column 2: unpaired surrogate \\ud83d in a string"},
+        {"\"\\ud83d\\u0041\"",
+         "invalid JSON at line 1, column 2: unpaired surrogate \\ud83d in a string"},
         {"\"\\ude00\"", "invalid JSON at line 1, column 2: unpaired surrogate \\ude00 in a string"},
         {"01", "invalid JSON at line 1, column 1: numbers may not have leading zeros"},
         {"-01", "invalid JSON at line 1, column 2: numbers may not have leading zeros"},
@@ -100,24 +104,31 @@ static void test_malformed(void **state)
         {".5", "invalid JSON at line 1, column 1: expected a JSON value, found '.'"},
         {"1.", "invalid JSON at line 1, column 3: expected a digit after '.', found end of input"},
         {"1.e5", "invalid JSON at line 1, column 3: expected a digit after '.', found 'e'"},
-        {"1e", "invalid JSON at line 1, column 3: expected a digit in the exponent, found end of input"},
-        {"1e+", "invalid JSON at line 1, column 4: expected a digit in the exponent, found end of input"},
+        {"1e",
+         "invalid JSON at line 1, column 3: expected a digit in the exponent, found end of input"},
+        {"1e+",
+         "invalid JSON at line 1, column 4: expected a digit in the exponent, found end of input"},
         {"1e400", "invalid JSON at line 1, column 1: number is out of range"},
         {"-1e400", "invalid JSON at line 1, column 1: number is out of range"},
         {"0x10", "invalid JSON at line 1, column 2: expected the end of the document, found 'x'"},
-        {"[1]\n\n  ]", "invalid JSON at line 3, column 3: expected the end of the document, found ']'"},
-        {"{\"a\":\n  [1,\n   }", "invalid JSON at line 3, column 4: expected a JSON value, found '}'"},
+        {"[1]\n\n  ]",
+         "invalid JSON at line 3, column 3: expected the end of the document, found ']'"},
+        {"{\"a\":\n  [1,\n   }",
+         "invalid JSON at line 3, column 4: expected a JSON value, found '}'"},
         {"/* c */ 1", "invalid JSON at line 1, column 1: expected a JSON value, found '/'"},
-        {"\xef\xbb\xbf{}", "invalid JSON at line 1, column 1: expected a JSON value, found byte 0xef"},
+        {"\xef\xbb\xbf{}",
+         "invalid JSON at line 1, column 1: expected a JSON value, found byte 0xef"},
         {"\f1", "invalid JSON at line 1, column 1: expected a JSON value, found byte 0x0c"},
     };
     for (size_t i = 0; i < ICMS__ARRAY_LEN(cases); i++)
         parse_fails(cases[i].text, strlen(cases[i].text), NULL, cases[i].message);
     /* A NUL byte inside the text is not whitespace, and not the end. */
-    parse_fails("[1]\0", 4, NULL,
-                "invalid JSON at line 1, column 4: expected the end of the document, found byte 0x00");
-    parse_fails("\"a\0b\"", 5, NULL,
-                "invalid JSON at line 1, column 3: control character 0x00 must be escaped in a string");
+    parse_fails(
+        "[1]\0", 4, NULL,
+        "invalid JSON at line 1, column 4: expected the end of the document, found byte 0x00");
+    parse_fails(
+        "\"a\0b\"", 5, NULL,
+        "invalid JSON at line 1, column 3: control character 0x00 must be escaped in a string");
 }
 
 static void test_long_number(void **state)
@@ -146,7 +157,7 @@ static void test_invalid_utf8(void **state)
         "\"\xf4\x90\x80\x80\"", /* above U+10FFFF */
         "\"\xf8\x88\x80\x80\x80\"",
         "\"\xff\"",
-        "\"ok \xe2\x82\"",      /* truncated euro sign */
+        "\"ok \xe2\x82\"", /* truncated euro sign */
     };
     for (size_t i = 0; i < ICMS__ARRAY_LEN(bad); i++) {
         size_t len = strlen(bad[i]);
@@ -157,8 +168,9 @@ static void test_invalid_utf8(void **state)
         parse_fails(bad[i], len, NULL, message);
     }
     /* Valid multibyte text, raw and escaped, reads back as the same UTF-8. */
-    cJSON *doc = parse_ok("[\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\", \"\\u00e9\\u20ac\\ud83d\\ude00\","
-                          " \"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u0001\"]");
+    cJSON *doc =
+        parse_ok("[\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\", \"\\u00e9\\u20ac\\ud83d\\ude00\","
+                 " \"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u0001\"]");
     assert_string_equal(cJSON_GetArrayItem(doc, 0)->valuestring,
                         "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
     assert_string_equal(cJSON_GetArrayItem(doc, 1)->valuestring,
@@ -191,9 +203,11 @@ static void test_duplicate_keys(void **state)
     /* Big objects take the sorting path. */
     char text[4000];
     size_t len = big_object(text, sizeof text, "k57");
-    parse_fails(text, len, NULL, "invalid JSON at line 1, column 1: duplicate key \"k57\" in this object");
+    parse_fails(text, len, NULL,
+                "invalid JSON at line 1, column 1: duplicate key \"k57\" in this object");
     len = big_object(text, sizeof text, "k10");
-    parse_fails(text, len, NULL, "invalid JSON at line 1, column 1: duplicate key \"k10\" in this object");
+    parse_fails(text, len, NULL,
+                "invalid JSON at line 1, column 1: duplicate key \"k10\" in this object");
     len = big_object(text, sizeof text, "j10"); /* no duplicate */
     cJSON *doc = NULL;
     assert_icms_ok(icms__json_parse(text, len, NULL, &doc));
@@ -243,13 +257,15 @@ static void test_depth_limit(void **state)
     cJSON_Delete(doc);
     memset(text, '[', 33);
     memset(text + 33, ']', 33);
-    parse_fails(text, 66, NULL, "invalid JSON at line 1, column 33: nesting is deeper than 32 levels");
+    parse_fails(text, 66, NULL,
+                "invalid JSON at line 1, column 33: nesting is deeper than 32 levels");
     /* Objects count as well, and scalars do not. */
     icms__json_limits limits = {1024, 2};
     assert_icms_ok(icms__json_parse("{\"a\":[1,\"x\",{}]}", 16, &limits, &doc) == 0 ? 1 : 0);
     parse_fails("{\"a\":[{}]}", 10, &limits,
                 "invalid JSON at line 1, column 7: nesting is deeper than 2 levels");
-    assert_icms_ok(icms__json_parse("{\"a\":[1,{\"b\":2}]}", 17, &(icms__json_limits){1024, 3}, &doc));
+    assert_icms_ok(
+        icms__json_parse("{\"a\":[1,{\"b\":2}]}", 17, &(icms__json_limits){1024, 3}, &doc));
     cJSON_Delete(doc);
     /* Limits outside 1..ICMS__JSON_DEPTH_CAP are a programming error. */
     limits.max_depth = 0;
@@ -262,7 +278,8 @@ static void test_depth_limit(void **state)
     assert_non_null(huge);
     memset(huge, '[', deep);
     limits = (icms__json_limits){deep, ICMS__JSON_DEPTH_CAP};
-    parse_fails(huge, deep, &limits, "invalid JSON at line 1, column 257: nesting is deeper than 256 levels");
+    parse_fails(huge, deep, &limits,
+                "invalid JSON at line 1, column 257: nesting is deeper than 256 levels");
     free(huge);
 }
 
@@ -307,8 +324,8 @@ static void test_exact_integers(void **state)
     static const struct int_case cases[] = {
         {"9223372036854775807", true, INT64_MAX},
         {"-9223372036854775808", true, INT64_MIN},
-        {"9223372036854775806", true, INT64_MAX - 1}, /* not a double: exact only via the text */
-        {"9007199254740993", true, 9007199254740993LL},  /* 2^53 + 1 */
+        {"9223372036854775806", true, INT64_MAX - 1},   /* not a double: exact only via the text */
+        {"9007199254740993", true, 9007199254740993LL}, /* 2^53 + 1 */
         {"-0", true, 0},
         {"0", true, 0},
         {"9223372036854775808", false, 0},
@@ -440,12 +457,13 @@ static void test_schema_accepts(void **state)
 {
     (void)state;
     check_ok("{" GOOD_ID ",\"currency\":\"GAP\",\"products\":[" GOOD_PRODUCT "]}");
-    check_ok("{" GOOD_ID ",\"currency\":\"USD\",\"insured\":false,\"ships_at\":\"2026-12-01T00:00:00Z\","
-             "\"products\":[{\"name\":\"b\",\"unit_price\":9223372036854775807,\"quantity\":1000000,"
-             "\"dimensions\":{\"length_mm\":1,\"width_mm\":100000},\"tags\":[\"a\",\"bbbbbbbbbb\"],"
-             "\"pack\":4},{\"name\":\"c\",\"unit_price\":0,\"dimensions\":null,\"tags\":[]}],"
-             "\"extra\":{\"anything\":[1,{\"x\":null}]},\"note\":null,"
-             "\"balance\":-9223372036854775808}");
+    check_ok(
+        "{" GOOD_ID ",\"currency\":\"USD\",\"insured\":false,\"ships_at\":\"2026-12-01T00:00:00Z\","
+        "\"products\":[{\"name\":\"b\",\"unit_price\":9223372036854775807,\"quantity\":1000000,"
+        "\"dimensions\":{\"length_mm\":1,\"width_mm\":100000},\"tags\":[\"a\",\"bbbbbbbbbb\"],"
+        "\"pack\":4},{\"name\":\"c\",\"unit_price\":0,\"dimensions\":null,\"tags\":[]}],"
+        "\"extra\":{\"anything\":[1,{\"x\":null}]},\"note\":null,"
+        "\"balance\":-9223372036854775808}");
     /* Byte lengths: 20 bytes of UTF-8 is 20 bytes, whatever the characters. */
     check_ok("{" GOOD_ID ",\"currency\":\"GAP\",\"products\":[{\"name\":"
              "\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\","
@@ -467,9 +485,12 @@ static void test_schema_refuses(void **state)
          "currency: must be one of GAP, USD"},
         {"{" GOOD_ID ",\"currency\":\"gap\",\"products\":[" GOOD_PRODUCT "]}",
          "currency: must be one of GAP, USD"},
-        {"{" GOOD_ID ",\"currency\":1,\"products\":[" GOOD_PRODUCT "]}", "currency: must be a string"},
-        {"{" GOOD_ID ",\"currency\":null,\"products\":[" GOOD_PRODUCT "]}", "currency: must be a string"},
-        {"{\"project_id\":\"017F22E2-79b0-7cc3-98c4-dc0c0c07398f\",\"currency\":\"GAP\",\"products\":[]}",
+        {"{" GOOD_ID ",\"currency\":1,\"products\":[" GOOD_PRODUCT "]}",
+         "currency: must be a string"},
+        {"{" GOOD_ID ",\"currency\":null,\"products\":[" GOOD_PRODUCT "]}",
+         "currency: must be a string"},
+        {"{\"project_id\":\"017F22E2-79b0-7cc3-98c4-dc0c0c07398f\",\"currency\":\"GAP\","
+         "\"products\":[]}",
          "project_id: invalid UUID: character 4 is uppercase; ids are lowercase hex"},
         {"{" GOOD_ID ",\"ships_at\":\"2026-02-30T00:00:00Z\",\"currency\":\"GAP\",\"products\":[]}",
          "ships_at: invalid RFC 3339 timestamp: day 30 does not exist in 2026-02"},
@@ -478,16 +499,18 @@ static void test_schema_refuses(void **state)
         {"{" GOOD_ID ",\"currency\":\"GAP\",\"insured\":1,\"products\":[]}",
          "insured: must be true or false"},
         {"{" GOOD_ID ",\"currency\":\"GAP\",\"products\":{}}", "products: must be an array"},
-        {"{" GOOD_ID ",\"currency\":\"GAP\",\"products\":[]}", "products: must have at least 1 item"},
-        {"{" GOOD_ID ",\"currency\":\"GAP\",\"products\":[" GOOD_PRODUCT "," GOOD_PRODUCT ","
-         GOOD_PRODUCT "," GOOD_PRODUCT "," GOOD_PRODUCT "," GOOD_PRODUCT "]}",
+        {"{" GOOD_ID ",\"currency\":\"GAP\",\"products\":[]}",
+         "products: must have at least 1 item"},
+        {"{" GOOD_ID ",\"currency\":\"GAP\",\"products\":[" GOOD_PRODUCT "," GOOD_PRODUCT
+         "," GOOD_PRODUCT "," GOOD_PRODUCT "," GOOD_PRODUCT "," GOOD_PRODUCT "]}",
          "products: must have at most 5 items"},
         {"{" GOOD_ID ",\"currency\":\"GAP\",\"products\":[" GOOD_PRODUCT ",1]}",
          "products[1]: must be an object"},
         {"{" GOOD_ID ",\"currency\":\"GAP\",\"products\":[" GOOD_PRODUCT "," GOOD_PRODUCT
          ",{\"name\":\"x\",\"unit_price\":-1}]}",
          "products[2].unit_price: must be an integer between 0 and 9223372036854775807"},
-        {"{" GOOD_ID ",\"currency\":\"GAP\",\"products\":[{\"name\":\"x\",\"unit_price\":9223372036854775808}]}",
+        {"{" GOOD_ID ",\"currency\":\"GAP\",\"products\":[{\"name\":\"x\",\"unit_price\":"
+                     "9223372036854775808}]}",
          "products[0].unit_price: must be an integer between 0 and 9223372036854775807"},
         {"{" GOOD_ID ",\"currency\":\"GAP\",\"products\":[{\"name\":\"x\",\"unit_price\":5.0}]}",
          "products[0].unit_price: must be an integer between 0 and 9223372036854775807"},
@@ -499,11 +522,13 @@ static void test_schema_refuses(void **state)
          "products[0].unit_price: must be an integer between 0 and 9223372036854775807"},
         {"{" GOOD_ID ",\"currency\":\"GAP\",\"products\":[{\"name\":\"x\",\"unit_price\":true}]}",
          "products[0].unit_price: must be an integer between 0 and 9223372036854775807"},
-        {"{" GOOD_ID ",\"currency\":\"GAP\",\"products\":[{\"name\":\"x\",\"unit_price\":1,\"quantity\":0}]}",
+        {"{" GOOD_ID
+         ",\"currency\":\"GAP\",\"products\":[{\"name\":\"x\",\"unit_price\":1,\"quantity\":0}]}",
          "products[0].quantity: must be an integer between 1 and 1000000"},
         {"{" GOOD_ID ",\"currency\":\"GAP\",\"products\":[{\"name\":\"\",\"unit_price\":1}]}",
          "products[0].name: must not be empty"},
-        {"{" GOOD_ID ",\"currency\":\"GAP\",\"products\":[{\"name\":\"123456789012345678901\",\"unit_price\":1}]}",
+        {"{" GOOD_ID ",\"currency\":\"GAP\",\"products\":[{\"name\":\"123456789012345678901\","
+                     "\"unit_price\":1}]}",
          "products[0].name: must be at most 20 bytes long"},
         {"{" GOOD_ID ",\"currency\":\"GAP\",\"products\":[{\"name\":"
          "\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9x\","
@@ -511,7 +536,8 @@ static void test_schema_refuses(void **state)
          "products[0].name: must be at most 20 bytes long"},
         {"{" GOOD_ID ",\"currency\":\"GAP\",\"products\":[{\"name\":\"x\"}]}",
          "products[0].unit_price: is required"},
-        {"{" GOOD_ID ",\"currency\":\"GAP\",\"products\":[{\"name\":\"x\",\"unit_price\":1,\"Name\":\"y\"}]}",
+        {"{" GOOD_ID
+         ",\"currency\":\"GAP\",\"products\":[{\"name\":\"x\",\"unit_price\":1,\"Name\":\"y\"}]}",
          "products[0].Name: unknown field"},
         {"{" GOOD_ID ",\"currency\":\"GAP\",\"products\":[{\"name\":\"x\",\"unit_price\":1,"
          "\"dimensions\":{\"length_mm\":5}}]}",
@@ -528,13 +554,15 @@ static void test_schema_refuses(void **state)
         {"{" GOOD_ID ",\"currency\":\"GAP\",\"products\":[{\"name\":\"x\",\"unit_price\":1,"
          "\"tags\":[\"a\",\"b\",\"c\",\"d\"]}]}",
          "products[0].tags: must have at most 3 items"},
-        {"{" GOOD_ID ",\"currency\":\"GAP\",\"products\":[{\"name\":\"x\",\"unit_price\":1,\"pack\":3}]}",
+        {"{" GOOD_ID
+         ",\"currency\":\"GAP\",\"products\":[{\"name\":\"x\",\"unit_price\":1,\"pack\":3}]}",
          "products[0].pack: must be even"},
         {"{" GOOD_ID ",\"currency\":\"GAP\",\"products\":[" GOOD_PRODUCT "],\"extra\":[]}",
          "extra: must be an object"},
         {"{" GOOD_ID ",\"currency\":\"GAP\",\"products\":[" GOOD_PRODUCT "],\"balance\":1.5}",
          "balance: must be an integer between -9223372036854775808 and 9223372036854775807"},
-        {"{" GOOD_ID ",\"currency\":\"GAP\",\"products\":[" GOOD_PRODUCT "],\"balance\":-9223372036854775809}",
+        {"{" GOOD_ID ",\"currency\":\"GAP\",\"products\":[" GOOD_PRODUCT
+         "],\"balance\":-9223372036854775809}",
          "balance: must be an integer between -9223372036854775808 and 9223372036854775807"},
         /* Reader errors come through parse_checked unchanged. */
         {"{" GOOD_ID ",\"currency\":\"GAP\",\"currency\":\"USD\",\"products\":[" GOOD_PRODUCT "]}",
@@ -588,7 +616,8 @@ static void test_write_exact_and_canonical(void **state)
     cJSON *doc = cJSON_CreateObject();
     assert_icms_ok(icms__json_add_int64(doc, "zeta", INT64_MAX));
     assert_icms_ok(icms__json_add_int64(doc, "alpha", INT64_MIN));
-    assert_icms_ok(icms__json_add_string(doc, "\xc3\xa9t\xc3\xa9", "caf\xc3\xa9 \"q\" \\ \n\x01\x1f/\x7f"));
+    assert_icms_ok(
+        icms__json_add_string(doc, "\xc3\xa9t\xc3\xa9", "caf\xc3\xa9 \"q\" \\ \n\x01\x1f/\x7f"));
     assert_icms_ok(icms__json_add_bool(doc, "Beta", true));
     assert_icms_ok(icms__json_add_null(doc, "beta"));
     assert_icms_ok(icms__json_add_time(doc, "at", 1795692037123LL));
@@ -606,20 +635,20 @@ static void test_write_exact_and_canonical(void **state)
     assert_icms_ok(icms__json_add_int64(inner, "a", 1));
 
     char *plain = write_json(doc, 0);
-    assert_string_equal(plain,
-                        "{\"zeta\":9223372036854775807,\"alpha\":-9223372036854775808,"
-                        "\"\xc3\xa9t\xc3\xa9\":\"caf\xc3\xa9 \\\"q\\\" \\\\ \\n\\u0001\\u001f/\x7f\","
-                        "\"Beta\":true,\"beta\":null,\"at\":\"2026-11-26T11:20:37.123Z\","
-                        "\"id\":\"017f22e2-79b0-7cc3-98c4-dc0c0c07398f\","
-                        "\"list\":[-1,0.1,1e+300,0],\"inner\":{\"b\":2,\"a\":1}}");
+    assert_string_equal(
+        plain, "{\"zeta\":9223372036854775807,\"alpha\":-9223372036854775808,"
+               "\"\xc3\xa9t\xc3\xa9\":\"caf\xc3\xa9 \\\"q\\\" \\\\ \\n\\u0001\\u001f/\x7f\","
+               "\"Beta\":true,\"beta\":null,\"at\":\"2026-11-26T11:20:37.123Z\","
+               "\"id\":\"017f22e2-79b0-7cc3-98c4-dc0c0c07398f\","
+               "\"list\":[-1,0.1,1e+300,0],\"inner\":{\"b\":2,\"a\":1}}");
     char *canon = write_json(doc, ICMS__JSON_CANONICAL);
     /* Keys sorted by bytes: uppercase before lowercase, UTF-8 after ASCII; nested too. */
-    assert_string_equal(canon,
-                        "{\"Beta\":true,\"alpha\":-9223372036854775808,"
-                        "\"at\":\"2026-11-26T11:20:37.123Z\",\"beta\":null,"
-                        "\"id\":\"017f22e2-79b0-7cc3-98c4-dc0c0c07398f\",\"inner\":{\"a\":1,\"b\":2},"
-                        "\"list\":[-1,0.1,1e+300,0],\"zeta\":9223372036854775807,"
-                        "\"\xc3\xa9t\xc3\xa9\":\"caf\xc3\xa9 \\\"q\\\" \\\\ \\n\\u0001\\u001f/\x7f\"}");
+    assert_string_equal(
+        canon, "{\"Beta\":true,\"alpha\":-9223372036854775808,"
+               "\"at\":\"2026-11-26T11:20:37.123Z\",\"beta\":null,"
+               "\"id\":\"017f22e2-79b0-7cc3-98c4-dc0c0c07398f\",\"inner\":{\"a\":1,\"b\":2},"
+               "\"list\":[-1,0.1,1e+300,0],\"zeta\":9223372036854775807,"
+               "\"\xc3\xa9t\xc3\xa9\":\"caf\xc3\xa9 \\\"q\\\" \\\\ \\n\\u0001\\u001f/\x7f\"}");
 
     /* Canonical output read back and written again is the same bytes. */
     cJSON *again = parse_ok(canon);
@@ -638,12 +667,15 @@ static void test_write_exact_and_canonical(void **state)
 static void test_write_parsed_numbers(void **state)
 {
     (void)state;
-    cJSON *doc = parse_ok("[1.50, 1E2, -0, 12345678901234567890, 9223372036854775807, 0.1, 2.5e-3, -1e-400]");
+    cJSON *doc = parse_ok(
+        "[1.50, 1E2, -0, 12345678901234567890, 9223372036854775807, 0.1, 2.5e-3, -1e-400]");
     /* Plain output keeps the text as written; canonical output normalises. */
     char *plain = write_json(doc, 0);
-    assert_string_equal(plain, "[1.50,1E2,0,12345678901234567890,9223372036854775807,0.1,2.5e-3,-1e-400]");
+    assert_string_equal(plain,
+                        "[1.50,1E2,0,12345678901234567890,9223372036854775807,0.1,2.5e-3,-1e-400]");
     char *canon = write_json(doc, ICMS__JSON_CANONICAL);
-    assert_string_equal(canon, "[1.5,100,0,1.2345678901234567e+19,9223372036854775807,0.1,0.0025,0]");
+    assert_string_equal(canon,
+                        "[1.5,100,0,1.2345678901234567e+19,9223372036854775807,0.1,0.0025,0]");
     icms__free(plain);
     icms__free(canon);
     cJSON_Delete(doc);

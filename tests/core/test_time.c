@@ -212,14 +212,10 @@ static void test_time_zone_is_ignored(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_format_known_values),
-        cmocka_unit_test(test_format_errors),
-        cmocka_unit_test(test_round_trip_every_day),
-        cmocka_unit_test(test_agrees_with_gmtime),
-        cmocka_unit_test(test_parse_accepts),
-        cmocka_unit_test(test_parse_refuses),
-        cmocka_unit_test(test_parse_is_length_bounded),
-        cmocka_unit_test(test_time_zone_is_ignored),
+        cmocka_unit_test(test_format_known_values),     cmocka_unit_test(test_format_errors),
+        cmocka_unit_test(test_round_trip_every_day),    cmocka_unit_test(test_agrees_with_gmtime),
+        cmocka_unit_test(test_parse_accepts),           cmocka_unit_test(test_parse_refuses),
+        cmocka_unit_test(test_parse_is_length_bounded), cmocka_unit_test(test_time_zone_is_ignored),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

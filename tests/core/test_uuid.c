@@ -139,7 +139,7 @@ static void test_monotonic(void **state)
     char prev_text[ICMS_UUID_STRING_SIZE] = "", text[ICMS_UUID_STRING_SIZE];
     for (int i = 0; i < 30000; i++) {
         if (i % 1000 == 999)
-            icms_clock_fake_advance(clock, 1);    /* moves on now and then */
+            icms_clock_fake_advance(clock, 1); /* moves on now and then */
         if (i == 15000)
             icms_clock_fake_advance(clock, -60000); /* goes back a minute */
         assert_icms_ok(icms__uuid7_new(clock, id));
@@ -243,13 +243,16 @@ static void test_parse_refuses(void **state)
     (void)state;
     static const struct bad cases[] = {
         {"", "invalid UUID: must be 36 characters (8-4-4-4-12 hex), got 0"},
-        {"017f22e2-79b0-7cc3-98c4-dc0c0c07398", "invalid UUID: must be 36 characters (8-4-4-4-12 hex), got 35"},
-        {"017f22e2-79b0-7cc3-98c4-dc0c0c07398f0", "invalid UUID: must be 36 characters (8-4-4-4-12 hex), got 37"},
+        {"017f22e2-79b0-7cc3-98c4-dc0c0c07398",
+         "invalid UUID: must be 36 characters (8-4-4-4-12 hex), got 35"},
+        {"017f22e2-79b0-7cc3-98c4-dc0c0c07398f0",
+         "invalid UUID: must be 36 characters (8-4-4-4-12 hex), got 37"},
         {"{17f22e2-79b0-7cc3-98c4-dc0c0c07398}", "invalid UUID: character 1 is not a hex digit"},
         {"017f22e2079b0-7cc3-98c4-dc0c0c07398f", "invalid UUID: expected '-' at character 9"},
         {"017f22e2-79b0-7cc3-98c4d-c0c0c07398f", "invalid UUID: expected '-' at character 24"},
         {"017f22e2-79b0-7cc3-98c4-dc0c0c07398g", "invalid UUID: character 36 is not a hex digit"},
-        {"017F22E2-79B0-7CC3-98C4-DC0C0C07398F", "invalid UUID: character 4 is uppercase; ids are lowercase hex"},
+        {"017F22E2-79B0-7CC3-98C4-DC0C0C07398F",
+         "invalid UUID: character 4 is uppercase; ids are lowercase hex"},
         {"017f22e2-79b0-4cc3-98c4-dc0c0c07398f", "invalid UUID: version 4, expected 7"},
         {"00000000-0000-0000-0000-000000000000", "invalid UUID: version 0, expected 7"},
         {"017f22e2-79b0-7cc3-c8c4-dc0c0c07398f", "invalid UUID: the variant is not RFC 9562's"},

@@ -43,7 +43,9 @@ typedef struct icms_clock {
 } icms_clock;
 
 #define ICMS_CLOCK_VERSION 1
+/* clang-format off */
 #define ICMS_CLOCK_INIT {ICMS_CLOCK_VERSION, NULL, NULL, NULL}
+/* clang-format on */
 
 /**
  * A clock that reads the system's real-time clock (CLOCK_REALTIME).
