@@ -95,6 +95,25 @@ const char *icms__json_get_string(const cJSON *object, const char *name)
     return cJSON_IsString(item) ? item->valuestring : NULL;
 }
 
+const char *icms__json_number_text(const cJSON *item)
+{
+    if (!item || !item->valuestring)
+        return NULL;
+    if (cJSON_IsRaw(item)) {
+        int64_t v;
+        const char *t = item->valuestring;
+        return icms__json_literal_int64(t, strlen(t), &v) ? t : NULL;
+    }
+    if (!cJSON_IsNumber(item))
+        return NULL;
+    double d;
+    const char *t = item->valuestring;
+    /* Text that no longer matches the double is stale: the number was changed in C. */
+    if (!icms__json_literal_double(t, strlen(t), &d) || d != item->valuedouble)
+        return NULL;
+    return t;
+}
+
 #define EXACT_DOUBLE_MAX 9007199254740992.0 /* 2^53 */
 
 bool icms__json_int64(const cJSON *item, int64_t *out)

@@ -162,6 +162,14 @@ const cJSON *icms__json_get(const cJSON *object, const char *name);
  */
 bool icms__json_int64(const cJSON *item, int64_t *out);
 
+/*
+ * The number's text exactly as the document wrote it ("1.50000000"), for
+ * decimals that must not pass through a double (Gapcoin RPC amounts); the
+ * decimal text of an icms__json_new_int64 node; NULL for anything else,
+ * including numbers built or changed in C. Borrowed from item.
+ */
+const char *icms__json_number_text(const cJSON *item);
+
 /* The string value of member name, or NULL when absent or not a string. */
 const char *icms__json_get_string(const cJSON *object, const char *name);
 

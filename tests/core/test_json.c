@@ -378,6 +378,22 @@ static void test_numbers_built_in_c(void **state)
     assert_true(icms__json_int64(big, &v));
     assert_int_equal(v, INT64_MIN);
     cJSON_Delete(big);
+    /* Number text as written, for decimals that must not become doubles. */
+    doc = parse_ok("[1.50000000, -0, 2E-8, \"1.5\", 7]");
+    assert_string_equal(icms__json_number_text(cJSON_GetArrayItem(doc, 0)), "1.50000000");
+    assert_string_equal(icms__json_number_text(cJSON_GetArrayItem(doc, 1)), "-0");
+    assert_string_equal(icms__json_number_text(cJSON_GetArrayItem(doc, 2)), "2E-8");
+    assert_null(icms__json_number_text(cJSON_GetArrayItem(doc, 3)));
+    cJSON_SetNumberValue(cJSON_GetArrayItem(doc, 4), 8);
+    assert_null(icms__json_number_text(cJSON_GetArrayItem(doc, 4))); /* stale */
+    assert_null(icms__json_number_text(NULL));
+    cJSON_Delete(doc);
+    big = icms__json_new_int64(-42);
+    assert_string_equal(icms__json_number_text(big), "-42");
+    cJSON_Delete(big);
+    n = cJSON_CreateNumber(3);
+    assert_null(icms__json_number_text(n));
+    cJSON_Delete(n);
     /* A duplicated tree keeps exact integers. */
     doc = parse_ok("[9223372036854775807]");
     cJSON *copy = cJSON_Duplicate(doc, true);
