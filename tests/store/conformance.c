@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* A literal as (bytes, length), embedded NULs included. */
 #define K(lit) (const uint8_t *)(lit), (sizeof(lit) - 1)
@@ -886,6 +887,8 @@ static void *counter_thread(void *arg)
                 break;
             }
             n++;
+            /* Widen the window between read and write so that threads really interleave. */
+            usleep(50);
             if (s->put(t, K("counter"), (const uint8_t *)&n, sizeof n) != 0) {
                 s->rollback(t);
                 job->failures++;
@@ -931,6 +934,173 @@ static void test_threads_lose_no_increment(void **state)
     f->close(f, s);
 }
 
+/* ---- concurrent transfers: serializable writers, consistent readers ---- */
+
+#define ACCOUNTS 8
+#define START_BALANCE 1000
+#define TRANSFERS 60
+
+typedef struct bank_job {
+    icms_store *store;
+    uint32_t seed;
+    int failures;
+    int bad_sums; /* readers: snapshots whose total was wrong */
+    volatile int *stop;
+} bank_job;
+
+static void account_key(int i, uint8_t key[6])
+{
+    memcpy(key, "acct/", 5);
+    key[5] = (uint8_t)('a' + i);
+}
+
+static int read_balance(icms_store *s, icms_store_txn *t, int i, int64_t *out)
+{
+    uint8_t key[6];
+    account_key(i, key);
+    const uint8_t *v;
+    size_t vl;
+    int rc = s->get(t, key, sizeof key, &v, &vl);
+    if (rc != 0)
+        return rc;
+    if (vl != sizeof *out)
+        return ICMS_ECORRUPT;
+    memcpy(out, v, sizeof *out);
+    return 0;
+}
+
+/* Move a random amount between two random accounts; rerun on conflict or busy. */
+static void *transfer_thread(void *arg)
+{
+    bank_job *job = arg;
+    icms_store *s = job->store;
+    for (int n = 0; n < TRANSFERS; n++) {
+        int from = (int)(rng_next(&job->seed) % ACCOUNTS);
+        int to = (int)((uint32_t)(from + 1) + rng_next(&job->seed) % (ACCOUNTS - 1)) % ACCOUNTS;
+        int64_t amount = (int64_t)(rng_next(&job->seed) % 50);
+        for (int attempt = 0;; attempt++) {
+            if (attempt > 1000) {
+                job->failures++;
+                break;
+            }
+            icms_store_txn *t;
+            int rc = s->begin(s, ICMS_STORE_WRITE, &t);
+            if (rc == ICMS_EBUSY)
+                continue;
+            if (rc != 0) {
+                job->failures++;
+                break;
+            }
+            int64_t a, b;
+            if ((rc = read_balance(s, t, from, &a)) == 0)
+                rc = read_balance(s, t, to, &b);
+            usleep(rng_next(&job->seed) % 100); /* let the others interleave */
+            if (rc == 0 && a >= amount) {
+                a -= amount;
+                b += amount;
+                uint8_t ka[6], kb[6];
+                account_key(from, ka);
+                account_key(to, kb);
+                rc = s->put(t, ka, sizeof ka, (const uint8_t *)&a, sizeof a);
+                if (rc == 0)
+                    rc = s->put(t, kb, sizeof kb, (const uint8_t *)&b, sizeof b);
+            }
+            if (rc != 0) {
+                s->rollback(t);
+                job->failures++;
+                break;
+            }
+            rc = s->commit(t);
+            if (rc == 0)
+                break;
+            if (rc != ICMS_ECONFLICT && rc != ICMS_EBUSY) {
+                job->failures++;
+                break;
+            }
+        }
+    }
+    return NULL;
+}
+
+static int sum_cb(const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len,
+                  void *payload)
+{
+    (void)key, (void)key_len;
+    int64_t v;
+    if (value_len != sizeof v)
+        return ICMS_ECORRUPT;
+    memcpy(&v, value, sizeof v);
+    *(int64_t *)payload += v;
+    return 0;
+}
+
+/* Sum every account in one read transaction, by scan and by gets; both must be the total. */
+static void *auditor_thread(void *arg)
+{
+    bank_job *job = arg;
+    icms_store *s = job->store;
+    while (!*job->stop) {
+        icms_store_txn *t;
+        if (s->begin(s, ICMS_STORE_READ, &t) != 0) {
+            job->failures++;
+            return NULL;
+        }
+        int64_t by_scan = 0, by_get = 0;
+        int rc = s->scan(t, K("acct/"), K("acct0"), 0, sum_cb, &by_scan);
+        for (int i = 0; rc == 0 && i < ACCOUNTS; i++) {
+            int64_t v;
+            rc = read_balance(s, t, i, &v);
+            by_get += v;
+        }
+        s->commit(t);
+        if (rc != 0)
+            job->failures++;
+        else if (by_scan != ACCOUNTS * START_BALANCE || by_get != ACCOUNTS * START_BALANCE)
+            job->bad_sums++;
+    }
+    return NULL;
+}
+
+static void test_concurrent_transfers_keep_the_total(void **state)
+{
+    store_factory *f = FACTORY(state);
+    icms_store *s = f->open(f);
+    icms_store_txn *t;
+    assert_icms_ok(s->begin(s, ICMS_STORE_WRITE, &t));
+    for (int i = 0; i < ACCOUNTS; i++) {
+        uint8_t key[6];
+        int64_t v = START_BALANCE;
+        account_key(i, key);
+        assert_icms_ok(s->put(t, key, sizeof key, (const uint8_t *)&v, sizeof v));
+    }
+    assert_icms_ok(s->commit(t));
+
+    volatile int stop = 0;
+    pthread_t writers[3], auditor;
+    bank_job jobs[3], audit = {s, 0, 0, 0, &stop};
+    assert_int_equal(pthread_create(&auditor, NULL, auditor_thread, &audit), 0);
+    for (int i = 0; i < 3; i++) {
+        jobs[i] = (bank_job){s, 0x1234567u * (uint32_t)(i + 1), 0, 0, &stop};
+        assert_int_equal(pthread_create(&writers[i], NULL, transfer_thread, &jobs[i]), 0);
+    }
+    for (int i = 0; i < 3; i++) {
+        pthread_join(writers[i], NULL);
+        assert_int_equal(jobs[i].failures, 0);
+    }
+    stop = 1;
+    pthread_join(auditor, NULL);
+    assert_int_equal(audit.failures, 0);
+    assert_int_equal(audit.bad_sums, 0);
+
+    /* Lost updates would show here: money created or destroyed. */
+    int64_t total = 0;
+    assert_icms_ok(s->begin(s, ICMS_STORE_READ, &t));
+    assert_icms_ok(s->scan(t, K("acct/"), K("acct0"), 0, sum_cb, &total));
+    assert_icms_ok(s->commit(t));
+    assert_int_equal(total, ACCOUNTS * START_BALANCE);
+    f->close(f, s);
+}
+
 size_t store_conformance_tests(store_factory *f, struct CMUnitTest *tests, size_t max)
 {
     const struct CMUnitTest all[] = {
@@ -949,6 +1119,7 @@ size_t store_conformance_tests(store_factory *f, struct CMUnitTest *tests, size_
         cmocka_unit_test_prestate(test_writes_refused_in_read_txn, f),
         cmocka_unit_test_prestate(test_randomized_against_model, f),
         cmocka_unit_test_prestate(test_threads_lose_no_increment, f),
+        cmocka_unit_test_prestate(test_concurrent_transfers_keep_the_total, f),
     };
     size_t n = sizeof all / sizeof all[0];
     if (n > max)
