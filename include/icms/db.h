@@ -32,10 +32,15 @@ typedef struct icms_options {
     struct icms_clock *clock;
     /** How often a command is tried when the store answers conflict or busy; 0 = 10. */
     unsigned int retry_attempts;
+    /**
+     * Policy: by default requesting a participation and paying need the
+     * investor's KYC to be VERIFIED; nonzero lifts that requirement.
+     */
+    int kyc_optional;
 } icms_options;
 
 #define ICMS_OPTIONS_VERSION 1
-#define ICMS_OPTIONS_INIT {ICMS_OPTIONS_VERSION, NULL, NULL, 0, NULL, 0}
+#define ICMS_OPTIONS_INIT {ICMS_OPTIONS_VERSION, NULL, NULL, 0, NULL, 0, 0}
 
 /**
  * Open a database: the SQLite file at options->path, or options->store.

@@ -110,6 +110,8 @@ int icms_open(icms_db **out, const icms_options *options)
     db->store = options->store;
     db->clock = options->clock;
     db->retry = (icms__retry_policy)ICMS__RETRY_POLICY_DEFAULT;
+    db->payment_grace_ms = ICMS__DEFAULT_PAYMENT_GRACE_MS;
+    db->kyc_required = !options->kyc_optional;
     if (options->retry_attempts)
         db->retry.attempts = options->retry_attempts;
 

@@ -7,10 +7,15 @@
 #include "icms/sys/store.h"
 #include "kv/run.h"
 
+/* How long a submitted, unconfirmed payment holds a project's expiry. */
+#define ICMS__DEFAULT_PAYMENT_GRACE_MS (60LL * 60 * 1000)
+
 struct icms_db {
     icms_store *store;
     icms_clock *clock;
     icms__retry_policy retry;
+    int64_t payment_grace_ms;
+    bool kyc_required; /* requesting participation and paying need KYC VERIFIED */
 };
 
 /* Run a command in one write transaction, retried on conflict (kv/run.h). */

@@ -1,0 +1,49 @@
+/*
+ * A database with users in it, for the application tests. Users are written
+ * straight into the store so that these tests do not depend on the users
+ * commands they are not about.
+ */
+#ifndef ICMS_TEST_APP_FIXTURE_H
+#define ICMS_TEST_APP_FIXTURE_H
+
+#include <cjson/cJSON.h>
+
+#include "icms/db.h"
+#include "icms/request.h"
+#include "icms/sys/clock.h"
+
+#define FX_NOW 1767225600000LL /* 2026-01-01T00:00:00Z */
+#define FX_DAY (24LL * 60 * 60 * 1000)
+
+typedef struct fx_user {
+    char id[37];
+    icms_request req; /* acting as this user */
+} fx_user;
+
+typedef struct fx {
+    icms_db *db;
+    icms_clock *clock; /* borrowed: the db owns it */
+    char path[4096];
+    fx_user admin, owner, investor, investor2, stranger;
+    icms_request host, anonymous;
+} fx;
+
+/* A fresh SQLite database in the test's tmp folder, with the users above. */
+void fx_open(fx *f, const char *name);
+void fx_close(fx *f);
+
+/* Write a user with role bits and a KYC status name into the store. */
+void fx_add_user(fx *f, fx_user *u, unsigned roles, const char *kyc);
+
+/* Parse JSON output, failing the test when it is not JSON; caller frees with cJSON_Delete. */
+cJSON *fx_json(char *text_to_free);
+const char *fx_str(const cJSON *doc, const char *field);
+long long fx_int(const cJSON *doc, const char *field);
+
+/* A project JSON with two products and shipping costs, due in `days` days. */
+const char *fx_project_json(int days);
+
+/* Create and publish that project as f->owner; returns its id in id_out (37 bytes). */
+void fx_published_project(fx *f, char *id_out);
+
+#endif
