@@ -2,6 +2,7 @@
 #include "conformance.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -520,6 +521,62 @@ static void test_processes_lose_no_write(void **state)
     icms_store_free(s);
 }
 
+/* A writer killed mid-transaction: its lock goes with it, its uncommitted writes too. */
+static void test_killed_writer_leaves_committed_data_only(void **state)
+{
+    (void)state;
+    const char *path = db_path("killed.db");
+    icms_store *s = NULL;
+    assert_icms_ok(icms_store_sqlite_new(&s, path, NULL));
+    int ready[2];
+    assert_int_equal(pipe(ready), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(ready[0]);
+        icms_store *c = NULL;
+        icms_store_txn *t;
+        if (icms_store_sqlite_new(&c, path, NULL) != 0 || c->begin(c, ICMS_STORE_WRITE, &t) != 0 ||
+            c->put(t, K("committed"), K("yes")) != 0 || c->commit(t) != 0 ||
+            c->begin(c, ICMS_STORE_WRITE, &t) != 0 || c->put(t, K("uncommitted"), K("no")) != 0 ||
+            c->put(t, K("committed"), K("no")) != 0)
+            _exit(1);
+        /* Tell the parent we hold the write lock with writes pending, then wait to die. */
+        if (write(ready[1], "x", 1) != 1)
+            _exit(2);
+        for (;;)
+            pause();
+    }
+    close(ready[1]);
+    char c;
+    assert_int_equal(read(ready[0], &c, 1), 1);
+    close(ready[0]);
+
+    /* While it lives, it holds the lock. */
+    icms_store *quick = NULL;
+    icms_sqlite_options o = ICMS_SQLITE_OPTIONS_INIT;
+    o.busy_timeout_ms = 50;
+    assert_icms_ok(icms_store_sqlite_new(&quick, path, &o));
+    icms_store_txn *t;
+    assert_icms(ICMS_EBUSY, quick->begin(quick, ICMS_STORE_WRITE, &t));
+
+    assert_int_equal(kill(pid, SIGKILL), 0);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+
+    /* The lock is free, the committed write is there, the pending ones are not. */
+    assert_icms_ok(quick->begin(quick, ICMS_STORE_WRITE, &t));
+    assert_icms_ok(quick->put(t, K("after"), K("ok")));
+    assert_icms_ok(quick->commit(t));
+    assert_value(s, K("committed"), "yes");
+    assert_value(s, K("uncommitted"), NULL);
+    assert_value(s, K("after"), "ok");
+    icms_store_free(quick);
+    icms_store_free(s);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "%s", icms_test_tmpdir("store_sqlite"));
@@ -532,6 +589,7 @@ int main(void)
         cmocka_unit_test(test_bad_options_and_files),
         cmocka_unit_test(test_busy_timeout),
         cmocka_unit_test(test_processes_lose_no_write),
+        cmocka_unit_test(test_killed_writer_leaves_committed_data_only),
     };
     memcpy(tests + n, own, sizeof own);
     n += sizeof own / sizeof own[0];
