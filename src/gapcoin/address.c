@@ -1,4 +1,5 @@
 /* Addresses: from an output script, for a network and node generation; and back. */
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -203,7 +204,24 @@ int icms_gapcoin_address_decode(const char *text, icms_gapcoin_address *out)
         return icms__error(ICMS_EINVALID, "address: NULL argument");
     icms_gapcoin_address a;
     memset(&a, 0, sizeof a);
-    int rc = looks_segwit(text) ? decode_segwit(text, &a) : decode_base58(text, &a);
+    int rc;
+    if (looks_segwit(text)) {
+        rc = decode_segwit(text, &a);
+        if (rc != 0) {
+            /*
+             * A base58 address may start like an HRP ("GP1...": version 38 gives
+             * 'G'); if it is one, take it, else the segwit reason is the useful one.
+             */
+            char why[256];
+            snprintf(why, sizeof why, "%s", icms_error_last()->message);
+            memset(&a, 0, sizeof a);
+            if (decode_base58(text, &a) != 0)
+                return icms__error(rc, "%s", why);
+            rc = 0;
+        }
+    } else {
+        rc = decode_base58(text, &a);
+    }
     if (rc != 0)
         return rc;
     fill_script(&a);

@@ -540,6 +540,13 @@ static void test_address_errors(void **state)
     assert_icms(ICMS_EINVALID, icms_gapcoin_address_decode(s, &out));
     assert_non_null(strstr(icms_error_last()->message, "19 bytes"));
     icms_free(s);
+    /* A base58 address that starts like the "gp" HRP (found by fuzz_gapcoin_tx). */
+    check_address("GP1aKKwsdAc5Bu1EcPMZjRoeX5CKgXtLPB", ICMS_GAPCOIN_MAIN,
+                  ICMS_GAPCOIN_SCRIPT_P2PKH, ICMS_GAPCOIN_NODE_0_9,
+                  "38ac02893c7d5ff2fc1596da3882026174a96e5f");
+    assert_icms(ICMS_EINVALID, icms_gapcoin_address_decode("GP1aKKwsdAc5Bu1EcPMZjRoeX5CKgXtLPC",
+                                                           &out));
+    assert_non_null(strstr(icms_error_last()->message, "mixed"));
     assert_icms(ICMS_EINVALID, icms_gapcoin_address_decode("", &out));
     assert_icms(ICMS_EINVALID, icms_gapcoin_address_decode(NULL, &out));
     uint8_t *script;

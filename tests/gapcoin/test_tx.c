@@ -17,7 +17,8 @@ typedef struct buf {
 static void put(buf *o, const void *p, size_t n)
 {
     assert_true(o->n + n <= sizeof o->b);
-    memcpy(o->b + o->n, p, n);
+    if (n)
+        memcpy(o->b + o->n, p, n);
     o->n += n;
 }
 static void put8(buf *o, uint8_t v)

@@ -1,0 +1,58 @@
+#!/bin/sh
+# Build the libFuzzer targets with clang (ASan + UBSan, library coverage-instrumented) and run
+# each for a bounded time on a scratch copy of its committed corpus (fuzz/corpus/<name>).
+#
+#   scripts/fuzz.sh [SECONDS] [TARGET...]      SECONDS per target, default 20
+#
+# Environment: ICMS_FUZZ_BUILD (build directory, default build-fuzz), CC (default clang).
+# Exit status is non-zero when a target finds a crash, leak or timeout; the reproducer is left
+# in build-fuzz/findings/<name>/ and replays with: <build>/fuzz/fuzz_gapcoin_<name> FILE
+set -eu
+
+secs=${1:-20}
+[ $# -gt 0 ] && shift
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${ICMS_FUZZ_BUILD:-$root/build-fuzz}
+targets=${*:-"tx block header merkle_proof base58 bech32 address"}
+
+# Until the top-level CMakeLists adds fuzz/ when ICMS_FUZZ is on, a thin wrapper project does.
+wrapper=$build/wrapper-src
+mkdir -p "$wrapper"
+cat > "$wrapper/CMakeLists.txt" <<CMAKE
+cmake_minimum_required(VERSION 3.20)
+project(icms_fuzz_wrapper C)
+# Imported dependency targets must be visible to the sibling fuzz/ directory too.
+set(CMAKE_FIND_PACKAGE_TARGETS_GLOBAL ON)
+add_subdirectory("$root" icms)
+if(NOT TARGET fuzz_gapcoin_tx)
+  add_subdirectory("$root/fuzz" fuzz)
+endif()
+CMAKE
+
+CC=${CC:-clang} cmake -S "$wrapper" -B "$build" -DICMS_FUZZ=ON -DICMS_BUILD_TESTS=OFF \
+    -DICMS_BUILD_CLI=OFF -DICMS_SANITIZE=address,undefined,fuzzer-no-link \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+for t in $targets; do
+    cmake --build "$build" -j2 --target "fuzz_gapcoin_$t" >/dev/null
+done
+
+status=0
+for t in $targets; do
+    exe=$(find "$build" -type f -name "fuzz_gapcoin_$t" -perm -u+x | head -n 1)
+    work=$build/corpus/$t
+    findings=$build/findings/$t
+    mkdir -p "$work" "$findings"
+    echo "== fuzz_gapcoin_$t for ${secs}s"
+    # New inputs go to the scratch directory; the committed corpus is only read.
+    if ! ("$exe" -max_total_time="$secs" -timeout=30 -rss_limit_mb=2048 \
+            -artifact_prefix="$findings/" \
+            -max_len=4096 -print_final_stats=1 "$work" "$root/fuzz/corpus/$t" 2>&1 |
+            grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::new_units_added|==[0-9]+==ERROR|SUMMARY|artifact_prefix|Test unit written)"); then
+        :
+    fi
+    if [ -n "$(ls -A "$findings")" ]; then
+        echo "fuzz_gapcoin_$t: finding(s) left in $findings"
+        status=1
+    fi
+done
+exit $status
