@@ -23,16 +23,26 @@ extern "C" {
 
 /** The lifecycle of an import project (docs/domain.md, "Project states"). */
 typedef enum icms_project_state_t {
-    ICMS_PROJECT_DRAFT = 0,              /**< created, editable, visible to its owner only */
-    ICMS_PROJECT_PUBLISHED = 1,          /**< visible, accepting participation requests */
-    ICMS_PROJECT_FUNDING = 2,            /**< a participation was approved; receiving payments */
-    ICMS_PROJECT_FULLY_FUNDED = 3,       /**< confirmed payments reached the target (transient) */
-    ICMS_PROJECT_PENDING_ADMIN_APPROVAL = 4, /**< awaiting an admin's review */
-    ICMS_PROJECT_APPROVED = 5,           /**< an admin approved it for execution */
-    ICMS_PROJECT_IN_TRANSIT = 6,         /**< the container was dispatched */
-    ICMS_PROJECT_COMPLETED = 7,          /**< received; distributions processed (final) */
-    ICMS_PROJECT_CANCELLED = 8,          /**< cancelled by its owner or an admin (final) */
-    ICMS_PROJECT_EXPIRED = 9             /**< the deadline passed without full funding (final) */
+    /** created, editable, visible to its owner only */
+    ICMS_PROJECT_DRAFT = 0,
+    /** visible, accepting participation requests */
+    ICMS_PROJECT_PUBLISHED = 1,
+    /** a participation was approved; receiving payments */
+    ICMS_PROJECT_FUNDING = 2,
+    /** confirmed payments reached the target (transient: moves on in the same command) */
+    ICMS_PROJECT_FULLY_FUNDED = 3,
+    /** awaiting an admin's review */
+    ICMS_PROJECT_PENDING_ADMIN_APPROVAL = 4,
+    /** an admin approved it for execution */
+    ICMS_PROJECT_APPROVED = 5,
+    /** the container was dispatched */
+    ICMS_PROJECT_IN_TRANSIT = 6,
+    /** received; distributions processed (final) */
+    ICMS_PROJECT_COMPLETED = 7,
+    /** cancelled by its owner or an admin (final) */
+    ICMS_PROJECT_CANCELLED = 8,
+    /** the deadline passed without full funding (final) */
+    ICMS_PROJECT_EXPIRED = 9
 } icms_project_state_t;
 /** Number of project states; valid values are 0 .. ICMS_PROJECT_STATE_COUNT - 1. */
 #define ICMS_PROJECT_STATE_COUNT 10
@@ -50,7 +60,7 @@ typedef enum icms_participation_status_t {
     ICMS_PARTICIPATION_APPROVED = 1,  /**< approved: the commitment is reserved */
     ICMS_PARTICIPATION_REJECTED = 2,  /**< rejected by the owner (final) */
     ICMS_PARTICIPATION_WITHDRAWN = 3, /**< withdrawn by the investor while pending (final) */
-    ICMS_PARTICIPATION_CANCELLED = 4  /**< ended because the project was cancelled or expired (final) */
+    ICMS_PARTICIPATION_CANCELLED = 4  /**< ended with its project (cancelled, expired; final) */
 } icms_participation_status_t;
 #define ICMS_PARTICIPATION_STATUS_COUNT 5
 
@@ -116,8 +126,7 @@ ICMS_EXTERN const char *icms_participation_type_name(icms_participation_type_t t
 ICMS_EXTERN int icms_participation_type_parse(const char *name, icms_participation_type_t *out);
 
 ICMS_EXTERN const char *icms_participation_status_name(icms_participation_status_t status);
-ICMS_EXTERN int icms_participation_status_parse(const char *name,
-                                                icms_participation_status_t *out);
+ICMS_EXTERN int icms_participation_status_parse(const char *name, icms_participation_status_t *out);
 
 ICMS_EXTERN const char *icms_payment_status_name(icms_payment_status_t status);
 ICMS_EXTERN int icms_payment_status_parse(const char *name, icms_payment_status_t *out);

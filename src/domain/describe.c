@@ -57,7 +57,6 @@ static const char *party_name(int bit)
     return bit >= 0 && bit < 4 ? names[bit] : "?";
 }
 
-
 int icms__machine_markdown(const icms__machine *m, char **out)
 {
     if (m == NULL || out == NULL)

@@ -21,10 +21,10 @@
  * computes the mask from an actor's kind, roles and relationships.
  */
 typedef enum icms__party_t {
-    ICMS__PARTY_OWNER = 1u << 0,    /* the user who owns the project (and holds the OWNER role) */
-    ICMS__PARTY_ADMIN = 1u << 1,    /* a user with the ADMIN role, or the trusted host */
-    ICMS__PARTY_SYSTEM = 1u << 2,   /* the library itself: sweeps, verification, follow-ups */
-    ICMS__PARTY_INVESTOR = 1u << 3  /* the investor the participation or payment belongs to */
+    ICMS__PARTY_OWNER = 1u << 0,   /* the user who owns the project (and holds the OWNER role) */
+    ICMS__PARTY_ADMIN = 1u << 1,   /* a user with the ADMIN role, or the trusted host */
+    ICMS__PARTY_SYSTEM = 1u << 2,  /* the library itself: sweeps, verification, follow-ups */
+    ICMS__PARTY_INVESTOR = 1u << 3 /* the investor the participation or payment belongs to */
 } icms__party_t;
 #define ICMS__PARTY_ALL 0xFu
 

@@ -232,10 +232,9 @@ static int check_run(const icms__landed_plan *plan, size_t product, int64_t rese
         return icms__error(ICMS_EINVALID, "product %zu: reserved units are negative", product);
     int64_t quantity = plan->lines[product].quantity;
     if (reserved_before > quantity || units > quantity - reserved_before)
-        return icms__error(ICMS_EINVALID,
-                           "product %zu: %lld units after %lld reserved exceed the %lld offered",
-                           product, (long long)units, (long long)reserved_before,
-                           (long long)quantity);
+        return icms__error(
+            ICMS_EINVALID, "product %zu: %lld units after %lld reserved exceed the %lld offered",
+            product, (long long)units, (long long)reserved_before, (long long)quantity);
     return ICMS_OK;
 }
 
@@ -284,8 +283,8 @@ int icms__products_commitment(const icms__landed_plan *plan, const icms__unit_ta
                 return icms__error(ICMS_EINVALID, "product %zu appears twice in the request",
                                    takes[i].product);
         int64_t cost = 0;
-        int rc = icms__landed_cost(plan, takes[i].product, takes[i].reserved_before,
-                                   takes[i].units, &cost);
+        int rc = icms__landed_cost(plan, takes[i].product, takes[i].reserved_before, takes[i].units,
+                                   &cost);
         if (rc)
             return rc;
         if (!icms__add_i64(sum, cost, &sum))
@@ -314,9 +313,8 @@ int icms__check_units_cap(int64_t quantity, int64_t reserved, int64_t units)
         return icms__error(ICMS_EINVALID, "units cap: counts may not be negative");
     int64_t left = quantity - reserved;
     if (units > left)
-        return icms__error(ICMS_ELIMIT, "%lld units asked for, %lld left of %lld",
-                           (long long)units, (long long)(left > 0 ? left : 0),
-                           (long long)quantity);
+        return icms__error(ICMS_ELIMIT, "%lld units asked for, %lld left of %lld", (long long)units,
+                           (long long)(left > 0 ? left : 0), (long long)quantity);
     return ICMS_OK;
 }
 
@@ -331,8 +329,7 @@ int icms__check_investor_cap(int64_t cap, int64_t investor_committed, int64_t co
         return icms__error(ICMS_ELIMIT,
                            "the commitment of %lld exceeds the investor's %lld left under the "
                            "per-investor cap of %lld",
-                           (long long)commitment, (long long)(left > 0 ? left : 0),
-                           (long long)cap);
+                           (long long)commitment, (long long)(left > 0 ? left : 0), (long long)cap);
     return ICMS_OK;
 }
 

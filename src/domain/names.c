@@ -10,8 +10,8 @@ static const char *const project_states[] = {
     "APPROVED", "IN_TRANSIT", "COMPLETED", "CANCELLED",    "EXPIRED",
 };
 static const char *const participation_types[] = {"PRODUCTS", "PROFIT"};
-static const char *const participation_statuses[] = {"PENDING", "APPROVED", "REJECTED",
-                                                     "WITHDRAWN", "CANCELLED"};
+static const char *const participation_statuses[] = {"PENDING", "APPROVED", "REJECTED", "WITHDRAWN",
+                                                     "CANCELLED"};
 static const char *const payment_statuses[] = {"PENDING", "SUBMITTED", "CONFIRMED", "PARTIAL",
                                                "EXPIRED", "FAILED",    "REVERSED"};
 static const char *const kyc_statuses[] = {"NONE", "PENDING", "VERIFIED", "REJECTED"};

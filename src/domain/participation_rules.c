@@ -6,8 +6,8 @@
 #define A(x) ICMS__PARTICIPATION_##x
 
 static const icms__rule participation_rules[] = {
-    {S(PENDING), A(APPROVE), ICMS_PARTICIPATION_APPROVED, ICMS__PARTY_OWNER,
-     ICMS__QG_PROJECT_OPEN, 0, "participation.approved"},
+    {S(PENDING), A(APPROVE), ICMS_PARTICIPATION_APPROVED, ICMS__PARTY_OWNER, ICMS__QG_PROJECT_OPEN,
+     0, "participation.approved"},
     {S(PENDING), A(REJECT), ICMS_PARTICIPATION_REJECTED, ICMS__PARTY_OWNER, 0, 0,
      "participation.rejected"},
     {S(PENDING), A(WITHDRAW), ICMS_PARTICIPATION_WITHDRAWN, ICMS__PARTY_INVESTOR, 0, 0,
@@ -64,7 +64,8 @@ static const char *guard(unsigned g, const void *facts)
     case ICMS__QG_PROJECT_OPEN:
         return project_closed_reason(f);
     case ICMS__QG_PROJECT_ENDED:
-        return f->project_state == ICMS_PROJECT_CANCELLED || f->project_state == ICMS_PROJECT_EXPIRED
+        return f->project_state == ICMS_PROJECT_CANCELLED ||
+                       f->project_state == ICMS_PROJECT_EXPIRED
                    ? NULL
                    : "the project has not ended";
     }
@@ -148,8 +149,7 @@ int icms__participation_check_request(unsigned parties,
                            "the project owner may not request a participation in their project");
     const char *closed = project_closed_reason(&facts->project);
     if (closed)
-        return icms__error(ICMS_EINVALID_TRANSITION, "cannot request a participation: %s",
-                           closed);
+        return icms__error(ICMS_EINVALID_TRANSITION, "cannot request a participation: %s", closed);
     if (facts->has_open_request)
         return icms__error(ICMS_EEXISTS,
                            "the investor already has an open request in this project");

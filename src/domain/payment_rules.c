@@ -139,8 +139,7 @@ int icms__payment_check_initiate(unsigned parties, const icms__payment_initiate_
         return icms__error(ICMS_EFORBIDDEN,
                            "only the participation's investor may start a payment for it");
     if (f->participation_status != ICMS_PARTICIPATION_APPROVED)
-        return icms__error(ICMS_EINVALID_TRANSITION,
-                           "cannot pay for a participation in status %s",
+        return icms__error(ICMS_EINVALID_TRANSITION, "cannot pay for a participation in status %s",
                            icms_participation_status_name(f->participation_status)
                                ? icms_participation_status_name(f->participation_status)
                                : "(unknown)");
@@ -154,7 +153,8 @@ int icms__payment_check_initiate(unsigned parties, const icms__payment_initiate_
     if (f->outstanding == 0)
         return icms__error(ICMS_EINVALID_TRANSITION, "the commitment is already paid in full");
     if (f->amount < 1 || f->amount > f->outstanding)
-        return icms__error(ICMS_EINVALID, "the amount %lld is not between 1 and the %lld outstanding",
+        return icms__error(ICMS_EINVALID,
+                           "the amount %lld is not between 1 and the %lld outstanding",
                            (long long)f->amount, (long long)f->outstanding);
     if (f->kyc_required && f->kyc_status != ICMS_KYC_VERIFIED)
         return icms__error(ICMS_EFORBIDDEN, "KYC verification is required to pay");

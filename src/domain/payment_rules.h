@@ -26,22 +26,22 @@ typedef enum icms__payment_action_t {
 #define ICMS__PAYMENT_EVENT_INITIATED "payment.initiated"
 
 typedef enum icms__payment_guard_t {
-    ICMS__YG_RECEIVED = 1u << 0,       /* received > 0 */
-    ICMS__YG_SETTLED = 1u << 1,        /* the outcome is not PARTIAL (exact, overpaid or late) */
-    ICMS__YG_SHORT = 1u << 2,          /* the outcome is PARTIAL */
-    ICMS__YG_WINDOW_CLOSED = 1u << 3   /* now >= expires_at, or the project ended */
+    ICMS__YG_RECEIVED = 1u << 0,     /* received > 0 */
+    ICMS__YG_SETTLED = 1u << 1,      /* the outcome is not PARTIAL (exact, overpaid or late) */
+    ICMS__YG_SHORT = 1u << 2,        /* the outcome is PARTIAL */
+    ICMS__YG_WINDOW_CLOSED = 1u << 3 /* now >= expires_at, or the project ended */
 } icms__payment_guard_t;
 #define ICMS__YG_COUNT 4
 
 /* What the guards read. */
 typedef struct icms__payment_facts {
     int64_t now_ms;
-    int64_t expires_at_ms;  /* the end of the payment window */
-    bool project_ended;     /* the project was cancelled or expired */
-    int64_t expected;       /* what the payment asked for, >= 1 */
-    int64_t outstanding;    /* what the commitment still lacks, >= 0 */
-    int64_t received;       /* what the transaction pays the address, >= 0 (for confirm) */
-    bool late;              /* arrived after the window closed or the project ended */
+    int64_t expires_at_ms; /* the end of the payment window */
+    bool project_ended;    /* the project was cancelled or expired */
+    int64_t expected;      /* what the payment asked for, >= 1 */
+    int64_t outstanding;   /* what the commitment still lacks, >= 0 */
+    int64_t received;      /* what the transaction pays the address, >= 0 (for confirm) */
+    bool late;             /* arrived after the window closed or the project ended */
 } icms__payment_facts;
 
 typedef struct icms__payment_decision {
@@ -60,10 +60,10 @@ int icms__payment_decide(icms_payment_status_t status, icms__payment_action_t ac
 typedef struct icms__payment_initiate_facts {
     icms_project_state_t project_state;
     icms_participation_status_t participation_status;
-    int64_t outstanding;          /* the commitment still unpaid (net of confirmed payments) */
-    int64_t amount;               /* the amount the investor wants to pay now */
+    int64_t outstanding; /* the commitment still unpaid (net of confirmed payments) */
+    int64_t amount;      /* the amount the investor wants to pay now */
     icms_kyc_status_t kyc_status;
-    bool kyc_required;            /* policy: paying needs KYC VERIFIED */
+    bool kyc_required; /* policy: paying needs KYC VERIFIED */
 } icms__payment_initiate_facts;
 
 /*

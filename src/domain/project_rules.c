@@ -45,14 +45,29 @@ static const icms__rule project_rules[] = {
 };
 
 static const char *const action_names[] = {
-    "edit",    "publish", "start_funding", "mark_fully_funded", "request_admin_approval",
-    "back_to_funding", "approve", "ship", "complete", "cancel", "expire",
+    "edit",
+    "publish",
+    "start_funding",
+    "mark_fully_funded",
+    "request_admin_approval",
+    "back_to_funding",
+    "approve",
+    "ship",
+    "complete",
+    "cancel",
+    "expire",
 };
 _Static_assert(ICMS__ARRAY_LEN(action_names) == ICMS__PROJECT_ACTION_COUNT, "action names");
 
 static const char *const guard_names[] = {
-    "has products", "positive target", "deadline ahead", "deadline passed", "funded >= target",
-    "funded < target", "has an approved participation", "no payment in flight or grace over",
+    "has products",
+    "positive target",
+    "deadline ahead",
+    "deadline passed",
+    "funded >= target",
+    "funded < target",
+    "has an approved participation",
+    "no payment in flight or grace over",
 };
 _Static_assert(ICMS__ARRAY_LEN(guard_names) == ICMS__PG_COUNT, "guard names");
 

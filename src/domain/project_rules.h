@@ -16,17 +16,17 @@
 
 /* What can be done to a project. */
 typedef enum icms__project_action_t {
-    ICMS__PROJECT_EDIT = 0,                /* change the draft (details, catalog, costs) */
-    ICMS__PROJECT_PUBLISH = 1,             /* make it visible to investors */
-    ICMS__PROJECT_START_FUNDING = 2,       /* auto: the first participation was approved */
-    ICMS__PROJECT_MARK_FULLY_FUNDED = 3,   /* auto: confirmed funds reached the target */
+    ICMS__PROJECT_EDIT = 0,                   /* change the draft (details, catalog, costs) */
+    ICMS__PROJECT_PUBLISH = 1,                /* make it visible to investors */
+    ICMS__PROJECT_START_FUNDING = 2,          /* auto: the first participation was approved */
+    ICMS__PROJECT_MARK_FULLY_FUNDED = 3,      /* auto: confirmed funds reached the target */
     ICMS__PROJECT_REQUEST_ADMIN_APPROVAL = 4, /* auto: right after FULLY_FUNDED */
-    ICMS__PROJECT_BACK_TO_FUNDING = 5,     /* auto: a reversal took funds below the target */
-    ICMS__PROJECT_APPROVE = 6,             /* an admin approves it for execution */
-    ICMS__PROJECT_SHIP = 7,                /* an admin registers the shipment */
-    ICMS__PROJECT_COMPLETE = 8,            /* an admin marks it received */
-    ICMS__PROJECT_CANCEL = 9,              /* the owner or an admin cancels it */
-    ICMS__PROJECT_EXPIRE = 10              /* the sweep: deadline passed without full funding */
+    ICMS__PROJECT_BACK_TO_FUNDING = 5,        /* auto: a reversal took funds below the target */
+    ICMS__PROJECT_APPROVE = 6,                /* an admin approves it for execution */
+    ICMS__PROJECT_SHIP = 7,                   /* an admin registers the shipment */
+    ICMS__PROJECT_COMPLETE = 8,               /* an admin marks it received */
+    ICMS__PROJECT_CANCEL = 9,                 /* the owner or an admin cancels it */
+    ICMS__PROJECT_EXPIRE = 10                 /* the sweep: deadline passed without full funding */
 } icms__project_action_t;
 #define ICMS__PROJECT_ACTION_COUNT 11
 
@@ -35,27 +35,27 @@ typedef enum icms__project_action_t {
 
 /* Named guards; a rule's guards are a mask of these. */
 typedef enum icms__project_guard_t {
-    ICMS__PG_HAS_PRODUCTS = 1u << 0,      /* product_count > 0 */
-    ICMS__PG_POSITIVE_TARGET = 1u << 1,   /* target > 0 */
-    ICMS__PG_DEADLINE_AHEAD = 1u << 2,    /* now < deadline */
-    ICMS__PG_DEADLINE_PASSED = 1u << 3,   /* now >= deadline */
-    ICMS__PG_FUNDED_REACHED = 1u << 4,    /* target > 0 and funded >= target */
-    ICMS__PG_FUNDED_SHORT = 1u << 5,      /* funded < target */
-    ICMS__PG_HAS_APPROVED = 1u << 6,      /* approved_participations > 0 */
-    ICMS__PG_NO_PAYMENT_HOLD = 1u << 7    /* no payment in flight, or the grace window is over */
+    ICMS__PG_HAS_PRODUCTS = 1u << 0,    /* product_count > 0 */
+    ICMS__PG_POSITIVE_TARGET = 1u << 1, /* target > 0 */
+    ICMS__PG_DEADLINE_AHEAD = 1u << 2,  /* now < deadline */
+    ICMS__PG_DEADLINE_PASSED = 1u << 3, /* now >= deadline */
+    ICMS__PG_FUNDED_REACHED = 1u << 4,  /* target > 0 and funded >= target */
+    ICMS__PG_FUNDED_SHORT = 1u << 5,    /* funded < target */
+    ICMS__PG_HAS_APPROVED = 1u << 6,    /* approved_participations > 0 */
+    ICMS__PG_NO_PAYMENT_HOLD = 1u << 7  /* no payment in flight, or the grace window is over */
 } icms__project_guard_t;
 #define ICMS__PG_COUNT 8
 
 /* The facts the guards read. Times are UTC milliseconds; amounts base units. */
 typedef struct icms__project_facts {
     int64_t now_ms;
-    int64_t deadline_ms;             /* the funding deadline (expiry_date) */
-    int64_t target;                  /* the funding target (total_cost), >= 0 */
-    int64_t funded;                  /* confirmed funds credited to the project, >= 0 */
-    size_t product_count;            /* products in the catalog */
-    size_t approved_participations;  /* participations in APPROVED */
-    bool payment_in_flight;          /* a payment is SUBMITTED but not yet confirmed or failed */
-    int64_t grace_ms;                /* policy: how long in-flight money holds the expiry, >= 0 */
+    int64_t deadline_ms;            /* the funding deadline (expiry_date) */
+    int64_t target;                 /* the funding target (total_cost), >= 0 */
+    int64_t funded;                 /* confirmed funds credited to the project, >= 0 */
+    size_t product_count;           /* products in the catalog */
+    size_t approved_participations; /* participations in APPROVED */
+    bool payment_in_flight;         /* a payment is SUBMITTED but not yet confirmed or failed */
+    int64_t grace_ms;               /* policy: how long in-flight money holds the expiry, >= 0 */
 } icms__project_facts;
 
 /* A decision about a project: from, action, to, and the event to emit. */
@@ -88,7 +88,8 @@ int icms__project_decide(icms_project_state_t state, icms__project_action_t acti
 int icms__project_follow_up(icms_project_state_t state, const icms__project_facts *facts,
                             icms__project_decision *out);
 
-/* The longest chain of follow-ups (FUNDING -> FULLY_FUNDED -> PENDING_ADMIN_APPROVAL) plus slack. */
+/* The longest chain of follow-ups (FUNDING -> FULLY_FUNDED -> PENDING_ADMIN_APPROVAL) plus slack.
+ */
 #define ICMS__PROJECT_SETTLE_MAX 4
 
 /*

@@ -30,8 +30,12 @@ int main(int argc, char **argv)
         n = 1;
     int64_t sink = 0;
 
-    icms__project_facts f = {.now_ms = 10, .deadline_ms = 100, .target = 1000, .funded = 1000,
-                             .product_count = 3, .approved_participations = 2};
+    icms__project_facts f = {.now_ms = 10,
+                             .deadline_ms = 100,
+                             .target = 1000,
+                             .funded = 1000,
+                             .product_count = 3,
+                             .approved_participations = 2};
     double t0 = seconds();
     for (long i = 0; i < n; i++) {
         icms__project_decision d;

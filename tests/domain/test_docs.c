@@ -1,4 +1,5 @@
-/* docs/domain.md shows exactly the tables the code runs (regenerate with icms_domain_print_tables). */
+/* docs/domain.md shows exactly the tables the code runs (regenerate with icms_domain_print_tables).
+ */
 #include "support/test_support.h"
 
 #include <stdlib.h>

@@ -103,8 +103,8 @@ static icms__project_facts project_facts(const struct sim *s)
     size_t approved = 0;
     for (size_t i = 0; i < s->nparts; i++)
         approved += s->parts[i].st == ICMS_PARTICIPATION_APPROVED;
-    return (icms__project_facts){s->now, s->deadline, s->target, s->funded, s->nprod, approved,
-                                 s->in_flight > 0, GRACE};
+    return (icms__project_facts){s->now,   s->deadline, s->target,        s->funded,
+                                 s->nprod, approved,    s->in_flight > 0, GRACE};
 }
 
 static icms__participation_facts part_facts(const struct sim *s)
@@ -141,8 +141,8 @@ static void project_ended(struct sim *s)
         icms__payment_facts f = {s->now, p->expires, true, p->expected, 0, 0, true};
         icms__payment_decision d;
         if (p->st == ICMS_PAYMENT_PENDING) {
-            assert_icms_ok(icms__payment_decide(p->st, ICMS__PAYMENT_EXPIRE, ICMS__PARTY_SYSTEM,
-                                                &f, &d));
+            assert_icms_ok(
+                icms__payment_decide(p->st, ICMS__PAYMENT_EXPIRE, ICMS__PARTY_SYSTEM, &f, &d));
             p->st = d.to;
         }
     }
@@ -263,13 +263,13 @@ static void act_pay(struct sim *s)
     int user = pick_user(p->investor);
     int64_t outstanding = p->commitment - p->paid;
     int64_t amount = chance(60) ? outstanding : 1 + upto(outstanding);
-    icms__payment_initiate_facts f = {s->state, p->st, outstanding, amount, ICMS_KYC_VERIFIED,
-                                      true};
+    icms__payment_initiate_facts f = {s->state,          p->st, outstanding, amount,
+                                      ICMS_KYC_VERIFIED, true};
     if (icms__payment_check_initiate(parties_for(user, p->investor), &f) != ICMS_OK)
         return;
     assert_int_equal(user, p->investor);
-    s->pays[s->npays++] = (struct pay){pi, ICMS_PAYMENT_PENDING, amount, s->now + 1 + upto(40),
-                                       0, false};
+    s->pays[s->npays++] =
+        (struct pay){pi, ICMS_PAYMENT_PENDING, amount, s->now + 1 + upto(40), 0, false};
 }
 
 static void act_payment_step(struct sim *s)
@@ -293,12 +293,13 @@ static void act_payment_step(struct sim *s)
     default:
         received = chance(50) ? 0 : p->expected;
     }
-    icms__payment_facts f = {s->now,       p->expires, ended,   p->expected,
-                             part->commitment - part->paid, received, p->late || ended};
+    icms__payment_facts f = {
+        s->now,   p->expires,      ended, p->expected, part->commitment - part->paid,
+        received, p->late || ended};
     icms__payment_decision d;
-    static const icms__payment_action_t acts[] = {ICMS__PAYMENT_SUBMIT, ICMS__PAYMENT_CONFIRM,
+    static const icms__payment_action_t acts[] = {ICMS__PAYMENT_SUBMIT,  ICMS__PAYMENT_CONFIRM,
                                                   ICMS__PAYMENT_CONFIRM, ICMS__PAYMENT_FAIL,
-                                                  ICMS__PAYMENT_EXPIRE, ICMS__PAYMENT_REVERSE};
+                                                  ICMS__PAYMENT_EXPIRE,  ICMS__PAYMENT_REVERSE};
     icms__payment_action_t a = acts[rnd() % 6];
     unsigned who = a == ICMS__PAYMENT_SUBMIT
                        ? parties_for(pick_user(part->investor), part->investor)

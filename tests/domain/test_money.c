@@ -611,9 +611,9 @@ static void test_landed_edges(void **state)
     icms__landed_plan *const sentinel = plan;
     assert_int_equal(icms__landed_plan_new(lines, 0, NULL, &plan), ICMS_EINVALID);
     assert_int_equal(icms__landed_plan_new(NULL, 2, NULL, &plan), ICMS_EINVALID);
-    assert_int_equal(icms__landed_plan_new(single, 1, &(icms__shipping_costs){11, 0, 0, 0, 0},
-                                           &plan),
-                     ICMS_EINVALID);
+    assert_int_equal(
+        icms__landed_plan_new(single, 1, &(icms__shipping_costs){11, 0, 0, 0, 0}, &plan),
+        ICMS_EINVALID);
     icms__catalog_line over[] = {{3, INT64_MAX / 2}};
     assert_int_equal(icms__landed_plan_new(over, 1, NULL, &plan), ICMS_EINVALID);
     icms__catalog_line bad[] = {{1, 1}, {0, 1}};
@@ -693,8 +693,7 @@ static void test_caps(void **state)
         assert_int_equal(icms__check_target_cap(t, a, c), fits ? ICMS_OK : ICMS_ELIMIT);
         assert_int_equal(icms__check_units_cap(t, a, c), fits ? ICMS_OK : ICMS_ELIMIT);
         /* A cap of 0 means no cap; any other cap is checked like the target. */
-        assert_int_equal(icms__check_investor_cap(t, a, c),
-                         fits || t == 0 ? ICMS_OK : ICMS_ELIMIT);
+        assert_int_equal(icms__check_investor_cap(t, a, c), fits || t == 0 ? ICMS_OK : ICMS_ELIMIT);
     }
 }
 

@@ -11,9 +11,9 @@
 static void test_project_states(void **state)
 {
     (void)state;
-    static const char *const want[] = {"DRAFT",    "PUBLISHED",  "FUNDING",   "FULLY_FUNDED",
-                                       "PENDING_ADMIN_APPROVAL", "APPROVED", "IN_TRANSIT",
-                                       "COMPLETED", "CANCELLED", "EXPIRED"};
+    static const char *const want[] = {
+        "DRAFT",    "PUBLISHED",  "FUNDING",   "FULLY_FUNDED", "PENDING_ADMIN_APPROVAL",
+        "APPROVED", "IN_TRANSIT", "COMPLETED", "CANCELLED",    "EXPIRED"};
     for (int s = 0; s < ICMS_PROJECT_STATE_COUNT; s++) {
         icms_project_state_t back = ICMS_PROJECT_EXPIRED;
         assert_string_equal(icms_project_state_name((icms_project_state_t)s), want[s]);
@@ -55,11 +55,11 @@ static void test_project_states(void **state)
             assert_int_equal(back_, v_);                                                           \
         }                                                                                          \
         assert_string_equal(icms_##fn##_name((type)0), first);                                     \
-        assert_string_equal(icms_##fn##_name((type)((count) - 1)), last);                          \
+        assert_string_equal(icms_##fn##_name((type)((count)-1)), last);                            \
         assert_null(icms_##fn##_name((type)(count)));                                              \
         type keep_ = (type)0;                                                                      \
-        assert_int_equal(icms_##fn##_parse("NOPE", &keep_), ICMS_EINVALID);                         \
-        assert_int_equal(icms_##fn##_parse(NULL, &keep_), ICMS_EINVALID);                           \
+        assert_int_equal(icms_##fn##_parse("NOPE", &keep_), ICMS_EINVALID);                        \
+        assert_int_equal(icms_##fn##_parse(NULL, &keep_), ICMS_EINVALID);                          \
         assert_int_equal(keep_, 0);                                                                \
     } while (0)
 
@@ -68,15 +68,14 @@ static void test_other_enums(void **state)
     (void)state;
     ROUND_TRIP(participation_type, icms_participation_type_t, ICMS_PARTICIPATION_TYPE_COUNT,
                "PRODUCTS", "PROFIT");
-    ROUND_TRIP(participation_status, icms_participation_status_t,
-               ICMS_PARTICIPATION_STATUS_COUNT, "PENDING", "CANCELLED");
+    ROUND_TRIP(participation_status, icms_participation_status_t, ICMS_PARTICIPATION_STATUS_COUNT,
+               "PENDING", "CANCELLED");
     ROUND_TRIP(payment_status, icms_payment_status_t, ICMS_PAYMENT_STATUS_COUNT, "PENDING",
                "REVERSED");
     ROUND_TRIP(kyc_status, icms_kyc_status_t, ICMS_KYC_STATUS_COUNT, "NONE", "REJECTED");
     ROUND_TRIP(actor_kind, icms_actor_kind_t, ICMS_ACTOR_KIND_COUNT, "USER", "HOST");
     assert_string_equal(icms_payment_status_name(ICMS_PAYMENT_PARTIAL), "PARTIAL");
-    assert_string_equal(icms_participation_status_name(ICMS_PARTICIPATION_WITHDRAWN),
-                        "WITHDRAWN");
+    assert_string_equal(icms_participation_status_name(ICMS_PARTICIPATION_WITHDRAWN), "WITHDRAWN");
 }
 
 static void test_roles(void **state)
@@ -85,8 +84,8 @@ static void test_roles(void **state)
     static const struct {
         icms_role_t role;
         const char *name;
-    } roles[] = {{ICMS_ROLE_OWNER, "OWNER"}, {ICMS_ROLE_INVESTOR, "INVESTOR"},
-                 {ICMS_ROLE_ADMIN, "ADMIN"}};
+    } roles[] = {
+        {ICMS_ROLE_OWNER, "OWNER"}, {ICMS_ROLE_INVESTOR, "INVESTOR"}, {ICMS_ROLE_ADMIN, "ADMIN"}};
     unsigned all = 0;
     for (size_t i = 0; i < 3; i++) {
         icms_role_t back;

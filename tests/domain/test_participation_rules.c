@@ -98,9 +98,9 @@ static void test_every_status_action_actor(void **state)
                         icms__participation_decision d;
                         int want = expect_rc((icms_participation_status_t)s,
                                              (icms__participation_action_t)a, p, &f);
-                        int got = icms__participation_decide(
-                            (icms_participation_status_t)s, (icms__participation_action_t)a, p,
-                            &f, &d);
+                        int got =
+                            icms__participation_decide((icms_participation_status_t)s,
+                                                       (icms__participation_action_t)a, p, &f, &d);
                         if (got != want)
                             fail_msg("%s %s parties=%x project=%s now=%lld: got %s (%s) want %s",
                                      icms_participation_status_name(s),
@@ -160,38 +160,42 @@ static void test_request_check(void **state)
         for (int ps = 0; ps < ICMS_PROJECT_STATE_COUNT; ps++)
             for (int64_t now = 99; now <= 100; now++)
                 for (int open = 0; open < 2; open++)
-                  for (int owns = 0; owns < 2; owns++)
-                    for (int k = 0; k < ICMS_KYC_STATUS_COUNT; k++)
-                        for (int req = 0; req < 2; req++) {
-                            icms__participation_request_facts f = {
-                                {(icms_project_state_t)ps, now, 100}, owns, open,
-                                (icms_kyc_status_t)k, req};
-                            int want;
-                            if (!(p & INVESTOR) || (p & OWNER) || owns)
-                                want = ICMS_EFORBIDDEN;
-                            else if (!((ps == ICMS_PROJECT_PUBLISHED ||
-                                        ps == ICMS_PROJECT_FUNDING) &&
-                                       now < 100))
-                                want = ICMS_EINVALID_TRANSITION;
-                            else if (open)
-                                want = ICMS_EEXISTS;
-                            else if (req && k != ICMS_KYC_VERIFIED)
-                                want = ICMS_EFORBIDDEN;
-                            else
-                                want = ICMS_OK;
-                            int got = icms__participation_check_request(p, &f);
-                            if (got != want)
-                                fail_msg("parties=%x project=%s now=%lld open=%d kyc=%s req=%d: "
-                                         "got %s (%s), want %s",
-                                         p, icms_project_state_name(ps), (long long)now, open,
-                                         icms_kyc_status_name(k), req, icms_error_name(got),
-                                         icms_error_last()->message, icms_error_name(want));
-                            ok += got == ICMS_OK;
-                        }
+                    for (int owns = 0; owns < 2; owns++)
+                        for (int k = 0; k < ICMS_KYC_STATUS_COUNT; k++)
+                            for (int req = 0; req < 2; req++) {
+                                icms__participation_request_facts f = {
+                                    {(icms_project_state_t)ps, now, 100},
+                                    owns,
+                                    open,
+                                    (icms_kyc_status_t)k,
+                                    req};
+                                int want;
+                                if (!(p & INVESTOR) || (p & OWNER) || owns)
+                                    want = ICMS_EFORBIDDEN;
+                                else if (!((ps == ICMS_PROJECT_PUBLISHED ||
+                                            ps == ICMS_PROJECT_FUNDING) &&
+                                           now < 100))
+                                    want = ICMS_EINVALID_TRANSITION;
+                                else if (open)
+                                    want = ICMS_EEXISTS;
+                                else if (req && k != ICMS_KYC_VERIFIED)
+                                    want = ICMS_EFORBIDDEN;
+                                else
+                                    want = ICMS_OK;
+                                int got = icms__participation_check_request(p, &f);
+                                if (got != want)
+                                    fail_msg(
+                                        "parties=%x project=%s now=%lld open=%d kyc=%s req=%d: "
+                                        "got %s (%s), want %s",
+                                        p, icms_project_state_name(ps), (long long)now, open,
+                                        icms_kyc_status_name(k), req, icms_error_name(got),
+                                        icms_error_last()->message, icms_error_name(want));
+                                ok += got == ICMS_OK;
+                            }
     assert_true(ok > 0);
     assert_int_equal(icms__participation_check_request(INVESTOR, NULL), ICMS_EINVALID);
-    icms__participation_request_facts f = {{ICMS_PROJECT_PUBLISHED, 1, 100}, 0, 0, ICMS_KYC_NONE,
-                                           1};
+    icms__participation_request_facts f = {
+        {ICMS_PROJECT_PUBLISHED, 1, 100}, 0, 0, ICMS_KYC_NONE, 1};
     assert_int_equal(icms__participation_check_request(INVESTOR, &f), ICMS_EFORBIDDEN);
     assert_non_null(strstr(icms_error_last()->message, "KYC"));
     assert_int_equal(icms__participation_check_request(INVESTOR | OWNER, &f), ICMS_EFORBIDDEN);

@@ -16,7 +16,8 @@
 
 static unsigned who_may(icms__payment_action_t a)
 {
-    /* The investor (or a watcher in the host, or the library) attaches a txid; all else is verification. */
+    /* The investor (or a watcher in the host, or the library) attaches a txid; all else is
+     * verification. */
     return a == ICMS__PAYMENT_SUBMIT ? (INVESTOR | ADMIN | SYSTEM) : SYSTEM;
 }
 
@@ -91,27 +92,25 @@ static void test_every_status_action_actor(void **state)
                         for (int late = 0; late < 2; late++)
                             for (int ended = 0; ended < 2; ended++)
                                 for (int64_t now = 999; now <= 1000; now++) {
-                                    icms__payment_facts f = {now, 1000, ended, 100,
-                                                             outstanding[o], received[r], late};
+                                    icms__payment_facts f = {
+                                        now, 1000, ended, 100, outstanding[o], received[r], late};
                                     icms_payment_status_t to = 0;
                                     const char *event = NULL;
                                     icms__payment_decision d;
-                                    int want = expect((icms_payment_status_t)s,
-                                                      (icms__payment_action_t)a, p, &f, &to,
-                                                      &event);
-                                    int got = icms__payment_decide((icms_payment_status_t)s,
-                                                                   (icms__payment_action_t)a, p,
-                                                                   &f, &d);
+                                    int want =
+                                        expect((icms_payment_status_t)s, (icms__payment_action_t)a,
+                                               p, &f, &to, &event);
+                                    int got =
+                                        icms__payment_decide((icms_payment_status_t)s,
+                                                             (icms__payment_action_t)a, p, &f, &d);
                                     if (got != want)
                                         fail_msg("%s %s parties=%x recv=%lld out=%lld late=%d "
                                                  "ended=%d now=%lld: got %s (%s), want %s",
                                                  icms_payment_status_name(s),
                                                  icms__payment_action_name(a), p,
                                                  (long long)f.received, (long long)f.outstanding,
-                                                 late, ended, (long long)now,
-                                                 icms_error_name(got),
-                                                 icms_error_last()->message,
-                                                 icms_error_name(want));
+                                                 late, ended, (long long)now, icms_error_name(got),
+                                                 icms_error_last()->message, icms_error_name(want));
                                     if (got == ICMS_OK) {
                                         ok++;
                                         assert_int_equal(d.from, s);
@@ -123,22 +122,22 @@ static void test_every_status_action_actor(void **state)
     assert_true(ok > 1000);
     icms__payment_facts bad = {0, 1, 0, 0, 0, 0, 0};
     icms__payment_decision d;
-    assert_int_equal(icms__payment_decide(ICMS_PAYMENT_PENDING, ICMS__PAYMENT_SUBMIT, INVESTOR,
-                                          &bad, &d),
-                     ICMS_EINVALID);
+    assert_int_equal(
+        icms__payment_decide(ICMS_PAYMENT_PENDING, ICMS__PAYMENT_SUBMIT, INVESTOR, &bad, &d),
+        ICMS_EINVALID);
     bad.expected = 1;
     bad.received = -1;
-    assert_int_equal(icms__payment_decide(ICMS_PAYMENT_PENDING, ICMS__PAYMENT_SUBMIT, INVESTOR,
-                                          &bad, &d),
-                     ICMS_EINVALID);
+    assert_int_equal(
+        icms__payment_decide(ICMS_PAYMENT_PENDING, ICMS__PAYMENT_SUBMIT, INVESTOR, &bad, &d),
+        ICMS_EINVALID);
     bad.received = 0;
     bad.outstanding = -1;
-    assert_int_equal(icms__payment_decide(ICMS_PAYMENT_PENDING, ICMS__PAYMENT_SUBMIT, INVESTOR,
-                                          &bad, &d),
-                     ICMS_EINVALID);
-    assert_int_equal(icms__payment_decide(ICMS_PAYMENT_PENDING, ICMS__PAYMENT_SUBMIT, INVESTOR,
-                                          &bad, NULL),
-                     ICMS_EINVALID);
+    assert_int_equal(
+        icms__payment_decide(ICMS_PAYMENT_PENDING, ICMS__PAYMENT_SUBMIT, INVESTOR, &bad, &d),
+        ICMS_EINVALID);
+    assert_int_equal(
+        icms__payment_decide(ICMS_PAYMENT_PENDING, ICMS__PAYMENT_SUBMIT, INVESTOR, &bad, NULL),
+        ICMS_EINVALID);
 }
 
 static void check_outcome(int64_t expected, int64_t outstanding, int64_t received, bool late,
@@ -182,8 +181,8 @@ static void test_classify(void **state)
 static void test_initiate(void **state)
 {
     (void)state;
-    icms__payment_initiate_facts f = {ICMS_PROJECT_FUNDING, ICMS_PARTICIPATION_APPROVED, 500, 200,
-                                      ICMS_KYC_VERIFIED, true};
+    icms__payment_initiate_facts f = {
+        ICMS_PROJECT_FUNDING, ICMS_PARTICIPATION_APPROVED, 500, 200, ICMS_KYC_VERIFIED, true};
     assert_icms_ok(icms__payment_check_initiate(INVESTOR, &f));
     assert_int_equal(icms__payment_check_initiate(OWNER | ADMIN | SYSTEM, &f), ICMS_EFORBIDDEN);
     f.amount = 500;

@@ -49,7 +49,7 @@ static unsigned oracle_here(icms__project_action_t a, icms_project_state_t s)
         return s == ICMS_PROJECT_FULLY_FUNDED ? SYSTEM : 0;
     case ICMS__PROJECT_BACK_TO_FUNDING:
         return s == ICMS_PROJECT_FULLY_FUNDED || s == ICMS_PROJECT_PENDING_ADMIN_APPROVAL ? SYSTEM
-                                                                                         : 0;
+                                                                                          : 0;
     case ICMS__PROJECT_APPROVE:
         return s == ICMS_PROJECT_PENDING_ADMIN_APPROVAL ? ADMIN : 0;
     case ICMS__PROJECT_SHIP:
@@ -190,15 +190,14 @@ static void test_every_state_action_actor(void **state)
                     icms__project_decision before = d;
                     int want = oracle_rc((icms_project_state_t)s, (icms__project_action_t)a,
                                          parties, &facts[i]);
-                    int got = icms__project_decide((icms_project_state_t)s,
-                                                   (icms__project_action_t)a, parties,
-                                                   &facts[i], &d);
+                    int got = icms__project_decide(
+                        (icms_project_state_t)s, (icms__project_action_t)a, parties, &facts[i], &d);
                     decisions++;
                     if (got != want)
                         fail_msg("%s %s parties=%x facts#%zu: got %s (%s), want %s",
                                  icms_project_state_name((icms_project_state_t)s),
-                                 icms__project_action_name((icms__project_action_t)a), parties,
-                                 i, icms_error_name(got), icms_error_last()->message,
+                                 icms__project_action_name((icms__project_action_t)a), parties, i,
+                                 icms_error_name(got), icms_error_last()->message,
                                  icms_error_name(want));
                     if (got == ICMS_OK) {
                         allowed++;
@@ -241,8 +240,12 @@ static void test_every_action_reachable(void **state)
 static void test_final_states_have_no_way_out(void **state)
 {
     (void)state;
-    icms__project_facts f = {.now_ms = 1, .deadline_ms = 2, .target = 10, .funded = 10,
-                             .product_count = 1, .approved_participations = 1};
+    icms__project_facts f = {.now_ms = 1,
+                             .deadline_ms = 2,
+                             .target = 10,
+                             .funded = 10,
+                             .product_count = 1,
+                             .approved_participations = 1};
     for (int s = 0; s < ICMS_PROJECT_STATE_COUNT; s++) {
         int any = 0;
         for (int a = 0; a < ICMS__PROJECT_ACTION_COUNT; a++)
@@ -281,9 +284,9 @@ static void test_messages_name_the_reason(void **state)
     assert_string_equal(icms_error_last()->message,
                         "only an admin may cancel a project in state APPROVED");
 
-    assert_int_equal(icms__project_decide(ICMS_PROJECT_DRAFT, ICMS__PROJECT_APPROVE,
-                                          OWNER | INVESTOR, &f, &d),
-                     ICMS_EFORBIDDEN);
+    assert_int_equal(
+        icms__project_decide(ICMS_PROJECT_DRAFT, ICMS__PROJECT_APPROVE, OWNER | INVESTOR, &f, &d),
+        ICMS_EFORBIDDEN);
     assert_string_equal(icms_error_last()->message, "only an admin may approve a project");
 
     assert_int_equal(
@@ -299,11 +302,13 @@ static void test_messages_name_the_reason(void **state)
     f.payment_in_flight = true;
     f.grace_ms = 1000;
     f.now_ms = 150;
-    assert_int_equal(icms__project_decide(ICMS_PROJECT_FUNDING, ICMS__PROJECT_EXPIRE, SYSTEM, &f, &d),
-                     ICMS_EINVALID_TRANSITION);
+    assert_int_equal(
+        icms__project_decide(ICMS_PROJECT_FUNDING, ICMS__PROJECT_EXPIRE, SYSTEM, &f, &d),
+        ICMS_EINVALID_TRANSITION);
     assert_non_null(strstr(icms_error_last()->message, "grace window"));
     f.now_ms = 1100; /* deadline + grace */
-    assert_icms_ok(icms__project_decide(ICMS_PROJECT_FUNDING, ICMS__PROJECT_EXPIRE, SYSTEM, &f, &d));
+    assert_icms_ok(
+        icms__project_decide(ICMS_PROJECT_FUNDING, ICMS__PROJECT_EXPIRE, SYSTEM, &f, &d));
     assert_int_equal(d.to, ICMS_PROJECT_EXPIRED);
     assert_string_equal(d.event, "project.expired");
 }
@@ -313,21 +318,21 @@ static void test_bad_arguments(void **state)
     (void)state;
     icms__project_facts f = {.now_ms = 1, .deadline_ms = 2, .target = 10};
     icms__project_decision d;
-    assert_int_equal(icms__project_decide((icms_project_state_t)10, ICMS__PROJECT_CANCEL, ADMIN,
-                                          &f, &d),
-                     ICMS_EINVALID);
-    assert_int_equal(icms__project_decide((icms_project_state_t)-1, ICMS__PROJECT_CANCEL, ADMIN,
-                                          &f, &d),
-                     ICMS_EINVALID);
-    assert_int_equal(icms__project_decide(ICMS_PROJECT_DRAFT, (icms__project_action_t)11, ADMIN,
-                                          &f, &d),
-                     ICMS_EINVALID);
-    assert_int_equal(icms__project_decide(ICMS_PROJECT_DRAFT, ICMS__PROJECT_CANCEL, ADMIN, NULL,
-                                          &d),
-                     ICMS_EINVALID);
-    assert_int_equal(icms__project_decide(ICMS_PROJECT_DRAFT, ICMS__PROJECT_CANCEL, ADMIN, &f,
-                                          NULL),
-                     ICMS_EINVALID);
+    assert_int_equal(
+        icms__project_decide((icms_project_state_t)10, ICMS__PROJECT_CANCEL, ADMIN, &f, &d),
+        ICMS_EINVALID);
+    assert_int_equal(
+        icms__project_decide((icms_project_state_t)-1, ICMS__PROJECT_CANCEL, ADMIN, &f, &d),
+        ICMS_EINVALID);
+    assert_int_equal(
+        icms__project_decide(ICMS_PROJECT_DRAFT, (icms__project_action_t)11, ADMIN, &f, &d),
+        ICMS_EINVALID);
+    assert_int_equal(
+        icms__project_decide(ICMS_PROJECT_DRAFT, ICMS__PROJECT_CANCEL, ADMIN, NULL, &d),
+        ICMS_EINVALID);
+    assert_int_equal(
+        icms__project_decide(ICMS_PROJECT_DRAFT, ICMS__PROJECT_CANCEL, ADMIN, &f, NULL),
+        ICMS_EINVALID);
     f.target = -1;
     assert_int_equal(icms__project_decide(ICMS_PROJECT_DRAFT, ICMS__PROJECT_CANCEL, ADMIN, &f, &d),
                      ICMS_EINVALID);
@@ -352,12 +357,16 @@ static void test_bad_arguments(void **state)
 static void test_grace_window_does_not_wrap(void **state)
 {
     (void)state;
-    icms__project_facts f = {.now_ms = INT64_MAX - 1, .deadline_ms = INT64_MAX - 10,
-                             .target = 10, .funded = 0, .payment_in_flight = true,
+    icms__project_facts f = {.now_ms = INT64_MAX - 1,
+                             .deadline_ms = INT64_MAX - 10,
+                             .target = 10,
+                             .funded = 0,
+                             .payment_in_flight = true,
                              .grace_ms = INT64_MAX};
     icms__project_decision d;
-    assert_int_equal(icms__project_decide(ICMS_PROJECT_FUNDING, ICMS__PROJECT_EXPIRE, SYSTEM, &f, &d),
-                     ICMS_EINVALID_TRANSITION);
+    assert_int_equal(
+        icms__project_decide(ICMS_PROJECT_FUNDING, ICMS__PROJECT_EXPIRE, SYSTEM, &f, &d),
+        ICMS_EINVALID_TRANSITION);
 }
 
 /* The follow-up chain, against the oracle: apply automatic steps until none applies. */
@@ -378,8 +387,8 @@ static void test_settle_matches_oracle(void **state)
                 progressed = 0;
                 for (size_t k = 0; k < ICMS__ARRAY_LEN(autos); k++)
                     if (oracle_here(autos[k], cur) && oracle_guard(autos[k], &facts[i])) {
-                        want[nwant++] = (icms__project_decision){
-                            cur, autos[k], oracle_to(autos[k]), oracle_event(autos[k])};
+                        want[nwant++] = (icms__project_decision){cur, autos[k], oracle_to(autos[k]),
+                                                                 oracle_event(autos[k])};
                         cur = oracle_to(autos[k]);
                         progressed = 1;
                         break;
@@ -405,8 +414,12 @@ static void test_settle_matches_oracle(void **state)
 static void test_settle_named_chains(void **state)
 {
     (void)state;
-    icms__project_facts f = {.now_ms = 10, .deadline_ms = 100, .target = 1000, .funded = 1000,
-                             .product_count = 1, .approved_participations = 2};
+    icms__project_facts f = {.now_ms = 10,
+                             .deadline_ms = 100,
+                             .target = 1000,
+                             .funded = 1000,
+                             .product_count = 1,
+                             .approved_participations = 2};
     icms__project_decision steps[ICMS__PROJECT_SETTLE_MAX];
     size_t n = 0;
     /* The last confirmed payment: FUNDING -> FULLY_FUNDED -> PENDING_ADMIN_APPROVAL at once. */
