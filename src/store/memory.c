@@ -21,6 +21,7 @@
  * a caller's callback.
  */
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store_internal.h"
@@ -64,6 +65,7 @@ typedef struct mem_write {
     uint8_t *value;
     size_t value_len;
     bool deleted;
+    uint64_t order; /* arrival, so that the last write of a key wins */
 } mem_write;
 
 /* The keys one commit changed, kept while a writer that began before it is open. */
@@ -92,7 +94,9 @@ struct mem_txn {
     uint64_t begin_seq;
     mem_write *writes; /* sorted by key, unique */
     size_t n_writes, cap_writes;
-    mem_buf *reads; /* sorted by key, unique */
+    size_t n_sorted;   /* writes[0, n_sorted) sorted and unique, the rest pending */
+    uint64_t n_orders; /* arrival counter for pending writes */
+    mem_buf *reads;    /* sorted by key, unique */
     size_t n_reads, cap_reads;
     mem_range *ranges;
     size_t n_ranges, cap_ranges;
@@ -196,12 +200,19 @@ static int buf_copy(mem_buf *out, const uint8_t *bytes, size_t len)
     return ICMS_OK;
 }
 
-/* ---- the write buffer ---- */
+/* ---- the write buffer ----
+ *
+ * writes[0, n_sorted) is sorted and unique; writes[n_sorted, n_writes) are
+ * later writes in arrival order. A put only appends (O(1)), and the tail is
+ * sorted and merged in before anything reads the buffer (writes_flush), so a
+ * bulk load costs O(n log n) rather than an insertion sort's O(n^2). Keys
+ * arriving in ascending order stay on the sorted side directly.
+ */
 
-/* Index of the first buffered write whose key is >= key. */
+/* Index of the first sorted write whose key is >= key. */
 static size_t writes_lower_bound(const mem_txn *t, const uint8_t *key, size_t key_len)
 {
-    size_t lo = 0, hi = t->n_writes;
+    size_t lo = 0, hi = t->n_sorted;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (icms__store_key_cmp(t->writes[mid].key, t->writes[mid].key_len, key, key_len) < 0)
@@ -215,10 +226,87 @@ static size_t writes_lower_bound(const mem_txn *t, const uint8_t *key, size_t ke
 static mem_write *writes_find(const mem_txn *t, const uint8_t *key, size_t key_len)
 {
     size_t i = writes_lower_bound(t, key, key_len);
-    if (i < t->n_writes &&
+    if (i < t->n_sorted &&
         icms__store_key_cmp(t->writes[i].key, t->writes[i].key_len, key, key_len) == 0)
         return &t->writes[i];
     return NULL;
+}
+
+/* Order of the unsorted tail: by key, then by arrival, so the last write of a key wins. */
+static int write_cmp(const void *pa, const void *pb)
+{
+    const mem_write *a = pa, *b = pb;
+    int c = icms__store_key_cmp(a->key, a->key_len, b->key, b->key_len);
+    if (c != 0)
+        return c;
+    return a->order < b->order ? -1 : a->order > b->order;
+}
+
+/* Insert (or replace) w into the sorted prefix; room for one more exists. */
+static void writes_insert_sorted(mem_txn *t, mem_write w)
+{
+    size_t i = writes_lower_bound(t, w.key, w.key_len);
+    if (i < t->n_sorted &&
+        icms__store_key_cmp(t->writes[i].key, t->writes[i].key_len, w.key, w.key_len) == 0) {
+        icms__free(t->writes[i].key);
+        t->writes[i] = w;
+        return;
+    }
+    memmove(&t->writes[i + 1], &t->writes[i], (t->n_sorted - i) * sizeof *t->writes);
+    t->writes[i] = w;
+    t->n_sorted++;
+}
+
+/*
+ * Merge the unsorted tail into the sorted prefix. Never fails: with memory
+ * for a merge buffer it is one linear merge, without it the tail is inserted
+ * one write at a time inside the array (each insert shifts the prefix into a
+ * slot of the tail that has already been taken out).
+ */
+static void writes_flush(mem_txn *t)
+{
+    if (t->n_sorted == t->n_writes)
+        return;
+    mem_write *tail = &t->writes[t->n_sorted];
+    size_t m = t->n_writes - t->n_sorted;
+    qsort(tail, m, sizeof *tail, write_cmp);
+    /* Keep the last write of each key. */
+    size_t u = 0;
+    for (size_t i = 0; i < m; i++) {
+        if (u > 0 && icms__store_key_cmp(tail[u - 1].key, tail[u - 1].key_len, tail[i].key,
+                                         tail[i].key_len) == 0) {
+            icms__free(tail[u - 1].key);
+            tail[u - 1] = tail[i];
+        } else {
+            tail[u++] = tail[i];
+        }
+    }
+    m = u;
+    size_t n = t->n_sorted;
+    mem_write *merged = m > 8 ? icms__calloc(n + m, sizeof *merged) : NULL;
+    if (!merged) {
+        for (size_t i = 0; i < m; i++)
+            writes_insert_sorted(t, t->writes[n + i]);
+        t->n_writes = t->n_sorted;
+        return;
+    }
+    size_t i = 0, j = 0, k = 0;
+    while (i < n || j < m) {
+        int c = i == n   ? 1
+                : j == m ? -1
+                         : icms__store_key_cmp(t->writes[i].key, t->writes[i].key_len, tail[j].key,
+                                               tail[j].key_len);
+        if (c < 0) {
+            merged[k++] = t->writes[i++];
+        } else {
+            if (c == 0)
+                icms__free(t->writes[i++].key); /* replaced by the later write */
+            merged[k++] = tail[j++];
+        }
+    }
+    memcpy(t->writes, merged, k * sizeof *merged);
+    icms__free(merged);
+    t->n_sorted = t->n_writes = k;
 }
 
 /* Buffer a put (deleted false) or a delete; all-or-nothing on allocation failure. */
@@ -228,30 +316,35 @@ static int writes_set(mem_txn *t, const uint8_t *key, size_t key_len, const uint
     size_t total;
     if (!icms__add_size(key_len, value_len, &total))
         return icms__error(ICMS_ENOMEM, WHO ": write too large");
+    mem_write *writes = grow(t->writes, &t->cap_writes, t->n_writes + 1, sizeof *writes);
+    if (!writes)
+        return ICMS_ENOMEM;
+    t->writes = writes;
     uint8_t *mem = icms__malloc(total);
     if (!mem)
         return ICMS_ENOMEM;
     memcpy(mem, key, key_len);
     if (value_len)
         memcpy(mem + key_len, value, value_len);
-    mem_write w = {mem, key_len, mem + key_len, value_len, deleted};
+    mem_write w = {mem, key_len, mem + key_len, value_len, deleted, t->n_orders++};
 
-    size_t i = writes_lower_bound(t, key, key_len);
-    if (i < t->n_writes &&
-        icms__store_key_cmp(t->writes[i].key, t->writes[i].key_len, key, key_len) == 0) {
-        icms__free(t->writes[i].key);
-        t->writes[i] = w;
-        return ICMS_OK;
+    if (t->n_sorted == t->n_writes) {
+        /* Nothing pending: ascending keys and rewrites of the last key stay sorted. */
+        int c = t->n_sorted == 0 ? 1
+                                 : icms__store_key_cmp(key, key_len, writes[t->n_sorted - 1].key,
+                                                       writes[t->n_sorted - 1].key_len);
+        if (c == 0) {
+            icms__free(writes[t->n_sorted - 1].key);
+            writes[t->n_sorted - 1] = w;
+            return ICMS_OK;
+        }
+        if (c > 0) {
+            writes[t->n_writes++] = w;
+            t->n_sorted++;
+            return ICMS_OK;
+        }
     }
-    mem_write *writes = grow(t->writes, &t->cap_writes, t->n_writes + 1, sizeof *writes);
-    if (!writes) {
-        icms__free(mem);
-        return ICMS_ENOMEM;
-    }
-    t->writes = writes;
-    memmove(&t->writes[i + 1], &t->writes[i], (t->n_writes - i) * sizeof *t->writes);
-    t->writes[i] = w;
-    t->n_writes++;
+    writes[t->n_writes++] = w;
     return ICMS_OK;
 }
 
@@ -437,6 +530,7 @@ static int mem_get(icms_store_txn *txn, const uint8_t *key, size_t key_len, cons
     if (rc != 0)
         return rc;
     if (t->mode == ICMS_STORE_WRITE) {
+        writes_flush(t);
         const mem_write *w = writes_find(t, key, key_len);
         if (w) {
             if (w->deleted)
@@ -512,6 +606,7 @@ static int mem_scan(icms_store_txn *txn, const uint8_t *start, size_t start_len,
         return rc;
     bool reverse = (flags & ICMS_STORE_SCAN_REVERSE) != 0;
     const mem_snapshot *s = t->snap;
+    writes_flush(t);
 
     /* Half-open index windows [lo, hi) of each source that fall inside the range. */
     size_t s_lo = start_len ? snapshot_lower_bound(s, start, start_len) : 0;
@@ -758,6 +853,7 @@ static int mem_commit(icms_store_txn *txn)
         return icms__error(ICMS_EINVALID, WHO ": no transaction");
     mem_store *s = t->store;
     int rc = ICMS_OK;
+    writes_flush(t);
     pthread_mutex_lock(&s->lock);
     if (t->mode == ICMS_STORE_WRITE && t->n_writes > 0) {
         if (t->lost_reads) {

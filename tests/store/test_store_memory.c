@@ -153,6 +153,76 @@ static void test_lost_read_tracking_refuses_commit(void **state)
     icms_store_free(s);
 }
 
+typedef struct collected {
+    uint8_t keys[64];
+    uint8_t values[64];
+    size_t n;
+} collected;
+
+static int collect_cb(const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len,
+                      void *payload)
+{
+    collected *c = payload;
+    if (key_len != 2 || value_len != 1 || c->n == 64)
+        return ICMS_EUSER;
+    c->keys[c->n] = key[1];
+    c->values[c->n++] = value[0];
+    return 0;
+}
+
+/* The write buffer sorts late, out-of-order writes in before it is read; last write wins. */
+static void test_write_buffer_out_of_order(void **state)
+{
+    (void)state;
+    for (int oom = 0; oom < 2; oom++) {
+        icms_store *s = mem_open(NULL);
+        icms_store_txn *t;
+        assert_icms_ok(s->begin(s, ICMS_STORE_WRITE, &t));
+        /* 40 keys descending, then every fourth rewritten, every fifth deleted. */
+        for (int i = 39; i >= 0; i--) {
+            uint8_t key[2] = {'k', (uint8_t)i}, value = (uint8_t)i;
+            assert_icms_ok(s->put(t, key, 2, &value, 1));
+        }
+        for (int i = 0; i < 40; i += 4) {
+            uint8_t key[2] = {'k', (uint8_t)i}, value = (uint8_t)(100 + i);
+            assert_icms_ok(s->put(t, key, 2, &value, 1));
+        }
+        for (int i = 0; i < 40; i += 5) {
+            uint8_t key[2] = {'k', (uint8_t)i};
+            assert_icms_ok(s->del(t, key, 2));
+        }
+        /* Without memory for a merge buffer the flush inserts one by one, still correct. */
+        if (oom)
+            icms__alloc_fail_after(1);
+        const uint8_t *v;
+        size_t vl;
+        int rc = s->get(t, K("k\x04"), &v, &vl);
+        icms__alloc_fail_after(0);
+        assert_icms_ok(rc);
+        assert_int_equal(v[0], 104);
+        for (int pass = 0; pass < 2; pass++) {
+            collected c = {0};
+            if (pass == 1) {
+                /* And what was committed is the same. */
+                assert_icms_ok(s->commit(t));
+                assert_icms_ok(s->begin(s, ICMS_STORE_READ, &t));
+            }
+            assert_icms_ok(s->scan(t, NULL, 0, NULL, 0, 0, collect_cb, &c));
+            assert_int_equal(c.n, 32);
+            size_t n = 0;
+            for (int i = 0; i < 40; i++) {
+                if (i % 5 == 0)
+                    continue;
+                assert_int_equal(c.keys[n], i);
+                assert_int_equal(c.values[n], i % 4 == 0 ? 100 + i : i);
+                n++;
+            }
+        }
+        assert_icms_ok(s->commit(t));
+        icms_store_free(s);
+    }
+}
+
 static void test_store_free_null_and_bad_args(void **state)
 {
     (void)state;
@@ -248,6 +318,7 @@ int main(void)
         cmocka_unit_test(test_early_stop_narrows_the_read_range),
         cmocka_unit_test(test_scan_ended_by_an_error_still_counts),
         cmocka_unit_test(test_lost_read_tracking_refuses_commit),
+        cmocka_unit_test(test_write_buffer_out_of_order),
         cmocka_unit_test(test_store_free_null_and_bad_args),
         cmocka_unit_test(test_allocation_failures_change_nothing),
     };
