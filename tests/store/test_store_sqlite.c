@@ -521,6 +521,34 @@ static void test_processes_lose_no_write(void **state)
     icms_store_free(s);
 }
 
+/* A full database: the write fails with ICMS_ESTORAGE and SQLite's words, and changes nothing. */
+static void test_full_database(void **state)
+{
+    (void)state;
+    icms_store *s = NULL;
+    assert_icms_ok(icms_store_sqlite_new(&s, db_path("full.db"), NULL));
+    put1(s, K("small"), K("kept"));
+    /* The store has one connection now; cap its file at its current size plus a little. */
+    char buf[64];
+    assert_icms_ok(icms__sqlite_store_pragma(s, "PRAGMA page_count", buf, sizeof buf));
+    char sql[96];
+    snprintf(sql, sizeof sql, "PRAGMA max_page_count = %d", atoi(buf) + 4);
+    assert_icms_ok(icms__sqlite_store_pragma(s, sql, buf, sizeof buf));
+
+    static uint8_t big[64 * 1024];
+    memset(big, 'x', sizeof big);
+    icms_store_txn *t;
+    assert_icms_ok(s->begin(s, ICMS_STORE_WRITE, &t));
+    assert_icms_ok(s->put(t, K("before"), K("pending")));
+    assert_icms(ICMS_ESTORAGE, s->put(t, K("big"), big, sizeof big));
+    assert_non_null(strstr(icms_error_last()->message, "full"));
+    s->rollback(t);
+    assert_value(s, K("small"), "kept");
+    assert_value(s, K("before"), NULL);
+    assert_value(s, K("big"), NULL);
+    icms_store_free(s);
+}
+
 /* A writer killed mid-transaction: its lock goes with it, its uncommitted writes too. */
 static void test_killed_writer_leaves_committed_data_only(void **state)
 {
@@ -590,6 +618,7 @@ int main(void)
         cmocka_unit_test(test_busy_timeout),
         cmocka_unit_test(test_processes_lose_no_write),
         cmocka_unit_test(test_killed_writer_leaves_committed_data_only),
+        cmocka_unit_test(test_full_database),
     };
     memcpy(tests + n, own, sizeof own);
     n += sizeof own / sizeof own[0];
