@@ -5,6 +5,12 @@
  * twice).
  *
  *   bench_gapcoin [SECONDS_PER_CASE]     default 2
+ *
+ * With ICMS_BENCH_ITERS=N in the environment each case instead runs a fixed
+ * N rounds (1000 transactions or hashes, or 10 headers, per round), for
+ * instruction counts under callgrind that do not move with machine load:
+ *   ICMS_BENCH_ITERS=5 valgrind --tool=callgrind \
+ *       --toggle-collect=icms_gapcoin_tx_decode bench_gapcoin
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +18,14 @@
 #include <time.h>
 
 #include "icms/gapcoin.h"
+
+/* Fixed number of rounds (ICMS_BENCH_ITERS), or 0 to run for a time. */
+static size_t fixed_rounds;
+
+static int more(size_t rounds, double elapsed, double secs)
+{
+    return fixed_rounds ? rounds < fixed_rounds : elapsed < secs;
+}
 
 static double now(void)
 {
@@ -61,9 +75,10 @@ static size_t p2pkh_payment(uint8_t *b)
 
 static void bench_tx(const char *label, const uint8_t *tx, size_t len, double secs)
 {
-    size_t iters = 0;
+    size_t iters = 0, rounds = 0;
     double t0 = now(), t;
     do {
+        rounds++;
         for (int k = 0; k < 1000; k++) {
             icms_gapcoin_tx *out;
             if (icms_gapcoin_tx_decode(tx, len, &out) != 0) {
@@ -73,7 +88,7 @@ static void bench_tx(const char *label, const uint8_t *tx, size_t len, double se
             icms_gapcoin_tx_free(out);
         }
         iters += 1000;
-    } while ((t = now() - t0) < secs);
+    } while (more(rounds, t = now() - t0, secs));
     printf("tx decode + txid   %-28s %10.0f tx/s   %7.1f MB/s\n", label, (double)iters / t,
            (double)iters * (double)len / t / 1e6);
 }
@@ -81,15 +96,16 @@ static void bench_tx(const char *label, const uint8_t *tx, size_t len, double se
 static void bench_sha256d(size_t len, double secs)
 {
     uint8_t *buf = calloc(1, len), out[32];
-    size_t iters = 0, batch = len >= 65536 ? 4 : 1000;
+    size_t iters = 0, batch = len >= 65536 ? 4 : 1000, rounds = 0;
     double t0 = now(), t;
     do {
+        rounds++;
         for (size_t k = 0; k < batch; k++) {
             icms_gapcoin_sha256d(buf, len, out);
             buf[0] ^= out[0];
         }
         iters += batch;
-    } while ((t = now() - t0) < secs);
+    } while (more(rounds, t = now() - t0, secs));
     printf("SHA-256d           %-28zu %10.0f msg/s  %7.1f MB/s\n", len, (double)iters / t,
            (double)iters * (double)len / t / 1e6);
     free(buf);
@@ -100,6 +116,8 @@ int main(int argc, char **argv)
     double secs = argc > 1 ? atof(argv[1]) : 2.0;
     if (secs <= 0)
         secs = 2.0;
+    const char *fixed = getenv("ICMS_BENCH_ITERS");
+    fixed_rounds = fixed ? (size_t)strtoul(fixed, NULL, 10) : 0;
     if (icms_init() < 1)
         return 1;
 
@@ -149,9 +167,10 @@ int main(int argc, char **argv)
     size_t hl[10];
     for (int i = 0; i < 10; i++)
         hb[i] = unhex(headers[i], &hl[i]);
-    size_t iters = 0;
+    size_t iters = 0, rounds = 0;
     double t0 = now(), t;
     do {
+        rounds++;
         for (int i = 0; i < 10; i++) {
             icms_gapcoin_pow pow;
             if (icms_gapcoin_header_verify(hb[i], hl[i], NULL, &pow) != 0) {
@@ -160,7 +179,7 @@ int main(int argc, char **argv)
             }
         }
         iters += 10;
-    } while ((t = now() - t0) < secs);
+    } while (more(rounds, t = now() - t0, secs));
     printf("header PoW verify  %-28s %10.1f hdr/s  %7.2f ms/header\n", "mainnet 0-9, shift 20",
            (double)iters / t, t * 1e3 / (double)iters);
 
@@ -175,14 +194,16 @@ int main(int argc, char **argv)
         total += hl[i];
     }
     iters = 0;
+    rounds = 0;
     t0 = now();
     do {
+        rounds++;
         if (icms_gapcoin_chain_verify(chain, total, NULL, NULL) != 0) {
             fprintf(stderr, "chain: %s\n", icms_error_last()->message);
             return 1;
         }
         iters += 10;
-    } while ((t = now() - t0) < secs);
+    } while (more(rounds, t = now() - t0, secs));
     printf("chain verify       %-28s %10.1f hdr/s\n", "mainnet 0-9", (double)iters / t);
 
     free(chain);

@@ -201,7 +201,10 @@ typedef enum icms_gapcoin_script_type_t {
 ICMS_EXTERN icms_gapcoin_script_type_t icms_gapcoin_script_classify(const uint8_t *bytes,
                                                                      size_t bytes_len);
 
-/** Name of a script type as nodes print it ("pubkeyhash" style is not used): "p2pkh", ... */
+/**
+ * Short lowercase name of a script type ("p2pk", "p2pkh", "p2sh", "p2wpkh", "p2wsh", "p2tr",
+ * "witness_unknown", "op_return", "nonstandard" for anything else). Static; never NULL.
+ */
 ICMS_EXTERN const char *icms_gapcoin_script_type_name(icms_gapcoin_script_type_t type);
 
 /**
@@ -490,7 +493,7 @@ typedef struct icms_gapcoin_chain_options {
 
 /** Outcome of a chain verification. */
 typedef struct icms_gapcoin_chain_result {
-    size_t count;       /**< headers read (all of them on success) */
+    size_t count;       /**< headers verified (all of them on success) */
     uint8_t tip[32];    /**< hash of the last header checked successfully */
     size_t failed_index; /**< on failure: index (0 = first) of the failing header */
     uint64_t total_work; /**< sum of achieved values of the verified headers (saturating) */
