@@ -3,7 +3,10 @@
 
 Standard library only; run it with Debian's /usr/bin/python3:
 
-    /usr/bin/python3 fake_gapcoind.py SCENARIO.json
+    /usr/bin/python3 fake_gapcoind.py SCENARIO.json [--tls CERT KEY [--client-ca CA]]
+
+With --tls it serves HTTPS with that certificate; with --client-ca it also
+demands a client certificate issued by CA (mutual TLS).
 
 It binds 127.0.0.1 on a free port and prints ONE line of JSON on stdout, then
 serves until killed:
@@ -730,13 +733,24 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.stderr.write("usage: fake_gapcoind.py SCENARIO.json\n")
+    args = sys.argv[1:]
+    if not args:
+        sys.stderr.write("usage: fake_gapcoind.py SCENARIO.json [--tls CERT KEY [--client-ca CA]]\n")
         return 2
-    with open(sys.argv[1]) as f:
+    with open(args[0]) as f:
         scenario = json.load(f)
     chain = Chain(scenario)
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    if "--tls" in args:
+        import ssl
+
+        i = args.index("--tls")
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args[i + 1], args[i + 2])
+        if "--client-ca" in args:
+            ctx.verify_mode = ssl.CERT_REQUIRED
+            ctx.load_verify_locations(args[args.index("--client-ca") + 1])
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
     server.chain = chain
     server.user = scenario.get("rpcuser", "")
