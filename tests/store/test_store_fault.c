@@ -164,6 +164,27 @@ static void test_failed_commit_writes_nothing(void **state)
     icms_store_free(fs);
 }
 
+static void test_lost_commit_answer(void **state)
+{
+    icms_store *fs = wrap(open_inner(state));
+    icms_store_txn *t;
+    put1(fs, K("a"), K("1"));
+    icms_test_fault_store_lose_commit(fs, 2, ICMS_ESTORAGE);
+    put1(fs, K("b"), K("2")); /* the first commit from now answers normally */
+    assert_false(icms_test_fault_store_fired(fs));
+    assert_icms_ok(fs->begin(fs, ICMS_STORE_WRITE, &t));
+    assert_icms_ok(fs->put(t, K("c"), K("3")));
+    assert_icms(ICMS_ESTORAGE, fs->commit(t));
+    assert_true(icms_test_fault_store_fired(fs));
+    assert_non_null(strstr(icms_error_last()->message, "applied"));
+    /* ...yet the write is there, and the next commit answers normally. */
+    size_t keys;
+    assert_icms_ok(icms_test_store_digest(icms_test_fault_store_inner(fs), NULL, &keys));
+    assert_int_equal(keys, 3);
+    put1(fs, K("d"), K("4"));
+    icms_store_free(fs);
+}
+
 /* A sample command: move 1 from "from" to "to" and log it; reads, scans, writes, deletes. */
 static int transfer(icms_store *s)
 {
@@ -296,6 +317,7 @@ int main(void)
         BOTH(test_forwards_and_counts),
         BOTH(test_fails_the_nth_call_of_a_kind),
         BOTH(test_failed_commit_writes_nothing),
+        BOTH(test_lost_commit_answer),
         BOTH(test_every_failure_point_changes_nothing),
         BOTH(test_dump_and_digest),
         cmocka_unit_test(test_bad_arguments),

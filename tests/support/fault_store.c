@@ -16,6 +16,8 @@ typedef struct fault_store {
     icms_test_fault_op_t fail_op;
     unsigned long fail_at; /* value of calls[fail_op] at which to fail; 0 = disarmed */
     int fail_code;
+    unsigned long lose_at; /* value of calls[COMMIT] whose success is reported as lose_code */
+    int lose_code;
     bool fired;
 } fault_store;
 
@@ -117,16 +119,28 @@ static int f_scan(icms_store_txn *txn, const uint8_t *start, size_t start_len, c
 static int f_commit(icms_store_txn *txn)
 {
     fault_txn *t = as_ftxn(txn);
-    icms_store *inner = t->store->inner;
-    int rc = count_call(t->store, ICMS_TEST_FAULT_COMMIT);
+    fault_store *fs = t->store;
+    icms_store *inner = fs->inner;
+    int rc = count_call(fs, ICMS_TEST_FAULT_COMMIT);
     if (rc != 0) {
         /* The port says the transaction is gone whatever the answer: nothing was written. */
         inner->rollback(t->inner);
         icms__error(rc, "fault store: injected failure of commit");
-    } else {
-        rc = inner->commit(t->inner);
+        free(t);
+        return rc;
     }
+    rc = inner->commit(t->inner);
     free(t);
+    pthread_mutex_lock(&fs->lock);
+    int lost = 0;
+    if (rc == 0 && fs->lose_at && fs->calls[ICMS_TEST_FAULT_COMMIT] == fs->lose_at) {
+        lost = fs->lose_code;
+        fs->lose_at = 0;
+        fs->fired = true;
+    }
+    pthread_mutex_unlock(&fs->lock);
+    if (lost)
+        return icms__error(lost, "fault store: commit applied, its answer injected as lost");
     return rc;
 }
 
@@ -187,6 +201,16 @@ void icms_test_fault_store_fail(icms_store *fault_store_, icms_test_fault_op_t o
     pthread_mutex_unlock(&fs->lock);
 }
 
+void icms_test_fault_store_lose_commit(icms_store *fault_store_, unsigned long nth, int code)
+{
+    fault_store *fs = as_fault(fault_store_);
+    pthread_mutex_lock(&fs->lock);
+    fs->lose_at = nth ? fs->calls[ICMS_TEST_FAULT_COMMIT] + nth : 0;
+    fs->lose_code = code;
+    fs->fired = false;
+    pthread_mutex_unlock(&fs->lock);
+}
+
 bool icms_test_fault_store_fired(const icms_store *fault_store_)
 {
     fault_store *fs = as_fault(fault_store_);
@@ -213,6 +237,7 @@ void icms_test_fault_store_reset(icms_store *fault_store_)
     pthread_mutex_lock(&fs->lock);
     memset(fs->calls, 0, sizeof fs->calls);
     fs->fail_at = 0;
+    fs->lose_at = 0;
     fs->fired = false;
     pthread_mutex_unlock(&fs->lock);
 }

@@ -61,6 +61,15 @@ int icms_test_fault_store_new(icms_store **out, icms_store *inner, bool owns_inn
 void icms_test_fault_store_fail(icms_store *fault_store, icms_test_fault_op_t op, unsigned long nth,
                                 int code);
 
+/*
+ * Arm a lost acknowledgement: the nth commit from now (1 = the next) is
+ * applied by the inner store, then reported to the caller as failed with
+ * code, as when a network store commits and the connection drops before the
+ * answer arrives. Tests that a rerun command (idempotency keys) does not apply
+ * twice. nth 0 disarms; independent of _fail; fires once; sets _fired.
+ */
+void icms_test_fault_store_lose_commit(icms_store *fault_store, unsigned long nth, int code);
+
 /* True once the armed fault has fired (cleared by the next _fail or _reset). */
 bool icms_test_fault_store_fired(const icms_store *fault_store);
 
