@@ -207,7 +207,7 @@ int icms_gapcoin_address_decode(const char *text, icms_gapcoin_address *out)
     int rc;
     if (looks_segwit(text)) {
         rc = decode_segwit(text, &a);
-        if (rc != 0) {
+        if (rc == ICMS_EINVALID) {
             /*
              * A base58 address may start like an HRP ("GP1...": version 38 gives
              * 'G'); if it is one, take it, else the segwit reason is the useful one.

@@ -483,6 +483,42 @@ static void test_chain_difficulty_and_truncation(void **state)
     free(buf);
 }
 
+/* The real node's getblock JSON for blocks 1-9 agrees with the decoded headers and their PoW. */
+static void test_agrees_with_node_getblock(void **state)
+{
+    (void)state;
+    load_vectors();
+    size_t len;
+    char *text = icms_test_read_file(
+        icms_test_data_path("gapcoin/getblock_mainnet_blocks_1_to_9.txt"), &len);
+    const char *at = text;
+    for (int height = 1; height <= 9; height++) {
+        const char *end = NULL;
+        cJSON *b = cJSON_ParseWithOpts(at, &end, 0);
+        assert_non_null(b);
+        at = end;
+        assert_int_equal(gap_u64(b, "height"), height);
+        icms_gapcoin_header h;
+        icms_gapcoin_pow pow;
+        assert_icms_ok(icms_gapcoin_header_verify(vecs[height].bytes, vecs[height].len, &h, &pow));
+        gap_assert_hash(h.hash, gap_str(b, "hash"));
+        gap_assert_hash(h.merkle_root, gap_str(b, "merkleroot"));
+        gap_assert_hash(h.prev_hash, gap_str(b, "previousblockhash"));
+        assert_int_equal(h.time, gap_u64(b, "time"));
+        assert_int_equal(h.nonce, gap_u64(b, "nonce"));
+        assert_int_equal(h.version, gap_u64(b, "version"));
+        assert_int_equal(h.shift, gap_u64(b, "shift"));
+        assert_int_equal(pow.gap, gap_u64(b, "gaplen"));
+        /* The node prints nAdd as a decimal integer: the little-endian bytes' value. */
+        uint64_t adder = 0;
+        for (size_t i = h.adder_len; i-- > 0;)
+            adder = adder << 8 | h.adder[i];
+        assert_int_equal(adder, strtoull(gap_str(b, "adder"), NULL, 10));
+        cJSON_Delete(b);
+    }
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -495,6 +531,7 @@ int main(void)
         cmocka_unit_test(test_retarget),
         cmocka_unit_test(test_chain_of_real_headers),
         cmocka_unit_test(test_chain_difficulty_and_truncation),
+        cmocka_unit_test(test_agrees_with_node_getblock),
     };
     int rc = cmocka_run_group_tests(tests, gap_init, gap_shutdown);
     for (int i = 0; i < 10; i++)

@@ -300,6 +300,63 @@ static void test_tx_allocation_failure(void **state)
     icms_gapcoin_tx_free(tx);
 }
 
+/* Fail each allocation of a call in turn: ENOMEM with nothing leaked, until it succeeds. */
+#define ALLOC_LOOP(call, cleanup)                                                                  \
+    do {                                                                                           \
+        for (long nth = 1;; nth++) {                                                               \
+            icms__alloc_fail_after(nth);                                                           \
+            int rc_ = (call);                                                                      \
+            icms__alloc_fail_after(0);                                                             \
+            if (rc_ == 0) {                                                                        \
+                cleanup;                                                                           \
+                break;                                                                             \
+            }                                                                                      \
+            assert_int_equal(rc_, ICMS_ENOMEM);                                                    \
+            assert_true(nth < 100);                                                                \
+        }                                                                                          \
+    } while (0)
+
+static void test_every_allocation_failure(void **state)
+{
+    (void)state;
+    cJSON *g = gap_load("genesis.json");
+    const cJSON *m = cJSON_GetObjectItem(g, "mainnet");
+    size_t n, pn;
+    uint8_t *block = icms_test_unhex(gap_str(m, "block_hex"), &n);
+    uint8_t *proof = icms_test_unhex(gap_str(m, "merkle_proof_hex"), &pn);
+    icms_gapcoin_block *b;
+    ALLOC_LOOP(icms_gapcoin_block_decode(block, n, &b), icms_gapcoin_block_free(b));
+    icms_gapcoin_merkle_proof *p;
+    ALLOC_LOOP(icms_gapcoin_merkle_proof_verify(proof, pn, &p), icms_gapcoin_merkle_proof_free(p));
+    uint8_t ids[96] = {1, 2, 3}, root[32];
+    ALLOC_LOOP(icms_gapcoin_merkle_root(ids, 96, root, NULL), (void)0);
+    char *s;
+    uint8_t *bytes, version;
+    size_t len;
+    ALLOC_LOOP(icms_gapcoin_hex_encode(block, 20, &s), icms_free(s));
+    ALLOC_LOOP(icms_gapcoin_hex_decode("00ff", &bytes, &len), icms_free(bytes));
+    ALLOC_LOOP(icms_gapcoin_base58check_encode(38, ids, 20, &s), icms_free(s));
+    ALLOC_LOOP(icms_gapcoin_base58check_decode("GZiiRe1CLf2eLnhtSKG6rrbaKpJBMY37kA", &version, &bytes,
+                                               &len),
+               icms_free(bytes));
+    ALLOC_LOOP(icms_gapcoin_address_to_script("gp1q6xype4d7cvltvu92r3ujv7j229kh0my6t6cxpy",
+                                              ICMS_GAPCOIN_MAIN, &bytes, &len),
+               icms_free(bytes));
+    ALLOC_LOOP(icms_gapcoin_address_to_script("GZiiRe1CLf2eLnhtSKG6rrbaKpJBMY37kA",
+                                              ICMS_GAPCOIN_MAIN, &bytes, &len),
+               icms_free(bytes));
+    uint8_t script[22] = {0, 20};
+    ALLOC_LOOP(icms_gapcoin_script_to_address(script, 22, ICMS_GAPCOIN_MAIN, ICMS_GAPCOIN_NODE_2606,
+                                              &s),
+               icms_free(s));
+    icms_gapcoin_header h;
+    assert_icms_ok(icms_gapcoin_header_decode(block, 90, &h));
+    ALLOC_LOOP(icms_gapcoin_header_encode(&h, &bytes, &len), icms_free(bytes));
+    free(block);
+    free(proof);
+    cJSON_Delete(g);
+}
+
 static void test_genesis_block(void **state)
 {
     (void)state;
@@ -668,6 +725,7 @@ int main(void)
         cmocka_unit_test(test_tx_mutations),
         cmocka_unit_test(test_tx_allocation_failure),
         cmocka_unit_test(test_genesis_block),
+        cmocka_unit_test(test_every_allocation_failure),
         cmocka_unit_test(test_merkle_root),
         cmocka_unit_test(test_genesis_proof),
         cmocka_unit_test(test_built_proofs),
