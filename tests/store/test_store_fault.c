@@ -185,6 +185,41 @@ static void test_lost_commit_answer(void **state)
     icms_store_free(fs);
 }
 
+static void test_scan_failing_part_way(void **state)
+{
+    icms_store *fs = wrap(open_inner(state));
+    icms_store_txn *t;
+    assert_icms_ok(fs->begin(fs, ICMS_STORE_WRITE, &t));
+    for (char c = '1'; c <= '5'; c++) {
+        uint8_t key[2] = {'k', (uint8_t)c};
+        assert_icms_ok(fs->put(t, key, 2, K("v")));
+    }
+    assert_icms_ok(fs->commit(t));
+
+    assert_icms_ok(fs->begin(fs, ICMS_STORE_READ, &t));
+    size_t n = 0;
+    icms_test_fault_store_fail_scan_after(fs, 2, 3, ICMS_ESTORAGE);
+    assert_icms_ok(fs->scan(t, NULL, 0, NULL, 0, 0, count_cb, &n)); /* the first scan is whole */
+    assert_int_equal(n, 5);
+    assert_false(icms_test_fault_store_fired(fs));
+    n = 0;
+    assert_icms(ICMS_ESTORAGE, fs->scan(t, NULL, 0, NULL, 0, 0, count_cb, &n));
+    assert_int_equal(n, 3);
+    assert_true(icms_test_fault_store_fired(fs));
+    n = 0;
+    assert_icms_ok(fs->scan(t, NULL, 0, NULL, 0, ICMS_STORE_SCAN_REVERSE, count_cb, &n));
+    assert_int_equal(n, 5);
+    /* A scan shorter than the fault's row count completes, and the fault is spent. */
+    icms_test_fault_store_fail_scan_after(fs, 1, 10, ICMS_ESTORAGE);
+    n = 0;
+    assert_icms_ok(fs->scan(t, NULL, 0, NULL, 0, 0, count_cb, &n));
+    assert_int_equal(n, 5);
+    assert_false(icms_test_fault_store_fired(fs));
+    assert_icms_ok(fs->scan(t, NULL, 0, NULL, 0, 0, count_cb, &n));
+    assert_icms_ok(fs->commit(t));
+    icms_store_free(fs);
+}
+
 /* A sample command: move 1 from "from" to "to" and log it; reads, scans, writes, deletes. */
 static int transfer(icms_store *s)
 {
@@ -318,6 +353,7 @@ int main(void)
         BOTH(test_fails_the_nth_call_of_a_kind),
         BOTH(test_failed_commit_writes_nothing),
         BOTH(test_lost_commit_answer),
+        BOTH(test_scan_failing_part_way),
         BOTH(test_every_failure_point_changes_nothing),
         BOTH(test_dump_and_digest),
         cmocka_unit_test(test_bad_arguments),

@@ -18,8 +18,20 @@ typedef struct fault_store {
     int fail_code;
     unsigned long lose_at; /* value of calls[COMMIT] whose success is reported as lose_code */
     int lose_code;
+    unsigned long scan_at; /* value of calls[SCAN] of the scan that fails part-way */
+    size_t scan_rows;
+    int scan_code;
     bool fired;
 } fault_store;
+
+/* The callback wrapper of a scan that fails after some rows. */
+typedef struct partial_scan {
+    fault_store *store;
+    icms_store_scan_cb cb;
+    void *payload;
+    size_t left;
+    int code;
+} partial_scan;
 
 typedef struct fault_txn {
     fault_store *store;
@@ -106,14 +118,37 @@ static int f_del(icms_store_txn *txn, const uint8_t *key, size_t key_len)
     return rc ? rc : t->store->inner->del(t->inner, key, key_len);
 }
 
+static int partial_cb(const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len,
+                      void *payload)
+{
+    partial_scan *p = payload;
+    if (p->left == 0) {
+        pthread_mutex_lock(&p->store->lock);
+        p->store->fired = true;
+        pthread_mutex_unlock(&p->store->lock);
+        return icms__error(p->code, "fault store: injected failure in the middle of a scan");
+    }
+    p->left--;
+    return p->cb(key, key_len, value, value_len, p->payload);
+}
+
 static int f_scan(icms_store_txn *txn, const uint8_t *start, size_t start_len, const uint8_t *end,
                   size_t end_len, unsigned int flags, icms_store_scan_cb cb, void *cb_payload)
 {
     fault_txn *t = as_ftxn(txn);
-    int rc = count_call(t->store, ICMS_TEST_FAULT_SCAN);
-    return rc ? rc
-              : t->store->inner->scan(t->inner, start, start_len, end, end_len, flags, cb,
-                                      cb_payload);
+    fault_store *fs = t->store;
+    int rc = count_call(fs, ICMS_TEST_FAULT_SCAN);
+    if (rc != 0)
+        return rc;
+    pthread_mutex_lock(&fs->lock);
+    bool partial = fs->scan_at && fs->calls[ICMS_TEST_FAULT_SCAN] == fs->scan_at;
+    partial_scan p = {fs, cb, cb_payload, fs->scan_rows, fs->scan_code};
+    if (partial)
+        fs->scan_at = 0;
+    pthread_mutex_unlock(&fs->lock);
+    if (!partial || !cb)
+        return fs->inner->scan(t->inner, start, start_len, end, end_len, flags, cb, cb_payload);
+    return fs->inner->scan(t->inner, start, start_len, end, end_len, flags, partial_cb, &p);
 }
 
 static int f_commit(icms_store_txn *txn)
@@ -136,6 +171,7 @@ static int f_commit(icms_store_txn *txn)
     if (rc == 0 && fs->lose_at && fs->calls[ICMS_TEST_FAULT_COMMIT] == fs->lose_at) {
         lost = fs->lose_code;
         fs->lose_at = 0;
+        fs->scan_at = 0;
         fs->fired = true;
     }
     pthread_mutex_unlock(&fs->lock);
@@ -211,6 +247,18 @@ void icms_test_fault_store_lose_commit(icms_store *fault_store_, unsigned long n
     pthread_mutex_unlock(&fs->lock);
 }
 
+void icms_test_fault_store_fail_scan_after(icms_store *fault_store_, unsigned long nth, size_t rows,
+                                           int code)
+{
+    fault_store *fs = as_fault(fault_store_);
+    pthread_mutex_lock(&fs->lock);
+    fs->scan_at = nth ? fs->calls[ICMS_TEST_FAULT_SCAN] + nth : 0;
+    fs->scan_rows = rows;
+    fs->scan_code = code;
+    fs->fired = false;
+    pthread_mutex_unlock(&fs->lock);
+}
+
 bool icms_test_fault_store_fired(const icms_store *fault_store_)
 {
     fault_store *fs = as_fault(fault_store_);
@@ -238,6 +286,7 @@ void icms_test_fault_store_reset(icms_store *fault_store_)
     memset(fs->calls, 0, sizeof fs->calls);
     fs->fail_at = 0;
     fs->lose_at = 0;
+    fs->scan_at = 0;
     fs->fired = false;
     pthread_mutex_unlock(&fs->lock);
 }

@@ -70,6 +70,15 @@ void icms_test_fault_store_fail(icms_store *fault_store, icms_test_fault_op_t op
  */
 void icms_test_fault_store_lose_commit(icms_store *fault_store, unsigned long nth, int code);
 
+/*
+ * Arm a scan that fails part-way: the nth scan from now delivers `rows` keys
+ * to its callback and then ends with code, as a store whose read fails in the
+ * middle of a range. A scan with no more keys than that completes and the fault
+ * stays armed for no later scan (it is spent). nth 0 disarms; sets _fired.
+ */
+void icms_test_fault_store_fail_scan_after(icms_store *fault_store, unsigned long nth, size_t rows,
+                                           int code);
+
 /* True once the armed fault has fired (cleared by the next _fail or _reset). */
 bool icms_test_fault_store_fired(const icms_store *fault_store);
 
