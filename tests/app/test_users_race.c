@@ -140,6 +140,94 @@ static void test_bootstrap_against_ordinary_admin_creation(void **state)
     icms_close(db);
 }
 
+/*
+ * Write skew: two administrators, each in their own process, take ADMIN
+ * from the other at the same instant. Each alone is allowed (another admin
+ * remains); both together would leave none. Exactly one may win.
+ */
+static void mutual_child(const char *path, int start_fd, const char *actor, const char *target,
+                         int deactivate)
+{
+    char buf;
+    if (read(start_fd, &buf, 1) < 0)
+        _exit(90);
+    icms_options options = ICMS_OPTIONS_INIT;
+    options.path = path;
+    icms_db *db = NULL;
+    if (icms_open(&db, &options) != ICMS_OK)
+        _exit(91);
+    icms_request req = ICMS_REQUEST_INIT;
+    req.actor_id = actor;
+    int rc = deactivate ? icms_user_deactivate(db, &req, target, NULL)
+                        : icms_user_revoke_role(db, &req, target, "ADMIN", NULL);
+    icms_close(db);
+    /* The loser is refused as the last admin, or (once deactivated / demoted) as no admin. */
+    _exit(rc == ICMS_OK                    ? 0
+          : rc == ICMS_EINVALID_TRANSITION ? 1
+          : rc == ICMS_EFORBIDDEN          ? 2
+          : rc == ICMS_EUNAUTHENTICATED    ? 3
+                                           : 100 + (-rc % 100));
+}
+
+static void test_two_admins_cannot_remove_each_other(void **state)
+{
+    (void)state;
+    for (int round = 0; round < 8; round++) {
+        char name[64];
+        snprintf(name, sizeof name, "users_race_mutual_%d", round);
+        char path[4200];
+        snprintf(path, sizeof path, "%s/icms.db", icms_test_tmpdir(name));
+        icms_options options = ICMS_OPTIONS_INIT;
+        options.path = path;
+        icms_db *db = NULL;
+        assert_icms_ok(icms_open(&db, &options));
+        icms_request host = ICMS_REQUEST_INIT;
+        host.actor_kind = ICMS_ACTOR_HOST;
+        char ids[2][37];
+        for (int i = 0; i < 2; i++) {
+            char json[100], *out = NULL;
+            snprintf(json, sizeof json, "{\"name\":\"A%d\",\"email\":\"a%d@example.com\"}", i, i);
+            assert_icms_ok(i == 0 ? icms_user_bootstrap_admin(db, &host, json, &out)
+                                  : icms_user_create(db, &host, json, &out));
+            cJSON *doc = uf_json(out);
+            snprintf(ids[i], sizeof ids[i], "%s", uf_str(doc, "id"));
+            cJSON_Delete(doc);
+        }
+        assert_icms_ok(icms_user_grant_role(db, &host, ids[1], "ADMIN", NULL));
+        icms_close(db);
+
+        int deactivate = round % 2;
+        int fds[2];
+        assert_int_equal(pipe(fds), 0);
+        pid_t pids[2];
+        for (int i = 0; i < 2; i++) {
+            pids[i] = fork();
+            assert_true(pids[i] >= 0);
+            if (pids[i] == 0) {
+                close(fds[1]);
+                mutual_child(path, fds[0], ids[i], ids[1 - i], deactivate);
+            }
+        }
+        close(fds[0]);
+        close(fds[1]);
+        int wins = 0;
+        for (int i = 0; i < 2; i++) {
+            int status = 0;
+            assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+            assert_true(WIFEXITED(status));
+            int code = WEXITSTATUS(status);
+            if (code == 0)
+                wins++;
+            else if (code > 3)
+                fail_msg("a racer exited with %d", code);
+        }
+        assert_int_equal(wins, 1);
+        assert_icms_ok(icms_open(&db, &options));
+        assert_int_equal(count_admins(db), 1);
+        icms_close(db);
+    }
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -157,6 +245,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exactly_one_bootstrap_wins),
         cmocka_unit_test(test_bootstrap_against_ordinary_admin_creation),
+        cmocka_unit_test(test_two_admins_cannot_remove_each_other),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
