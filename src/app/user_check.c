@@ -247,3 +247,15 @@ int icms__user_parse_id(const char *text, uint8_t id[16])
     int rc = icms__uuid_parse(text, len, id);
     return rc ? icms__error_wrap(rc, "id") : ICMS_OK;
 }
+
+int icms__user_check_email(const char *email)
+{
+    static const icms__json_field field = EMAIL_FIELD(ICMS__JSON_REQUIRED);
+    if (!email)
+        return icms__error(ICMS_EINVALID, "email: is required");
+    cJSON value;
+    memset(&value, 0, sizeof value);
+    value.type = cJSON_String;
+    value.valuestring = (char *)(uintptr_t)email; /* read only; a stack node allocates nothing */
+    return icms__json_check_value(&value, &field, "email");
+}

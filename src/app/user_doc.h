@@ -31,6 +31,9 @@ extern const icms__json_schema icms__user_update_schema;
 int icms__user_parse_input(const char *what, const char *json, size_t max_bytes,
                            const icms__json_schema *schema, cJSON **out);
 
+/* Check an email address as icms_user_create does; ICMS_EINVALID "email: ...". */
+int icms__user_check_email(const char *email);
+
 /* Parse a user id argument; ICMS_EINVALID "id: ..." when it is not one. */
 int icms__user_parse_id(const char *text, uint8_t id[16]);
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "app/records.h"
+#include "app/user_api.h"
 #include "app/user_doc.h"
 #include "core/core.h"
 #include "core/uuid.h"
@@ -17,14 +18,9 @@ struct create_arg {
     bool bootstrap;
 };
 
-static int roles_of_input(const cJSON *input, bool bootstrap, unsigned *roles)
+static int roles_of_input(const cJSON *input, unsigned *roles)
 {
-    if (bootstrap) {
-        *roles = ICMS_ROLE_ADMIN;
-        return ICMS_OK;
-    }
-    const cJSON *given = icms__json_get(input, "roles");
-    if (!given) {
+    if (!icms__json_get(input, "roles")) {
         *roles = ICMS_ROLE_INVESTOR;
         return ICMS_OK;
     }
@@ -71,7 +67,7 @@ static int new_user_doc(const icms__cmd *cmd, const uint8_t id[16], const cJSON 
 }
 
 /* Refuse a second bootstrap, and a bootstrap once any administrator exists. */
-static int bootstrap_allowed(icms__cmd *cmd, const uint8_t id[16])
+static int bootstrap_allowed(icms__cmd *cmd)
 {
     if (cmd->actor.kind != ICMS_ACTOR_HOST)
         return icms__error(ICMS_EFORBIDDEN, "user.bootstrap_admin: only the host may");
@@ -89,41 +85,81 @@ static int bootstrap_allowed(icms__cmd *cmd, const uint8_t id[16])
         return rc;
     if (admin)
         return icms__error(ICMS_EEXISTS, "user.bootstrap_admin: an administrator already exists");
-    return icms__tx_put(cmd->tx, &key, id, 16);
+    return ICMS_OK;
+}
+
+int icms__user_insert(icms__cmd *cmd, const cJSON *input, uint8_t id_out[16], cJSON **doc_out)
+{
+    if (doc_out)
+        *doc_out = NULL;
+    /* Callers inside the library build input in C: check it as if a host had sent it. */
+    int rc = icms__json_check(input, &icms__user_create_schema);
+    unsigned roles = 0;
+    if (rc == ICMS_OK)
+        rc = roles_of_input(input, &roles);
+    if (rc == ICMS_OK)
+        rc = icms__uuid7_new(cmd->db->clock, id_out);
+    cJSON *doc = NULL;
+    if (rc == ICMS_OK)
+        rc = new_user_doc(cmd, id_out, input, roles, &doc);
+    if (rc == ICMS_OK)
+        rc = icms__user_save(cmd, id_out, NULL, doc);
+    cJSON *event = NULL;
+    char id_text[ICMS_UUID_STRING_SIZE];
+    icms__uuid_format(id_out, id_text);
+    if (rc == ICMS_OK) {
+        event = cJSON_CreateObject();
+        rc = event ? icms__json_add_string(event, "user_id", id_text)
+                   : icms__error(ICMS_ENOMEM, "out of memory");
+    }
+    if (rc == ICMS_OK)
+        rc = icms__cmd_event(cmd, "user.created", id_text, event);
+    cJSON_Delete(event);
+    if (rc == ICMS_OK && doc_out) {
+        *doc_out = doc;
+        doc = NULL;
+    }
+    cJSON_Delete(doc);
+    return rc;
 }
 
 static int create_user(icms__cmd *cmd)
 {
     const struct create_arg *arg = cmd->arg;
-    uint8_t id[16];
-    char id_text[ICMS_UUID_STRING_SIZE];
-    int rc = icms__uuid7_new(cmd->db->clock, id);
+    int rc = arg->bootstrap ? bootstrap_allowed(cmd) : icms__user_require_admin(cmd, "user.create");
     if (rc)
         return rc;
-    icms__uuid_format(id, id_text);
-    if (arg->bootstrap)
-        rc = bootstrap_allowed(cmd, id);
-    else
-        rc = icms__user_require_admin(cmd, "user.create");
-    unsigned roles = 0;
-    if (rc == ICMS_OK)
-        rc = roles_of_input(arg->input, arg->bootstrap, &roles);
+    cJSON *input = NULL;
+    if (arg->bootstrap) { /* the bootstrap's schema has no roles: it makes an ADMIN */
+        input = cJSON_Duplicate(arg->input, true);
+        cJSON *roles = input ? icms__user_role_array(ICMS_ROLE_ADMIN) : NULL;
+        rc = roles ? icms__json_add(input, "roles", roles)
+                   : icms__error(ICMS_ENOMEM, "out of memory");
+    }
+    uint8_t id[16];
     cJSON *doc = NULL;
     if (rc == ICMS_OK)
-        rc = new_user_doc(cmd, id, arg->input, roles, &doc);
-    if (rc == ICMS_OK)
-        rc = icms__user_save(cmd, id, NULL, doc);
+        rc = icms__user_insert(cmd, input ? input : arg->input, id, &doc);
+    cJSON_Delete(input);
+    char id_text[ICMS_UUID_STRING_SIZE];
+    icms__uuid_format(id, id_text);
+    if (rc == ICMS_OK && arg->bootstrap) {
+        icms__key key;
+        icms__user_bootstrap_key(&key);
+        rc = icms__tx_put(cmd->tx, &key, id, 16);
+    }
     cJSON *audit = NULL;
     if (rc == ICMS_OK) {
         audit = cJSON_CreateObject();
-        cJSON *role_array = icms__user_role_array(roles);
-        rc = audit ? icms__json_add(audit, "roles", role_array)
-                   : (cJSON_Delete(role_array), icms__error(ICMS_ENOMEM, "out of memory"));
+        cJSON *roles = cJSON_Duplicate(icms__json_get(doc, "roles"), true);
+        rc = audit && roles ? icms__json_add(audit, "roles", roles)
+                            : (cJSON_Delete(roles), icms__error(ICMS_ENOMEM, "out of memory"));
     }
-    if (rc == ICMS_OK) {
-        rc = icms__user_finish(cmd, cmd->name, "user.created", id_text, doc, audit, NULL);
-        audit = NULL;
-    }
+    if (rc == ICMS_OK)
+        rc = icms__cmd_audit(cmd, cmd->name, id_text, audit);
+    cJSON *summary = NULL;
+    if (rc == ICMS_OK && (rc = icms__user_summary(doc, &summary)) == ICMS_OK)
+        icms__cmd_set_result(cmd, summary);
     cJSON_Delete(audit);
     cJSON_Delete(doc);
     return rc;
@@ -299,5 +335,26 @@ int icms_user_update(icms_db *db, const icms_request *req, const char *id, const
                  : ICMS_ENOMEM;
     cJSON_Delete(request);
     cJSON_Delete(changes);
+    return rc;
+}
+
+/* ---- lookup by email ---- */
+
+int icms__user_find_by_email(icms__tx *tx, const char *email, uint8_t id_out[16])
+{
+    int rc = icms__user_check_email(email);
+    if (rc)
+        return rc;
+    /* The index holds the address lower-cased (app/records.c); ask for it the same way. */
+    char lower[ICMS_USER_EMAIL_MAX + 1];
+    size_t n = strlen(email);
+    for (size_t i = 0; i <= n; i++)
+        lower[i] = (char)(email[i] >= 'A' && email[i] <= 'Z' ? email[i] - 'A' + 'a' : email[i]);
+    icms__key values;
+    icms__key_init(&values);
+    icms__key_str(&values, lower);
+    rc = icms__record_find_unique(tx, &icms__user_record, "email", &values, id_out);
+    if (rc == ICMS_ENOTFOUND)
+        return icms__error(ICMS_ENOTFOUND, "user not found");
     return rc;
 }

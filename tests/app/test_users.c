@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/command.h"
 #include "app/db.h"
+#include "app/user_api.h"
 #include "app/user_stats.h"
 #include "core/core.h"
 #include "core/uuid.h"
@@ -941,6 +943,95 @@ static void test_history_survives_erasure(void **state)
     uf_close(&f);
 }
 
+/* ---- what other commands use: icms__user_insert, icms__user_find_by_email ---- */
+
+struct insert_call {
+    const char *json;
+    uint8_t id[16];
+};
+
+static int insert_fn(icms__cmd *cmd)
+{
+    struct insert_call *call = cmd->arg;
+    cJSON *input = cJSON_Parse(call->json);
+    if (!input)
+        return ICMS_ENOMEM;
+    int rc = icms__user_insert(cmd, input, call->id, NULL);
+    cJSON_Delete(input);
+    if (rc == ICMS_OK)
+        rc = icms__cmd_audit(cmd, "auth.login", "test", NULL); /* the caller's own entry */
+    return rc;
+}
+
+struct find_call {
+    const char *email;
+    uint8_t id[16];
+};
+
+static int find_fn(icms__cmd *cmd)
+{
+    struct find_call *call = cmd->arg;
+    return icms__user_find_by_email(cmd->tx, call->email, call->id);
+}
+
+static int find(uf *f, const char *email, char id_text[37])
+{
+    struct find_call call = {email, {0}};
+    int rc = icms__query(f->db, &f->host, find_fn, &call, NULL);
+    if (rc == ICMS_OK)
+        icms__uuid_format(call.id, id_text);
+    return rc;
+}
+
+static void test_internal_insert_and_find_by_email(void **state)
+{
+    (void)state;
+    uf f;
+    uf_open(&f, "users_internal");
+    struct insert_call call = {"{\"name\":\"Lin\",\"email\":\"Lin@Example.com\"}", {0}};
+    assert_icms_ok(icms__command(f.db, &f.host, "test.insert", NULL, insert_fn, &call, NULL));
+    char id[37], found[37];
+    icms__uuid_format(call.id, id);
+    int count, rc;
+    cJSON *event = uf_last_event(&f, "user.created", &count);
+    assert_int_equal(count, 2);
+    assert_string_equal(uf_str(event, "subject"), id);
+    cJSON_Delete(event);
+    cJSON *doc = uf_get(&f, &f.host, id, &rc);
+    assert_string_equal(uf_str(doc, "status"), "ACTIVE");
+    assert_string_equal(uf_str(cJSON_GetObjectItemCaseSensitive(doc, "kyc"), "status"), "NONE");
+    assert_string_equal(role_at(doc, 0), "INVESTOR");
+    cJSON_Delete(doc);
+    /* Every rule of icms_user_create holds. */
+    uint64_t before = digest(&f);
+    call.json = "{\"name\":\"Lin 2\",\"email\":\"lin@EXAMPLE.com\"}";
+    assert_icms(ICMS_EEXISTS,
+                icms__command(f.db, &f.host, "test.insert", NULL, insert_fn, &call, NULL));
+    call.json = "{\"name\":\"Lin 2\",\"email\":\"lin@example\"}";
+    assert_icms(ICMS_EINVALID,
+                icms__command(f.db, &f.host, "test.insert", NULL, insert_fn, &call, NULL));
+    assert_string_equal(icms_error_last()->message,
+                        "email: the domain needs a dot (name@example.com)");
+    call.json = "{\"name\":\"Lin 2\",\"email\":\"lin2@example.com\",\"admin\":true}";
+    assert_icms(ICMS_EINVALID,
+                icms__command(f.db, &f.host, "test.insert", NULL, insert_fn, &call, NULL));
+    assert_true(before == digest(&f));
+
+    /* Lookup ignores ASCII case, refuses what is not an address, forgets erased users. */
+    assert_icms_ok(find(&f, "lin@example.com", found));
+    assert_string_equal(found, id);
+    assert_icms_ok(find(&f, "LIN@EXAMPLE.COM", found));
+    assert_string_equal(found, id);
+    assert_icms_ok(find(&f, "ADA@example.com", found));
+    assert_string_equal(found, f.admin.id);
+    assert_icms(ICMS_ENOTFOUND, find(&f, "nobody@example.com", found));
+    assert_icms(ICMS_EINVALID, find(&f, "not an address", found));
+    assert_icms(ICMS_EINVALID, find(&f, NULL, found));
+    assert_icms_ok(icms_user_erase(f.db, &f.host, id, NULL));
+    assert_icms(ICMS_ENOTFOUND, find(&f, "lin@example.com", found));
+    uf_close(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -960,6 +1051,7 @@ int main(void)
         cmocka_unit_test(test_idempotency_keys),
         cmocka_unit_test(test_investor_history_and_stats_add),
         cmocka_unit_test(test_history_survives_erasure),
+        cmocka_unit_test(test_internal_insert_and_find_by_email),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
