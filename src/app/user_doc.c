@@ -131,7 +131,8 @@ icms__user_sight_t icms__user_sight(const icms__actor *actor, const uint8_t id[1
     return ICMS__USER_SEES_NOTHING;
 }
 
-int icms__user_load_target(icms__cmd *cmd, const uint8_t id[16], bool self_allowed, cJSON **out)
+int icms__user_load_target(icms__cmd *cmd, const uint8_t id[16], bool self_allowed,
+                           const char *what, cJSON **out)
 {
     *out = NULL;
     cJSON *doc = NULL;
@@ -147,7 +148,7 @@ int icms__user_load_target(icms__cmd *cmd, const uint8_t id[16], bool self_allow
     if (!icms__user_actor_is_admin(&cmd->actor) &&
         !(self_allowed && icms__actor_is_user(&cmd->actor, id))) {
         cJSON_Delete(doc);
-        return icms__error(ICMS_EFORBIDDEN, "%s: only %san administrator may", cmd->name,
+        return icms__error(ICMS_EFORBIDDEN, "%s: only %san administrator may", what,
                            self_allowed ? "the user themself or " : "");
     }
     *out = doc;

@@ -71,9 +71,11 @@ icms__user_sight_t icms__user_sight(const icms__actor *actor, const uint8_t id[1
  * Load the user a command acts on, with the rules every command shares:
  * ICMS_ENOTFOUND when absent or hidden from the actor, ICMS_EFORBIDDEN when
  * the actor sees the user but may not act (only administrators, the host
- * and, with self_allowed, the user themself may).
+ * and, with self_allowed, the user themself may). what names the call in
+ * the message ("user.history").
  */
-int icms__user_load_target(icms__cmd *cmd, const uint8_t id[16], bool self_allowed, cJSON **out);
+int icms__user_load_target(icms__cmd *cmd, const uint8_t id[16], bool self_allowed,
+                           const char *what, cJSON **out);
 
 /* Refuse with ICMS_EFORBIDDEN unless the actor is an administrator or the host. */
 int icms__user_require_admin(const icms__cmd *cmd, const char *what);

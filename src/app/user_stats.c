@@ -74,7 +74,7 @@ static int history(icms__cmd *cmd)
 {
     const struct history_arg *arg = cmd->arg;
     cJSON *user = NULL;
-    int rc = icms__user_load_target(cmd, arg->id, true, &user);
+    int rc = icms__user_load_target(cmd, arg->id, true, "user.history", &user);
     cJSON_Delete(user);
     icms__user_stats stats;
     if (rc == ICMS_OK)

@@ -267,7 +267,7 @@ static int update_user(icms__cmd *cmd)
     cJSON *old = NULL, *doc = NULL, *changed = NULL;
     char id_text[ICMS_UUID_STRING_SIZE];
     icms__uuid_format(arg->id, id_text);
-    int rc = icms__user_load_target(cmd, arg->id, true, &old);
+    int rc = icms__user_load_target(cmd, arg->id, true, cmd->name, &old);
     if (rc == ICMS_OK)
         rc = icms__user_require_not_erased(old);
     if (rc == ICMS_OK) {

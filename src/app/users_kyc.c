@@ -98,7 +98,7 @@ static int set_kyc(icms__cmd *cmd)
     char id_text[ICMS_UUID_STRING_SIZE];
     icms__uuid_format(arg->id, id_text);
     cJSON *old = NULL, *doc = NULL;
-    int rc = icms__user_load_target(cmd, arg->id, true, &old);
+    int rc = icms__user_load_target(cmd, arg->id, true, cmd->name, &old);
     if (rc == ICMS_OK)
         rc = icms__user_require_not_erased(old);
     icms_kyc_status_t from = ICMS_KYC_NONE;

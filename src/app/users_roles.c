@@ -23,7 +23,7 @@ static int change_role(icms__cmd *cmd)
     int rc = icms__user_require_admin(cmd, cmd->name);
     cJSON *old = NULL, *doc = NULL;
     if (rc == ICMS_OK)
-        rc = icms__user_load_target(cmd, arg->id, false, &old);
+        rc = icms__user_load_target(cmd, arg->id, false, cmd->name, &old);
     if (rc == ICMS_OK)
         rc = icms__user_require_not_erased(old);
     unsigned roles = 0;

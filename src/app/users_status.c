@@ -19,7 +19,7 @@ static int deactivate(icms__cmd *cmd)
     int rc = icms__user_require_admin(cmd, cmd->name);
     cJSON *old = NULL, *doc = NULL;
     if (rc == ICMS_OK)
-        rc = icms__user_load_target(cmd, arg->id, false, &old);
+        rc = icms__user_load_target(cmd, arg->id, false, cmd->name, &old);
     if (rc == ICMS_OK && !icms__user_status_is(old, ICMS__USER_ACTIVE))
         rc = icms__error(ICMS_EINVALID_TRANSITION, "user.deactivate: the user is %s",
                          icms__user_status(old));
@@ -112,7 +112,7 @@ static int erase(icms__cmd *cmd)
     char id_text[ICMS_UUID_STRING_SIZE];
     icms__uuid_format(arg->id, id_text);
     cJSON *old = NULL, *doc = NULL;
-    int rc = icms__user_load_target(cmd, arg->id, true, &old);
+    int rc = icms__user_load_target(cmd, arg->id, true, cmd->name, &old);
     if (rc == ICMS_OK && icms__user_status_is(old, ICMS__USER_ERASED))
         rc = icms__error(ICMS_EINVALID_TRANSITION, "user.erase: the user is already erased");
     if (rc == ICMS_OK)
