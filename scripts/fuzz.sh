@@ -15,22 +15,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${ICMS_FUZZ_BUILD:-$root/build-fuzz}
 targets=${*:-"tx block header merkle_proof base58 bech32 address"}
 
-# Until the top-level CMakeLists adds fuzz/ when ICMS_FUZZ is on, a thin wrapper project does.
-wrapper=$build/wrapper-src
-mkdir -p "$wrapper"
-cat > "$wrapper/CMakeLists.txt" <<CMAKE
-cmake_minimum_required(VERSION 3.20)
-project(icms_fuzz_wrapper C)
-# Imported dependency targets must be visible to the sibling fuzz/ directory too.
-set(CMAKE_FIND_PACKAGE_TARGETS_GLOBAL ON)
-add_subdirectory("$root" icms)
-if(NOT TARGET fuzz_gapcoin_tx)
-  add_subdirectory("$root/fuzz" fuzz)
-endif()
-CMAKE
-
-CC=${CC:-clang} cmake -S "$wrapper" -B "$build" -DICMS_FUZZ=ON -DICMS_BUILD_TESTS=OFF \
-    -DICMS_BUILD_CLI=OFF -DICMS_SANITIZE=address,undefined,fuzzer-no-link \
+CC=${CC:-clang} cmake -S "$root" -B "$build" -DICMS_FUZZ=ON -DICMS_BUILD_TESTS=OFF \
+    -DICMS_BUILD_CLI=OFF -DICMS_BUILD_BENCH=OFF -DICMS_SANITIZE=address,undefined,fuzzer-no-link \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 for t in $targets; do
     cmake --build "$build" -j2 --target "fuzz_gapcoin_$t" >/dev/null

@@ -312,6 +312,16 @@ typedef struct icms_gapcoin_tx {
 ICMS_EXTERN int icms_gapcoin_tx_decode(const uint8_t *bytes, size_t bytes_len,
                                        icms_gapcoin_tx **out);
 
+/**
+ * 1 when tx is a coinbase (one input spending the null outpoint: prev txid
+ * all zero, vout 0xffffffff), else 0 (also for NULL). A coinbase output can
+ * be spent only after ICMS_GAPCOIN_COINBASE_MATURITY confirmations.
+ */
+ICMS_EXTERN int icms_gapcoin_tx_is_coinbase(const icms_gapcoin_tx *tx);
+
+/** Confirmations a coinbase output needs before it can be spent. */
+#define ICMS_GAPCOIN_COINBASE_MATURITY 100
+
 /** Free a decoded transaction. NULL is allowed. */
 ICMS_EXTERN void icms_gapcoin_tx_free(icms_gapcoin_tx *tx);
 /**@}*/

@@ -271,3 +271,13 @@ void icms_gapcoin_tx_free(icms_gapcoin_tx *tx)
 {
     icms__free(tx);
 }
+
+int icms_gapcoin_tx_is_coinbase(const icms_gapcoin_tx *tx)
+{
+    if (!tx || tx->input_count != 1 || tx->inputs[0].vout != 0xffffffff)
+        return 0;
+    for (size_t i = 0; i < 32; i++)
+        if (tx->inputs[0].prev_txid[i])
+            return 0;
+    return 1;
+}

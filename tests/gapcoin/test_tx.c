@@ -102,6 +102,22 @@ static void test_genesis_coinbase(void **state)
     const char *msg = gap_str(cb, "scriptsig_message");
     assert_int_equal(tx->inputs[0].script_sig_len, 72);
     assert_memory_equal(tx->inputs[0].script_sig + 8, msg, strlen(msg));
+    assert_int_equal(icms_gapcoin_tx_is_coinbase(tx), 1);
+    assert_int_equal(icms_gapcoin_tx_is_coinbase(NULL), 0);
+    {
+        /* The null prev txid with another vout, or vout 0xffffffff with another txid: not one. */
+        icms_gapcoin_tx *other;
+        bytes[37] = 0xfe;
+        assert_icms_ok(icms_gapcoin_tx_decode(bytes, n, &other));
+        assert_int_equal(icms_gapcoin_tx_is_coinbase(other), 0);
+        icms_gapcoin_tx_free(other);
+        bytes[37] = 0xff;
+        bytes[5] = 1;
+        assert_icms_ok(icms_gapcoin_tx_decode(bytes, n, &other));
+        assert_int_equal(icms_gapcoin_tx_is_coinbase(other), 0);
+        icms_gapcoin_tx_free(other);
+        bytes[5] = 0;
+    }
     assert_int_equal(tx->output_count, 1);
     assert_int_equal(tx->outputs[0].value, 0);
     assert_int_equal(tx->total_out, 0);
@@ -135,6 +151,7 @@ static void test_witness_tx(void **state)
     assert_icms_ok(icms_gapcoin_tx_decode(bare.b, bare.n, &l));
     assert_int_equal(w->has_witness, 1);
     assert_int_equal(l->has_witness, 0);
+    assert_int_equal(icms_gapcoin_tx_is_coinbase(w), 0);
     /* txid ignores the witness; wtxid covers it. */
     assert_memory_equal(w->txid, l->txid, 32);
     assert_memory_not_equal(w->wtxid, w->txid, 32);
