@@ -6,6 +6,7 @@
 #include "conformance.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -945,7 +946,7 @@ typedef struct bank_job {
     uint32_t seed;
     int failures;
     int bad_sums; /* readers: snapshots whose total was wrong */
-    volatile int *stop;
+    atomic_int *stop;
 } bank_job;
 
 static void account_key(int i, uint8_t key[6])
@@ -1039,7 +1040,7 @@ static void *auditor_thread(void *arg)
 {
     bank_job *job = arg;
     icms_store *s = job->store;
-    while (!*job->stop) {
+    while (!atomic_load(job->stop)) {
         icms_store_txn *t;
         if (s->begin(s, ICMS_STORE_READ, &t) != 0) {
             job->failures++;
@@ -1075,7 +1076,7 @@ static void test_concurrent_transfers_keep_the_total(void **state)
     }
     assert_icms_ok(s->commit(t));
 
-    volatile int stop = 0;
+    atomic_int stop = 0;
     pthread_t writers[3], auditor;
     bank_job jobs[3], audit = {s, 0, 0, 0, &stop};
     assert_int_equal(pthread_create(&auditor, NULL, auditor_thread, &audit), 0);
@@ -1087,7 +1088,7 @@ static void test_concurrent_transfers_keep_the_total(void **state)
         pthread_join(writers[i], NULL);
         assert_int_equal(jobs[i].failures, 0);
     }
-    stop = 1;
+    atomic_store(&stop, 1);
     pthread_join(auditor, NULL);
     assert_int_equal(audit.failures, 0);
     assert_int_equal(audit.bad_sums, 0);
