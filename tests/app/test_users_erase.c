@@ -250,24 +250,33 @@ static void fail_every_store_call(icms_store *inner, command_fn fn, const char *
     uf f;
     uf_open_store(&f, fault, 1); /* one attempt: a failure must surface, not be retried away */
     prepare(&f);
+    static const int codes[] = {ICMS_ESTORAGE, ICMS_ECONFLICT, ICMS_EBUSY, ICMS_ENOMEM};
     unsigned long n;
+    int attempt = 0;
     for (n = 1;; n++) {
-        uint64_t before, after;
-        size_t kb, ka;
-        assert_icms_ok(icms_test_store_digest(inner, &before, &kb));
-        icms_test_fault_store_fail(fault, ICMS_TEST_FAULT_ANY, n, ICMS_ESTORAGE);
-        int rc = fn(&f, (int)n);
-        bool fired = icms_test_fault_store_fired(fault);
-        icms_test_fault_store_reset(fault);
-        if (!fired) {
-            assert_icms_ok(rc); /* every call has failed once; now it runs through */
-            break;
+        bool fired = false;
+        for (size_t c = 0; c < sizeof codes / sizeof codes[0]; c++) {
+            uint64_t before, after;
+            size_t kb, ka;
+            assert_icms_ok(icms_test_store_digest(inner, &before, &kb));
+            icms_test_fault_store_fail(fault, ICMS_TEST_FAULT_ANY, n, codes[c]);
+            int rc = fn(&f, ++attempt);
+            fired = icms_test_fault_store_fired(fault);
+            icms_test_fault_store_reset(fault);
+            if (!fired) {
+                assert_icms_ok(rc); /* every call has failed once; now it runs through */
+                break;
+            }
+            if (rc != codes[c])
+                fail_msg("%s: store call %lu failing with %s returned %s", what, n,
+                         icms_error_name(codes[c]), icms_error_name(rc));
+            assert_icms_ok(icms_test_store_digest(inner, &after, &ka));
+            if (before != after || kb != ka)
+                fail_msg("%s: store call %lu failing with %s changed the store", what, n,
+                         icms_error_name(codes[c]));
         }
-        if (rc == ICMS_OK)
-            fail_msg("%s: store call %lu failed but the command succeeded", what, n);
-        assert_icms_ok(icms_test_store_digest(inner, &after, &ka));
-        if (before != after || kb != ka)
-            fail_msg("%s: store call %lu failing changed the store", what, n);
+        if (!fired)
+            break;
     }
     assert_true(n > 5); /* the command made several store calls, each failed once */
     assert_icms_ok(icms_audit_verify(f.db, NULL, NULL, 0, NULL));
