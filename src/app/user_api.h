@@ -29,4 +29,11 @@ int icms__user_find_by_email(icms__tx *tx, const char *email, uint8_t id_out[16]
  */
 int icms__user_insert(icms__cmd *cmd, const cJSON *input, uint8_t id_out[16], cJSON **doc_out);
 
+/*
+ * Remove, in the erasure's transaction, the personal data that other parts
+ * of the library keep about user id (src/app/user_erase_hooks.c). Called by
+ * icms_user_erase before the tombstone is written; an error fails the erasure.
+ */
+int icms__user_erase_elsewhere(icms__cmd *cmd, const uint8_t id[16]);
+
 #endif

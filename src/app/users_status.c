@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "app/user_api.h"
 #include "app/user_doc.h"
 #include "core/core.h"
 #include "core/uuid.h"
@@ -117,6 +118,8 @@ static int erase(icms__cmd *cmd)
         rc = icms__error(ICMS_EINVALID_TRANSITION, "user.erase: the user is already erased");
     if (rc == ICMS_OK)
         rc = icms__user_require_not_last_admin(cmd->tx, arg->id, old, cmd->name);
+    if (rc == ICMS_OK)
+        rc = icms__user_erase_elsewhere(cmd, arg->id);
     if (rc == ICMS_OK)
         rc = tombstone(cmd, old, &doc);
     /* The old email leaves the unique index here, so it is free for a new user. */
