@@ -18,8 +18,10 @@
 
 #define ROUNDS 12
 
-/* The child's whole life: open, wait for the start signal, bootstrap, report by exit code. */
-static void child(const char *path, int start_fd, int index, int bootstrap)
+enum race_kind { CREATE_ADMIN, BOOTSTRAP, SAME_EMAIL };
+
+/* The child's whole life: open, wait for the start signal, run one call, report by exit code. */
+static void child(const char *path, int start_fd, int index, enum race_kind kind)
 {
     char buf;
     /* Blocks until the parent closes the write end: every child starts at once. */
@@ -33,10 +35,17 @@ static void child(const char *path, int start_fd, int index, int bootstrap)
     icms_request host = ICMS_REQUEST_INIT;
     host.actor_kind = ICMS_ACTOR_HOST;
     char json[200];
-    snprintf(json, sizeof json, "{\"name\":\"Racer %d\",\"email\":\"racer%d@example.com\"%s}",
-             index, index, bootstrap ? "" : ",\"roles\":[\"ADMIN\"]");
-    int rc = bootstrap ? icms_user_bootstrap_admin(db, &host, json, NULL)
-                       : icms_user_create(db, &host, json, NULL);
+    /* One address spelled with a different case by each racer. */
+    static const char *const spellings[] = {"same@example.com", "SAME@example.com",
+                                            "Same@Example.com", "same@EXAMPLE.COM"};
+    if (kind == SAME_EMAIL)
+        snprintf(json, sizeof json, "{\"name\":\"Racer %d\",\"email\":\"%s\"}", index,
+                 spellings[index % 4]);
+    else
+        snprintf(json, sizeof json, "{\"name\":\"Racer %d\",\"email\":\"racer%d@example.com\"%s}",
+                 index, index, kind == BOOTSTRAP ? "" : ",\"roles\":[\"ADMIN\"]");
+    int rc = kind == BOOTSTRAP ? icms_user_bootstrap_admin(db, &host, json, NULL)
+                               : icms_user_create(db, &host, json, NULL);
     icms_close(db);
     _exit(rc == ICMS_OK ? 0 : rc == ICMS_EEXISTS ? 1 : 100 + (-rc % 100));
 }
@@ -63,7 +72,7 @@ static int count_admins(icms_db *db)
 }
 
 /* Race `procs` processes; returns how many won. Others must have been told EEXISTS. */
-static int race(const char *path, int procs, int bootstrap)
+static int race(const char *path, int procs, enum race_kind kind)
 {
     int fds[2];
     assert_int_equal(pipe(fds), 0);
@@ -73,7 +82,7 @@ static int race(const char *path, int procs, int bootstrap)
         assert_true(pids[i] >= 0);
         if (pids[i] == 0) {
             close(fds[1]);
-            child(path, fds[0], i, bootstrap);
+            child(path, fds[0], i, kind);
         }
     }
     close(fds[0]);
@@ -108,7 +117,7 @@ static void test_exactly_one_bootstrap_wins(void **state)
         icms_close(db);
 
         int procs = 2 + round % 3; /* 2, 3 or 4 processes */
-        assert_int_equal(race(path, procs, 1), 1);
+        assert_int_equal(race(path, procs, BOOTSTRAP), 1);
 
         assert_icms_ok(icms_open(&db, &options));
         assert_int_equal(count_admins(db), 1);
@@ -133,11 +142,37 @@ static void test_bootstrap_against_ordinary_admin_creation(void **state)
     assert_icms_ok(icms_open(&db, &options));
     icms_close(db);
     /* Two creators first (both succeed: creating admins is allowed), then bootstraps lose. */
-    assert_int_equal(race(path, 2, 0), 2);
-    assert_int_equal(race(path, 3, 1), 0);
+    assert_int_equal(race(path, 2, CREATE_ADMIN), 2);
+    assert_int_equal(race(path, 3, BOOTSTRAP), 0);
     assert_icms_ok(icms_open(&db, &options));
     assert_int_equal(count_admins(db), 2);
     icms_close(db);
+}
+
+/* Processes creating users with one address in different cases: exactly one gets it. */
+static void test_one_email_one_user_across_processes(void **state)
+{
+    (void)state;
+    for (int round = 0; round < 8; round++) {
+        char name[64];
+        snprintf(name, sizeof name, "users_race_email_%d", round);
+        char path[4200];
+        snprintf(path, sizeof path, "%s/icms.db", icms_test_tmpdir(name));
+        icms_options options = ICMS_OPTIONS_INIT;
+        options.path = path;
+        icms_db *db = NULL;
+        assert_icms_ok(icms_open(&db, &options));
+        icms_close(db);
+        assert_int_equal(race(path, 2 + round % 3, SAME_EMAIL), 1);
+        /* And the file agrees: one owner of the address, found in any case. */
+        assert_icms_ok(icms_open(&db, &options));
+        icms_request host = ICMS_REQUEST_INIT;
+        host.actor_kind = ICMS_ACTOR_HOST;
+        assert_icms(ICMS_EEXISTS,
+                    icms_user_create(db, &host,
+                                     "{\"name\":\"Late\",\"email\":\"sAmE@example.com\"}", NULL));
+        icms_close(db);
+    }
 }
 
 /*
@@ -245,6 +280,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exactly_one_bootstrap_wins),
         cmocka_unit_test(test_bootstrap_against_ordinary_admin_creation),
+        cmocka_unit_test(test_one_email_one_user_across_processes),
         cmocka_unit_test(test_two_admins_cannot_remove_each_other),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
