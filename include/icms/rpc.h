@@ -24,6 +24,7 @@
 #define ICMS_RPC_H
 
 #include "icms/common.h"
+#include "icms/gapcoin.h"
 #include "icms/sys/transport.h"
 
 #ifdef __cplusplus
@@ -152,6 +153,96 @@ ICMS_EXTERN int icms_rpc_validateaddress(icms_rpc_client *client, const char *ad
 
 /** Free an address answer. NULL is allowed. */
 ICMS_EXTERN void icms_rpc_address_info_free(icms_rpc_address_info *info);
+
+/** What a payment check found. */
+typedef enum icms_rpc_payment_status_t {
+    ICMS_RPC_PAYMENT_NOT_FOUND = 0,    /**< the node does not know the transaction */
+    ICMS_RPC_PAYMENT_UNCONFIRMED = 1,  /**< enough was paid, but not yet buried deep enough */
+    ICMS_RPC_PAYMENT_CONFIRMED = 2,    /**< enough was paid, at least min_confirmations deep */
+    ICMS_RPC_PAYMENT_INSUFFICIENT = 3, /**< the transaction pays the script less than asked (or nothing) */
+    ICMS_RPC_PAYMENT_CONFLICTED = 4    /**< its block left the best chain, or the node reports a conflict */
+} icms_rpc_payment_status_t;
+
+/** How much of the node's answer a payment check verifies (docs/rpc.md). */
+typedef enum icms_rpc_verify_t {
+    /** Verify the transaction bytes (txid, outputs); trust the node for inclusion and depth. */
+    ICMS_RPC_VERIFY_RPC = 0,
+    /**
+     * Also verify inclusion: a merkle proof (gettxoutproof, or the whole block
+     * from getblock on 0.9.x) against a header whose hash is the block the
+     * node named and whose proof of work holds at no less than min_difficulty.
+     */
+    ICMS_RPC_VERIFY_SPV = 1
+} icms_rpc_verify_t;
+
+/** A payment check: did txid pay at least min_amount to a script? */
+typedef struct icms_rpc_payment_query {
+    unsigned int version;           /**< ICMS_RPC_PAYMENT_QUERY_VERSION */
+    const char *txid;               /**< 64 hex characters, display order */
+    /** The expected output script; or NULL with script_len 0 and address set. */
+    const uint8_t *script;
+    size_t script_len;
+    const char *address;            /**< used when script is NULL */
+    icms_gapcoin_network_t network; /**< the network the address must belong to */
+    int64_t min_amount;             /**< base units, >= 0 */
+    /**
+     * Confirmations needed for CONFIRMED, >= 0 (0 accepts the mempool). A
+     * coinbase transaction always needs ICMS_RPC_COINBASE_MATURITY.
+     */
+    int64_t min_confirmations;
+    icms_rpc_verify_t verify;       /**< default ICMS_RPC_VERIFY_RPC */
+    /** SPV: the lowest n_difficulty accepted; 0 = the network's minimum. */
+    uint64_t min_difficulty;
+} icms_rpc_payment_query;
+
+#define ICMS_RPC_PAYMENT_QUERY_VERSION 1
+#define ICMS_RPC_PAYMENT_QUERY_INIT                                                                \
+    {ICMS_RPC_PAYMENT_QUERY_VERSION, NULL, NULL, 0, NULL, ICMS_GAPCOIN_MAIN, 0, 1,                 \
+     ICMS_RPC_VERIFY_RPC, 0}
+
+/** Confirmations a coinbase output needs before it can be spent. */
+#define ICMS_RPC_COINBASE_MATURITY 100
+
+/** The answer of a payment check. */
+typedef struct icms_rpc_payment {
+    icms_rpc_payment_status_t status;
+    int64_t amount;          /**< sum paid to the script, from the decoded outputs */
+    size_t vout_count;       /**< how many outputs paid the script */
+    uint32_t *vouts;         /**< their indexes (each funds at most one payment) */
+    int64_t confirmations;   /**< as the node reports it (see icms_rpc_tx) */
+    char blockhash[65];      /**< the block holding it, or "" */
+    int is_coinbase;         /**< 1 for a coinbase transaction */
+    int spv_verified;        /**< 1 when the SPV checks ran and held */
+    icms_gapcoin_pow pow;    /**< SPV: the block header's proof-of-work figures */
+} icms_rpc_payment;
+
+/**
+ * Check a payment by txid. The raw transaction is fetched
+ * (getrawtransaction) and decoded here; its computed txid must equal the one
+ * asked for, and the amount is the sum of the decoded outputs whose script
+ * equals the expected one: the node's JSON amounts and addresses are never
+ * used. Status, in order: NOT_FOUND; CONFLICTED (the node names a block that
+ * is no longer in its best chain, or negative confirmations);
+ * INSUFFICIENT (amount < min_amount, or nothing paid to the script);
+ * UNCONFIRMED (fewer confirmations than needed); CONFIRMED. In SPV mode every
+ * transaction in a best-chain block also has its inclusion and the block's
+ * proof of work verified.
+ *
+ * *out is freed with icms_rpc_payment_free(). A status is an answer, not an
+ * error: the call returns 0 for each of them.
+ * Errors: ICMS_EINVALID (bad query: txid, script or address, negative
+ * amounts), ICMS_ECORRUPT (the node's data failed verification: raw bytes do
+ * not decode or hash to another txid, the merkle proof or the proof of work
+ * fails, the proof is for another block), plus the client's errors.
+ */
+ICMS_EXTERN int icms_rpc_check_payment(icms_rpc_client *client, const icms_rpc_payment_query *query,
+                                       icms_rpc_payment **out);
+
+/** Free a payment answer. NULL is allowed. */
+ICMS_EXTERN void icms_rpc_payment_free(icms_rpc_payment *payment);
+
+/** A static name for a status ("CONFIRMED"); "UNKNOWN" for other values. */
+ICMS_EXTERN const char *icms_rpc_payment_status_name(icms_rpc_payment_status_t status);
 
 /**
  * Parse a JSON amount in GAP as decimal text ("12.34500000", "0", "-1.5",

@@ -30,6 +30,10 @@ The URL path picks a misbehaviour, so that one server serves every failure:
     /oversized/N         200 with a valid JSON body of N bytes (Content-Length set)
     /oversized-chunked/N the same, chunked, with no Content-Length
     /status/CODE         an empty answer with that HTTP status
+    /lie/swap-tx/...     getrawtransaction answers with another transaction's bytes
+                         (the first in the mempool) under the txid asked for
+    /lie/amount/...      getrawtransaction's JSON "value"s are 100 times the real ones
+    /lie/proof/...       gettxoutproof answers with one byte of a hash flipped
 
 Control methods (only on this fake node): "fake_step" applies the next entry
 of the scenario's "steps" (a reorg, new blocks, mempool changes) and returns
@@ -558,9 +562,19 @@ class Chain:
 
     # ------------------------------------------------------------ methods
 
-    def call(self, method, params):
+    def call(self, method, params, lie=None):
         with self.lock:
-            return self._call(method, params)
+            result = self._call(method, params)
+            if lie == "swap-tx" and method == "getrawtransaction" and isinstance(result, dict):
+                result["hex"] = self.mempool[0].raw.hex()
+            elif lie == "amount" and method == "getrawtransaction" and isinstance(result, dict):
+                for v in result["vout"]:
+                    v["value"] = Amount(v["value"].units * 100)
+            elif lie == "proof" and method == "gettxoutproof":
+                raw = bytearray(bytes.fromhex(result))
+                raw[-3] ^= 1  # inside the last hash: the tree no longer reaches the root
+                result = raw.hex()
+            return result
 
     def _call(self, method, params):
         g = self.gen
@@ -668,6 +682,9 @@ class Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         srv = self.server
         path = [p for p in self.path.split("/") if p]
+        lie = None
+        if path[:1] == ["lie"]:
+            lie, path = path[1], path[2:]
         if path[:1] == ["slow"]:
             time.sleep(int(path[1]) / 1000.0)
             path = path[2:]
@@ -717,7 +734,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         params = req.get("params", [])
         try:
-            result = srv.chain.call(req["method"], params if isinstance(params, list) else [])
+            result = srv.chain.call(req["method"], params if isinstance(params, list) else [], lie)
         except MethodNotFound as e:
             self.reply(404, None, {"code": e.code, "message": e.message}, rid)
             return

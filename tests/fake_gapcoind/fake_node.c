@@ -54,7 +54,8 @@ void fake_node_start(fake_node *node, const char *scenario, const char *const *e
     memset(node, 0, sizeof *node);
     char script[4096], scen[4096];
     snprintf(script, sizeof script, "%s", icms_test_data_path("../fake_gapcoind/fake_gapcoind.py"));
-    snprintf(scen, sizeof scen, "%s", icms_test_data_path(scenario));
+    /* A scenario under tests/data, or one a test wrote itself (an absolute path). */
+    snprintf(scen, sizeof scen, "%s", scenario[0] == '/' ? scenario : icms_test_data_path(scenario));
     const char *argv[16] = {PYTHON, script, scen};
     size_t argc = 3;
     for (size_t i = 0; extra_args && extra_args[i]; i++) {
