@@ -1,0 +1,229 @@
+/*
+ * The command table: every noun and verb, its arguments, its help, and the
+ * library call behind it. Adding a command is adding a row.
+ */
+#include "cli.h"
+
+#include "icms/audit.h"
+#include "icms/participations.h"
+#include "icms/projects.h"
+#include "icms/users.h"
+
+/* The library calls whose argument order differs from the generic shapes. */
+static int user_kyc(icms_db *db, const icms_request *req, const char *id, const char *status,
+                    const char *doc, char **out)
+{
+    return icms_user_set_kyc(db, req, id, status, doc, out);
+}
+
+#define D CMD_DB
+#define P "PROJECT_ID"
+
+const command cli_commands[] = {
+    /* ---- database ---- */
+    {.noun = "init", .args = "", .max_args = 0, .opts = OPT_DOC, .fn = cli_init,
+     .summary = "create the database; with a document, bootstrap the first admin",
+     .help = "Creates the database file (stamped with the current format) if it does not exist.\n"
+             "With a document {\"name\",\"email\",\"phone\"?,\"photo_url\"?} it also creates the\n"
+             "first administrator, as the host; that works once per database.\n"
+             "Prints {\"database\":PATH,\"created\":bool,\"format\":N[,\"admin\":{...}]}.\n\n"
+             "Example:\n"
+             "  icms --db shop.db init --data '{\"name\":\"Ada\",\"email\":\"ada@example.com\"}'\n"},
+    {.noun = "tick", .args = "", .max_args = 0, .flags = D, .fn = cli_tick,
+     .summary = "run the periodic work (expiry sweep); --now for a given time",
+     .help = "Runs icms_tick as the system: projects past their deadline and not fully funded\n"
+             "expire. Prints {\"expired\":N,\"held\":N,\"batches\":N}.\n\n"
+             "Example:\n"
+             "  icms --db shop.db tick --now 2027-01-01T00:00:00Z\n"},
+
+    /* ---- users ---- */
+    {.noun = "user", .verb = "create", .opts = OPT_DOC, .flags = D | CMD_DOC_REQ,
+     .doc_fn = icms_user_create, .summary = "create a user (host or admin)",
+     .help = "Document: {\"name\",\"email\",\"phone\"?,\"photo_url\"?,\"roles\"?:[\"OWNER\",\"INVESTOR\","
+             "\"ADMIN\"]}.\nPrints the user's summary (id, status, roles, kyc_status).\n\n"
+             "Example:\n"
+             "  icms --host user create --data '{\"name\":\"Olga\",\"email\":\"olga@example.com\","
+             "\"roles\":[\"OWNER\"]}'\n"},
+    {.noun = "user", .verb = "get", .args = "USER_ID", .min_args = 1, .max_args = 1, .flags = D,
+     .id_fn = icms_user_get, .summary = "read a user's profile",
+     .help = "The user themself, admins and the host see the whole profile; others the public\n"
+             "view.\n\nExample:\n  icms --as $ME user get $ME\n"},
+    {.noun = "user", .verb = "update", .args = "USER_ID", .min_args = 1, .max_args = 1,
+     .opts = OPT_DOC, .flags = D | CMD_DOC_REQ, .id_doc_fn = icms_user_update,
+     .summary = "change a user's profile",
+     .help = "Document: any of {\"name\",\"email\",\"phone\",\"photo_url\"}.\n\n"
+             "Example:\n  icms --as $ME user update $ME --data '{\"phone\":\"+4915112345678\"}'\n"},
+    {.noun = "user", .verb = "grant", .args = "USER_ID ROLE", .min_args = 2, .max_args = 2,
+     .flags = D, .id2_fn = icms_user_grant_role, .summary = "give a user a role (admin)",
+     .help = "ROLE is OWNER, INVESTOR or ADMIN.\n\nExample:\n  icms --host user grant $ID OWNER\n"},
+    {.noun = "user", .verb = "revoke", .args = "USER_ID ROLE", .min_args = 2, .max_args = 2,
+     .flags = D, .id2_fn = icms_user_revoke_role, .summary = "take a role from a user (admin)",
+     .help = "The last active administrator keeps ADMIN.\n\n"
+             "Example:\n  icms --host user revoke $ID OWNER\n"},
+    {.noun = "user", .verb = "kyc", .args = "USER_ID STATUS", .min_args = 2, .max_args = 2,
+     .opts = OPT_DOC, .flags = D, .id2_doc_fn = user_kyc,
+     .summary = "move a user's KYC status (PENDING, VERIFIED, REJECTED)",
+     .help = "PENDING: the user submits, with the KYC metadata as the document (required).\n"
+             "VERIFIED / REJECTED: an admin or the host decides; document {\"note\"} optional.\n\n"
+             "Examples:\n"
+             "  icms --as $ME user kyc $ME PENDING --data '{\"document\":\"passport\"}'\n"
+             "  icms --host user kyc $ME VERIFIED\n"},
+    {.noun = "user", .verb = "deactivate", .args = "USER_ID", .min_args = 1, .max_args = 1,
+     .flags = D, .id_fn = icms_user_deactivate, .summary = "stop a user from acting (admin)",
+     .help = "Example:\n  icms --host user deactivate $ID\n"},
+    {.noun = "user", .verb = "erase", .args = "USER_ID", .min_args = 1, .max_args = 1,
+     .flags = D, .id_fn = icms_user_erase, .summary = "erase a user's personal data",
+     .help = "The id stays for the ledger and the audit log; name, email, phone and KYC\n"
+             "metadata go.\n\nExample:\n  icms --as $ME user erase $ME\n"},
+    {.noun = "user", .verb = "history", .args = "USER_ID", .min_args = 1, .max_args = 1,
+     .flags = D, .id_fn = icms_user_history, .summary = "an investor's totals",
+     .help = "Prints {\"user_id\",\"invested\",\"refunded\",\"projects_joined\"} (base units).\n\n"
+             "Example:\n  icms --as $ME user history $ME\n"},
+
+    /* ---- projects ---- */
+    {.noun = "project", .verb = "create", .opts = OPT_DOC, .flags = D | CMD_DOC_REQ,
+     .doc_fn = icms_project_create, .summary = "create a project in DRAFT (owner)",
+     .help = "Document: {\"title\",\"description\"?,\"expiry_date\",\"exporter\"?,\"shipping_costs\"?,\n"
+             "\"products\"?:[{\"name\",\"unit\",\"quantity\",\"unit_price\"}],\"min_ticket\"?,\n"
+             "\"investor_cap\"?,\"confirmations\"?} with amounts in base units (docs/domain.md).\n\n"
+             "Example:\n  icms --as $OWNER project create --json project.json\n"},
+    {.noun = "project", .verb = "update", .args = P, .min_args = 1, .max_args = 1,
+     .opts = OPT_DOC, .flags = D | CMD_DOC_REQ, .id_doc_fn = icms_project_update,
+     .summary = "change a DRAFT project (owner)",
+     .help = "Document: any field of create but products.\n\n"
+             "Example:\n  icms --as $OWNER project update $P --data '{\"title\":\"New title\"}'\n"},
+    {.noun = "project", .verb = "get", .args = P, .min_args = 1, .max_args = 1, .flags = D,
+     .id_fn = icms_project_get, .summary = "read a project",
+     .help = "Example:\n  icms --as $OWNER project get $P\n"},
+    {.noun = "project", .verb = "list", .opts = OPT_DOC, .flags = D, .doc_fn = icms_project_list,
+     .summary = "list projects (filter document optional)",
+     .help = "Filter: {\"state\"?,\"owner_id\"?,\"limit\"?,\"after\"?}; prints {\"items\",\"next\"}.\n\n"
+             "Example:\n  icms project list --data '{\"state\":\"PUBLISHED\"}'\n"},
+    {.noun = "project", .verb = "publish", .args = P, .min_args = 1, .max_args = 1, .flags = D,
+     .id_fn = icms_project_publish, .summary = "DRAFT -> PUBLISHED (owner)",
+     .help = "Example:\n  icms --as $OWNER project publish $P\n"},
+    {.noun = "project", .verb = "approve", .args = P, .min_args = 1, .max_args = 1, .flags = D,
+     .id_fn = icms_project_approve, .summary = "PENDING_ADMIN_APPROVAL -> APPROVED (admin)",
+     .help = "Example:\n  icms --as $ADMIN project approve $P\n"},
+    {.noun = "project", .verb = "ship", .args = P, .min_args = 1, .max_args = 1,
+     .opts = OPT_DOC, .flags = D | CMD_DOC_REQ, .id_doc_fn = icms_project_ship,
+     .summary = "APPROVED -> IN_TRANSIT with the logistics document (admin)",
+     .help = "Document: {\"container_number\",\"vessel\",\"bill_of_lading\",\"port_of_loading\",\n"
+             "\"port_of_discharge\",\"eta\",\"carrier\"?,\"notes\"?}.\n\n"
+             "Example:\n  icms --as $ADMIN project ship $P --json logistics.json\n"},
+    {.noun = "project", .verb = "complete", .args = P, .min_args = 1, .max_args = 1, .flags = D,
+     .id_fn = icms_project_complete, .summary = "IN_TRANSIT -> COMPLETED (admin)",
+     .help = "Example:\n  icms --as $ADMIN project complete $P\n"},
+    {.noun = "project", .verb = "cancel", .args = P, .min_args = 1, .max_args = 1,
+     .opts = OPT_REASON, .flags = D, .id_doc_fn = icms_project_cancel,
+     .summary = "cancel a project, saying why",
+     .help = "The owner may cancel in DRAFT, PUBLISHED and FUNDING; an admin before IN_TRANSIT.\n\n"
+             "Example:\n  icms --as $OWNER project cancel $P --reason 'supplier closed'\n"},
+
+    /* ---- products ---- */
+    {.noun = "product", .verb = "add", .args = P, .min_args = 1, .max_args = 1, .opts = OPT_DOC,
+     .flags = D | CMD_DOC_REQ, .id_doc_fn = icms_product_add,
+     .summary = "add a product to a DRAFT project",
+     .help = "Document: {\"name\",\"unit\",\"quantity\",\"unit_price\",...}.\n\n"
+             "Example:\n  icms --as $OWNER product add $P --data '{\"name\":\"Olive oil 5l\","
+             "\"unit\":\"can\",\"quantity\":100,\"unit_price\":2500000000}'\n"},
+    {.noun = "product", .verb = "update", .args = P " PRODUCT_ID", .min_args = 2, .max_args = 2,
+     .opts = OPT_DOC, .flags = D | CMD_DOC_REQ, .id2_doc_fn = icms_product_update,
+     .summary = "change a product of a DRAFT project",
+     .help = "Example:\n  icms --as $OWNER product update $P $PRODUCT --data '{\"quantity\":120}'\n"},
+    {.noun = "product", .verb = "remove", .args = P " PRODUCT_ID", .min_args = 2, .max_args = 2,
+     .flags = D, .id2_fn = icms_product_remove, .summary = "remove a product from a DRAFT project",
+     .help = "Example:\n  icms --as $OWNER product remove $P $PRODUCT\n"},
+
+    /* ---- participations ---- */
+    {.noun = "participation", .verb = "request", .args = P, .min_args = 1, .max_args = 1,
+     .opts = OPT_DOC, .flags = D | CMD_DOC_REQ, .id_doc_fn = icms_participation_request,
+     .summary = "ask to take part in a project (investor)",
+     .help = "Document: {\"type\":\"PRODUCTS\",\"items\":[{\"product_id\",\"units\"}]} or\n"
+             "{\"type\":\"PROFIT\",\"capital\":N}.\n\n"
+             "Example:\n  icms --as $INV participation request $P --data '{\"type\":\"PROFIT\","
+             "\"capital\":50000000000}'\n"},
+    {.noun = "participation", .verb = "approve", .args = "PARTICIPATION_ID", .min_args = 1,
+     .max_args = 1, .flags = D, .id_fn = icms_participation_approve,
+     .summary = "accept a pending request (the project's owner)",
+     .help = "Example:\n  icms --as $OWNER participation approve $PART\n"},
+    {.noun = "participation", .verb = "reject", .args = "PARTICIPATION_ID", .min_args = 1,
+     .max_args = 1, .opts = OPT_REASON, .flags = D, .id_doc_fn = icms_participation_reject,
+     .summary = "decline a pending request, saying why (the project's owner)",
+     .help = "Example:\n  icms --as $OWNER participation reject $PART --reason 'sold out'\n"},
+    {.noun = "participation", .verb = "withdraw", .args = "PARTICIPATION_ID", .min_args = 1,
+     .max_args = 1, .flags = D, .id_fn = icms_participation_withdraw,
+     .summary = "take back a pending request (investor)",
+     .help = "Example:\n  icms --as $INV participation withdraw $PART\n"},
+    {.noun = "participation", .verb = "get", .args = "PARTICIPATION_ID", .min_args = 1,
+     .max_args = 1, .flags = D, .id_fn = icms_participation_get, .summary = "read a request",
+     .help = "Example:\n  icms --as $INV participation get $PART\n"},
+    {.noun = "participation", .verb = "list", .opts = OPT_DOC, .flags = D,
+     .doc_fn = icms_participation_list, .summary = "list requests (filter document optional)",
+     .help = "Filter: {\"project_id\"?,\"investor_id\"?,\"status\"?,\"limit\"?,\"after\"?}.\n\n"
+             "Example:\n  icms --as $OWNER participation list --data '{\"project_id\":\"'$P'\"}'\n"},
+
+    /* ---- audit ---- */
+    {.noun = "audit", .verb = "keypair", .opts = OPT_SECRET, .fn = cli_audit_keypair,
+     .summary = "make a checkpoint signing key pair",
+     .help = "Writes the secret key (hex) to --secret-key-file FILE (created, mode 0600, never\n"
+             "overwritten) and prints {\"public_key\":HEX}. Keep the secret key outside the\n"
+             "database.\n\nExample:\n  icms audit keypair --secret-key-file audit.key\n"},
+    {.noun = "audit", .verb = "checkpoint", .opts = OPT_SECRET, .flags = D,
+     .fn = cli_audit_checkpoint, .summary = "sign the audit chain's head",
+     .help = "Prints {\"seq\",\"hash\",\"signature\"}: keep it outside the database.\n\n"
+             "Example:\n  icms audit checkpoint --secret-key-file audit.key > checkpoint.json\n"},
+    {.noun = "audit", .verb = "verify", .opts = OPT_CHECKPOINT, .flags = D,
+     .fn = cli_audit_verify, .summary = "verify the audit chain (and a checkpoint)",
+     .help = "Prints {\"valid\",\"entries\",...}; exit 1 when the chain is broken or does not\n"
+             "reach the checkpoint.\n\n"
+             "Example:\n  icms audit verify --checkpoint checkpoint.json --public-key $PUB\n"},
+
+    /* ---- gapcoin (pure: no database) ---- */
+    {.noun = "gapcoin", .verb = "decode-tx", .args = "HEX", .min_args = 1, .max_args = 1,
+     .opts = OPT_NODE, .fn = cli_gapcoin_decode_tx, .summary = "decode a raw transaction",
+     .help = "Prints {\"txid\",\"wtxid\",\"version\",\"locktime\",\"size\",\"inputs\":[{\"txid\",\"vout\",\n"
+             "\"script_sig\",\"sequence\",\"witness\"}],\"outputs\":[{\"n\",\"value\",\"script\",\"type\",\n"
+             "\"address\"}]}; addresses for --network (default main).\n\n"
+             "Example:\n  icms gapcoin decode-tx 0100000001...\n"},
+    {.noun = "gapcoin", .verb = "decode-header", .args = "HEX", .min_args = 1, .max_args = 1,
+     .fn = cli_gapcoin_decode_header, .summary = "decode a block header",
+     .help = "Prints {\"hash\",\"version\",\"prev_hash\",\"merkle_root\",\"time\",\"n_difficulty\",\n"
+             "\"nonce\",\"shift\",\"adder\",\"size\"}.\n\nExample:\n  icms gapcoin decode-header 0200...\n"},
+    {.noun = "gapcoin", .verb = "verify-header", .args = "HEX", .min_args = 1, .max_args = 1,
+     .fn = cli_gapcoin_verify_header, .summary = "check a header's prime-gap proof of work",
+     .help = "Prints {\"valid\",\"hash\",\"gap\",\"merit\",\"achieved\"} (merit and achieved x 2^48);\n"
+             "exit 1 when invalid.\n\nExample:\n  icms gapcoin verify-header 0200...\n"},
+    {.noun = "gapcoin", .verb = "verify-chain", .args = "[FILE]", .max_args = 1,
+     .opts = OPT_DEPTH, .fn = cli_gapcoin_verify_chain,
+     .summary = "verify a header chain (hex, one per line, oldest first)",
+     .help = "Reads FILE, or stdin when none is given. Prints {\"valid\",\"count\",\"tip\"} and on\n"
+             "failure \"index\" (0 = first header) and \"reason\"; exit 1 when invalid.\n"
+             "--first-height N gives the first header's height (enables the retarget check\n"
+             "from the second header when N is 0 or 1).\n\n"
+             "Example:\n  icms gapcoin verify-chain headers.txt\n"},
+    {.noun = "gapcoin", .verb = "verify-proof", .args = "HEX", .min_args = 1, .max_args = 1,
+     .fn = cli_gapcoin_verify_proof, .summary = "check a merkle proof (gettxoutproof)",
+     .help = "Prints {\"valid\",\"hash\",\"tx_count\",\"txids\":[...]}; exit 1 when invalid. The\n"
+             "header's proof of work is not checked here (verify-header does).\n\n"
+             "Example:\n  icms gapcoin verify-proof 0200...\n"},
+    {.noun = "gapcoin", .verb = "address", .args = "SCRIPT_HEX", .min_args = 1, .max_args = 1,
+     .opts = OPT_NODE, .fn = cli_gapcoin_address, .summary = "the address of an output script",
+     .help = "Prints {\"type\",\"address\",\"addresses\":{\"0.9\",\"0.16\",\"2606\"}} for --network;\n"
+             "exit 1 when the script has no address.\n\n"
+             "Example:\n  icms gapcoin address 76a914d1881cd5bec33eb670aa1c79267a4a516d77ec9a88ac\n"},
+    {.noun = "gapcoin", .verb = "script", .args = "ADDRESS", .min_args = 1, .max_args = 1,
+     .fn = cli_gapcoin_script, .summary = "the output script an address expects",
+     .help = "Prints {\"address\",\"network\",\"type\",\"script\",\"witness_version\",\"program\"}.\n\n"
+             "Example:\n  icms gapcoin script GcwphVTaks2XGGB8RUk7auWdgmG8CV14TF\n"},
+
+    /* ---- demo ---- */
+    {.noun = "demo", .args = "", .max_args = 0, .opts = OPT_DIR, .fn = cli_demo,
+     .summary = "run the whole lifecycle against a simulated Gapcoin node",
+     .help = "Creates an SQLite database in a temporary folder (or --dir DIR, which must be\n"
+             "empty or absent) and plays the seed's story step by step; --json prints the\n"
+             "steps as JSON. Exit 0 when every step had the expected outcome.\n\n"
+             "Example:\n  icms demo\n"},
+};
+
+const size_t cli_command_count = sizeof cli_commands / sizeof cli_commands[0];
