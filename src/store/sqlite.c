@@ -16,10 +16,13 @@
  * are opened with SQLITE_OPEN_NOMUTEX because no two threads ever use one at
  * the same time (the port allows one thread per transaction).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store_internal.h"
 
@@ -750,6 +753,20 @@ int icms_store_sqlite_new(icms_store **out, const char *path, const icms_sqlite_
     base.free = sql_free;
     base.payload = s;
     s->base = base;
+
+    /*
+     * A new store holds sessions, KYC data and the ledger: create it readable
+     * by its owner only. SQLite gives the -wal and -shm files the database
+     * file's mode, so they follow. An existing file keeps the mode it has.
+     */
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        close(fd);
+    else if (errno != EEXIST) {
+        rc = icms__error(ICMS_ESTORAGE, WHO ": cannot open %s: %s", path, strerror(errno));
+        sql_free(&s->base);
+        return rc;
+    }
 
     /* The first connection creates or checks the schema and stays in the pool. */
     sql_conn *c;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -171,10 +172,28 @@ static void test_survives_close_and_reopen(void **state)
     assert_value(s, K("rolled-back"), NULL);
     icms_store_free(s);
 
+    /* Only the owner may read the database and its WAL. */
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_icms_ok(icms_store_sqlite_new(&s, path, NULL));
+    put1(s, K("wal"), K("on disk"));
+    char wal[4300];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    assert_int_equal(stat(wal, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    icms_store_free(s);
+    /* An existing file keeps its mode. */
+    assert_int_equal(chmod(path, 0640), 0);
+    assert_icms_ok(icms_store_sqlite_new(&s, path, NULL));
+    icms_store_free(s);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0640);
+
     /* The file says what it is. */
     assert_int_equal(raw_int(path, "PRAGMA application_id"), 0x49434D53);
     assert_int_equal(raw_int(path, "PRAGMA user_version"), 1);
-    assert_int_equal(raw_int(path, "SELECT count(*) FROM kv"), 3);
+    assert_int_equal(raw_int(path, "SELECT count(*) FROM kv"), 4);
     assert_int_equal(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'kv' AND "
                                    "sql LIKE '%WITHOUT ROWID%'"),
                      1);
