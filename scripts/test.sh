@@ -35,7 +35,7 @@
 # may use them to shorten long loops (never to skip their assertions).
 #
 # Environment: ICMS_JOBS (parallel jobs, default nproc), ICMS_FUZZ_SECONDS
-# (time budget per fuzz target, default 10).
+# (time budget per fuzz target, passed to scripts/fuzz.sh; default 10).
 set -uo pipefail
 ICMS_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ICMS_ROOT"
@@ -146,19 +146,22 @@ run_valgrind() {
   bash tests/build/memcheck.sh build
 }
 
-# A hook: `bash SCRIPT BUILD_DIR` from the repository root, with ICMS_BUILD_DIR
-# set too; exit 0 means the stage passed.
+# A hook: `bash SCRIPT ARGS...` from the repository root (ARGS default to the
+# absolute path of build/), with ICMS_BUILD_DIR set to that path too; exit 0
+# means the stage passed.
 hook() {
   local name=$1 script=$2
+  shift 2
   if [ -f "$script" ]; then
-    hook_script=$script
+    hook_command=(bash "$script" "$@")
+    [ $# -gt 0 ] || hook_command+=("$ICMS_ROOT/build")
     stage "$name" run_hook
   else
     skip "$name" "no $script yet"
   fi
 }
 run_hook() {
-  ICMS_BUILD_DIR="$ICMS_ROOT/build" bash "$hook_script" "$ICMS_ROOT/build"
+  ICMS_BUILD_DIR="$ICMS_ROOT/build" "${hook_command[@]}"
 }
 
 stage deps run_deps
@@ -172,12 +175,11 @@ stage valgrind run_valgrind
 
 # ==== HOOKS for later stages. Each runs only when its script exists; add
 # ==== yours here, one line each, with a short stage name.
-export ICMS_FUZZ_SECONDS=${ICMS_FUZZ_SECONDS:-10}
 hook python bindings/python/test.sh
 hook node bindings/node/test.sh
 hook go bindings/go/test.sh
 hook cli tests/cli/e2e.sh
-hook fuzz scripts/fuzz.sh
+hook fuzz scripts/fuzz.sh "${ICMS_FUZZ_SECONDS:-10}"
 
 summary
 [ "$failed" = 0 ]
