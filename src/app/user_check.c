@@ -3,10 +3,12 @@
  * documents and the shape rules of each field. Everything here is pure; a
  * refusal is ICMS_EINVALID with the field's name in front of the reason.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "app/user_doc.h"
 #include "core/core.h"
+#include "core/rfc3339.h"
 #include "core/uuid.h"
 #include "icms/users.h"
 
@@ -212,6 +214,80 @@ static const icms__json_field update_fields[] = {
     PHOTO_FIELD,
 };
 const icms__json_schema icms__user_update_schema = ICMS__JSON_SCHEMA(update_fields);
+
+/* ---- KYC metadata (docs/users.md, "KYC metadata") ---- */
+
+/* ISO 3166-1 alpha-2 shape: two upper-case ASCII letters. */
+static int check_country(const cJSON *value)
+{
+    const char *s = value->valuestring;
+    if (strlen(s) != 2 || s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' || s[1] > 'Z')
+        return icms__error(ICMS_EINVALID, "must be an ISO 3166-1 alpha-2 code (\"DE\")");
+    return ICMS_OK;
+}
+
+/* A calendar date YYYY-MM-DD that exists. */
+static int check_date(const cJSON *value)
+{
+    const char *s = value->valuestring;
+    char text[32];
+    int64_t ms;
+    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+        return icms__error(ICMS_EINVALID, "must be a date YYYY-MM-DD");
+    snprintf(text, sizeof text, "%sT00:00:00Z", s);
+    if (icms__time_parse(text, strlen(text), &ms) != ICMS_OK)
+        return icms__error(ICMS_EINVALID, "must be a date YYYY-MM-DD that exists");
+    return ICMS_OK;
+}
+
+/* Free text: no control characters (they hide in logs and screens). */
+static int check_text(const cJSON *value)
+{
+    for (const unsigned char *p = (const unsigned char *)value->valuestring; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return icms__error(ICMS_EINVALID, "must not contain control characters");
+    return ICMS_OK;
+}
+
+static const char *const document_types[] = {"PASSPORT",         "NATIONAL_ID", "DRIVING_LICENSE",
+                                             "RESIDENCE_PERMIT", "OTHER",       NULL};
+
+#define TEXT_FIELD(n, fl, hi)                                                                      \
+    {                                                                                              \
+        .name = (n), .kind = ICMS__JSON_STRING, .flags = (fl), .min = 1, .max = (hi),              \
+        .check = check_text                                                                        \
+    }
+#define COUNTRY_FIELD(n, fl)                                                                       \
+    {                                                                                              \
+        .name = (n), .kind = ICMS__JSON_STRING, .flags = (fl), .min = 2, .max = 2,                 \
+        .check = check_country                                                                     \
+    }
+
+static const icms__json_field address_fields[] = {
+    TEXT_FIELD("line1", ICMS__JSON_REQUIRED, 200),
+    TEXT_FIELD("line2", 0, 200),
+    TEXT_FIELD("city", ICMS__JSON_REQUIRED, 100),
+    TEXT_FIELD("postal_code", 0, 20),
+    TEXT_FIELD("region", 0, 100),
+    COUNTRY_FIELD("country", ICMS__JSON_REQUIRED),
+};
+static const icms__json_schema address_schema = ICMS__JSON_SCHEMA(address_fields);
+
+static const icms__json_field file_item = TEXT_FIELD(NULL, 0, 512);
+
+static const icms__json_field kyc_fields[] = {
+    ICMS__JSON_F_ENUM("document_type", ICMS__JSON_REQUIRED, document_types),
+    COUNTRY_FIELD("document_country", 0),
+    TEXT_FIELD("document_number", 0, 64),
+    {.name = "date_of_birth", .kind = ICMS__JSON_STRING, .min = 10, .max = 10, .check = check_date},
+    COUNTRY_FIELD("nationality", 0),
+    ICMS__JSON_F_OBJECT("address", 0, &address_schema),
+    TEXT_FIELD("provider", 0, 64),
+    TEXT_FIELD("provider_reference", 0, 200),
+    ICMS__JSON_F_ARRAY("files", 0, 0, 20, &file_item),
+    ICMS__JSON_F_OBJECT("extra", 0, NULL),
+};
+const icms__json_schema icms__user_kyc_metadata_schema = ICMS__JSON_SCHEMA(kyc_fields);
 
 /* ---- arguments ---- */
 

@@ -182,6 +182,10 @@ int icms_user_set_kyc(icms_db *db, const icms_request *req, const char *id, cons
             icms__user_parse_input("metadata", document, ICMS_USER_KYC_METADATA_MAX, NULL, &parsed);
         if (rc == ICMS_OK && !cJSON_IsObject(parsed))
             rc = icms__error(ICMS_EINVALID, "metadata: must be an object");
+        /* A document of its own: its name goes in front of the field ("metadata: files[2]: ...").
+         */
+        if (rc == ICMS_OK && (rc = icms__json_check(parsed, &icms__user_kyc_metadata_schema)))
+            rc = icms__error_wrap(rc, "metadata");
         arg.metadata = parsed;
     } else if (document) {
         rc = icms__user_parse_input("note", document, 8 * ICMS_USER_KYC_NOTE_MAX + 64, &note_schema,

@@ -415,8 +415,9 @@ static void test_update_refuses_bad_input_naming_the_field(void **state)
         expect_field_error(icms_user_history(f.db, &f.host, id, NULL), "id", "history");
         expect_field_error(icms_user_grant_role(f.db, &f.host, id, "OWNER", NULL), "id", "grant");
         expect_field_error(icms_user_revoke_role(f.db, &f.host, id, "OWNER", NULL), "id", "revoke");
-        expect_field_error(icms_user_set_kyc(f.db, &f.host, id, "PENDING", "{}", NULL), "id",
-                           "kyc");
+        expect_field_error(icms_user_set_kyc(f.db, &f.host, id, "PENDING",
+                                             "{\"document_type\":\"PASSPORT\"}", NULL),
+                           "id", "kyc");
         expect_field_error(icms_user_deactivate(f.db, &f.host, id, NULL), "id", "deactivate");
         expect_field_error(icms_user_erase(f.db, &f.host, id, NULL), "id", "erase");
     }
@@ -599,6 +600,15 @@ static int kyc_history_len(uf *f, const char *id, cJSON **last)
     return n;
 }
 
+/* Every field of the KYC metadata schema, each at a valid value. */
+#define KYC_FULL                                                                                   \
+    "{\"document_type\":\"NATIONAL_ID\",\"document_country\":\"DE\",\"document_number\":"          \
+    "\"T22000129\",\"date_of_birth\":\"2000-02-29\",\"nationality\":\"DE\",\"address\":{"          \
+    "\"line1\":\"Hauptstr. 1\",\"line2\":\"c/o M\\u00fcller\",\"city\":\"Berlin\","                \
+    "\"postal_code\":\"10115\",\"region\":\"BE\",\"country\":\"DE\"},\"provider\":\"acme-kyc\","   \
+    "\"provider_reference\":\"case-42\",\"files\":[\"kyc/u1/front.jpg\",\"kyc/u1/back.jpg\"],"     \
+    "\"extra\":{\"score\":0.93,\"checks\":[\"liveness\"]}}"
+
 static void test_kyc_flow(void **state)
 {
     (void)state;
@@ -612,29 +622,31 @@ static void test_kyc_flow(void **state)
                 icms_user_set_kyc(f.db, &f.admin.req, u.id, "VERIFIED", NULL, NULL));
     char *out = NULL;
     assert_icms_ok(icms_user_set_kyc(f.db, &u.req, u.id, "PENDING",
-                                     "{\"document_type\":\"passport\",\"country\":\"DE\"}", &out));
+                                     "{\"document_type\":\"PASSPORT\",\"document_country\":\"DE\"}",
+                                     &out));
     cJSON *summary = uf_json(out);
     assert_string_equal(uf_str(summary, "kyc_status"), "PENDING");
     cJSON_Delete(summary);
-    assert_icms(ICMS_EINVALID_TRANSITION,
-                icms_user_set_kyc(f.db, &u.req, u.id, "PENDING", "{}", NULL));
+    assert_icms(
+        ICMS_EINVALID_TRANSITION,
+        icms_user_set_kyc(f.db, &u.req, u.id, "PENDING", "{\"document_type\":\"PASSPORT\"}", NULL));
     assert_icms(ICMS_EFORBIDDEN, icms_user_set_kyc(f.db, &u.req, u.id, "REJECTED", NULL, NULL));
     assert_icms_ok(icms_user_set_kyc(f.db, &f.admin.req, u.id, "REJECTED",
                                      "{\"note\":\"photo unreadable\"}", NULL));
-    assert_icms_ok(
-        icms_user_set_kyc(f.db, &u.req, u.id, "PENDING", "{\"document_type\":\"id\"}", NULL));
+    assert_icms_ok(icms_user_set_kyc(f.db, &u.req, u.id, "PENDING", KYC_FULL, NULL));
     assert_icms_ok(icms_user_set_kyc(f.db, &f.host, u.id, "VERIFIED", NULL, NULL));
     assert_icms(ICMS_EINVALID_TRANSITION,
                 icms_user_set_kyc(f.db, &f.host, u.id, "VERIFIED", NULL, NULL));
-    assert_icms(ICMS_EINVALID_TRANSITION,
-                icms_user_set_kyc(f.db, &u.req, u.id, "PENDING", "{}", NULL));
+    assert_icms(
+        ICMS_EINVALID_TRANSITION,
+        icms_user_set_kyc(f.db, &u.req, u.id, "PENDING", "{\"document_type\":\"PASSPORT\"}", NULL));
 
     int rc;
     cJSON *doc = uf_get(&f, &u.req, u.id, &rc);
     const cJSON *kyc = cJSON_GetObjectItemCaseSensitive(doc, "kyc");
     assert_string_equal(uf_str(kyc, "status"), "VERIFIED");
     assert_string_equal(uf_str(cJSON_GetObjectItemCaseSensitive(kyc, "metadata"), "document_type"),
-                        "id");
+                        "NATIONAL_ID");
     const cJSON *history = cJSON_GetObjectItemCaseSensitive(kyc, "history");
     assert_int_equal(cJSON_GetArraySize(history), 4);
     static const char *statuses[] = {"PENDING", "REJECTED", "PENDING", "VERIFIED"};
@@ -660,7 +672,8 @@ static void test_kyc_flow(void **state)
     assert_icms_ok(icms_user_set_kyc(f.db, &f.admin.req, u.id, "REJECTED", NULL, NULL));
 
     /* An admin does not decide their own KYC; the host may. */
-    assert_icms_ok(icms_user_set_kyc(f.db, &f.admin.req, f.admin.id, "PENDING", "{\"a\":1}", NULL));
+    assert_icms_ok(icms_user_set_kyc(f.db, &f.admin.req, f.admin.id, "PENDING",
+                                     "{\"document_type\":\"PASSPORT\"}", NULL));
     assert_icms(ICMS_EFORBIDDEN,
                 icms_user_set_kyc(f.db, &f.admin.req, f.admin.id, "VERIFIED", NULL, NULL));
     assert_icms_ok(icms_user_set_kyc(f.db, &f.host, f.admin.id, "VERIFIED", NULL, NULL));
@@ -683,21 +696,50 @@ static void test_kyc_refuses_bad_input(void **state)
     expect_field_error(icms_user_set_kyc(f.db, &u.req, u.id, "PENDING", NULL, NULL), "metadata",
                        "no metadata");
     static const char *bad_metadata[] = {
-        "", "[]", "\"x\"", "42", "{\"a\":", "{\"a\":1,\"a\":2}", "{\"a\":\"\xc3\"}"};
+        "",
+        "[]",
+        "\"x\"",
+        "42",
+        "{\"a\":",
+        "{\"document_type\":\"PASSPORT\",\"document_type\":\"OTHER\"}",
+        "{\"document_type\":\"PASSPORT\",\"extra\":{\"a\":\"\xc3\"}}",
+        "{}",
+        "{\"document_type\":\"passport\"}",
+        "{\"document_type\":\"PASSPORT\",\"ssn\":\"123\"}",
+        "{\"document_type\":\"PASSPORT\",\"document_country\":\"de\"}",
+        "{\"document_type\":\"PASSPORT\",\"document_country\":\"DEU\"}",
+        "{\"document_type\":\"PASSPORT\",\"nationality\":7}",
+        "{\"document_type\":\"PASSPORT\",\"date_of_birth\":\"2001-02-30\"}",
+        "{\"document_type\":\"PASSPORT\",\"date_of_birth\":\"2001-2-3\"}",
+        "{\"document_type\":\"PASSPORT\",\"document_number\":\"\"}",
+        "{\"document_type\":\"PASSPORT\",\"document_number\":\"A\\nB\"}",
+        "{\"document_type\":\"PASSPORT\",\"address\":{\"line1\":\"Main St 1\",\"country\":\"DE\"}}",
+        "{\"document_type\":\"PASSPORT\",\"address\":{\"line1\":\"x\",\"city\":\"y\",\"country\":"
+        "\"DE\",\"zip\":\"1\"}}",
+        "{\"document_type\":\"PASSPORT\",\"files\":[\"a\",1]}",
+        "{\"document_type\":\"PASSPORT\",\"files\":\"a\"}",
+        "{\"document_type\":\"PASSPORT\",\"extra\":[]}",
+        "{\"document_type\":\"PASSPORT\",\"files\":[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\","
+        "\"8\","
+        "\"9\",\"10\",\"11\",\"12\",\"13\",\"14\",\"15\",\"16\",\"17\",\"18\",\"19\",\"20\",\"21\"]"
+        "}",
+    };
     for (size_t i = 0; i < sizeof bad_metadata / sizeof bad_metadata[0]; i++)
         expect_field_error(icms_user_set_kyc(f.db, &u.req, u.id, "PENDING", bad_metadata[i], NULL),
                            "metadata", bad_metadata[i]);
-    /* 16 KiB is the limit, exactly. */
+    /* 16 KiB is the limit, exactly: a document of that size, then one byte more. */
+    static const char head[] = "{\"document_type\":\"PASSPORT\",\"extra\":{\"a\":\"";
+    static const char tail[] = "\"}}";
     char *big = malloc(ICMS_USER_KYC_METADATA_MAX + 2);
-    memset(big, ' ', ICMS_USER_KYC_METADATA_MAX + 1);
-    memcpy(big, "{\"a\":\"", 6);
-    big[ICMS_USER_KYC_METADATA_MAX - 2] = '"';
-    big[ICMS_USER_KYC_METADATA_MAX - 1] = '}';
-    memset(big + 6, 'x', ICMS_USER_KYC_METADATA_MAX - 8);
+    size_t fill = ICMS_USER_KYC_METADATA_MAX - (sizeof head - 1) - (sizeof tail - 1);
+    memcpy(big, head, sizeof head - 1);
+    memset(big + sizeof head - 1, 'x', fill);
+    memcpy(big + sizeof head - 1 + fill, tail, sizeof tail); /* with the NUL */
+    assert_int_equal(strlen(big), ICMS_USER_KYC_METADATA_MAX);
     big[ICMS_USER_KYC_METADATA_MAX] = ' ';
     big[ICMS_USER_KYC_METADATA_MAX + 1] = '\0';
     expect_field_error(icms_user_set_kyc(f.db, &u.req, u.id, "PENDING", big, NULL), "metadata",
-                       "17 KiB");
+                       "16 KiB + 1");
     big[ICMS_USER_KYC_METADATA_MAX] = '\0';
     assert_true(before == digest(&f));
     assert_icms_ok(icms_user_set_kyc(f.db, &u.req, u.id, "PENDING", big, NULL));
@@ -731,7 +773,8 @@ static void test_kyc_history_keeps_the_last_fifty(void **state)
     uf_create(&f, &u, "Una", "una@example.com", NULL);
     for (int i = 0; i < 30; i++) { /* 60 moves */
         assert_icms_ok(icms_clock_fake_advance(f.clock, 1000));
-        assert_icms_ok(icms_user_set_kyc(f.db, &u.req, u.id, "PENDING", "{}", NULL));
+        assert_icms_ok(icms_user_set_kyc(f.db, &u.req, u.id, "PENDING",
+                                         "{\"document_type\":\"PASSPORT\"}", NULL));
         char note[64];
         snprintf(note, sizeof note, "{\"note\":\"round %d\"}", i);
         assert_icms_ok(icms_user_set_kyc(f.db, &f.admin.req, u.id, "REJECTED", note, NULL));
@@ -841,14 +884,22 @@ static void test_idempotency_keys(void **state)
     assert_int_equal(count, 1);
     assert_icms(ICMS_EIDEMPOTENCY, icms_user_update(f.db, &self, id, "{\"name\":\"Ida C\"}", NULL));
     self.idempotency_key = "kyc";
-    assert_icms_ok(icms_user_set_kyc(f.db, &self, id, "PENDING", "{\"x\":1}", NULL));
-    assert_icms_ok(icms_user_set_kyc(f.db, &self, id, "PENDING", "{\"x\":1}", NULL));
+    assert_icms_ok(icms_user_set_kyc(f.db, &self, id, "PENDING",
+                                     "{\"document_type\":\"PASSPORT\",\"document_number\":\"1\"}",
+                                     NULL));
+    assert_icms_ok(icms_user_set_kyc(f.db, &self, id, "PENDING",
+                                     "{\"document_type\":\"PASSPORT\",\"document_number\":\"1\"}",
+                                     NULL));
     assert_icms(ICMS_EIDEMPOTENCY,
-                icms_user_set_kyc(f.db, &self, id, "PENDING", "{\"x\":2}", NULL));
+                icms_user_set_kyc(f.db, &self, id, "PENDING",
+                                  "{\"document_type\":\"PASSPORT\",\"document_number\":\"2\"}",
+                                  NULL));
     /* After 24 hours the key is free again: the same request now runs (and is refused). */
     assert_icms_ok(icms_clock_fake_advance(f.clock, ICMS_IDEMPOTENCY_WINDOW_MS));
     assert_icms(ICMS_EINVALID_TRANSITION,
-                icms_user_set_kyc(f.db, &self, id, "PENDING", "{\"x\":1}", NULL));
+                icms_user_set_kyc(f.db, &self, id, "PENDING",
+                                  "{\"document_type\":\"PASSPORT\",\"document_number\":\"1\"}",
+                                  NULL));
     uf_close(&f);
 }
 

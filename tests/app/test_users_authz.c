@@ -103,7 +103,7 @@ static int run(struct world *w, enum command c, const icms_request *req, const c
     case REVOKE:
         return icms_user_revoke_role(db, req, id, "INVESTOR", out);
     case KYC_SUBMIT:
-        return icms_user_set_kyc(db, req, id, "PENDING", "{\"doc\":\"passport\"}", out);
+        return icms_user_set_kyc(db, req, id, "PENDING", "{\"document_type\":\"PASSPORT\"}", out);
     case KYC_DECIDE:
         return icms_user_set_kyc(db, req, id, "VERIFIED", NULL, out);
     case DEACTIVATE:
@@ -128,7 +128,8 @@ static void fresh_target(struct world *w, enum command c, uf_user *t)
     snprintf(email, sizeof email, "target%d@example.com", ++w->serial);
     uf_create(&w->f, t, "Target Person", email, NULL);
     if (c == KYC_DECIDE)
-        assert_icms_ok(icms_user_set_kyc(w->f.db, &w->f.host, t->id, "PENDING", "{}", NULL));
+        assert_icms_ok(icms_user_set_kyc(w->f.db, &w->f.host, t->id, "PENDING",
+                                         "{\"document_type\":\"PASSPORT\"}", NULL));
 }
 
 static uint64_t digest(struct world *w)
@@ -173,8 +174,8 @@ static void test_matrix(void **state)
                 /* The refusal names the call (or the KYC status asked for), nothing more. */
                 const char *m = icms_error_last()->message;
                 if (strncmp(m, "user.", 5) != 0 && strncmp(m, "status:", 7) != 0)
-                    fail_msg("%s by %s: refusal \"%s\" does not name the call",
-                             command_names[c], actor_names[a], m);
+                    fail_msg("%s by %s: refusal \"%s\" does not name the call", command_names[c],
+                             actor_names[a], m);
             }
             if (rc) {
                 assert_null(out);
