@@ -34,6 +34,10 @@
 # Tests see ICMS_VALGRIND=1 under valgrind and ICMS_SANITIZE=1 under ASan, and
 # may use them to shorten long loops (never to skip their assertions).
 #
+# A hung test fails instead of eating CI's time: ctest's per-test timeout is
+# 300 s in unit, 600 s under ASan, 1200 s under valgrind (a test may set its
+# own TIMEOUT property).
+#
 # Environment: ICMS_JOBS (parallel jobs, default nproc), ICMS_FUZZ_SECONDS
 # (time budget per fuzz target, passed to scripts/fuzz.sh; default 10).
 set -uo pipefail
@@ -116,7 +120,7 @@ run_checks() {
 
 run_unit() {
   icms_configure build && icms_build build &&
-    ctest --test-dir build -j "$ICMS_JOBS" --output-on-failure --no-tests=error
+    ctest --test-dir build -j "$ICMS_JOBS" --output-on-failure --no-tests=error --timeout 300
 }
 
 run_headers() {
@@ -137,7 +141,7 @@ run_asan() {
     ICMS_SANITIZE=1 \
     ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --test-dir build-asan -j "$ICMS_JOBS" --output-on-failure --no-tests=error \
+    ctest --test-dir build-asan -j "$ICMS_JOBS" --output-on-failure --no-tests=error --timeout 600 \
       -LE no-asan
 }
 
