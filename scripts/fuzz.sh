@@ -3,14 +3,22 @@
 # each for a bounded time on a scratch copy of its committed corpus (fuzz/corpus/<name>).
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]      SECONDS per target, default 20
+#   scripts/fuzz.sh BUILD_DIR                   as the fuzz hook of scripts/test.sh calls it;
+#                                               BUILD_DIR is ignored (fuzzing needs its own
+#                                               clang build), SECONDS from ICMS_FUZZ_SECONDS
 #
-# Environment: ICMS_FUZZ_BUILD (build directory, default build-fuzz), CC (default clang).
+# Environment: ICMS_FUZZ_SECONDS (default 20), ICMS_FUZZ_BUILD (build directory, default
+# build-fuzz), CC (default clang).
 # Exit status is non-zero when a target finds a crash, leak or timeout; the reproducer is left
 # in build-fuzz/findings/<name>/ and replays with: <build>/fuzz/fuzz_gapcoin_<name> FILE
 set -eu
 
-secs=${1:-20}
-[ $# -gt 0 ] && shift
+secs=${ICMS_FUZZ_SECONDS:-20}
+case ${1:-} in
+    '' ) ;;
+    *[!0-9]* ) [ -d "$1" ] && shift ;;
+    * ) secs=$1; shift ;;
+esac
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${ICMS_FUZZ_BUILD:-$root/build-fuzz}
 targets=${*:-"tx block header merkle_proof base58 bech32 address"}

@@ -18,8 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (icms_gapcoin_address_decode(text, &a) == 0) {
         FUZZ_ASSERT(icms_gapcoin_script_classify(a.script, a.script_len) == a.type);
         char *again;
-        FUZZ_ASSERT(icms_gapcoin_script_to_address(a.script, a.script_len, a.network, a.node,
-                                                   &again) == 0);
+        FUZZ_ASSERT(
+            icms_gapcoin_script_to_address(a.script, a.script_len, a.network, a.node, &again) == 0);
         FUZZ_ASSERT(strcasecmp(again, text) == 0);
         icms_free(again);
     }

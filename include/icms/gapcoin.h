@@ -62,16 +62,16 @@ typedef enum icms_gapcoin_node_t {
 /** Constants of one network. */
 typedef struct icms_gapcoin_params {
     icms_gapcoin_network_t network;
-    const char *name;          /**< "main" or "test" */
-    uint8_t p2pkh_version;     /**< base58check version of P2PKH addresses */
-    uint8_t p2sh_version;      /**< base58check version of P2SH addresses */
-    uint8_t wif_version;       /**< base58check version of private keys (WIF) */
-    const char *hrp_0_16;      /**< bech32 HRP of node 0.16.3, or NULL when none is known */
-    const char *hrp_2606;      /**< bech32m HRP of node 2606 */
-    uint64_t min_difficulty;   /**< lowest nDifficulty (difficulty x 2^48) */
-    uint16_t p2p_port;         /**< default P2P port */
-    uint16_t rpc_port;         /**< default JSON-RPC port */
-    uint8_t genesis_hash[32];  /**< genesis block hash, internal byte order */
+    const char *name;         /**< "main" or "test" */
+    uint8_t p2pkh_version;    /**< base58check version of P2PKH addresses */
+    uint8_t p2sh_version;     /**< base58check version of P2SH addresses */
+    uint8_t wif_version;      /**< base58check version of private keys (WIF) */
+    const char *hrp_0_16;     /**< bech32 HRP of node 0.16.3, or NULL when none is known */
+    const char *hrp_2606;     /**< bech32m HRP of node 2606 */
+    uint64_t min_difficulty;  /**< lowest nDifficulty (difficulty x 2^48) */
+    uint16_t p2p_port;        /**< default P2P port */
+    uint16_t rpc_port;        /**< default JSON-RPC port */
+    uint8_t genesis_hash[32]; /**< genesis block hash, internal byte order */
 } icms_gapcoin_params;
 
 /** The parameters of a network, or NULL for an unknown value. Static; never free. */
@@ -186,20 +186,20 @@ ICMS_EXTERN int icms_gapcoin_bech32_decode(const char *text, char **hrp_out, uin
 
 /** Kinds of output script. */
 typedef enum icms_gapcoin_script_type_t {
-    ICMS_GAPCOIN_SCRIPT_NONSTANDARD = 0,     /**< none of the below */
-    ICMS_GAPCOIN_SCRIPT_P2PK = 1,            /**< <33 or 65-byte pubkey> OP_CHECKSIG */
-    ICMS_GAPCOIN_SCRIPT_P2PKH = 2,           /**< OP_DUP OP_HASH160 <20> OP_EQUALVERIFY OP_CHECKSIG */
-    ICMS_GAPCOIN_SCRIPT_P2SH = 3,            /**< OP_HASH160 <20> OP_EQUAL */
-    ICMS_GAPCOIN_SCRIPT_P2WPKH = 4,          /**< OP_0 <20> */
-    ICMS_GAPCOIN_SCRIPT_P2WSH = 5,           /**< OP_0 <32> */
-    ICMS_GAPCOIN_SCRIPT_P2TR = 6,            /**< OP_1 <32> */
+    ICMS_GAPCOIN_SCRIPT_NONSTANDARD = 0, /**< none of the below */
+    ICMS_GAPCOIN_SCRIPT_P2PK = 1,        /**< <33 or 65-byte pubkey> OP_CHECKSIG */
+    ICMS_GAPCOIN_SCRIPT_P2PKH = 2,       /**< OP_DUP OP_HASH160 <20> OP_EQUALVERIFY OP_CHECKSIG */
+    ICMS_GAPCOIN_SCRIPT_P2SH = 3,        /**< OP_HASH160 <20> OP_EQUAL */
+    ICMS_GAPCOIN_SCRIPT_P2WPKH = 4,      /**< OP_0 <20> */
+    ICMS_GAPCOIN_SCRIPT_P2WSH = 5,       /**< OP_0 <32> */
+    ICMS_GAPCOIN_SCRIPT_P2TR = 6,        /**< OP_1 <32> */
     ICMS_GAPCOIN_SCRIPT_WITNESS_UNKNOWN = 7, /**< any other witness program (v1-16, 2-40 bytes) */
     ICMS_GAPCOIN_SCRIPT_OP_RETURN = 8        /**< starts with OP_RETURN: provably unspendable */
 } icms_gapcoin_script_type_t;
 
 /** Classify an output script. Never fails; anything unrecognised is NONSTANDARD. */
 ICMS_EXTERN icms_gapcoin_script_type_t icms_gapcoin_script_classify(const uint8_t *bytes,
-                                                                     size_t bytes_len);
+                                                                    size_t bytes_len);
 
 /**
  * Short lowercase name of a script type ("p2pk", "p2pkh", "p2sh", "p2wpkh", "p2wsh", "p2tr",
@@ -288,16 +288,16 @@ typedef struct icms_gapcoin_txout {
 typedef struct icms_gapcoin_tx {
     int32_t version;
     uint32_t locktime;
-    uint8_t txid[32];   /**< SHA-256d of the non-witness serialization, internal order */
-    uint8_t wtxid[32];  /**< SHA-256d of the full serialization (== txid without witness) */
-    size_t size;        /**< serialized size in bytes */
-    size_t base_size;   /**< size of the non-witness serialization */
-    int has_witness;    /**< 1 when serialized in the BIP144 form */
+    uint8_t txid[32];  /**< SHA-256d of the non-witness serialization, internal order */
+    uint8_t wtxid[32]; /**< SHA-256d of the full serialization (== txid without witness) */
+    size_t size;       /**< serialized size in bytes */
+    size_t base_size;  /**< size of the non-witness serialization */
+    int has_witness;   /**< 1 when serialized in the BIP144 form */
     size_t input_count;
     const icms_gapcoin_txin *inputs;
     size_t output_count;
     const icms_gapcoin_txout *outputs;
-    int64_t total_out;  /**< sum of output values, overflow-checked */
+    int64_t total_out; /**< sum of output values, overflow-checked */
 } icms_gapcoin_tx;
 
 /**
@@ -335,7 +335,8 @@ ICMS_EXTERN void icms_gapcoin_tx_free(icms_gapcoin_tx *tx);
 /** Longest nAdd accepted: 1024 bits, the largest shift allows no more. */
 #define ICMS_GAPCOIN_ADDER_MAX 128
 /** Longest serialized header: 84 + 2 + 3 (compact size) + 128. */
-#define ICMS_GAPCOIN_HEADER_MAX_SIZE (ICMS_GAPCOIN_HEADER_HASHED_SIZE + 2 + 3 + ICMS_GAPCOIN_ADDER_MAX)
+#define ICMS_GAPCOIN_HEADER_MAX_SIZE                                                               \
+    (ICMS_GAPCOIN_HEADER_HASHED_SIZE + 2 + 3 + ICMS_GAPCOIN_ADDER_MAX)
 
 /** A decoded block header; plain value, no allocation. */
 typedef struct icms_gapcoin_header {
@@ -343,13 +344,13 @@ typedef struct icms_gapcoin_header {
     uint8_t prev_hash[32];   /**< internal byte order */
     uint8_t merkle_root[32]; /**< internal byte order */
     uint32_t time;
-    uint64_t n_difficulty;   /**< difficulty x 2^48 */
+    uint64_t n_difficulty; /**< difficulty x 2^48 */
     uint32_t nonce;
     uint16_t shift;
     size_t adder_len;
     uint8_t adder[ICMS_GAPCOIN_ADDER_MAX]; /**< nAdd, little-endian */
-    uint8_t hash[32];        /**< SHA-256d of the first 84 bytes, internal order */
-    size_t size;             /**< serialized size */
+    uint8_t hash[32];                      /**< SHA-256d of the first 84 bytes, internal order */
+    size_t size;                           /**< serialized size */
 } icms_gapcoin_header;
 
 /**
@@ -410,9 +411,9 @@ ICMS_EXTERN void icms_gapcoin_block_free(icms_gapcoin_block *block);
 /** A verified partial merkle tree. */
 typedef struct icms_gapcoin_merkle_proof {
     icms_gapcoin_header header;
-    uint32_t tx_count;          /**< transactions in the block */
+    uint32_t tx_count; /**< transactions in the block */
     size_t match_count;
-    const uint8_t *matches;     /**< match_count txids of 32 bytes, internal order */
+    const uint8_t *matches;          /**< match_count txids of 32 bytes, internal order */
     const uint32_t *match_positions; /**< each match's index in the block */
 } icms_gapcoin_merkle_proof;
 
@@ -499,12 +500,15 @@ typedef struct icms_gapcoin_chain_options {
 } icms_gapcoin_chain_options;
 
 #define ICMS_GAPCOIN_CHAIN_OPTIONS_VERSION 1
-#define ICMS_GAPCOIN_CHAIN_OPTIONS_INIT {ICMS_GAPCOIN_CHAIN_OPTIONS_VERSION, ICMS_GAPCOIN_MAIN, -1}
+#define ICMS_GAPCOIN_CHAIN_OPTIONS_INIT                                                            \
+    {                                                                                              \
+        ICMS_GAPCOIN_CHAIN_OPTIONS_VERSION, ICMS_GAPCOIN_MAIN, -1                                  \
+    }
 
 /** Outcome of a chain verification. */
 typedef struct icms_gapcoin_chain_result {
-    size_t count;       /**< headers verified (all of them on success) */
-    uint8_t tip[32];    /**< hash of the last header checked successfully */
+    size_t count;        /**< headers verified (all of them on success) */
+    uint8_t tip[32];     /**< hash of the last header checked successfully */
     size_t failed_index; /**< on failure: index (0 = first) of the failing header */
     uint64_t total_work; /**< sum of achieved values of the verified headers (saturating) */
 } icms_gapcoin_chain_result;

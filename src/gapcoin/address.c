@@ -133,7 +133,7 @@ static int decode_segwit(const char *text, icms_gapcoin_address *a)
     } else if (enc != hrps[k].encoding) {
         rc = icms__error(ICMS_EINVALID, "address: HRP \"%s\" requires %s, got %s", hrps[k].hrp,
                          hrps[k].encoding == ICMS_GAPCOIN_BECH32 ? "bech32 (BIP173)"
-                                                                  : "bech32m (BIP350)",
+                                                                 : "bech32m (BIP350)",
                          enc == ICMS_GAPCOIN_BECH32 ? "bech32" : "bech32m");
     } else if (data_len < 1) {
         rc = icms__error(ICMS_EINVALID, "address: no witness version");
@@ -154,8 +154,7 @@ static int decode_segwit(const char *text, icms_gapcoin_address *a)
         a->node = hrps[k].node;
         a->witness_version = data[0];
         if (data[0] == 0)
-            a->type = a->program_len == 20 ? ICMS_GAPCOIN_SCRIPT_P2WPKH
-                                           : ICMS_GAPCOIN_SCRIPT_P2WSH;
+            a->type = a->program_len == 20 ? ICMS_GAPCOIN_SCRIPT_P2WPKH : ICMS_GAPCOIN_SCRIPT_P2WSH;
         else if (data[0] == 1 && a->program_len == 32)
             a->type = ICMS_GAPCOIN_SCRIPT_P2TR;
         else
@@ -178,8 +177,7 @@ static int decode_base58(const char *text, icms_gapcoin_address *a)
         if (version == 97 || version == 239)
             return icms__error(ICMS_EINVALID, "address: this is a private key (WIF), not an "
                                               "address");
-        return icms__error(ICMS_EINVALID, "address: payload of %zu bytes (an address has 20)",
-                           len);
+        return icms__error(ICMS_EINVALID, "address: payload of %zu bytes (an address has 20)", len);
     }
     memcpy(a->program, payload, 20);
     icms__free(payload);
@@ -190,8 +188,8 @@ static int decode_base58(const char *text, icms_gapcoin_address *a)
         const icms_gapcoin_params *p = icms_gapcoin_params_get((icms_gapcoin_network_t)n);
         if (version == p->p2pkh_version || version == p->p2sh_version) {
             a->network = p->network;
-            a->type = version == p->p2pkh_version ? ICMS_GAPCOIN_SCRIPT_P2PKH
-                                                  : ICMS_GAPCOIN_SCRIPT_P2SH;
+            a->type =
+                version == p->p2pkh_version ? ICMS_GAPCOIN_SCRIPT_P2PKH : ICMS_GAPCOIN_SCRIPT_P2SH;
             return 0;
         }
     }
@@ -229,8 +227,8 @@ int icms_gapcoin_address_decode(const char *text, icms_gapcoin_address *out)
     return 0;
 }
 
-int icms_gapcoin_address_to_script(const char *text, icms_gapcoin_network_t network,
-                                   uint8_t **out, size_t *out_len)
+int icms_gapcoin_address_to_script(const char *text, icms_gapcoin_network_t network, uint8_t **out,
+                                   size_t *out_len)
 {
     if (!out || !out_len)
         return icms__error(ICMS_EINVALID, "address: out is NULL");

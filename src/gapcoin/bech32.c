@@ -93,8 +93,7 @@ int icms_gapcoin_bech32_decode(const char *text, char **hrp_out, uint8_t **out, 
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)text[i];
         if (c < 33 || c > 126)
-            return icms__error(ICMS_EINVALID, "bech32: bad character 0x%02x at position %zu", c,
-                               i);
+            return icms__error(ICMS_EINVALID, "bech32: bad character 0x%02x at position %zu", c, i);
         lower |= c >= 'a' && c <= 'z';
         upper |= c >= 'A' && c <= 'Z';
     }
@@ -108,8 +107,9 @@ int icms_gapcoin_bech32_decode(const char *text, char **hrp_out, uint8_t **out, 
         return icms__error(ICMS_EINVALID, "bech32: empty HRP");
     size_t data_len = len - hrp_len - 1;
     if (data_len < 6)
-        return icms__error(ICMS_EINVALID, "bech32: data part of %zu characters is shorter than "
-                                          "the 6-character checksum",
+        return icms__error(ICMS_EINVALID,
+                           "bech32: data part of %zu characters is shorter than "
+                           "the 6-character checksum",
                            data_len);
     char hrp[BECH32_MAX_LEN + 1];
     for (size_t i = 0; i < hrp_len; i++) {

@@ -11,9 +11,9 @@
 
 typedef struct chain {
     const icms_gapcoin_params *params;
-    int64_t first_height;  /* -1 when unknown */
-    size_t index;          /* headers accepted so far */
-    icms_gapcoin_header prev; /* valid when index > 0 */
+    int64_t first_height;                    /* -1 when unknown */
+    size_t index;                            /* headers accepted so far */
+    icms_gapcoin_header prev;                /* valid when index > 0 */
     uint32_t times[ICMS_GAPCOIN_MTP_WINDOW]; /* ring of the last times */
     icms_gapcoin_chain_result result;
 } chain;
@@ -73,8 +73,8 @@ static int check_next(chain *c, const icms_gapcoin_header *h)
             int64_t span = near_genesis ? ICMS_GAPCOIN_TARGET_SPACING
                                         : (int64_t)c->prev.time - (int64_t)time_before_prev(c);
             uint64_t want;
-            int rc = icms_gapcoin_next_difficulty(c->params->network, c->prev.n_difficulty, span,
-                                                  &want);
+            int rc =
+                icms_gapcoin_next_difficulty(c->params->network, c->prev.n_difficulty, span, &want);
             if (rc != 0)
                 return rc;
             if (h->n_difficulty != want)
@@ -84,8 +84,8 @@ static int check_next(chain *c, const icms_gapcoin_header *h)
         }
         uint32_t mtp = median_time_past(c);
         if (h->time <= mtp)
-            return icms__error(ICMS_EINVALID,
-                               "time %u is not after the median time past %u", h->time, mtp);
+            return icms__error(ICMS_EINVALID, "time %u is not after the median time past %u",
+                               h->time, mtp);
     }
     icms_gapcoin_pow pow;
     int rc = icms_gapcoin_pow_check(h, &pow);
@@ -109,8 +109,8 @@ static int chain_start(chain *c, const icms_gapcoin_chain_options *options)
     if (!options)
         options = &defaults;
     if (options->version != ICMS_GAPCOIN_CHAIN_OPTIONS_VERSION)
-        return icms__error(ICMS_EVERSION, "chain: options version %u is not %d",
-                           options->version, ICMS_GAPCOIN_CHAIN_OPTIONS_VERSION);
+        return icms__error(ICMS_EVERSION, "chain: options version %u is not %d", options->version,
+                           ICMS_GAPCOIN_CHAIN_OPTIONS_VERSION);
     c->params = icms_gapcoin_params_get(options->network);
     if (!c->params)
         return icms__error(ICMS_EINVALID, "chain: unknown network %d", (int)options->network);
@@ -169,8 +169,7 @@ int icms_gapcoin_chain_verify(const uint8_t *bytes, size_t bytes_len,
             c.result.failed_index = c.index;
             if (out)
                 *out = c.result;
-            return icms__error(ICMS_ELIMIT, "chain: more than %u headers",
-                               ICMS_GAPCOIN_CHAIN_MAX);
+            return icms__error(ICMS_ELIMIT, "chain: more than %u headers", ICMS_GAPCOIN_CHAIN_MAX);
         }
         icms_gapcoin_header h;
         if ((rc = icms__header_parse(&r, &h)) != 0 || (rc = check_next(&c, &h)) != 0)

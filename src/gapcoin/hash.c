@@ -10,8 +10,7 @@ void icms_gapcoin_sha256d(const uint8_t *bytes, size_t bytes_len, uint8_t out[32
     crypto_hash_sha256(out, once, sizeof once);
 }
 
-void icms__sha256d2(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len,
-                    uint8_t out[32])
+void icms__sha256d2(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len, uint8_t out[32])
 {
     crypto_hash_sha256_state st;
     uint8_t once[32];

@@ -58,7 +58,8 @@ int icms_gapcoin_header_decode(const uint8_t *bytes, size_t bytes_len, icms_gapc
     if (rc != 0)
         return rc;
     if (r.pos != bytes_len)
-        return icms__error(ICMS_EINVALID, "header: %zu trailing bytes after nAdd", bytes_len - r.pos);
+        return icms__error(ICMS_EINVALID, "header: %zu trailing bytes after nAdd",
+                           bytes_len - r.pos);
     *out = h;
     return 0;
 }
@@ -72,8 +73,8 @@ int icms_gapcoin_header_encode(const icms_gapcoin_header *header, uint8_t **out,
     if (!header)
         return icms__error(ICMS_EINVALID, "header: NULL argument");
     if (header->adder_len > ICMS_GAPCOIN_ADDER_MAX)
-        return icms__error(ICMS_EINVALID, "header: nAdd of %zu bytes exceeds %d",
-                           header->adder_len, ICMS_GAPCOIN_ADDER_MAX);
+        return icms__error(ICMS_EINVALID, "header: nAdd of %zu bytes exceeds %d", header->adder_len,
+                           ICMS_GAPCOIN_ADDER_MAX);
     size_t n = ICMS_GAPCOIN_HEADER_HASHED_SIZE + 2 + icms__compact_len(header->adder_len) +
                header->adder_len;
     uint8_t *p = icms__malloc(n);

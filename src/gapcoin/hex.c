@@ -47,8 +47,7 @@ static int decode_into(const char *text, size_t len, uint8_t *buf)
             size_t at = hi < 0 ? i : i + 1;
             unsigned char c = (unsigned char)text[at];
             if (c >= 0x21 && c < 0x7f)
-                return icms__error(ICMS_EINVALID, "hex: bad character '%c' at position %zu", c,
-                                   at);
+                return icms__error(ICMS_EINVALID, "hex: bad character '%c' at position %zu", c, at);
             return icms__error(ICMS_EINVALID, "hex: bad character 0x%02x at position %zu", c, at);
         }
         buf[i / 2] = (uint8_t)(hi << 4 | lo);

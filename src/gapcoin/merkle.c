@@ -16,8 +16,9 @@ int icms_gapcoin_merkle_root(const uint8_t *bytes, size_t bytes_len, uint8_t out
     if (!out || !bytes)
         return icms__error(ICMS_EINVALID, "merkle: NULL argument");
     if (bytes_len == 0 || bytes_len % 32)
-        return icms__error(ICMS_EINVALID, "merkle: %zu bytes is not a non-empty list of 32-byte "
-                                          "hashes",
+        return icms__error(ICMS_EINVALID,
+                           "merkle: %zu bytes is not a non-empty list of 32-byte "
+                           "hashes",
                            bytes_len);
     size_t n = bytes_len / 32;
     if (n == 1) {
@@ -140,8 +141,17 @@ int icms_gapcoin_merkle_proof_verify(const uint8_t *bytes, size_t bytes_len,
     uint8_t *block = icms__malloc(at_positions + (size_t)n_hashes * sizeof(uint32_t));
     if (!block)
         return ICMS_ENOMEM;
-    tree t = {tx_count, hashes, (size_t)n_hashes, 0, flags, (size_t)n_flag_bytes * 8, 0,
-              block + at_matches, (uint32_t *)(block + at_positions), 0, NULL};
+    tree t = {tx_count,
+              hashes,
+              (size_t)n_hashes,
+              0,
+              flags,
+              (size_t)n_flag_bytes * 8,
+              0,
+              block + at_matches,
+              (uint32_t *)(block + at_positions),
+              0,
+              NULL};
     unsigned height = 0;
     while (width(&t, height) > 1)
         height++;

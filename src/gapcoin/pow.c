@@ -136,9 +136,9 @@ int icms_gapcoin_pow_check(const icms_gapcoin_header *header, icms_gapcoin_pow *
     res.achieved = res.merit + r % mgd64; /* wraps mod 2^64, as described */
     res.computed = 1;
     if (res.achieved < header->n_difficulty)
-        rc = icms__error(ICMS_EINVALID, "pow: achieved %llu is below the difficulty %llu",
-                         (unsigned long long)res.achieved,
-                         (unsigned long long)header->n_difficulty);
+        rc =
+            icms__error(ICMS_EINVALID, "pow: achieved %llu is below the difficulty %llu",
+                        (unsigned long long)res.achieved, (unsigned long long)header->n_difficulty);
 done:
     mpz_clears(start, adder, end, gap, log, num, l112, merit, mgd, NULL);
     if (out)

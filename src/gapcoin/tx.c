@@ -133,8 +133,9 @@ static int parse(icms__reader *r, counts *c, sink *out)
     if (icms__reader_left(r) >= 1 && r->bytes[r->pos] == 0) {
         /* Zero inputs would be invalid anyway, so a 0 here is the BIP144 marker. */
         if (icms__reader_left(r) < 2 || r->bytes[r->pos + 1] != 1)
-            return icms__error(ICMS_EINVALID, "tx: zero inputs, or witness marker without flag 1 "
-                                              "at offset %zu",
+            return icms__error(ICMS_EINVALID,
+                               "tx: zero inputs, or witness marker without flag 1 "
+                               "at offset %zu",
                                r->pos - start);
         witness = true;
         r->pos += 2;

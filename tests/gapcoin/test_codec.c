@@ -128,8 +128,8 @@ static void test_base58check(void **state)
     uint8_t version, *payload;
     size_t n;
     char hex[200];
-    assert_icms_ok(icms_gapcoin_base58check_decode(gap_str(a, "p2pkh_mainnet"), &version,
-                                                   &payload, &n));
+    assert_icms_ok(
+        icms_gapcoin_base58check_decode(gap_str(a, "p2pkh_mainnet"), &version, &payload, &n));
     assert_int_equal(version, 38);
     assert_int_equal(n, 20);
     hex_of(payload, n, hex);
@@ -229,9 +229,9 @@ static void test_bech32_bip_vectors(void **state)
         char lower[100];
         size_t k = 0;
         for (; valid[i].text[k]; k++)
-            lower[k] = (char)((valid[i].text[k] >= 'A' && valid[i].text[k] <= 'Z')
-                                  ? valid[i].text[k] + 32
-                                  : valid[i].text[k]);
+            lower[k] =
+                (char)((valid[i].text[k] >= 'A' && valid[i].text[k] <= 'Z') ? valid[i].text[k] + 32
+                                                                            : valid[i].text[k]);
         lower[k] = 0;
         assert_string_equal(again, lower);
         icms_free(again);
@@ -257,8 +257,8 @@ static void test_bech32_bip_vectors(void **state)
         uint8_t *data;
         size_t n;
         icms_gapcoin_bech32_t enc;
-        assert_icms(ICMS_EINVALID, icms_gapcoin_bech32_decode(invalid[i].text, &hrp, &data, &n,
-                                                              &enc));
+        assert_icms(ICMS_EINVALID,
+                    icms_gapcoin_bech32_decode(invalid[i].text, &hrp, &data, &n, &enc));
         if (!strstr(icms_error_last()->message, invalid[i].why))
             fail_msg("%s: message '%s' lacks '%s'", invalid[i].text, icms_error_last()->message,
                      invalid[i].why);
@@ -300,10 +300,10 @@ static void check_address(const char *text, icms_gapcoin_network_t net,
     assert_int_equal(len, a.script_len);
     assert_memory_equal(script, a.script, len);
     icms_free(script);
-    assert_icms(ICMS_EINVALID, icms_gapcoin_address_to_script(
-                                   text, net == ICMS_GAPCOIN_MAIN ? ICMS_GAPCOIN_TEST
-                                                                  : ICMS_GAPCOIN_MAIN,
-                                   &script, &len));
+    assert_icms(
+        ICMS_EINVALID,
+        icms_gapcoin_address_to_script(
+            text, net == ICMS_GAPCOIN_MAIN ? ICMS_GAPCOIN_TEST : ICMS_GAPCOIN_MAIN, &script, &len));
     assert_non_null(strstr(icms_error_last()->message, "belongs to"));
     assert_null(script);
 }
@@ -357,8 +357,8 @@ static void test_address_vectors(void **state)
     /* The P2PKH script on testnet. */
     icms_gapcoin_address p2pkh;
     assert_icms_ok(icms_gapcoin_address_decode(gap_str(a, "p2pkh_mainnet"), &p2pkh));
-    assert_icms_ok(icms_gapcoin_script_to_address(p2pkh.script, p2pkh.script_len,
-                                                  ICMS_GAPCOIN_TEST, ICMS_GAPCOIN_NODE_0_9, &s));
+    assert_icms_ok(icms_gapcoin_script_to_address(p2pkh.script, p2pkh.script_len, ICMS_GAPCOIN_TEST,
+                                                  ICMS_GAPCOIN_NODE_0_9, &s));
     assert_true(s[0] == 'm' || s[0] == 'n');
     check_address(s, ICMS_GAPCOIN_TEST, ICMS_GAPCOIN_SCRIPT_P2PKH, ICMS_GAPCOIN_NODE_0_9, h160);
     icms_free(s);
@@ -386,8 +386,8 @@ static void test_genesis_p2pk_address(void **state)
         assert_string_equal(s, gap_str(out, "address_mainnet"));
         icms_free(s);
     }
-    assert_icms_ok(icms_gapcoin_script_to_address(script, 67, ICMS_GAPCOIN_TEST,
-                                                  ICMS_GAPCOIN_NODE_0_9, &s));
+    assert_icms_ok(
+        icms_gapcoin_script_to_address(script, 67, ICMS_GAPCOIN_TEST, ICMS_GAPCOIN_NODE_0_9, &s));
     assert_string_equal(s, gap_str(out, "address_testnet"));
     icms_free(s);
     icms_gapcoin_address a;
@@ -478,8 +478,8 @@ static void test_address_errors(void **state)
     uint8_t *data;
     size_t n;
     icms_gapcoin_bech32_t enc;
-    assert_icms_ok(icms_gapcoin_bech32_decode(gap_str(a, "bech32_v0_hrp_gp"), &hrp, &data, &n,
-                                              &enc));
+    assert_icms_ok(
+        icms_gapcoin_bech32_decode(gap_str(a, "bech32_v0_hrp_gp"), &hrp, &data, &n, &enc));
     assert_icms_ok(icms_gapcoin_bech32_encode("gp", data, n, ICMS_GAPCOIN_BECH32M, &s));
     assert_icms(ICMS_EINVALID, icms_gapcoin_address_decode(s, &out));
     assert_non_null(strstr(icms_error_last()->message, "requires bech32 (BIP173)"));
@@ -544,14 +544,14 @@ static void test_address_errors(void **state)
     check_address("GP1aKKwsdAc5Bu1EcPMZjRoeX5CKgXtLPB", ICMS_GAPCOIN_MAIN,
                   ICMS_GAPCOIN_SCRIPT_P2PKH, ICMS_GAPCOIN_NODE_0_9,
                   "38ac02893c7d5ff2fc1596da3882026174a96e5f");
-    assert_icms(ICMS_EINVALID, icms_gapcoin_address_decode("GP1aKKwsdAc5Bu1EcPMZjRoeX5CKgXtLPC",
-                                                           &out));
+    assert_icms(ICMS_EINVALID,
+                icms_gapcoin_address_decode("GP1aKKwsdAc5Bu1EcPMZjRoeX5CKgXtLPC", &out));
     assert_non_null(strstr(icms_error_last()->message, "mixed"));
     assert_icms(ICMS_EINVALID, icms_gapcoin_address_decode("", &out));
     assert_icms(ICMS_EINVALID, icms_gapcoin_address_decode(NULL, &out));
     uint8_t *script;
-    assert_icms(ICMS_EINVALID, icms_gapcoin_address_to_script("Gxyz", (icms_gapcoin_network_t)5,
-                                                              &script, &n));
+    assert_icms(ICMS_EINVALID,
+                icms_gapcoin_address_to_script("Gxyz", (icms_gapcoin_network_t)5, &script, &n));
     cJSON_Delete(a);
 }
 

@@ -68,7 +68,10 @@ static void build_tx(buf *o, bool witness, bool stripped, int64_t value0)
     put64(o, (uint64_t)value0);
     put_var(o, script, sizeof script);
     put64(o, 0);
-    put_var(o, "\x6a\x03" "abc", 5);
+    put_var(o,
+            "\x6a\x03"
+            "abc",
+            5);
     if (witness && !stripped) {
         put8(o, 2);
         put_var(o, sig, sizeof sig);
@@ -126,8 +129,7 @@ static void test_genesis_coinbase(void **state)
     const cJSON *out0 = cJSON_GetArrayItem(cJSON_GetObjectItem(cb, "outputs"), 0);
     char *addr;
     assert_icms_ok(icms_gapcoin_script_to_address(tx->outputs[0].script, tx->outputs[0].script_len,
-                                                  ICMS_GAPCOIN_MAIN, ICMS_GAPCOIN_NODE_0_9,
-                                                  &addr));
+                                                  ICMS_GAPCOIN_MAIN, ICMS_GAPCOIN_NODE_0_9, &addr));
     assert_string_equal(addr, gap_str(out0, "address_mainnet"));
     icms_free(addr);
     /* The struct owns a copy: the input may go away. */
@@ -353,8 +355,8 @@ static void test_every_allocation_failure(void **state)
     ALLOC_LOOP(icms_gapcoin_hex_encode(block, 20, &s), icms_free(s));
     ALLOC_LOOP(icms_gapcoin_hex_decode("00ff", &bytes, &len), icms_free(bytes));
     ALLOC_LOOP(icms_gapcoin_base58check_encode(38, ids, 20, &s), icms_free(s));
-    ALLOC_LOOP(icms_gapcoin_base58check_decode("GZiiRe1CLf2eLnhtSKG6rrbaKpJBMY37kA", &version, &bytes,
-                                               &len),
+    ALLOC_LOOP(icms_gapcoin_base58check_decode("GZiiRe1CLf2eLnhtSKG6rrbaKpJBMY37kA", &version,
+                                               &bytes, &len),
                icms_free(bytes));
     ALLOC_LOOP(icms_gapcoin_address_to_script("gp1q6xype4d7cvltvu92r3ujv7j229kh0my6t6cxpy",
                                               ICMS_GAPCOIN_MAIN, &bytes, &len),
@@ -363,9 +365,9 @@ static void test_every_allocation_failure(void **state)
                                               ICMS_GAPCOIN_MAIN, &bytes, &len),
                icms_free(bytes));
     uint8_t script[22] = {0, 20};
-    ALLOC_LOOP(icms_gapcoin_script_to_address(script, 22, ICMS_GAPCOIN_MAIN, ICMS_GAPCOIN_NODE_2606,
-                                              &s),
-               icms_free(s));
+    ALLOC_LOOP(
+        icms_gapcoin_script_to_address(script, 22, ICMS_GAPCOIN_MAIN, ICMS_GAPCOIN_NODE_2606, &s),
+        icms_free(s));
     icms_gapcoin_header h;
     assert_icms_ok(icms_gapcoin_header_decode(block, 90, &h));
     ALLOC_LOOP(icms_gapcoin_header_encode(&h, &bytes, &len), icms_free(bytes));
