@@ -5,6 +5,7 @@
 
 #include <sodium.h>
 
+#include "app/events_hub.h"
 #include "app/records.h"
 #include "audit/audit.h"
 #include "core/core.h"
@@ -218,6 +219,7 @@ static int run_attempt(icms__tx *tx, void *arg)
     /* A retried attempt starts from nothing: no result, a fresh clock reading. */
     cJSON_Delete(cmd->result);
     cmd->result = NULL;
+    cmd->event_first = cmd->event_last = 0;
     cmd->tx = tx;
     cmd->now_ms = icms__db_now(cmd->db);
     int rc = resolve_actor(tx, cmd->req, &cmd->actor);
@@ -264,20 +266,22 @@ static int check_call(icms_db *db, const icms_request *req, char **json_out)
 int icms__command(icms_db *db, const icms_request *req, const char *name, const cJSON *input,
                   icms__cmd_fn fn, void *arg, char **json_out)
 {
-    struct run run = {{db, req, name, NULL, 0, {0}, NULL, arg}, fn, input, {0}, true};
+    struct run run = {{db, req, name, NULL, 0, {0}, NULL, arg, 0, 0}, fn, input, {0}, true};
     int rc = check_call(db, req, json_out);
     if (rc)
         return rc;
     if (req->idempotency_key && (rc = request_digest(name, input, run.digest)))
         return rc;
     rc = icms__db_write(db, run_attempt, &run);
+    if (rc == ICMS_OK && run.cmd.event_last) /* subscribers run after commit, never inside */
+        icms__events_after_commit(db, run.cmd.event_first, run.cmd.event_last);
     return finish(&run, rc, json_out);
 }
 
 int icms__query(icms_db *db, const icms_request *req, icms__cmd_fn fn, void *arg,
                 char **json_out)
 {
-    struct run run = {{db, req, "query", NULL, 0, {0}, NULL, arg}, fn, NULL, {0}, false};
+    struct run run = {{db, req, "query", NULL, 0, {0}, NULL, arg, 0, 0}, fn, NULL, {0}, false};
     int rc = check_call(db, req, json_out);
     if (rc)
         return rc;
@@ -297,7 +301,14 @@ int icms__cmd_audit(icms__cmd *cmd, const char *action, const char *subject, con
 int icms__cmd_event(icms__cmd *cmd, const char *type, const char *subject, const cJSON *data)
 {
     icms__event event = {type, subject, cmd->req->correlation_id, data};
-    return icms__outbox_append(cmd->tx, cmd->db->clock, cmd->now_ms, &event, NULL);
+    int64_t seq = 0;
+    int rc = icms__outbox_append(cmd->tx, cmd->db->clock, cmd->now_ms, &event, &seq);
+    if (rc == ICMS_OK) {
+        if (!cmd->event_first)
+            cmd->event_first = seq;
+        cmd->event_last = seq;
+    }
+    return rc;
 }
 
 void icms__cmd_set_result(icms__cmd *cmd, cJSON *doc)

@@ -36,6 +36,7 @@ typedef struct icms__cmd {
     icms__actor actor;
     cJSON *result;    /* what the command hands back; owned by the harness */
     void *arg;        /* the command's own input */
+    int64_t event_first, event_last; /* outbox seqs this attempt wrote; 0 when none */
 } icms__cmd;
 
 typedef int (*icms__cmd_fn)(icms__cmd *cmd);

@@ -6,6 +6,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "app/events_hub.h"
 #include "audit/audit.h"
 #include "core/core.h"
 #include "core/json.h"
@@ -115,8 +116,8 @@ int icms_open(icms_db **out, const icms_options *options)
     if (options->retry_attempts)
         db->retry.attempts = options->retry_attempts;
 
-    int rc = ICMS_OK;
-    if (!db->store)
+    int rc = icms__events_hub_new(&db->events);
+    if (rc == ICMS_OK && !db->store)
         rc = open_sqlite(options, &db->store);
     if (rc == ICMS_OK && !db->clock)
         rc = icms_clock_realtime_new(&db->clock);
@@ -138,6 +139,7 @@ void icms_close(icms_db *db)
         return;
     icms_store_free(db->store);
     icms_clock_free(db->clock);
+    icms__events_hub_free(db->events);
     icms__free(db);
 }
 

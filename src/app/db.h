@@ -16,6 +16,7 @@ struct icms_db {
     icms__retry_policy retry;
     int64_t payment_grace_ms;
     bool kyc_required; /* requesting participation and paying need KYC VERIFIED */
+    struct icms__events_hub *events;   /* subscribers, events policy, notifier (events_hub.h) */
 };
 
 /* Run a command in one write transaction, retried on conflict (kv/run.h). */

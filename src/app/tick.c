@@ -11,6 +11,7 @@
  */
 #include <string.h>
 
+#include "app/events_hub.h"
 #include "app/project_cmd.h"
 #include "app/records.h"
 #include "core/core.h"
@@ -126,6 +127,8 @@ int icms_tick(icms_db *db, char **report_out)
                 held++;
         }
     } while (rc == ICMS_OK && due.more && batches < TICK_MAX_BATCHES);
+    if (rc == ICMS_OK && !report_out)
+        rc = icms__events_tick(db, NULL); /* notifications and retention */
     if (rc)
         return rc;
     if (report_out) {
@@ -135,6 +138,8 @@ int icms_tick(icms_db *db, char **report_out)
             rc = icms__json_add_int64(report, "held", held);
         if (rc == ICMS_OK)
             rc = icms__json_add_int64(report, "batches", batches);
+        if (rc == ICMS_OK)
+            rc = icms__events_tick(db, report);
         if (rc == ICMS_OK)
             rc = icms__json_write(report, 0, report_out, NULL);
         cJSON_Delete(report);
