@@ -168,9 +168,11 @@ typedef enum icms_rpc_verify_t {
     /** Verify the transaction bytes (txid, outputs); trust the node for inclusion and depth. */
     ICMS_RPC_VERIFY_RPC = 0,
     /**
-     * Also verify inclusion: a merkle proof (gettxoutproof, or the whole block
-     * from getblock on 0.9.x) against a header whose hash is the block the
-     * node named and whose proof of work holds at no less than min_difficulty.
+     * Also verify inclusion and depth: a merkle proof (gettxoutproof, or the
+     * whole block from getblock on 0.9.x) against a header whose hash is the
+     * block the node named, and the headers from that block on (as many as
+     * the confirmations needed) verified as a chain: links, retarget, median
+     * time, and each one's proof of work at no less than min_difficulty.
      */
     ICMS_RPC_VERIFY_SPV = 1
 } icms_rpc_verify_t;
@@ -191,9 +193,12 @@ typedef struct icms_rpc_payment_query {
      */
     int64_t min_confirmations;
     icms_rpc_verify_t verify;       /**< default ICMS_RPC_VERIFY_RPC */
-    /** SPV: the lowest n_difficulty accepted; 0 = the network's minimum. */
+    /** SPV: the lowest n_difficulty accepted in any header; 0 = the network's minimum. */
     uint64_t min_difficulty;
 } icms_rpc_payment_query;
+
+/** Most headers an SPV payment check verifies (its min_confirmations may not exceed it). */
+#define ICMS_RPC_SPV_MAX_DEPTH 2016
 
 #define ICMS_RPC_PAYMENT_QUERY_VERSION 1
 #define ICMS_RPC_PAYMENT_QUERY_INIT                                                                \
@@ -213,6 +218,12 @@ typedef struct icms_rpc_payment {
     char blockhash[65];      /**< the block holding it, or "" */
     int is_coinbase;         /**< 1 for a coinbase transaction */
     int spv_verified;        /**< 1 when the SPV checks ran and held */
+    /**
+     * SPV: how many headers, from the transaction's block on, were verified
+     * as a chain (at most the confirmations needed); the depth that is
+     * proved rather than trusted. 0 otherwise.
+     */
+    int64_t verified_depth;
     icms_gapcoin_pow pow;    /**< SPV: the block header's proof-of-work figures */
 } icms_rpc_payment;
 
@@ -225,15 +236,18 @@ typedef struct icms_rpc_payment {
  * is no longer in its best chain, or negative confirmations);
  * INSUFFICIENT (amount < min_amount, or nothing paid to the script);
  * UNCONFIRMED (fewer confirmations than needed); CONFIRMED. In SPV mode every
- * transaction in a best-chain block also has its inclusion and the block's
- * proof of work verified.
+ * transaction in a best-chain block also has its inclusion, the block's
+ * proof of work and the chain of headers above it (up to the depth needed)
+ * verified.
  *
  * *out is freed with icms_rpc_payment_free(). A status is an answer, not an
  * error: the call returns 0 for each of them.
  * Errors: ICMS_EINVALID (bad query: txid, script or address, negative
- * amounts), ICMS_ECORRUPT (the node's data failed verification: raw bytes do
- * not decode or hash to another txid, the merkle proof or the proof of work
- * fails, the proof is for another block), plus the client's errors.
+ * amounts, SPV depth over ICMS_RPC_SPV_MAX_DEPTH), ICMS_ECORRUPT (the node's
+ * data failed verification: raw bytes do not decode or hash to another txid,
+ * the merkle proof, a proof of work or the header chain fails, the proof is
+ * for another block), ICMS_ECONFLICT (the chain changed during the check;
+ * run it again), plus the client's errors.
  */
 ICMS_EXTERN int icms_rpc_check_payment(icms_rpc_client *client, const icms_rpc_payment_query *query,
                                        icms_rpc_payment **out);

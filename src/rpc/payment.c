@@ -65,6 +65,9 @@ static int check_query(const icms_rpc_payment_query *q)
         return icms__error(ICMS_EINVALID, "payment check: min_confirmations is negative");
     if (q->verify != ICMS_RPC_VERIFY_RPC && q->verify != ICMS_RPC_VERIFY_SPV)
         return icms__error(ICMS_EINVALID, "payment check: unknown verify mode %d", (int)q->verify);
+    if (q->verify == ICMS_RPC_VERIFY_SPV && q->min_confirmations > ICMS_RPC_SPV_MAX_DEPTH)
+        return icms__error(ICMS_EINVALID, "payment check: SPV verifies at most %d confirmations",
+                           ICMS_RPC_SPV_MAX_DEPTH);
     if (!icms_gapcoin_params_get(q->network))
         return icms__error(ICMS_EINVALID, "payment check: unknown network %d", (int)q->network);
     return ICMS_OK;
@@ -132,8 +135,94 @@ static int prove_with_block(const uint8_t *block_bytes, size_t block_len, const 
     return rc;
 }
 
+static uint64_t difficulty_floor(const icms_rpc_payment_query *q)
+{
+    return q->min_difficulty ? q->min_difficulty
+                             : icms_gapcoin_params_get(q->network)->min_difficulty;
+}
+
+/* The header at height from the node, checked against the hash the node gives for that height. */
+static int fetch_header(icms_rpc_client *c, int64_t height, icms_gapcoin_header *out)
+{
+    char *hash = NULL;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    int rc = icms_rpc_getblockhash(c, height, &hash);
+    if (rc == ICMS_OK)
+        rc = icms_rpc_getblockheader_raw(c, hash, &bytes, &len);
+    if (rc == ICMS_OK) {
+        uint8_t want[32];
+        rc = icms_gapcoin_header_decode(bytes, len, out);
+        if (rc < 0)
+            rc = icms__error_wrap(ICMS_ECORRUPT, "payment check: header");
+        else if (icms_gapcoin_hash_from_hex(hash, want) < 0 || memcmp(want, out->hash, 32) != 0)
+            rc = icms__error(ICMS_ECORRUPT,
+                             "payment check: the header at height %lld is not block %s",
+                             (long long)height, hash);
+    }
+    icms__free(hash);
+    icms__free(bytes);
+    return rc;
+}
+
+/*
+ * Prove the depth instead of trusting it: the headers from the transaction's
+ * block up to the depth needed must form a valid chain (links, retarget,
+ * median time, proof of work) at no less than the difficulty floor. The node
+ * chooses which chain to show us; what it cannot do is show one without
+ * spending the work.
+ */
+static int verify_depth(icms_rpc_client *c, const icms_rpc_payment_query *q,
+                        const icms_gapcoin_header *first, int64_t depth, icms_rpc_payment *p)
+{
+    int64_t count = p->confirmations < depth ? p->confirmations : depth;
+    if (count < 1)
+        count = 1;
+    int64_t tip = 0;
+    int rc = icms_rpc_getblockcount(c, &tip);
+    if (rc < 0)
+        return rc;
+    int64_t height = tip - p->confirmations + 1;
+    if (height < 0)
+        return icms__error(ICMS_ECORRUPT, "payment check: %lld confirmations on a chain of %lld",
+                           (long long)p->confirmations, (long long)tip + 1);
+    icms_gapcoin_header *headers = icms__calloc((size_t)count, sizeof *headers);
+    if (!headers)
+        return ICMS_ENOMEM;
+    /* The block must still be at the height its confirmations imply (no block arrived meanwhile). */
+    rc = fetch_header(c, height, &headers[0]);
+    if (rc == ICMS_OK && memcmp(headers[0].hash, first->hash, 32) != 0)
+        rc = icms__error(ICMS_ECONFLICT,
+                         "payment check: the chain changed during the check; run it again");
+    uint64_t floor = difficulty_floor(q);
+    for (int64_t i = 1; rc == ICMS_OK && i < count; i++) {
+        rc = fetch_header(c, height + i, &headers[i]);
+        if (rc == ICMS_OK && headers[i].n_difficulty < floor)
+            rc = icms__error(ICMS_ECORRUPT,
+                             "payment check: header at height %lld has difficulty %llu, below %llu",
+                             (long long)(height + i), (unsigned long long)headers[i].n_difficulty,
+                             (unsigned long long)floor);
+    }
+    if (rc == ICMS_ENOTFOUND)
+        rc = icms__error(ICMS_ECONFLICT,
+                         "payment check: the chain changed during the check; run it again");
+    if (rc == ICMS_OK) {
+        icms_gapcoin_chain_options opts = ICMS_GAPCOIN_CHAIN_OPTIONS_INIT;
+        opts.network = q->network;
+        opts.first_height = height;
+        icms_gapcoin_chain_result res;
+        rc = icms_gapcoin_chain_verify_headers(headers, (size_t)count, &opts, &res);
+        if (rc < 0)
+            rc = icms__error_wrap(ICMS_ECORRUPT, "payment check: headers above the block");
+        else
+            p->verified_depth = count;
+    }
+    icms__free(headers);
+    return rc;
+}
+
 static int verify_spv(icms_rpc_client *c, const icms_rpc_payment_query *q, const uint8_t txid[32],
-                      icms_rpc_payment *p)
+                      int64_t depth, icms_rpc_payment *p)
 {
     uint8_t *bytes = NULL;
     size_t len = 0;
@@ -157,8 +246,7 @@ static int verify_spv(icms_rpc_client *c, const icms_rpc_payment_query *q, const
     if (icms_gapcoin_hash_from_hex(p->blockhash, named) < 0 || memcmp(named, header.hash, 32) != 0)
         return icms__error(ICMS_ECORRUPT,
                            "payment check: the proof is for another block than the node named");
-    const icms_gapcoin_params *params = icms_gapcoin_params_get(q->network);
-    uint64_t floor = q->min_difficulty ? q->min_difficulty : params->min_difficulty;
+    uint64_t floor = difficulty_floor(q);
     /* Without a floor, a header with difficulty 0 would "prove" anything at no cost. */
     if (header.n_difficulty < floor)
         return icms__error(ICMS_ECORRUPT,
@@ -167,6 +255,9 @@ static int verify_spv(icms_rpc_client *c, const icms_rpc_payment_query *q, const
     rc = icms_gapcoin_pow_check(&header, &p->pow);
     if (rc < 0)
         return icms__error_wrap(ICMS_ECORRUPT, "payment check: block proof of work");
+    rc = verify_depth(c, q, &header, depth, p);
+    if (rc < 0)
+        return rc;
     p->spv_verified = 1;
     return ICMS_OK;
 }
@@ -204,15 +295,15 @@ static int run_check(icms_rpc_client *c, const icms_rpc_payment_query *q, const 
     if (rc < 0)
         goto done;
 
-    bool in_best_chain = node_tx->in_block && node_tx->confirmations >= 1;
-    if (q->verify == ICMS_RPC_VERIFY_SPV && in_best_chain) {
-        rc = verify_spv(c, q, asked, p);
-        if (rc < 0)
-            goto done;
-    }
     int64_t depth = q->min_confirmations;
     if (p->is_coinbase && depth < ICMS_RPC_COINBASE_MATURITY)
         depth = ICMS_RPC_COINBASE_MATURITY;
+    bool in_best_chain = node_tx->in_block && node_tx->confirmations >= 1;
+    if (q->verify == ICMS_RPC_VERIFY_SPV && in_best_chain) {
+        rc = verify_spv(c, q, asked, depth, p);
+        if (rc < 0)
+            goto done;
+    }
     if (node_tx->confirmations < 0 || (node_tx->in_block && node_tx->confirmations == 0))
         p->status = ICMS_RPC_PAYMENT_CONFLICTED;
     else if (p->vout_count == 0 || p->amount < q->min_amount)

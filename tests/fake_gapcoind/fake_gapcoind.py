@@ -34,6 +34,7 @@ The URL path picks a misbehaviour, so that one server serves every failure:
                          (the first in the mempool) under the txid asked for
     /lie/amount/...      getrawtransaction's JSON "value"s are 100 times the real ones
     /lie/proof/...       gettxoutproof answers with one byte of a hash flipped
+    /lie/header/...      getblockheader answers with one bit of the nonce flipped
 
 Control methods (only on this fake node): "fake_step" applies the next entry
 of the scenario's "steps" (a reorg, new blocks, mempool changes) and returns
@@ -570,6 +571,10 @@ class Chain:
             elif lie == "amount" and method == "getrawtransaction" and isinstance(result, dict):
                 for v in result["vout"]:
                     v["value"] = Amount(v["value"].units * 100)
+            elif lie == "header" and method == "getblockheader":
+                raw = bytearray(bytes.fromhex(result))
+                raw[80] ^= 1  # the nonce: hashed, so the header is another block's
+                result = raw.hex()
             elif lie == "proof" and method == "gettxoutproof":
                 raw = bytearray(bytes.fromhex(result))
                 raw[-3] ^= 1  # inside the last hash: the tree no longer reaches the root

@@ -285,13 +285,33 @@ static void test_spv(void **state)
     icms_rpc_payment *p = check(c, &q);
     assert_int_equal(p->status, ICMS_RPC_PAYMENT_CONFIRMED);
     assert_int_equal(p->spv_verified, 1);
+    assert_int_equal(p->verified_depth, 2); /* blocks 1 and 2 checked as a chain */
     assert_int_equal(p->amount, 500000000);
-    assert_int_equal(p->confirmations, 2);
+    assert_int_equal(p->confirmations, 5);
     assert_string_equal(p->blockhash, node.blocks[1]);
     assert_int_equal(p->pow.computed, 1);
     assert_true(p->pow.achieved >= (UINT64_C(1) << 48));
     assert_true(p->pow.gap > 0);
     icms_rpc_payment_free(p);
+
+    /* Four mined blocks deep: verified. Five reaches the synthetic block 5: refused. */
+    q.min_confirmations = 4;
+    p = check(c, &q);
+    assert_int_equal(p->status, ICMS_RPC_PAYMENT_CONFIRMED);
+    assert_int_equal(p->verified_depth, 4);
+    icms_rpc_payment_free(p);
+    q.min_confirmations = 5;
+    p = NULL;
+    assert_icms(ICMS_ECORRUPT, icms_rpc_check_payment(c, &q, &p));
+    assert_non_null(strstr(icms_error_last()->message, "headers above the block"));
+    assert_null(p);
+    /* Asking for more than the chain has: the headers there are verified, the answer is UNCONFIRMED
+       only if they hold (here they do not). */
+    q.min_confirmations = 6;
+    assert_icms(ICMS_ECORRUPT, icms_rpc_check_payment(c, &q, &p));
+    q.min_confirmations = ICMS_RPC_SPV_MAX_DEPTH + 1;
+    assert_icms(ICMS_EINVALID, icms_rpc_check_payment(c, &q, &p));
+    q.min_confirmations = 2;
 
     /* The same by testnet address (base58check version 111 of the same key hash). */
     uint8_t h160[20];
@@ -317,7 +337,7 @@ static void test_spv(void **state)
     assert_icms(ICMS_ECORRUPT, icms_rpc_check_payment(c, &q, &p));
     assert_non_null(strstr(icms_error_last()->message, "difficulty"));
 
-    /* Block 2 is synthetic: its proof of work does not hold. RPC mode trusts it; SPV refuses. */
+    /* Block 5 is synthetic: its proof of work does not hold. RPC mode trusts it; SPV refuses. */
     q = query(fake_node_txid(&node, "spv_bad"), PAY_SCRIPT, 1, 1);
     q.network = ICMS_GAPCOIN_TEST;
     p = check(c, &q);
@@ -338,6 +358,12 @@ static void test_spv(void **state)
         q.verify = ICMS_RPC_VERIFY_SPV;
         assert_icms(ICMS_ECORRUPT, icms_rpc_check_payment(c, &q, &p));
         assert_non_null(strstr(icms_error_last()->message, "merkle proof"));
+        icms_rpc_client_free(c);
+        /* A header above the block that is not the block the node names for its height. */
+        c = client_at(&node, "/lie/header/");
+        q.min_confirmations = 2;
+        assert_icms(ICMS_ECORRUPT, icms_rpc_check_payment(c, &q, &p));
+        assert_non_null(strstr(icms_error_last()->message, "is not block"));
         icms_rpc_client_free(c);
     }
     fake_node_stop(&node);
