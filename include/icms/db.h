@@ -15,6 +15,8 @@ typedef struct icms_db icms_db;
 
 struct icms_store;
 struct icms_clock;
+struct icms_rpc_client;
+struct icms_address_provider;
 
 /** The on-store format this build writes and reads. */
 #define ICMS_FORMAT_VERSION 1
@@ -37,10 +39,23 @@ typedef struct icms_options {
      * investor's KYC to be VERIFIED; nonzero lifts that requirement.
      */
     int kyc_optional;
+    /**
+     * The Gapcoin node payments are verified against (icms/rpc.h); the handle
+     * owns it. NULL: payments cannot be verified (icms_payment_verify answers
+     * ICMS_ETRANSPORT).
+     */
+    struct icms_rpc_client *gapcoin;
+    /** The network addresses belong to: an icms_gapcoin_network_t, 0 is mainnet. */
+    unsigned int gapcoin_network;
+    /**
+     * Where receiving addresses come from (icms/sys/address.h); the handle
+     * owns it. NULL: the node's getnewaddress.
+     */
+    struct icms_address_provider *addresses;
 } icms_options;
 
 #define ICMS_OPTIONS_VERSION 1
-#define ICMS_OPTIONS_INIT {ICMS_OPTIONS_VERSION, NULL, NULL, 0, NULL, 0, 0}
+#define ICMS_OPTIONS_INIT {ICMS_OPTIONS_VERSION, NULL, NULL, 0, NULL, 0, 0, NULL, 0, NULL}
 
 /**
  * Open a database: the SQLite file at options->path, or options->store.

@@ -6,7 +6,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "app/events_hub.h"
+#include "app/ledger.h"
+#include "app/payment_doc.h"
 #include "audit/audit.h"
 #include "core/core.h"
 #include "core/json.h"
@@ -63,17 +64,28 @@ static int open_sqlite(const icms_options *options, icms_store **out)
     if (options->sqlite_sync > ICMS_SQLITE_SYNC_OFF)
         return icms__error(ICMS_EINVALID, "sqlite_sync %u is not a known setting",
                            options->sqlite_sync);
-    /* The audit range is append-only in the file itself, not just in our code. */
-    icms__key audit;
+    /*
+     * The audit log, the ledger and the claims on Gapcoin outputs are
+     * append-only in the file itself, not just in our code.
+     */
+    icms__key audit, ledger, outpoints;
     icms__audit_prefix(&audit);
-    const uint8_t *prefixes[1] = {audit.bytes};
-    size_t prefix_lens[1] = {audit.len};
+    icms__ledger_prefix(&ledger);
+    icms__outpoint_prefix(&outpoints);
+    const uint8_t *prefixes[3] = {audit.bytes, ledger.bytes, outpoints.bytes};
+    size_t prefix_lens[3] = {audit.len, ledger.len, outpoints.len};
     icms_sqlite_options sqlite = ICMS_SQLITE_OPTIONS_INIT;
     sqlite.sync = (icms_sqlite_sync_t)options->sqlite_sync;
     sqlite.append_only_prefixes = prefixes;
     sqlite.append_only_prefix_lens = prefix_lens;
-    sqlite.append_only_count = 1;
+    sqlite.append_only_count = 3;
     return icms_store_sqlite_new(out, options->path, &sqlite);
+}
+
+static void free_addresses(icms_address_provider *addresses)
+{
+    if (addresses && addresses->free)
+        addresses->free(addresses);
 }
 
 static void release_options(const icms_options *options)
@@ -82,6 +94,8 @@ static void release_options(const icms_options *options)
         icms_store_free(options->store);
     if (options->clock)
         icms_clock_free(options->clock);
+    icms_rpc_client_free(options->gapcoin);
+    free_addresses(options->addresses);
 }
 
 int icms_open(icms_db **out, const icms_options *options)
@@ -98,6 +112,17 @@ int icms_open(icms_db **out, const icms_options *options)
         release_options(options);
         return icms__error(ICMS_EINVALID, "icms_open needs a path or a store");
     }
+    if (options->gapcoin_network > ICMS_GAPCOIN_TEST) {
+        release_options(options);
+        return icms__error(ICMS_EINVALID, "gapcoin_network %u is not a known network",
+                           options->gapcoin_network);
+    }
+    if (options->addresses && (options->addresses->version != ICMS_ADDRESS_PROVIDER_VERSION ||
+                               !options->addresses->next_address)) {
+        release_options(options);
+        return icms__error(ICMS_EINVALID, "the address provider is not version %d or has no "
+                                          "next_address", ICMS_ADDRESS_PROVIDER_VERSION);
+    }
     if (!icms__initialized()) {
         release_options(options);
         return icms__error(ICMS_EINVALID, "call icms_init() before icms_open()");
@@ -113,11 +138,14 @@ int icms_open(icms_db **out, const icms_options *options)
     db->retry = (icms__retry_policy)ICMS__RETRY_POLICY_DEFAULT;
     db->payment_grace_ms = ICMS__DEFAULT_PAYMENT_GRACE_MS;
     db->kyc_required = !options->kyc_optional;
+    db->gapcoin = options->gapcoin;
+    db->network = (icms_gapcoin_network_t)options->gapcoin_network;
+    db->addresses = options->addresses;
     if (options->retry_attempts)
         db->retry.attempts = options->retry_attempts;
 
-    int rc = icms__events_hub_new(&db->events);
-    if (rc == ICMS_OK && !db->store)
+    int rc = ICMS_OK;
+    if (!db->store)
         rc = open_sqlite(options, &db->store);
     if (rc == ICMS_OK && !db->clock)
         rc = icms_clock_realtime_new(&db->clock);
@@ -139,7 +167,8 @@ void icms_close(icms_db *db)
         return;
     icms_store_free(db->store);
     icms_clock_free(db->clock);
-    icms__events_hub_free(db->events);
+    icms_rpc_client_free(db->gapcoin);
+    free_addresses(db->addresses);
     icms__free(db);
 }
 

@@ -3,6 +3,9 @@
 #define ICMS_SRC_APP_DB_H
 
 #include "icms/db.h"
+#include "icms/gapcoin.h"
+#include "icms/rpc.h"
+#include "icms/sys/address.h"
 #include "icms/sys/clock.h"
 #include "icms/sys/store.h"
 #include "kv/run.h"
@@ -16,7 +19,9 @@ struct icms_db {
     icms__retry_policy retry;
     int64_t payment_grace_ms;
     bool kyc_required; /* requesting participation and paying need KYC VERIFIED */
-    struct icms__events_hub *events;   /* subscribers, events policy, notifier (events_hub.h) */
+    icms_rpc_client *gapcoin;          /* may be NULL: no verification */
+    icms_gapcoin_network_t network;
+    icms_address_provider *addresses;  /* may be NULL: the node's getnewaddress */
 };
 
 /* Run a command in one write transaction, retried on conflict (kv/run.h). */

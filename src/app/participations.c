@@ -63,6 +63,8 @@ static bool is_admin(const icms__cmd *cmd)
 static int load_pair(icms__cmd *cmd, const char *id_text, uint8_t id[16], cJSON **participation,
                      uint8_t project_id[16], cJSON **project)
 {
+    *participation = NULL;
+    *project = NULL;
     int rc = icms__parse_id(id_text, "participation id", id);
     if (rc == ICMS_OK)
         rc = icms__record_get(cmd->tx, &icms__participation_record, id, participation);
@@ -78,7 +80,9 @@ static int load_pair(icms__cmd *cmd, const char *id_text, uint8_t id[16], cJSON 
         rc = icms__error(ICMS_ENOTFOUND, "participation not found");
     if (rc) {
         cJSON_Delete(*participation);
+        cJSON_Delete(*project);
         *participation = NULL;
+        *project = NULL;
         return rc;
     }
     return ICMS_OK;

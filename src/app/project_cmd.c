@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "app/participation_end.h"
+#include "app/payment_doc.h"
 #include "app/records.h"
 #include "core/core.h"
 #include "core/uuid.h"
@@ -85,8 +86,11 @@ static int apply_step(icms__cmd *cmd, cJSON *project, const icms__project_decisi
         cJSON_Delete(data);
     }
     if (rc == ICMS_OK &&
-        (step->to == ICMS_PROJECT_CANCELLED || step->to == ICMS_PROJECT_EXPIRED))
+        (step->to == ICMS_PROJECT_CANCELLED || step->to == ICMS_PROJECT_EXPIRED)) {
         rc = icms__participations_end(cmd, project);
+        if (rc == ICMS_OK)
+            rc = icms__refunds_for_ended_project(cmd, project);
+    }
     return rc;
 }
 

@@ -130,3 +130,59 @@ static const icms__index_def participation_indexes[] = {
 
 const icms__record_type icms__participation_record = {
     "participation", participation_indexes, ICMS__ARRAY_LEN(participation_indexes)};
+
+/* ---- payment ---- */
+
+static int by_participation(const cJSON *doc, icms__key *key)
+{
+    return key_id_field(doc, "participation_id", key);
+}
+
+static int by_status(const cJSON *doc, icms__key *key)
+{
+    const char *status = icms__json_get_string(doc, "status");
+    if (!status)
+        return icms__error(ICMS_ECORRUPT, "record has no status");
+    icms__key_str(key, status);
+    return ICMS_OK;
+}
+
+/* One payment in progress per participation, so two cannot both pay what is outstanding. */
+static int payment_open(const cJSON *doc, icms__key *key)
+{
+    if (!field_is(doc, "status", "PENDING") && !field_is(doc, "status", "SUBMITTED"))
+        return ICMS_ENOTFOUND;
+    return key_id_field(doc, "participation_id", key);
+}
+
+/* A transaction pays one payment (or settles one refund) at most. */
+static int by_txid(const cJSON *doc, icms__key *key)
+{
+    const char *txid = icms__json_get_string(doc, "txid");
+    if (!txid)
+        return ICMS_ENOTFOUND;
+    icms__key_str(key, txid);
+    return ICMS_OK;
+}
+
+static const icms__index_def payment_indexes[] = {
+    {"by_participation", by_participation, false},
+    {"by_project", participation_project, false},
+    {"by_investor", participation_investor, false},
+    {"by_status", by_status, false},
+    {"open", payment_open, true},
+    {"txid", by_txid, true},
+};
+
+const icms__record_type icms__payment_record = {"payment", payment_indexes,
+                                                ICMS__ARRAY_LEN(payment_indexes)};
+
+static const icms__index_def refund_indexes[] = {
+    {"by_investor", participation_investor, false},
+    {"by_project", participation_project, false},
+    {"by_status", by_status, false},
+    {"txid", by_txid, true},
+};
+
+const icms__record_type icms__refund_record = {"refund", refund_indexes,
+                                               ICMS__ARRAY_LEN(refund_indexes)};

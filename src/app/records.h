@@ -31,4 +31,18 @@ extern const icms__record_type icms__project_record;
  */
 extern const icms__record_type icms__participation_record;
 
+/*
+ * payment: see src/app/payment_doc.h
+ * indexes: by_participation, by_project, by_investor, by_status (status, id),
+ * open (unique: participation_id) while PENDING or SUBMITTED, txid (unique)
+ */
+extern const icms__record_type icms__payment_record;
+
+/*
+ * refund: {id, payment_id, project_id, investor_id, amount, address, reason,
+ *          status: "DUE" | "PAID", txid, created_at, paid_at}
+ * indexes: by_investor, by_project, by_status (status, id), txid (unique)
+ */
+extern const icms__record_type icms__refund_record;
+
 #endif

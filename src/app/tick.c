@@ -11,9 +11,9 @@
  */
 #include <string.h>
 
-#include "app/events_hub.h"
 #include "app/project_cmd.h"
 #include "app/records.h"
+#include "app/tick_payments.h"
 #include "core/core.h"
 #include "icms/projects.h"
 
@@ -127,8 +127,9 @@ int icms_tick(icms_db *db, char **report_out)
                 held++;
         }
     } while (rc == ICMS_OK && due.more && batches < TICK_MAX_BATCHES);
-    if (rc == ICMS_OK && !report_out)
-        rc = icms__events_tick(db, NULL); /* notifications and retention */
+    icms__tick_payment_report payments = {0, 0};
+    if (rc == ICMS_OK)
+        rc = icms__tick_payments(db, &payments);
     if (rc)
         return rc;
     if (report_out) {
@@ -139,7 +140,9 @@ int icms_tick(icms_db *db, char **report_out)
         if (rc == ICMS_OK)
             rc = icms__json_add_int64(report, "batches", batches);
         if (rc == ICMS_OK)
-            rc = icms__events_tick(db, report);
+            rc = icms__json_add_int64(report, "payments_verified", payments.verified);
+        if (rc == ICMS_OK)
+            rc = icms__json_add_int64(report, "node_errors", payments.node_errors);
         if (rc == ICMS_OK)
             rc = icms__json_write(report, 0, report_out, NULL);
         cJSON_Delete(report);

@@ -74,6 +74,17 @@ void fx_open(fx *f, const char *name)
     f->anonymous = (icms_request)ICMS_REQUEST_INIT;
 }
 
+void fx_reopen(fx *f, icms_options *options)
+{
+    int64_t now = icms_clock_now(f->clock);
+    icms_close(f->db);
+    options->path = f->path;
+    options->sqlite_sync = ICMS_SQLITE_SYNC_OFF;
+    assert_icms_ok(icms_clock_fake_new(now, &options->clock));
+    f->clock = options->clock;
+    assert_icms_ok(icms_open(&f->db, options));
+}
+
 void fx_close(fx *f)
 {
     icms_close(f->db);

@@ -32,6 +32,12 @@ typedef struct fx {
 void fx_open(fx *f, const char *name);
 void fx_close(fx *f);
 
+/*
+ * Reopen the database with more options (a Gapcoin node, say); the clock
+ * keeps its time. Ownership of what options hold passes as for icms_open.
+ */
+void fx_reopen(fx *f, icms_options *options);
+
 /* Write a user with role bits and a KYC status name into the store. */
 void fx_add_user(fx *f, fx_user *u, unsigned roles, const char *kyc);
 

@@ -1,0 +1,97 @@
+/*
+ * Payments in Gapcoin, the funding ledger, refunds and payouts (the seed's
+ * Payment Service). docs/payments.md has the states, the ledger accounts with
+ * a worked example, and what icms_check guarantees.
+ *
+ * Conventions as in icms/projects.h: JSON text out in *out (freed with
+ * icms_free), amounts in integer base units. Verification talks to a Gapcoin
+ * node through the RPC client given at icms_open; it never runs inside a
+ * store transaction, so a slow node holds no lock.
+ */
+#ifndef ICMS_PAYMENTS_H
+#define ICMS_PAYMENTS_H
+
+#include "icms/db.h"
+#include "icms/request.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** How long a payment waits for its transaction, from initiation. */
+#define ICMS_PAYMENT_WINDOW_MS (24LL * 60 * 60 * 1000)
+
+/**
+ * An investor with an approved participation starts paying (part of) what
+ * it still owes. json: {"amount"?: N (default: all that is outstanding),
+ * "refund_address": "G..." (where refunds go)}. The payment gets a fresh
+ * receiving address from the database's address source, the expected
+ * amount and an expiry. An idempotency key is required (ICMS_EINVALID
+ * without one). Emits payment.initiated.
+ * Errors: ICMS_EINVALID, ICMS_ENOTFOUND, ICMS_EFORBIDDEN,
+ * ICMS_EINVALID_TRANSITION (the participation or project does not take
+ * payments now), ICMS_ETRANSPORT (no receiving address could be had).
+ */
+ICMS_EXTERN int icms_payment_initiate(icms_db *db, const icms_request *req,
+                                      const char *participation_id, const char *json, char **out);
+
+/**
+ * Attach the transaction that pays a PENDING payment (its investor, or the
+ * host's watcher). A transaction already attached to another payment is
+ * refused with ICMS_EEXISTS. Nothing is verified yet: see icms_payment_verify.
+ */
+ICMS_EXTERN int icms_payment_submit(icms_db *db, const icms_request *req, const char *payment_id,
+                                    const char *txid, char **out);
+
+/**
+ * Ask the node about a SUBMITTED payment's transaction (or re-check a
+ * confirmed one) and apply what it shows: below the required depth the
+ * payment waits; at depth it confirms (fully, partially, or with an excess
+ * turned into a refund due), funding the project; a transaction that does
+ * not pay the address fails the payment; a confirmed one that vanished is
+ * reversed. The amounts come from the transaction the library decoded
+ * itself, never from the node's JSON. A node that is down or answers
+ * garbage gives ICMS_ETRANSPORT and changes nothing.
+ */
+ICMS_EXTERN int icms_payment_verify(icms_db *db, const icms_request *req, const char *payment_id,
+                                    char **out);
+
+/** Read a payment: its investor, the project's owner, admins. */
+ICMS_EXTERN int icms_payment_get(icms_db *db, const icms_request *req, const char *payment_id,
+                                 char **out);
+
+/**
+ * List payments, oldest first. filter: {project_id?, investor_id?,
+ * participation_id?, status?, limit?, after?}; visibility as for
+ * participations.
+ */
+ICMS_EXTERN int icms_payment_list(icms_db *db, const icms_request *req, const char *filter,
+                                  char **out);
+
+/** Refunds due and paid. filter: {investor_id?, project_id?, status?, limit?, after?}. */
+ICMS_EXTERN int icms_refund_list(icms_db *db, const icms_request *req, const char *filter,
+                                 char **out);
+
+/**
+ * Settle a refund due with the transaction that paid it (host or admin):
+ * the transaction must pay the investor's refund address at least the
+ * amount due, at the required depth. A transaction settles one refund only.
+ */
+ICMS_EXTERN int icms_refund_record(icms_db *db, const icms_request *req, const char *refund_id,
+                                   const char *txid, char **out);
+
+/**
+ * Recompute every balance from the ledger entries and check the invariants:
+ * balances match, every entry balances, funded amounts equal the confirmed
+ * contributions, commitments and reserved units within their caps, each
+ * Gapcoin output funds at most one payment, the audit chain is intact.
+ * Host or admin. *report_out: {"ok": bool, "violations": [...], counts}.
+ * Returns ICMS_OK when there is no violation, ICMS_ECORRUPT when there is.
+ */
+ICMS_EXTERN int icms_check(icms_db *db, const icms_request *req, char **report_out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ICMS_PAYMENTS_H */

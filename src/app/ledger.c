@@ -1,0 +1,169 @@
+#include "app/ledger.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "core/json.h"
+
+void icms__account(char out[ICMS__ACCOUNT_MAX], const char *kind, const char *id)
+{
+    snprintf(out, ICMS__ACCOUNT_MAX, "%s%s%s", kind, id ? ":" : "", id ? id : "");
+}
+
+void icms__ledger_prefix(icms__key *key)
+{
+    icms__key_init(key);
+    icms__key_str(key, "ledger");
+}
+
+void icms__balance_prefix(icms__key *key)
+{
+    icms__key_init(key);
+    icms__key_str(key, "balance");
+}
+
+static void balance_key(icms__key *key, const char *account)
+{
+    icms__balance_prefix(key);
+    icms__key_str(key, account);
+}
+
+int icms__ledger_balance(icms__tx *tx, const char *account, int64_t *out)
+{
+    icms__key key;
+    const uint8_t *value;
+    size_t len;
+    balance_key(&key, account);
+    *out = 0;
+    int rc = icms__tx_get(tx, &key, &value, &len);
+    if (rc == ICMS_ENOTFOUND)
+        return ICMS_OK;
+    if (rc)
+        return rc;
+    /* Stored as the integer's decimal text: exact, and readable in a store dump. */
+    char text[24];
+    if (len == 0 || len >= sizeof text)
+        return icms__error(ICMS_ECORRUPT, "balance of %s is malformed", account);
+    memcpy(text, value, len);
+    text[len] = '\0';
+    cJSON *num = NULL;
+    int64_t v;
+    if (icms__json_parse(text, len, NULL, &num) != ICMS_OK || !icms__json_int64(num, &v)) {
+        cJSON_Delete(num);
+        return icms__error(ICMS_ECORRUPT, "balance of %s is malformed", account);
+    }
+    cJSON_Delete(num);
+    *out = v;
+    return ICMS_OK;
+}
+
+static int add_to_balance(icms__tx *tx, const char *account, int64_t amount)
+{
+    int64_t balance;
+    int rc = icms__ledger_balance(tx, account, &balance);
+    if (rc)
+        return rc;
+    if (!icms__add_i64(balance, amount, &balance))
+        return icms__error(ICMS_EINVALID, "balance of %s would overflow", account);
+    char text[24];
+    int n = snprintf(text, sizeof text, "%lld", (long long)balance);
+    icms__key key;
+    balance_key(&key, account);
+    return icms__tx_put(tx, &key, text, (size_t)n);
+}
+
+static int on_last(const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len,
+                   void *payload)
+{
+    (void)value;
+    (void)value_len;
+    icms__key_reader r;
+    char table[8];
+    icms__key_reader_init(&r, key, key_len);
+    int rc = icms__key_read_str(&r, table, sizeof table);
+    if (rc == ICMS_OK)
+        rc = icms__key_read_int(&r, payload);
+    return rc ? rc : ICMS_STORE_STOP;
+}
+
+static int check_postings(const icms__posting *postings, size_t count, size_t *used)
+{
+    int64_t sum = 0;
+    *used = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (postings[i].amount == 0)
+            continue;
+        if (!postings[i].account[0])
+            return icms__error(ICMS_EINVALID, "ledger posting without an account");
+        if (!icms__add_i64(sum, postings[i].amount, &sum))
+            return icms__error(ICMS_EINVALID, "ledger entry overflows");
+        (*used)++;
+    }
+    if (sum != 0)
+        return icms__error(ICMS_EINVALID, "ledger entry does not balance (off by %lld)",
+                           (long long)sum);
+    if (*used == 1)
+        return icms__error(ICMS_EINVALID, "ledger entry needs two postings");
+    return ICMS_OK;
+}
+
+int icms__ledger_post(icms__tx *tx, int64_t at_ms, const char *kind,
+                      const icms__posting *postings, size_t count, const cJSON *ref,
+                      int64_t *seq_out)
+{
+    size_t used;
+    int rc = check_postings(postings, count, &used);
+    if (rc)
+        return rc;
+    if (used == 0) { /* nothing moved: no entry */
+        if (seq_out)
+            *seq_out = 0;
+        return ICMS_OK;
+    }
+    int64_t seq = 0;
+    icms__key key;
+    icms__ledger_prefix(&key);
+    if ((rc = icms__tx_scan_prefix(tx, &key, ICMS_STORE_SCAN_REVERSE, on_last, &seq)))
+        return rc;
+    seq++;
+
+    cJSON *entry = cJSON_CreateObject(), *list = NULL;
+    rc = entry ? icms__json_add_int64(entry, "seq", seq) : ICMS_ENOMEM;
+    if (rc == ICMS_OK)
+        rc = icms__json_add_int64(entry, "at", at_ms);
+    if (rc == ICMS_OK)
+        rc = icms__json_add_string(entry, "kind", kind);
+    if (rc == ICMS_OK)
+        rc = icms__json_add_array(entry, "postings", &list);
+    for (size_t i = 0; rc == ICMS_OK && i < count; i++) {
+        if (postings[i].amount == 0)
+            continue;
+        cJSON *p = cJSON_CreateObject();
+        rc = p ? icms__json_add_string(p, "account", postings[i].account) : ICMS_ENOMEM;
+        if (rc == ICMS_OK)
+            rc = icms__json_add_int64(p, "amount", postings[i].amount);
+        if (rc == ICMS_OK)
+            rc = icms__json_add(list, NULL, p);
+        else
+            cJSON_Delete(p);
+        if (rc == ICMS_OK)
+            rc = add_to_balance(tx, postings[i].account, postings[i].amount);
+    }
+    if (rc == ICMS_OK)
+        rc = icms__json_add(entry, "ref", ref ? cJSON_Duplicate(ref, true) : cJSON_CreateObject());
+    char *text = NULL;
+    size_t len = 0;
+    if (rc == ICMS_OK)
+        rc = icms__json_write(entry, 0, &text, &len);
+    cJSON_Delete(entry);
+    if (rc)
+        return rc == ICMS_ENOMEM ? icms__error(ICMS_ENOMEM, "out of memory") : rc;
+    icms__ledger_prefix(&key);
+    icms__key_int(&key, seq);
+    rc = icms__tx_put(tx, &key, text, len);
+    icms__free(text);
+    if (rc == ICMS_OK && seq_out)
+        *seq_out = seq;
+    return rc;
+}

@@ -1,0 +1,145 @@
+/* Listing payments and refunds: an investor's own, a project's (its owner), any (admins). */
+#include <string.h>
+
+#include "app/page.h"
+#include "app/project_cmd.h"
+#include "app/records.h"
+#include "core/core.h"
+#include "core/uuid.h"
+#include "icms/payments.h"
+
+static const char *const payment_statuses[] = {"PENDING", "SUBMITTED", "CONFIRMED", "PARTIAL",
+                                               "EXPIRED", "FAILED",    "REVERSED",  NULL};
+static const char *const refund_statuses[] = {"DUE", "PAID", NULL};
+
+static const icms__json_field payment_filter_fields[] = {
+    ICMS__JSON_F_UUID("project_id", 0),    ICMS__JSON_F_UUID("investor_id", 0),
+    ICMS__JSON_F_UUID("participation_id", 0), ICMS__JSON_F_ENUM("status", 0, payment_statuses),
+    ICMS__JSON_F_INT("limit", 0, 1, ICMS__PAGE_MAX_LIMIT), ICMS__JSON_F_UUID("after", 0),
+};
+static const icms__json_schema payment_filter = ICMS__JSON_SCHEMA(payment_filter_fields);
+
+static const icms__json_field refund_filter_fields[] = {
+    ICMS__JSON_F_UUID("project_id", 0),
+    ICMS__JSON_F_UUID("investor_id", 0),
+    ICMS__JSON_F_ENUM("status", 0, refund_statuses),
+    ICMS__JSON_F_INT("limit", 0, 1, ICMS__PAGE_MAX_LIMIT),
+    ICMS__JSON_F_UUID("after", 0),
+};
+static const icms__json_schema refund_filter = ICMS__JSON_SCHEMA(refund_filter_fields);
+
+struct list {
+    const icms__record_type *type;
+    const cJSON *filter;
+    int64_t limit;
+    icms__cmd *cmd;
+    icms__page page;
+};
+
+static bool matches(const cJSON *filter, const cJSON *doc)
+{
+    static const char *const fields[] = {"project_id", "investor_id", "participation_id",
+                                         "status"};
+    for (size_t i = 0; i < ICMS__ARRAY_LEN(fields); i++) {
+        const char *want = icms__json_get_string(filter, fields[i]);
+        const char *have = icms__json_get_string(doc, fields[i]);
+        if (want && (!have || strcmp(want, have) != 0))
+            return false;
+    }
+    return true;
+}
+
+static int on_id(const uint8_t id[16], void *payload)
+{
+    struct list *list = payload;
+    cJSON *doc = NULL;
+    int rc = icms__record_get(list->cmd->tx, list->type, id, &doc);
+    if (rc)
+        return rc;
+    if (!matches(list->filter, doc)) {
+        cJSON_Delete(doc);
+        return 0;
+    }
+    return icms__page_offer(&list->page, id, doc);
+}
+
+static int list_records(icms__cmd *cmd)
+{
+    struct list *list = cmd->arg;
+    list->cmd = cmd;
+    int rc = icms__page_reset(&list->page, list->limit);
+    if (rc)
+        return rc;
+    if (cmd->actor.anonymous)
+        return icms__error(ICMS_EFORBIDDEN, "%ss are not public", list->type->name);
+    bool admin = cmd->actor.kind != ICMS_ACTOR_USER ||
+                 icms__actor_has_role(&cmd->actor, ICMS_ROLE_ADMIN);
+    const char *project = icms__json_get_string(list->filter, "project_id");
+    const char *investor = icms__json_get_string(list->filter, "investor_id");
+    const char *after_text = icms__json_get_string(list->filter, "after");
+    uint8_t after[16], id[16];
+    if (after_text)
+        icms__uuid_parse(after_text, strlen(after_text), after);
+    const char *index;
+    if (project) {
+        /* A project's money is its owner's business (and admins'). */
+        uint8_t key[16];
+        cJSON *doc = NULL;
+        if ((rc = icms__project_load(cmd, project, key, &doc)))
+            return rc;
+        const char *owner = icms__json_get_string(doc, "owner_id");
+        bool own = owner && strcmp(owner, cmd->actor.id_text) == 0;
+        cJSON_Delete(doc);
+        if (!admin && !own)
+            return icms__error(ICMS_EFORBIDDEN, "only the project's owner and admins list its %ss",
+                               list->type->name);
+        memcpy(id, key, 16);
+        index = "by_project";
+    } else {
+        if (investor && !admin && strcmp(investor, cmd->actor.id_text) != 0)
+            return icms__error(ICMS_EFORBIDDEN, "an investor lists only their own %ss",
+                               list->type->name);
+        if (!investor && !admin)
+            investor = cmd->actor.id_text;
+        if (!investor)
+            return icms__error(ICMS_EINVALID, "filter by project_id or investor_id");
+        icms__uuid_parse(investor, strlen(investor), id);
+        index = "by_investor";
+    }
+    icms__key values;
+    icms__key_init(&values);
+    icms__key_id(&values, id);
+    rc = icms__record_scan_index(cmd->tx, list->type, index, &values, after_text ? after : NULL,
+                                 0, on_id, list);
+    cJSON *result = NULL;
+    if (rc == ICMS_OK)
+        rc = icms__page_finish(&list->page, &result);
+    if (rc == ICMS_OK)
+        icms__cmd_set_result(cmd, result);
+    return rc;
+}
+
+static int run_list(icms_db *db, const icms_request *req, const icms__record_type *type,
+                    const icms__json_schema *schema, const char *filter, char **out)
+{
+    cJSON *doc = NULL;
+    int rc = icms__project_input(filter ? filter : "{}", schema, &doc);
+    if (rc)
+        return rc;
+    struct list list = {type, doc, ICMS__PAGE_DEFAULT_LIMIT, NULL, {0}};
+    icms__json_int64(icms__json_get(doc, "limit"), &list.limit);
+    rc = icms__query(db, req, list_records, &list, out);
+    icms__page_clear(&list.page);
+    cJSON_Delete(doc);
+    return rc;
+}
+
+int icms_payment_list(icms_db *db, const icms_request *req, const char *filter, char **out)
+{
+    return run_list(db, req, &icms__payment_record, &payment_filter, filter, out);
+}
+
+int icms_refund_list(icms_db *db, const icms_request *req, const char *filter, char **out)
+{
+    return run_list(db, req, &icms__refund_record, &refund_filter, filter, out);
+}

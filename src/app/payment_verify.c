@@ -1,0 +1,424 @@
+/*
+ * Verifying a payment against the chain and applying what the chain shows.
+ *
+ * Three steps, so that no store lock is held while the node is asked:
+ * read the payment (a query), ask the node (no transaction), then apply the
+ * answer in a write command that reads the payment again and decides from
+ * what it finds then, so a concurrent verification cannot apply twice.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "app/chain.h"
+#include "app/ledger.h"
+#include "app/payment_doc.h"
+#include "app/project_cmd.h"
+#include "app/records.h"
+#include "core/core.h"
+#include "core/uuid.h"
+#include "icms/payments.h"
+
+struct verify {
+    const char *payment_id;
+    char txid[65];
+    char *script_hex;
+    icms__chain_payment chain;
+};
+
+/* ---- step 1: what to ask ---- */
+
+static int read_payment(icms__cmd *cmd)
+{
+    struct verify *v = cmd->arg;
+    uint8_t id[16];
+    cJSON *payment = NULL;
+    int rc = icms__payment_load(cmd, v->payment_id, id, &payment);
+    if (rc)
+        return rc;
+    const char *txid = icms__json_get_string(payment, "txid");
+    const char *script = icms__json_get_string(payment, "script");
+    icms_payment_status_t status;
+    rc = icms__payment_status(payment, &status);
+    if (rc == ICMS_OK && (!txid || status == ICMS_PAYMENT_PENDING || status == ICMS_PAYMENT_EXPIRED))
+        rc = icms__error(ICMS_EINVALID_TRANSITION, "payment %s has no transaction to verify",
+                         v->payment_id);
+    if (rc == ICMS_OK && (status == ICMS_PAYMENT_FAILED || status == ICMS_PAYMENT_REVERSED))
+        rc = icms__error(ICMS_EINVALID_TRANSITION, "payment is %s; there is nothing to verify",
+                         icms_payment_status_name(status));
+    if (rc == ICMS_OK && !script)
+        rc = icms__error(ICMS_ECORRUPT, "payment without an output script");
+    if (rc == ICMS_OK) {
+        memcpy(v->txid, txid, 64);
+        v->txid[64] = '\0';
+        v->script_hex = icms__strdup(script);
+        if (!v->script_hex)
+            rc = ICMS_ENOMEM;
+    }
+    cJSON_Delete(payment);
+    return rc;
+}
+
+/* ---- step 3: applying the answer ---- */
+
+typedef struct applied {
+    cJSON *payment;
+    uint8_t id[16];
+    cJSON *project;
+    uint8_t project_key[16];
+    cJSON *participation;
+    uint8_t participation_key[16];
+} applied;
+
+static int load_all(icms__cmd *cmd, applied *a)
+{
+    int rc = icms__record_get(cmd->tx, &icms__payment_record, a->id, &a->payment);
+    if (rc == ICMS_OK)
+        rc = icms__parse_id(icms__json_get_string(a->payment, "project_id"), "project id",
+                            a->project_key);
+    if (rc == ICMS_OK)
+        rc = icms__record_get(cmd->tx, &icms__project_record, a->project_key, &a->project);
+    if (rc == ICMS_OK)
+        rc = icms__parse_id(icms__json_get_string(a->payment, "participation_id"),
+                            "participation id", a->participation_key);
+    if (rc == ICMS_OK)
+        rc = icms__record_get(cmd->tx, &icms__participation_record, a->participation_key,
+                              &a->participation);
+    return rc;
+}
+
+static void free_all(applied *a)
+{
+    cJSON_Delete(a->payment);
+    cJSON_Delete(a->project);
+    cJSON_Delete(a->participation);
+}
+
+static int64_t int_or_zero(const cJSON *doc, const char *field)
+{
+    int64_t v;
+    return icms__json_int64(icms__json_get(doc, field), &v) ? v : 0;
+}
+
+static bool project_ended(const cJSON *project)
+{
+    const char *state = icms__json_get_string(project, "state");
+    return state && (strcmp(state, "CANCELLED") == 0 || strcmp(state, "EXPIRED") == 0);
+}
+
+/* Record the payment's view of the chain, whatever else happens. */
+static int note_chain(cJSON *payment, const icms__chain_payment *chain, int64_t now_ms)
+{
+    int rc = icms__doc_set_int(payment, "confirmations",
+                               chain->confirmations > 0 ? chain->confirmations : 0);
+    if (rc == ICMS_OK)
+        rc = icms__doc_set_string(payment, "block_hash",
+                                  chain->block_hash[0] ? chain->block_hash : NULL);
+    if (rc == ICMS_OK)
+        rc = icms__doc_set_time(payment, "updated_at", now_ms);
+    return rc;
+}
+
+static int transition(applied *a, icms__payment_action_t action,
+                      const icms__payment_facts *facts, icms__payment_decision *decision)
+{
+    icms_payment_status_t status;
+    int rc = icms__payment_status(a->payment, &status);
+    if (rc == ICMS_OK)
+        rc = icms__payment_decide(status, action, ICMS__PARTY_SYSTEM, facts, decision);
+    if (rc == ICMS_OK)
+        rc = icms__doc_set_string(a->payment, "status", icms_payment_status_name(decision->to));
+    return rc;
+}
+
+static int record_event(icms__cmd *cmd, const applied *a, const char *action, const char *event,
+                        const char *reason)
+{
+    const char *id = icms__json_get_string(a->payment, "id");
+    cJSON *data = cJSON_CreateObject();
+    int rc = data ? ICMS_OK : icms__error(ICMS_ENOMEM, "out of memory");
+    static const char *const strings[] = {"project_id", "investor_id", "participation_id", "txid",
+                                          "status"};
+    for (size_t i = 0; rc == ICMS_OK && i < ICMS__ARRAY_LEN(strings); i++) {
+        const char *value = icms__json_get_string(a->payment, strings[i]);
+        if (value)
+            rc = icms__json_add_string(data, strings[i], value);
+    }
+    static const char *const amounts[] = {"amount", "received", "credited", "refund_due"};
+    for (size_t i = 0; rc == ICMS_OK && i < ICMS__ARRAY_LEN(amounts); i++)
+        rc = icms__json_add_int64(data, amounts[i], int_or_zero(a->payment, amounts[i]));
+    if (rc == ICMS_OK && reason)
+        rc = icms__json_add_string(data, "reason", reason);
+    if (rc == ICMS_OK)
+        rc = icms__cmd_audit(cmd, action, id, data);
+    if (rc == ICMS_OK && event)
+        rc = icms__cmd_event(cmd, event, id, data);
+    cJSON_Delete(data);
+    return rc;
+}
+
+static int leave_flight(applied *a)
+{
+    int64_t n = int_or_zero(a->project, "payments_in_flight");
+    if (n < 1)
+        return icms__error(ICMS_ECORRUPT, "project has no payment in flight to land");
+    return icms__doc_set_int(a->project, "payments_in_flight", n - 1);
+}
+
+static int fail_payment(icms__cmd *cmd, applied *a, const char *reason)
+{
+    icms__payment_facts facts = {.now_ms = cmd->now_ms, .expected = 1};
+    icms__payment_decision decision;
+    int rc = transition(a, ICMS__PAYMENT_FAIL, &facts, &decision);
+    if (rc == ICMS_OK)
+        rc = leave_flight(a);
+    if (rc == ICMS_OK)
+        rc = icms__project_save(cmd, a->project_key, a->project);
+    if (rc == ICMS_OK)
+        rc = icms__record_put(cmd->tx, &icms__payment_record, a->id, a->payment);
+    if (rc == ICMS_OK)
+        rc = record_event(cmd, a, "payment.fail", decision.event, reason);
+    return rc;
+}
+
+/*
+ * Claim every output that pays the address, all or none: an output already
+ * claimed by another payment means this transaction cannot fund this one
+ * (ICMS_EEXISTS, nothing claimed).
+ */
+static int claim_outputs(icms__cmd *cmd, applied *a, const icms__chain_payment *chain,
+                         const char *txid)
+{
+    for (size_t i = 0; i < chain->output_count; i++) {
+        icms__key key;
+        const uint8_t *owner;
+        size_t owner_len;
+        icms__outpoint_key(&key, txid, chain->vouts[i]);
+        int rc = icms__tx_get(cmd->tx, &key, &owner, &owner_len);
+        if (rc == ICMS_OK)
+            return icms__error(ICMS_EEXISTS, "output %s:%u already funds another payment", txid,
+                               chain->vouts[i]);
+        if (rc != ICMS_ENOTFOUND)
+            return rc;
+    }
+    const char *payment_id = icms__json_get_string(a->payment, "id");
+    cJSON *outputs = cJSON_CreateArray();
+    int rc = outputs ? ICMS_OK : icms__error(ICMS_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == ICMS_OK && i < chain->output_count; i++) {
+        icms__key key;
+        icms__outpoint_key(&key, txid, chain->vouts[i]);
+        rc = icms__tx_put(cmd->tx, &key, payment_id, strlen(payment_id));
+        cJSON *o = rc == ICMS_OK ? cJSON_CreateObject() : NULL;
+        if (rc == ICMS_OK && !o)
+            rc = icms__error(ICMS_ENOMEM, "out of memory");
+        if (rc == ICMS_OK)
+            rc = icms__json_add_int64(o, "vout", chain->vouts[i]);
+        if (rc == ICMS_OK)
+            rc = icms__json_add_int64(o, "value", chain->values[i]);
+        if (rc == ICMS_OK)
+            rc = icms__json_add(outputs, NULL, o);
+        else
+            cJSON_Delete(o);
+    }
+    if (rc) {
+        cJSON_Delete(outputs);
+        return rc;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(a->payment, "outputs");
+    return icms__json_add(a->payment, "outputs", outputs);
+}
+
+static int confirm(icms__cmd *cmd, applied *a, const icms__chain_payment *chain, const char *txid)
+{
+    int64_t expected = int_or_zero(a->payment, "amount");
+    int64_t commitment = int_or_zero(a->participation, "commitment");
+    int64_t paid = int_or_zero(a->participation, "paid");
+    bool late = cJSON_IsTrue(icms__json_get(a->payment, "late")) || project_ended(a->project);
+    icms__payment_facts facts = {cmd->now_ms, 0, project_ended(a->project), expected,
+                                 commitment - paid, chain->paid, late};
+    if (chain->paid == 0)
+        return fail_payment(cmd, a, "the transaction pays nothing to the payment address");
+    int rc = claim_outputs(cmd, a, chain, txid);
+    if (rc == ICMS_EEXISTS) {
+        const char *why = icms_error_last()->message;
+        char reason[200];
+        snprintf(reason, sizeof reason, "%s", why);
+        return fail_payment(cmd, a, reason);
+    }
+    icms__payment_outcome outcome;
+    icms__payment_decision decision;
+    if (rc == ICMS_OK)
+        rc = icms__payment_classify(expected, facts.outstanding, chain->paid, late, &outcome);
+    if (rc == ICMS_OK)
+        rc = transition(a, ICMS__PAYMENT_CONFIRM, &facts, &decision);
+
+    /* The money: from the chain, into the project's escrow and (any excess) refunds due. */
+    const char *project_id = icms__json_get_string(a->payment, "project_id");
+    const char *investor_id = icms__json_get_string(a->payment, "investor_id");
+    icms__posting postings[3];
+    icms__account(postings[0].account, "chain", NULL);
+    postings[0].amount = -chain->paid;
+    icms__account(postings[1].account, "escrow", project_id);
+    postings[1].amount = outcome.credited;
+    icms__account(postings[2].account, "refunds_due", investor_id);
+    postings[2].amount = outcome.refund_due;
+    cJSON *ref = rc == ICMS_OK ? cJSON_CreateObject() : NULL;
+    if (rc == ICMS_OK && !ref)
+        rc = icms__error(ICMS_ENOMEM, "out of memory");
+    if (rc == ICMS_OK)
+        rc = icms__json_add_string(ref, "payment_id", icms__json_get_string(a->payment, "id"));
+    if (rc == ICMS_OK)
+        rc = icms__json_add_string(ref, "txid", txid);
+    if (rc == ICMS_OK)
+        rc = icms__ledger_post(cmd->tx, cmd->now_ms, "payment.confirmed", postings, 3, ref, NULL);
+    cJSON_Delete(ref);
+
+    if (rc == ICMS_OK)
+        rc = icms__doc_set_int(a->payment, "received", chain->paid);
+    if (rc == ICMS_OK)
+        rc = icms__doc_set_int(a->payment, "credited", outcome.credited);
+    if (rc == ICMS_OK)
+        rc = icms__doc_set_int(a->payment, "refund_due", outcome.refund_due);
+    if (rc == ICMS_OK)
+        rc = icms__doc_set_time(a->payment, "confirmed_at", cmd->now_ms);
+    if (rc == ICMS_OK)
+        rc = icms__doc_set_int(a->participation, "paid", paid + outcome.credited);
+    if (rc == ICMS_OK)
+        rc = icms__record_put(cmd->tx, &icms__participation_record, a->participation_key,
+                              a->participation);
+    int64_t funded = int_or_zero(a->project, "funded");
+    if (rc == ICMS_OK && !icms__add_i64(funded, outcome.credited, &funded))
+        rc = icms__error(ICMS_EINVALID, "funded amount overflows");
+    if (rc == ICMS_OK)
+        rc = icms__doc_set_int(a->project, "funded", funded);
+    if (rc == ICMS_OK)
+        rc = leave_flight(a);
+    if (rc == ICMS_OK)
+        rc = icms__record_put(cmd->tx, &icms__payment_record, a->id, a->payment);
+    if (rc == ICMS_OK)
+        rc = record_event(cmd, a, "payment.confirm", decision.event, NULL);
+    /* Reaching the target moves the project on, in this same transaction. */
+    if (rc == ICMS_OK && !project_ended(a->project))
+        rc = icms__project_settle_doc(cmd, a->project);
+    if (rc == ICMS_OK)
+        rc = icms__project_save(cmd, a->project_key, a->project);
+    if (rc == ICMS_OK && outcome.refund_due > 0)
+        rc = icms__refund_create(cmd, a->payment, outcome.refund_due,
+                                 late ? "late payment" : "overpayment");
+    return rc;
+}
+
+static int reverse(icms__cmd *cmd, applied *a, const char *reason)
+{
+    icms__payment_facts facts = {.now_ms = cmd->now_ms, .expected = 1};
+    icms__payment_decision decision;
+    int64_t credited = int_or_zero(a->payment, "credited");
+    int rc = transition(a, ICMS__PAYMENT_REVERSE, &facts, &decision);
+    const char *project_id = icms__json_get_string(a->payment, "project_id");
+    icms__posting postings[2];
+    icms__account(postings[0].account, "escrow", project_id);
+    postings[0].amount = -credited;
+    icms__account(postings[1].account, "chain", NULL);
+    postings[1].amount = credited;
+    cJSON *ref = rc == ICMS_OK ? cJSON_CreateObject() : NULL;
+    if (rc == ICMS_OK && !ref)
+        rc = icms__error(ICMS_ENOMEM, "out of memory");
+    if (rc == ICMS_OK)
+        rc = icms__json_add_string(ref, "payment_id", icms__json_get_string(a->payment, "id"));
+    if (rc == ICMS_OK)
+        rc = icms__ledger_post(cmd->tx, cmd->now_ms, "payment.reversed", postings, 2, ref, NULL);
+    cJSON_Delete(ref);
+    int64_t paid = int_or_zero(a->participation, "paid");
+    int64_t funded = int_or_zero(a->project, "funded");
+    if (rc == ICMS_OK)
+        rc = icms__doc_set_int(a->participation, "paid", paid - credited);
+    if (rc == ICMS_OK)
+        rc = icms__record_put(cmd->tx, &icms__participation_record, a->participation_key,
+                              a->participation);
+    if (rc == ICMS_OK)
+        rc = icms__doc_set_int(a->project, "funded", funded - credited);
+    if (rc == ICMS_OK)
+        rc = icms__record_put(cmd->tx, &icms__payment_record, a->id, a->payment);
+    if (rc == ICMS_OK)
+        rc = record_event(cmd, a, "payment.reverse", decision.event, reason);
+    /* Un-funded before approval: back to FUNDING. */
+    if (rc == ICMS_OK)
+        rc = icms__project_settle_doc(cmd, a->project);
+    if (rc == ICMS_OK)
+        rc = icms__project_save(cmd, a->project_key, a->project);
+    return rc;
+}
+
+/* Whether a confirmed payment's project is still before APPROVED, where a reversal un-funds it. */
+static bool reversible(const cJSON *project)
+{
+    const char *state = icms__json_get_string(project, "state");
+    return state && (strcmp(state, "FUNDING") == 0 || strcmp(state, "FULLY_FUNDED") == 0 ||
+                     strcmp(state, "PENDING_ADMIN_APPROVAL") == 0);
+}
+
+static int apply_answer(icms__cmd *cmd)
+{
+    struct verify *v = cmd->arg;
+    applied a = {0};
+    int rc = icms__parse_id(v->payment_id, "payment id", a.id);
+    if (rc == ICMS_OK)
+        rc = load_all(cmd, &a);
+    icms_payment_status_t status = ICMS_PAYMENT_PENDING;
+    if (rc == ICMS_OK)
+        rc = icms__payment_status(a.payment, &status);
+    const char *txid = rc == ICMS_OK ? icms__json_get_string(a.payment, "txid") : NULL;
+    /* The answer is about v->txid; if the payment moved on meanwhile, leave it be. */
+    bool same_tx = txid && strcmp(txid, v->txid) == 0;
+    const icms__chain_payment *chain = &v->chain;
+    if (rc == ICMS_OK && same_tx) {
+        int64_t required = int_or_zero(a.payment, "required_confirmations");
+        rc = note_chain(a.payment, chain, cmd->now_ms);
+        if (rc == ICMS_OK && status == ICMS_PAYMENT_SUBMITTED) {
+            if (chain->status == ICMS__CHAIN_CONFLICTED)
+                rc = fail_payment(cmd, &a, "the transaction conflicts with the chain");
+            else if (chain->status == ICMS__CHAIN_IN_BLOCK && chain->confirmations >= required)
+                rc = confirm(cmd, &a, chain, txid);
+            else
+                rc = icms__record_put(cmd->tx, &icms__payment_record, a.id, a.payment);
+        } else if (rc == ICMS_OK &&
+                   (status == ICMS_PAYMENT_CONFIRMED || status == ICMS_PAYMENT_PARTIAL)) {
+            if (chain->status != ICMS__CHAIN_IN_BLOCK && reversible(a.project))
+                rc = reverse(cmd, &a,
+                             chain->status == ICMS__CHAIN_CONFLICTED
+                                 ? "the transaction was double-spent"
+                                 : "the transaction left the best chain");
+            else
+                rc = icms__record_put(cmd->tx, &icms__payment_record, a.id, a.payment);
+        }
+    }
+    if (rc == ICMS_OK) {
+        icms__cmd_set_result(cmd, a.payment);
+        a.payment = NULL;
+    }
+    free_all(&a);
+    return rc;
+}
+
+int icms_payment_verify(icms_db *db, const icms_request *req, const char *payment_id,
+                        char **out)
+{
+    if (out)
+        *out = NULL;
+    struct verify v = {payment_id, {0}, NULL, {0}};
+    int rc = icms__query(db, req, read_payment, &v, NULL);
+    uint8_t *script = NULL;
+    size_t script_len = 0;
+    if (rc == ICMS_OK && icms_gapcoin_hex_decode(v.script_hex, &script, &script_len) != ICMS_OK)
+        rc = icms__error(ICMS_ECORRUPT, "payment has a malformed output script");
+    if (rc == ICMS_OK)
+        rc = icms__chain_check(db, v.txid, script, script_len, &v.chain);
+    icms_free(script);
+    icms__free(v.script_hex);
+    if (rc)
+        return rc;
+    /* Applying is the library's own act; the caller's right to ask was checked above. */
+    icms_request system = ICMS_REQUEST_INIT;
+    system.actor_kind = ICMS_ACTOR_SYSTEM;
+    system.correlation_id = req->correlation_id;
+    return icms__command(db, &system, "payment.verify", NULL, apply_answer, &v, out);
+}

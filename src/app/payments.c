@@ -1,0 +1,405 @@
+/* Payments: starting one, attaching its transaction, reading and listing them. */
+#include "icms/payments.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "app/chain.h"
+#include "app/payment_doc.h"
+#include "app/project_cmd.h"
+#include "app/records.h"
+#include "core/core.h"
+#include "core/uuid.h"
+
+void icms__outpoint_prefix(icms__key *key)
+{
+    icms__key_init(key);
+    icms__key_str(key, "outpoint");
+}
+
+void icms__outpoint_key(icms__key *key, const char *txid, int64_t vout)
+{
+    icms__outpoint_prefix(key);
+    icms__key_str(key, txid);
+    icms__key_int(key, vout);
+}
+
+int icms__payment_status(const cJSON *payment, icms_payment_status_t *out)
+{
+    const char *status = icms__json_get_string(payment, "status");
+    if (!status || icms_payment_status_parse(status, out) != ICMS_OK)
+        return icms__error(ICMS_ECORRUPT, "stored payment has no valid status");
+    return ICMS_OK;
+}
+
+static bool actor_is(const icms__cmd *cmd, const char *user_id)
+{
+    return user_id && cmd->actor.kind == ICMS_ACTOR_USER && !cmd->actor.anonymous &&
+           strcmp(user_id, cmd->actor.id_text) == 0;
+}
+
+int icms__payment_load(icms__cmd *cmd, const char *id_text, uint8_t id[16], cJSON **out)
+{
+    int rc = icms__parse_id(id_text, "payment id", id);
+    cJSON *payment = NULL, *project = NULL;
+    if (rc == ICMS_OK)
+        rc = icms__record_get(cmd->tx, &icms__payment_record, id, &payment);
+    if (rc)
+        return rc;
+    bool visible = cmd->actor.kind != ICMS_ACTOR_USER ||
+                   icms__actor_has_role(&cmd->actor, ICMS_ROLE_ADMIN) ||
+                   actor_is(cmd, icms__json_get_string(payment, "investor_id"));
+    if (!visible && !cmd->actor.anonymous) {
+        uint8_t project_key[16];
+        rc = icms__parse_id(icms__json_get_string(payment, "project_id"), "project id",
+                            project_key);
+        if (rc == ICMS_OK)
+            rc = icms__record_get(cmd->tx, &icms__project_record, project_key, &project);
+        visible = rc == ICMS_OK && actor_is(cmd, icms__json_get_string(project, "owner_id"));
+        cJSON_Delete(project);
+        if (rc && rc != ICMS_ENOTFOUND) {
+            cJSON_Delete(payment);
+            return rc;
+        }
+    }
+    if (!visible) {
+        cJSON_Delete(payment);
+        return icms__error(ICMS_ENOTFOUND, "payment not found");
+    }
+    *out = payment;
+    return ICMS_OK;
+}
+
+/* ---- initiate ---- */
+
+static const icms__json_field initiate_fields[] = {
+    ICMS__JSON_F_INT("amount", 0, 1, INT64_MAX),
+    ICMS__JSON_F_STRING("refund_address", ICMS__JSON_REQUIRED, 1, 100),
+};
+static const icms__json_schema initiate_schema = ICMS__JSON_SCHEMA(initiate_fields);
+
+struct initiate {
+    const char *participation_id;
+    const cJSON *input;
+    char project_id[ICMS_UUID_STRING_SIZE];
+    const char *address; /* fetched before the command, outside any transaction */
+};
+
+/* The participation and its project, as the payment rules see them. */
+static int load_participation(icms__cmd *cmd, const char *id_text, uint8_t id[16],
+                              cJSON **participation, uint8_t project_key[16], cJSON **project)
+{
+    *participation = NULL;
+    *project = NULL;
+    int rc = icms__parse_id(id_text, "participation id", id);
+    if (rc == ICMS_OK)
+        rc = icms__record_get(cmd->tx, &icms__participation_record, id, participation);
+    if (rc == ICMS_OK && !actor_is(cmd, icms__json_get_string(*participation, "investor_id")) &&
+        cmd->actor.kind == ICMS_ACTOR_USER && !icms__actor_has_role(&cmd->actor, ICMS_ROLE_ADMIN))
+        rc = icms__error(ICMS_ENOTFOUND, "participation not found");
+    if (rc == ICMS_OK)
+        rc = icms__parse_id(icms__json_get_string(*participation, "project_id"), "project id",
+                            project_key);
+    if (rc == ICMS_OK)
+        rc = icms__record_get(cmd->tx, &icms__project_record, project_key, project);
+    if (rc) {
+        cJSON_Delete(*participation);
+        *participation = NULL;
+    }
+    return rc;
+}
+
+static int find_project(icms__cmd *cmd)
+{
+    struct initiate *call = cmd->arg;
+    uint8_t id[16], project_key[16];
+    cJSON *p = NULL, *project = NULL;
+    int rc = load_participation(cmd, call->participation_id, id, &p, project_key, &project);
+    if (rc == ICMS_OK)
+        snprintf(call->project_id, sizeof call->project_id, "%s",
+                 icms__json_get_string(project, "id"));
+    cJSON_Delete(p);
+    cJSON_Delete(project);
+    return rc;
+}
+
+static int64_t doc_int_or(const cJSON *doc, const char *field, int64_t fallback)
+{
+    int64_t v;
+    return icms__json_int64(icms__json_get(doc, field), &v) ? v : fallback;
+}
+
+static int new_payment(icms__cmd *cmd, struct initiate *call, const cJSON *p,
+                       const cJSON *project, int64_t amount, cJSON **out)
+{
+    uint8_t id[16];
+    char *script = NULL;
+    const char *refund = icms__json_get_string(call->input, "refund_address");
+    int rc = icms__chain_address_script(cmd->db, refund, &script);
+    if (rc) {
+        icms__error_wrap(rc, "refund_address");
+        return rc;
+    }
+    icms_free(script);
+    rc = icms__chain_address_script(cmd->db, call->address, &script);
+    cJSON *doc = rc == ICMS_OK ? cJSON_CreateObject() : NULL;
+    if (rc == ICMS_OK && !doc)
+        rc = icms__error(ICMS_ENOMEM, "out of memory");
+    if (rc == ICMS_OK)
+        rc = icms__uuid7_new(cmd->db->clock, id);
+    if (rc == ICMS_OK)
+        rc = icms__json_add_uuid(doc, "id", id);
+    static const char *const copied[] = {"project_id", "investor_id"};
+    for (size_t i = 0; rc == ICMS_OK && i < ICMS__ARRAY_LEN(copied); i++)
+        rc = icms__doc_set_string(doc, copied[i], icms__json_get_string(p, copied[i]));
+    if (rc == ICMS_OK)
+        rc = icms__doc_set_string(doc, "participation_id", icms__json_get_string(p, "id"));
+    if (rc == ICMS_OK)
+        rc = icms__doc_set_string(doc, "status", "PENDING");
+    if (rc == ICMS_OK)
+        rc = icms__doc_set_int(doc, "amount", amount);
+    if (rc == ICMS_OK)
+        rc = icms__doc_set_string(doc, "address", call->address);
+    if (rc == ICMS_OK)
+        rc = icms__doc_set_string(doc, "script", script);
+    if (rc == ICMS_OK)
+        rc = icms__doc_set_string(doc, "refund_address", refund);
+    if (rc == ICMS_OK)
+        rc = icms__doc_set_int(doc, "required_confirmations",
+                               doc_int_or(project, "confirmations", 6));
+    if (rc == ICMS_OK)
+        rc = icms__doc_set_time(doc, "expires_at", cmd->now_ms + ICMS_PAYMENT_WINDOW_MS);
+    if (rc == ICMS_OK)
+        rc = icms__json_add_bool(doc, "late", false);
+    static const char *const nulls[] = {"txid", "block_hash", "submitted_at", "confirmed_at"};
+    for (size_t i = 0; rc == ICMS_OK && i < ICMS__ARRAY_LEN(nulls); i++)
+        rc = icms__doc_set_copy(doc, nulls[i], NULL);
+    static const char *const zeros[] = {"confirmations", "received", "credited", "refund_due"};
+    for (size_t i = 0; rc == ICMS_OK && i < ICMS__ARRAY_LEN(zeros); i++)
+        rc = icms__doc_set_int(doc, zeros[i], 0);
+    if (rc == ICMS_OK)
+        rc = icms__json_add(doc, "outputs", cJSON_CreateArray());
+    if (rc == ICMS_OK)
+        rc = icms__doc_set_time(doc, "created_at", cmd->now_ms);
+    if (rc == ICMS_OK)
+        rc = icms__doc_set_time(doc, "updated_at", cmd->now_ms);
+    icms_free(script);
+    if (rc) {
+        cJSON_Delete(doc);
+        return rc;
+    }
+    *out = doc;
+    return ICMS_OK;
+}
+
+static int initiate_payment(icms__cmd *cmd)
+{
+    struct initiate *call = cmd->arg;
+    uint8_t id[16], project_key[16], payment_key[16];
+    cJSON *p = NULL, *project = NULL, *payment = NULL;
+    int rc = load_participation(cmd, call->participation_id, id, &p, project_key, &project);
+    if (rc)
+        return rc;
+    icms__payment_initiate_facts facts = {0};
+    int64_t commitment = 0;
+    rc = icms__project_state(project, &facts.project_state);
+    if (rc == ICMS_OK) {
+        const char *status = icms__json_get_string(p, "status");
+        if (!status || icms_participation_status_parse(status, &facts.participation_status))
+            rc = icms__error(ICMS_ECORRUPT, "participation without a valid status");
+    }
+    if (rc == ICMS_OK)
+        rc = icms__doc_int(p, "commitment", &commitment);
+    facts.outstanding = commitment - doc_int_or(p, "paid", 0);
+    facts.amount = doc_int_or(call->input, "amount", facts.outstanding);
+    facts.kyc_status = cmd->actor.kyc_status;
+    facts.kyc_required = cmd->db->kyc_required;
+    unsigned parties = icms__parties(
+        cmd->actor.kind, cmd->actor.roles, 0,
+        actor_is(cmd, icms__json_get_string(p, "investor_id")));
+    if (cmd->actor.kind != ICMS_ACTOR_USER)
+        parties = 0; /* the investor pays; the host cannot pay on their behalf */
+    if (rc == ICMS_OK)
+        rc = icms__payment_check_initiate(parties, &facts);
+    if (rc == ICMS_OK)
+        rc = new_payment(cmd, call, p, project, facts.amount, &payment);
+    if (rc == ICMS_OK && icms__parse_id(icms__json_get_string(payment, "id"), "id", payment_key))
+        rc = ICMS_ERROR;
+    if (rc == ICMS_OK) {
+        rc = icms__record_put(cmd->tx, &icms__payment_record, payment_key, payment);
+        if (rc == ICMS_EEXISTS)
+            rc = icms__error(ICMS_EEXISTS, "a payment for this participation is already open");
+    }
+    const char *pid = payment ? icms__json_get_string(payment, "id") : NULL;
+    cJSON *data = NULL;
+    if (rc == ICMS_OK && !(data = cJSON_CreateObject()))
+        rc = icms__error(ICMS_ENOMEM, "out of memory");
+    if (rc == ICMS_OK)
+        rc = icms__json_add_string(data, "participation_id", call->participation_id);
+    if (rc == ICMS_OK)
+        rc = icms__json_add_int64(data, "amount", facts.amount);
+    if (rc == ICMS_OK)
+        rc = icms__cmd_audit(cmd, "payment.initiate", pid, data);
+    if (rc == ICMS_OK)
+        rc = icms__cmd_event(cmd, ICMS__PAYMENT_EVENT_INITIATED, pid, data);
+    cJSON_Delete(data);
+    cJSON_Delete(p);
+    cJSON_Delete(project);
+    if (rc) {
+        cJSON_Delete(payment);
+        return rc;
+    }
+    icms__cmd_set_result(cmd, payment);
+    return ICMS_OK;
+}
+
+int icms_payment_initiate(icms_db *db, const icms_request *req, const char *participation_id,
+                          const char *json, char **out)
+{
+    if (out)
+        *out = NULL;
+    if (req && !req->idempotency_key)
+        return icms__error(ICMS_EINVALID, "starting a payment needs an idempotency key");
+    cJSON *input = NULL;
+    int rc = icms__project_input(json, &initiate_schema, &input);
+    if (rc)
+        return rc;
+    struct initiate call = {participation_id, input, {0}, NULL};
+    rc = icms__query(db, req, find_project, &call, NULL);
+    char *address = NULL;
+    if (rc == ICMS_OK)
+        rc = icms__chain_new_address(db, call.project_id, &address);
+    call.address = address;
+    cJSON *material = rc == ICMS_OK ? cJSON_Duplicate(input, true) : NULL;
+    if (rc == ICMS_OK && !material)
+        rc = icms__error(ICMS_ENOMEM, "out of memory");
+    if (rc == ICMS_OK)
+        rc = icms__json_add_string(material, "participation_id", participation_id);
+    if (rc == ICMS_OK)
+        rc = icms__command(db, req, "payment.initiate", material, initiate_payment, &call, out);
+    cJSON_Delete(material);
+    icms_free(address);
+    cJSON_Delete(input);
+    return rc;
+}
+
+/* ---- submit ---- */
+
+struct submit {
+    const char *payment_id;
+    char txid[65];
+};
+
+static int adjust_in_flight(icms__cmd *cmd, const char *project_id, int64_t delta)
+{
+    uint8_t key[16];
+    cJSON *project = NULL;
+    int64_t n;
+    int rc = icms__parse_id(project_id, "project id", key);
+    if (rc == ICMS_OK)
+        rc = icms__record_get(cmd->tx, &icms__project_record, key, &project);
+    if (rc == ICMS_OK)
+        rc = icms__doc_int(project, "payments_in_flight", &n);
+    if (rc == ICMS_OK && n + delta < 0)
+        rc = icms__error(ICMS_ECORRUPT, "payments in flight would go negative");
+    if (rc == ICMS_OK)
+        rc = icms__doc_set_int(project, "payments_in_flight", n + delta);
+    if (rc == ICMS_OK)
+        rc = icms__project_save(cmd, key, project);
+    cJSON_Delete(project);
+    return rc;
+}
+
+static int submit_payment(icms__cmd *cmd)
+{
+    struct submit *call = cmd->arg;
+    uint8_t id[16];
+    cJSON *payment = NULL;
+    int rc = icms__payment_load(cmd, call->payment_id, id, &payment);
+    if (rc)
+        return rc;
+    icms_payment_status_t status;
+    icms__payment_facts facts = {0};
+    icms__payment_decision decision;
+    unsigned parties =
+        cmd->actor.anonymous
+            ? 0
+            : icms__parties(cmd->actor.kind, cmd->actor.roles, 0,
+                            actor_is(cmd, icms__json_get_string(payment, "investor_id")));
+    facts.now_ms = cmd->now_ms;
+    facts.expected = 1;
+    rc = icms__payment_status(payment, &status);
+    if (rc == ICMS_OK)
+        rc = icms__payment_decide(status, ICMS__PAYMENT_SUBMIT, parties, &facts, &decision);
+    if (rc == ICMS_OK)
+        rc = icms__doc_set_string(payment, "txid", call->txid);
+    if (rc == ICMS_OK && status == ICMS_PAYMENT_EXPIRED)
+        rc = icms__doc_set_copy(payment, "late", cJSON_CreateTrue()) ;
+    if (rc == ICMS_OK)
+        rc = icms__doc_set_string(payment, "status", icms_payment_status_name(decision.to));
+    if (rc == ICMS_OK)
+        rc = icms__doc_set_time(payment, "submitted_at", cmd->now_ms);
+    if (rc == ICMS_OK)
+        rc = icms__doc_set_time(payment, "updated_at", cmd->now_ms);
+    if (rc == ICMS_OK) {
+        rc = icms__record_put(cmd->tx, &icms__payment_record, id, payment);
+        if (rc == ICMS_EEXISTS)
+            rc = icms__error(ICMS_EEXISTS, "transaction %s is already attached to a payment",
+                             call->txid);
+    }
+    if (rc == ICMS_OK)
+        rc = adjust_in_flight(cmd, icms__json_get_string(payment, "project_id"), 1);
+    cJSON *data = NULL;
+    if (rc == ICMS_OK && !(data = cJSON_CreateObject()))
+        rc = icms__error(ICMS_ENOMEM, "out of memory");
+    if (rc == ICMS_OK)
+        rc = icms__json_add_string(data, "txid", call->txid);
+    if (rc == ICMS_OK)
+        rc = icms__cmd_audit(cmd, "payment.submit", call->payment_id, data);
+    if (rc == ICMS_OK)
+        rc = icms__cmd_event(cmd, decision.event, call->payment_id, data);
+    cJSON_Delete(data);
+    if (rc) {
+        cJSON_Delete(payment);
+        return rc;
+    }
+    icms__cmd_set_result(cmd, payment);
+    return ICMS_OK;
+}
+
+int icms_payment_submit(icms_db *db, const icms_request *req, const char *payment_id,
+                        const char *txid, char **out)
+{
+    if (!icms__chain_txid_valid(txid))
+        return icms__error(ICMS_EINVALID, "txid: must be 64 hexadecimal digits");
+    struct submit call = {payment_id, {0}};
+    for (int i = 0; i < 64; i++)
+        call.txid[i] = (char)tolower((unsigned char)txid[i]);
+    cJSON *material = cJSON_CreateObject();
+    int rc = material ? icms__json_add_string(material, "payment_id", payment_id ? payment_id : "")
+                      : icms__error(ICMS_ENOMEM, "out of memory");
+    if (rc == ICMS_OK)
+        rc = icms__json_add_string(material, "txid", call.txid);
+    if (rc == ICMS_OK)
+        rc = icms__command(db, req, "payment.submit", material, submit_payment, &call, out);
+    cJSON_Delete(material);
+    return rc;
+}
+
+/* ---- read ---- */
+
+static int get_payment(icms__cmd *cmd)
+{
+    uint8_t id[16];
+    cJSON *payment = NULL;
+    int rc = icms__payment_load(cmd, cmd->arg, id, &payment);
+    if (rc == ICMS_OK)
+        icms__cmd_set_result(cmd, payment);
+    return rc;
+}
+
+int icms_payment_get(icms_db *db, const icms_request *req, const char *payment_id, char **out)
+{
+    return icms__query(db, req, get_payment, (void *)payment_id, out);
+}

@@ -1,0 +1,452 @@
+/*
+ * Payments end to end against the fake gapcoind over the real libcurl
+ * transport: paying, confirming at depth, partial and excess payments, a
+ * transaction offered twice, a re-org, a node that is down, refunds after a
+ * cancellation, and icms_check after every scenario.
+ */
+#include "support/test_support.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/db.h"
+#include "chain_fixture.h"
+#include "icms/participations.h"
+#include "icms/payments.h"
+#include "icms/projects.h"
+#include "support/fault_store.h"
+
+#define TARGET 150000000LL /* 1 GAP of goods + 0.5 GAP freight */
+
+typedef struct world {
+    fx f;
+    chain c;
+    char project[37];
+} world;
+
+static int setup(void **state)
+{
+    static int n;
+    world *w = calloc(1, sizeof *w);
+    char name[32];
+    snprintf(name, sizeof name, "payments_%d", n++);
+    fx_open(&w->f, name);
+    *state = w;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    world *w = *state;
+    char *report = NULL;
+    int rc = icms_check(w->f.db, &w->f.host, &report);
+    if (rc != ICMS_OK)
+        fail_msg("icms_check: %s\n%s", icms_error_last()->message, report ? report : "");
+    icms_free(report);
+    chain_stop(&w->c);
+    fx_close(&w->f);
+    free(w);
+    return 0;
+}
+
+static void publish_small_project(world *w)
+{
+    char *out = NULL;
+    assert_icms_ok(icms_project_create(
+        w->f.db, &w->f.owner.req,
+        "{\"title\":\"One crate\",\"expiry_date\":\"2026-02-01T00:00:00Z\","
+        "\"shipping_costs\":{\"freight\":50000000},\"min_ticket\":1,"
+        "\"products\":[{\"name\":\"Crate\",\"unit\":\"crate\",\"quantity\":1,"
+        "\"unit_price\":100000000}]}",
+        &out));
+    cJSON *p = fx_json(out);
+    snprintf(w->project, sizeof w->project, "%s", fx_str(p, "id"));
+    assert_int_equal(fx_int(p, "total_cost"), TARGET);
+    cJSON_Delete(p);
+    assert_icms_ok(icms_project_publish(w->f.db, &w->f.owner.req, w->project, NULL));
+}
+
+/* An approved PROFIT participation of capital for user u; returns its id. */
+static void approved(world *w, fx_user *u, long long capital, char id[37])
+{
+    char json[128], *out = NULL;
+    snprintf(json, sizeof json, "{\"type\":\"PROFIT\",\"capital\":%lld}", capital);
+    assert_icms_ok(icms_participation_request(w->f.db, &u->req, w->project, json, &out));
+    cJSON *p = fx_json(out);
+    snprintf(id, 37, "%s", fx_str(p, "id"));
+    cJSON_Delete(p);
+    assert_icms_ok(icms_participation_approve(w->f.db, &w->f.owner.req, id, NULL));
+}
+
+static cJSON *initiate(world *w, fx_user *u, const char *participation, const char *key,
+                       long long amount)
+{
+    icms_request req = u->req;
+    req.idempotency_key = key;
+    char json[256], *out = NULL;
+    if (amount)
+        snprintf(json, sizeof json, "{\"amount\":%lld,\"refund_address\":\"%s\"}", amount,
+                 w->c.refund_address);
+    else
+        snprintf(json, sizeof json, "{\"refund_address\":\"%s\"}", w->c.refund_address);
+    assert_icms_ok(icms_payment_initiate(w->f.db, &req, participation, json, &out));
+    return fx_json(out);
+}
+
+static cJSON *verify(world *w, const char *payment)
+{
+    char *out = NULL;
+    assert_icms_ok(icms_payment_verify(w->f.db, &w->f.host, payment, &out));
+    return fx_json(out);
+}
+
+static const char *state_of(world *w, char buf[64])
+{
+    char *out = NULL;
+    assert_icms_ok(icms_project_get(w->f.db, &w->f.admin.req, w->project, &out));
+    cJSON *p = fx_json(out);
+    snprintf(buf, 64, "%s", fx_str(p, "state"));
+    cJSON_Delete(p);
+    return buf;
+}
+
+static long long funded(world *w)
+{
+    char *out = NULL;
+    assert_icms_ok(icms_project_get(w->f.db, &w->f.admin.req, w->project, &out));
+    cJSON *p = fx_json(out);
+    long long v = fx_int(p, "funded");
+    cJSON_Delete(p);
+    return v;
+}
+
+static void test_pay_confirm_at_depth_and_complete(void **state)
+{
+    world *w = *state;
+    chain_begin(&w->c, 2);
+    char pay[512];
+    snprintf(pay, sizeof pay, "[%s]", chain_tx(&w->c, "pay", w->c.scripts[0], TARGET));
+    chain_step_blocks(&w->c, pay, 1, "[]");  /* mined: 1 confirmation */
+    chain_step_blocks(&w->c, "[]", 5, "[]"); /* 6 confirmations */
+    chain_start(&w->c, pay, "payments_happy");
+    chain_attach(&w->f, &w->c, 0);
+    publish_small_project(w);
+    char part[37], buf[64];
+    approved(w, &w->f.investor, TARGET, part);
+    assert_string_equal(state_of(w, buf), "FUNDING");
+
+    cJSON *payment = initiate(w, &w->f.investor, part, "pay-1", 0);
+    assert_string_equal(fx_str(payment, "status"), "PENDING");
+    assert_string_equal(fx_str(payment, "address"), w->c.addresses[0]);
+    assert_int_equal(fx_int(payment, "amount"), TARGET);
+    const char *id = fx_str(payment, "id");
+
+    /* Idempotent: the same key and request give the same payment. */
+    cJSON *again = initiate(w, &w->f.investor, part, "pay-1", 0);
+    assert_string_equal(fx_str(again, "id"), id);
+    cJSON_Delete(again);
+
+    const char *txid = fake_node_txid(&w->c.node, "pay");
+    char *out = NULL;
+    assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor.req, id, txid, &out));
+    cJSON *p = fx_json(out);
+    assert_string_equal(fx_str(p, "status"), "SUBMITTED");
+    cJSON_Delete(p);
+
+    p = verify(w, id); /* in the mempool */
+    assert_string_equal(fx_str(p, "status"), "SUBMITTED");
+    assert_int_equal(fx_int(p, "confirmations"), 0);
+    cJSON_Delete(p);
+    chain_next(&w->c);
+    p = verify(w, id); /* one block deep: not yet */
+    assert_string_equal(fx_str(p, "status"), "SUBMITTED");
+    assert_int_equal(fx_int(p, "confirmations"), 1);
+    cJSON_Delete(p);
+    assert_int_equal(funded(w), 0);
+    chain_next(&w->c);
+    p = verify(w, id); /* six deep: confirmed, and the project is fully funded */
+    assert_string_equal(fx_str(p, "status"), "CONFIRMED");
+    assert_int_equal(fx_int(p, "received"), TARGET);
+    assert_int_equal(fx_int(p, "credited"), TARGET);
+    assert_int_equal(fx_int(p, "refund_due"), 0);
+    cJSON_Delete(p);
+    assert_int_equal(funded(w), TARGET);
+    assert_string_equal(state_of(w, buf), "PENDING_ADMIN_APPROVAL");
+
+    /* Verifying again changes nothing. */
+    cJSON_Delete(verify(w, id));
+    assert_int_equal(funded(w), TARGET);
+
+    assert_icms_ok(icms_project_approve(w->f.db, &w->f.admin.req, w->project, NULL));
+    assert_icms_ok(icms_project_ship(w->f.db, &w->f.admin.req, w->project,
+                                     "{\"container_number\":\"CSQU3054383\",\"vessel\":\"Ever\","
+                                     "\"bill_of_lading\":\"BL1\",\"port_of_loading\":\"Piraeus\","
+                                     "\"port_of_discharge\":\"Hamburg\","
+                                     "\"eta\":\"2026-03-01T00:00:00Z\"}",
+                                     NULL));
+    assert_icms_ok(icms_project_complete(w->f.db, &w->f.admin.req, w->project, NULL));
+    assert_string_equal(state_of(w, buf), "COMPLETED");
+    cJSON_Delete(payment);
+}
+
+static void test_partial_excess_and_duplicate(void **state)
+{
+    world *w = *state;
+    chain_begin(&w->c, 1);
+    char mempool[2048];
+    snprintf(mempool, sizeof mempool, "[%s,%s]",
+             chain_tx(&w->c, "short", w->c.scripts[0], 60000000),   /* 0.6 of 1 GAP due */
+             chain_tx(&w->c, "over", w->c.scripts[1], 80000000));   /* 0.8 for 0.5 due */
+    chain_step_blocks(&w->c, mempool, 6, "[]");
+    chain_start(&w->c, mempool, "payments_partial");
+    chain_attach(&w->f, &w->c, 0);
+    publish_small_project(w);
+    char a[37], b[37];
+    approved(w, &w->f.investor, 100000000, a);
+    approved(w, &w->f.investor2, 50000000, b);
+    cJSON *pa = initiate(w, &w->f.investor, a, "k-a", 0);
+    cJSON *pb = initiate(w, &w->f.investor2, b, "k-b", 0);
+    const char *short_tx = fake_node_txid(&w->c.node, "short");
+    const char *over_tx = fake_node_txid(&w->c.node, "over");
+    assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor.req, fx_str(pa, "id"), short_tx,
+                                       NULL));
+    /* The same transaction cannot be attached to a second payment. */
+    assert_int_equal(icms_payment_submit(w->f.db, &w->f.investor2.req, fx_str(pb, "id"),
+                                         short_tx, NULL),
+                     ICMS_EEXISTS);
+    assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor2.req, fx_str(pb, "id"), over_tx,
+                                       NULL));
+    chain_next(&w->c);
+    cJSON *ra = verify(w, fx_str(pa, "id"));
+    assert_string_equal(fx_str(ra, "status"), "PARTIAL");
+    assert_int_equal(fx_int(ra, "credited"), 60000000);
+    cJSON *rb = verify(w, fx_str(pb, "id"));
+    assert_string_equal(fx_str(rb, "status"), "CONFIRMED");
+    assert_int_equal(fx_int(rb, "credited"), 50000000);
+    assert_int_equal(fx_int(rb, "refund_due"), 30000000);
+    assert_int_equal(funded(w), 110000000);
+    char buf[64];
+    assert_string_equal(state_of(w, buf), "FUNDING");
+
+    /* The excess is a refund due to investor2, at their refund address. */
+    char *out = NULL, filter[128];
+    snprintf(filter, sizeof filter, "{\"investor_id\":\"%s\"}", w->f.investor2.id);
+    assert_icms_ok(icms_refund_list(w->f.db, &w->f.investor2.req, NULL, &out));
+    cJSON *page = fx_json(out);
+    cJSON *items = cJSON_GetObjectItem(page, "items");
+    assert_int_equal(cJSON_GetArraySize(items), 1);
+    cJSON *refund = cJSON_GetArrayItem(items, 0);
+    assert_int_equal(fx_int(refund, "amount"), 30000000);
+    assert_string_equal(fx_str(refund, "status"), "DUE");
+    assert_string_equal(fx_str(refund, "address"), w->c.refund_address);
+    cJSON_Delete(page);
+    /* The investor still owes 0.4 GAP: a second payment for the rest is allowed. */
+    cJSON *rest = initiate(w, &w->f.investor, a, "k-a2", 0);
+    assert_int_equal(fx_int(rest, "amount"), 40000000);
+    cJSON_Delete(rest);
+    cJSON_Delete(ra);
+    cJSON_Delete(rb);
+    cJSON_Delete(pa);
+    cJSON_Delete(pb);
+}
+
+static void test_reorg_reverses_and_unfunds(void **state)
+{
+    world *w = *state;
+    chain_begin(&w->c, 1);
+    char pay[512];
+    snprintf(pay, sizeof pay, "[%s]", chain_tx(&w->c, "pay", w->c.scripts[0], TARGET));
+    chain_step_blocks(&w->c, pay, 6, "[]");
+    chain_step_reorg(&w->c, 7, 8, "[]"); /* a longer chain without the payment */
+    chain_start(&w->c, pay, "payments_reorg");
+    chain_attach(&w->f, &w->c, 0);
+    publish_small_project(w);
+    char part[37], buf[64];
+    approved(w, &w->f.investor, TARGET, part);
+    cJSON *payment = initiate(w, &w->f.investor, part, "k", 0);
+    const char *id = fx_str(payment, "id");
+    assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor.req, id,
+                                       fake_node_txid(&w->c.node, "pay"), NULL));
+    chain_next(&w->c);
+    cJSON_Delete(verify(w, id));
+    assert_string_equal(state_of(w, buf), "PENDING_ADMIN_APPROVAL");
+    chain_next(&w->c); /* the re-org */
+    cJSON *p = verify(w, id);
+    assert_string_equal(fx_str(p, "status"), "REVERSED");
+    cJSON_Delete(p);
+    assert_int_equal(funded(w), 0);
+    assert_string_equal(state_of(w, buf), "FUNDING");
+    cJSON_Delete(payment);
+}
+
+static void test_node_down_changes_nothing(void **state)
+{
+    world *w = *state;
+    chain_begin(&w->c, 1);
+    char pay[512];
+    snprintf(pay, sizeof pay, "[%s]", chain_tx(&w->c, "pay", w->c.scripts[0], TARGET));
+    chain_step_blocks(&w->c, pay, 6, "[]");
+    chain_start(&w->c, pay, "payments_down");
+    chain_attach(&w->f, &w->c, 0);
+    publish_small_project(w);
+    char part[37];
+    approved(w, &w->f.investor, TARGET, part);
+    cJSON *payment = initiate(w, &w->f.investor, part, "k", 0);
+    const char *id = fx_str(payment, "id");
+    assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor.req, id,
+                                       fake_node_txid(&w->c.node, "pay"), NULL));
+    chain_next(&w->c);
+    chain_attach(&w->f, &w->c, 1); /* the node is unreachable now */
+    uint64_t before, after;
+    size_t kb, ka;
+    assert_icms_ok(icms_test_store_digest(w->f.db->store, &before, &kb));
+    char *out = NULL;
+    assert_int_equal(icms_payment_verify(w->f.db, &w->f.host, id, &out), ICMS_ETRANSPORT);
+    assert_null(out);
+    assert_null(strstr(icms_error_last()->message, FAKE_NODE_PASSWORD));
+    assert_icms_ok(icms_test_store_digest(w->f.db->store, &after, &ka));
+    assert_true(before == after);
+    /* Back up: the same payment confirms; nothing was lost. */
+    chain_attach(&w->f, &w->c, 0);
+    cJSON *p = verify(w, id);
+    assert_string_equal(fx_str(p, "status"), "CONFIRMED");
+    cJSON_Delete(p);
+    cJSON_Delete(payment);
+}
+
+static void test_cancel_refunds_and_late_payment(void **state)
+{
+    world *w = *state;
+    chain_begin(&w->c, 1);
+    char mempool[2048], refund_tx[512];
+    snprintf(mempool, sizeof mempool, "[%s,%s]",
+             chain_tx(&w->c, "early", w->c.scripts[0], 100000000),
+             chain_tx(&w->c, "late", w->c.scripts[1], 50000000));
+    snprintf(refund_tx, sizeof refund_tx, "[%s]",
+             chain_tx(&w->c, "refund", w->c.refund_script, 100000000));
+    chain_step_blocks(&w->c, mempool, 6, "[]");
+    chain_step_blocks(&w->c, refund_tx, 6, "[]");
+    chain_start(&w->c, mempool, "payments_cancel");
+    chain_attach(&w->f, &w->c, 0);
+    publish_small_project(w);
+    char a[37], b[37];
+    approved(w, &w->f.investor, 100000000, a);
+    approved(w, &w->f.investor2, 50000000, b);
+    cJSON *pa = initiate(w, &w->f.investor, a, "k-a", 0);
+    cJSON *pb = initiate(w, &w->f.investor2, b, "k-b", 0);
+    assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor.req, fx_str(pa, "id"),
+                                       fake_node_txid(&w->c.node, "early"), NULL));
+    assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor2.req, fx_str(pb, "id"),
+                                       fake_node_txid(&w->c.node, "late"), NULL));
+    chain_next(&w->c);
+    cJSON_Delete(verify(w, fx_str(pa, "id"))); /* confirmed before the cancellation */
+    /* The owner cannot cancel once funding started? They can: FUNDING is before shipping. */
+    assert_icms_ok(icms_project_cancel(w->f.db, &w->f.owner.req, w->project, "port closed", NULL));
+    cJSON *rb = verify(w, fx_str(pb, "id")); /* confirmed after: late, refunded in full */
+    assert_int_equal(fx_int(rb, "credited"), 0);
+    assert_int_equal(fx_int(rb, "refund_due"), 50000000);
+    cJSON_Delete(rb);
+
+    char *out = NULL;
+    assert_icms_ok(icms_refund_list(w->f.db, &w->f.investor.req, NULL, &out));
+    cJSON *page = fx_json(out);
+    cJSON *refund = cJSON_GetArrayItem(cJSON_GetObjectItem(page, "items"), 0);
+    assert_int_equal(fx_int(refund, "amount"), 100000000);
+    char refund_id[37];
+    snprintf(refund_id, sizeof refund_id, "%s", fx_str(refund, "id"));
+    cJSON_Delete(page);
+
+    const char *paid_tx = fake_node_txid(&w->c.node, "refund");
+    /* Not mined yet: refused, nothing settled. */
+    assert_int_equal(icms_refund_record(w->f.db, &w->f.admin.req, refund_id, paid_tx, NULL),
+                     ICMS_EINVALID_TRANSITION);
+    assert_int_equal(icms_refund_record(w->f.db, &w->f.investor.req, refund_id, paid_tx, NULL),
+                     ICMS_EFORBIDDEN);
+    chain_next(&w->c);
+    assert_icms_ok(icms_refund_record(w->f.db, &w->f.admin.req, refund_id, paid_tx, &out));
+    cJSON *settled = fx_json(out);
+    assert_string_equal(fx_str(settled, "status"), "PAID");
+    cJSON_Delete(settled);
+    /* Nothing is refunded twice. */
+    assert_int_equal(icms_refund_record(w->f.db, &w->f.admin.req, refund_id, paid_tx, NULL),
+                     ICMS_EINVALID_TRANSITION);
+    cJSON_Delete(pa);
+    cJSON_Delete(pb);
+}
+
+static void test_transaction_that_pays_elsewhere_fails(void **state)
+{
+    world *w = *state;
+    chain_begin(&w->c, 1);
+    char pay[512];
+    snprintf(pay, sizeof pay, "[%s]", chain_tx(&w->c, "wrong", w->c.scripts[5], TARGET));
+    chain_step_blocks(&w->c, pay, 6, "[]");
+    chain_start(&w->c, pay, "payments_wrong");
+    chain_attach(&w->f, &w->c, 0);
+    publish_small_project(w);
+    char part[37];
+    approved(w, &w->f.investor, TARGET, part);
+    cJSON *payment = initiate(w, &w->f.investor, part, "k", 0);
+    assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor.req, fx_str(payment, "id"),
+                                       fake_node_txid(&w->c.node, "wrong"), NULL));
+    chain_next(&w->c);
+    cJSON *p = verify(w, fx_str(payment, "id"));
+    assert_string_equal(fx_str(p, "status"), "FAILED");
+    cJSON_Delete(p);
+    assert_int_equal(funded(w), 0);
+    cJSON_Delete(payment);
+}
+
+static void test_initiate_rules(void **state)
+{
+    world *w = *state;
+    chain_begin(&w->c, 1);
+    chain_start(&w->c, "[]", "payments_rules");
+    chain_attach(&w->f, &w->c, 0);
+    publish_small_project(w);
+    char part[37];
+    approved(w, &w->f.investor, 100000000, part);
+    char json[256];
+    snprintf(json, sizeof json, "{\"refund_address\":\"%s\"}", w->c.refund_address);
+    /* No idempotency key: refused. */
+    assert_int_equal(icms_payment_initiate(w->f.db, &w->f.investor.req, part, json, NULL),
+                     ICMS_EINVALID);
+    icms_request req = w->f.investor2.req;
+    req.idempotency_key = "x";
+    assert_int_equal(icms_payment_initiate(w->f.db, &req, part, json, NULL), ICMS_ENOTFOUND);
+    req = w->f.investor.req;
+    req.idempotency_key = "y";
+    assert_int_equal(icms_payment_initiate(w->f.db, &req, part,
+                                           "{\"refund_address\":\"not-an-address\"}", NULL),
+                     ICMS_EINVALID);
+    snprintf(json, sizeof json, "{\"amount\":100000001,\"refund_address\":\"%s\"}",
+             w->c.refund_address);
+    assert_int_equal(icms_payment_initiate(w->f.db, &req, part, json, NULL), ICMS_EINVALID);
+    cJSON *p = initiate(w, &w->f.investor, part, "z", 40000000);
+    /* One payment at a time per participation. */
+    cJSON *q = NULL;
+    req.idempotency_key = "zz";
+    snprintf(json, sizeof json, "{\"refund_address\":\"%s\"}", w->c.refund_address);
+    assert_int_equal(icms_payment_initiate(w->f.db, &req, part, json, NULL), ICMS_EEXISTS);
+    assert_int_equal(icms_payment_submit(w->f.db, &w->f.investor.req, fx_str(p, "id"), "abc",
+                                         NULL),
+                     ICMS_EINVALID);
+    cJSON_Delete(q);
+    cJSON_Delete(p);
+}
+
+int main(void)
+{
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_pay_confirm_at_depth_and_complete),
+        T(test_partial_excess_and_duplicate),
+        T(test_reorg_reverses_and_unfunds),
+        T(test_node_down_changes_nothing),
+        T(test_cancel_refunds_and_late_payment),
+        T(test_transaction_that_pays_elsewhere_fails),
+        T(test_initiate_rules),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
