@@ -6,6 +6,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "app/events_hub.h"
 #include "app/ledger.h"
 #include "app/payment_doc.h"
 #include "audit/audit.h"
@@ -144,8 +145,8 @@ int icms_open(icms_db **out, const icms_options *options)
     if (options->retry_attempts)
         db->retry.attempts = options->retry_attempts;
 
-    int rc = ICMS_OK;
-    if (!db->store)
+    int rc = icms__events_hub_new(&db->events);
+    if (rc == ICMS_OK && !db->store)
         rc = open_sqlite(options, &db->store);
     if (rc == ICMS_OK && !db->clock)
         rc = icms_clock_realtime_new(&db->clock);
@@ -169,6 +170,7 @@ void icms_close(icms_db *db)
     icms_clock_free(db->clock);
     icms_rpc_client_free(db->gapcoin);
     free_addresses(db->addresses);
+    icms__events_hub_free(db->events);
     icms__free(db);
 }
 

@@ -22,6 +22,7 @@ struct icms_db {
     icms_rpc_client *gapcoin;          /* may be NULL: no verification */
     icms_gapcoin_network_t network;
     icms_address_provider *addresses;  /* may be NULL: the node's getnewaddress */
+    struct icms__events_hub *events;   /* subscribers, events policy, notifier (events_hub.h) */
 };
 
 /* Run a command in one write transaction, retried on conflict (kv/run.h). */

@@ -11,6 +11,7 @@
  */
 #include <string.h>
 
+#include "app/events_hub.h"
 #include "app/project_cmd.h"
 #include "app/records.h"
 #include "app/tick_payments.h"
@@ -130,6 +131,8 @@ int icms_tick(icms_db *db, char **report_out)
     icms__tick_payment_report payments = {0, 0};
     if (rc == ICMS_OK)
         rc = icms__tick_payments(db, &payments);
+    if (rc == ICMS_OK && !report_out)
+        rc = icms__events_tick(db, NULL); /* notifications and retention */
     if (rc)
         return rc;
     if (report_out) {
@@ -143,6 +146,8 @@ int icms_tick(icms_db *db, char **report_out)
             rc = icms__json_add_int64(report, "payments_verified", payments.verified);
         if (rc == ICMS_OK)
             rc = icms__json_add_int64(report, "node_errors", payments.node_errors);
+        if (rc == ICMS_OK)
+            rc = icms__events_tick(db, report);
         if (rc == ICMS_OK)
             rc = icms__json_write(report, 0, report_out, NULL);
         cJSON_Delete(report);
