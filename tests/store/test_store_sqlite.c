@@ -540,6 +540,78 @@ static void test_processes_lose_no_write(void **state)
     icms_store_free(s);
 }
 
+/* Several processes creating one new file at once, each with its own append-only prefix. */
+static int child_create(const char *path, int id, int go_fd)
+{
+    char c;
+    if (read(go_fd, &c, 1) != 1) /* start together */
+        return 20;
+    uint8_t prefix[8];
+    int n = snprintf((char *)prefix, sizeof prefix, "ao%d/", id);
+    const uint8_t *prefixes[] = {prefix};
+    size_t lens[] = {(size_t)n};
+    icms_sqlite_options o = ICMS_SQLITE_OPTIONS_INIT;
+    o.append_only_prefixes = prefixes;
+    o.append_only_prefix_lens = lens;
+    o.append_only_count = 1;
+    icms_store *s = NULL;
+    int rc = icms_store_sqlite_new(&s, path, &o);
+    if (rc != 0) {
+        fprintf(stderr, "child %d: %s\n", id, icms_error_last()->message);
+        return 21;
+    }
+    uint8_t key[16];
+    memcpy(key, prefix, (size_t)n);
+    key[n] = 'x';
+    for (int attempt = 0;; attempt++) {
+        icms_store_txn *t;
+        rc = s->begin(s, ICMS_STORE_WRITE, &t);
+        if (rc == ICMS_EBUSY && attempt < 100)
+            continue;
+        if (rc != 0 || s->put(t, key, (size_t)n + 1, K("v")) != 0 || s->commit(t) != 0)
+            return 22;
+        break;
+    }
+    icms_store_free(s);
+    return 0;
+}
+
+static void test_processes_create_one_file_together(void **state)
+{
+    (void)state;
+    const char *path = db_path("created-together.db");
+    int go[2];
+    assert_int_equal(pipe(go), 0);
+    fflush(NULL);
+    pid_t pids[PROCS];
+    for (int i = 0; i < PROCS; i++) {
+        pids[i] = fork();
+        assert_true(pids[i] >= 0);
+        if (pids[i] == 0) {
+            close(go[1]);
+            _exit(child_create(path, i, go[0]));
+        }
+    }
+    close(go[0]);
+    char bytes[PROCS];
+    memset(bytes, 'g', sizeof bytes);
+    assert_int_equal(write(go[1], bytes, sizeof bytes), PROCS);
+    close(go[1]);
+    for (int i = 0; i < PROCS; i++) {
+        int status;
+        assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+    /* One table, every prefix protected, every key there. */
+    assert_int_equal(raw_int(path, "SELECT count(*) FROM kv"), PROCS);
+    assert_int_equal(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'"),
+                     3 * PROCS);
+    char err[128];
+    assert_int_equal(raw_exec(path, "DELETE FROM kv", err, sizeof err), SQLITE_CONSTRAINT);
+    assert_string_equal(err, "append-only");
+}
+
 /* A full database: the write fails with ICMS_ESTORAGE and SQLite's words, and changes nothing. */
 static void test_full_database(void **state)
 {
@@ -638,6 +710,7 @@ int main(void)
         cmocka_unit_test(test_processes_lose_no_write),
         cmocka_unit_test(test_killed_writer_leaves_committed_data_only),
         cmocka_unit_test(test_full_database),
+        cmocka_unit_test(test_processes_create_one_file_together),
     };
     memcpy(tests + n, own, sizeof own);
     n += sizeof own / sizeof own[0];
