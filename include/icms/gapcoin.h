@@ -510,7 +510,11 @@ typedef struct icms_gapcoin_chain_result {
     size_t count;        /**< headers verified (all of them on success) */
     uint8_t tip[32];     /**< hash of the last header checked successfully */
     size_t failed_index; /**< on failure: index (0 = first) of the failing header */
-    uint64_t total_work; /**< sum of achieved values of the verified headers (saturating) */
+    /**
+     * Sum of the verified headers' achieved values (saturating): a rough
+     * measure for comparing chains of the same start, not the node's chainwork.
+     */
+    uint64_t total_work;
 } icms_gapcoin_chain_result;
 
 /**
