@@ -141,10 +141,10 @@ ICMS_EXTERN int icms_user_revoke_role(icms_db *db, const icms_request *req, cons
  * - NONE or REJECTED -> PENDING: the user (or an administrator for them)
  *   submits; document is the KYC metadata, required, replacing what was
  *   there: a JSON object of at most ICMS_USER_KYC_METADATA_MAX bytes,
- *   {"document_type": "PASSPORT" | "NATIONAL_ID" | ..., "document_country"?,
- *   "document_number"?, "date_of_birth"?, "nationality"?, "address"?,
- *   "provider"?, "provider_reference"?, "files"?, "extra"?} (docs/users.md,
- *   "KYC metadata"; unknown fields are refused).
+ *   {"document": "passport" | "national_id" | ..., "country"?, "number"?,
+ *   "date_of_birth"?, "nationality"?, "address"?, "provider"?,
+ *   "provider_reference"?, "files"?, "extra"?} (docs/users.md, "KYC
+ *   metadata"; unknown fields are refused).
  * - PENDING -> VERIFIED, PENDING -> REJECTED, VERIFIED -> REJECTED: an
  *   administrator or the host decides; document is NULL or {"note": "..."}
  *   (1..ICMS_USER_KYC_NOTE_MAX bytes). An administrator may not decide their

@@ -249,8 +249,8 @@ static int check_text(const cJSON *value)
     return ICMS_OK;
 }
 
-static const char *const document_types[] = {"PASSPORT",         "NATIONAL_ID", "DRIVING_LICENSE",
-                                             "RESIDENCE_PERMIT", "OTHER",       NULL};
+static const char *const document_kinds[] = {"passport",         "national_id", "driving_license",
+                                             "residence_permit", "other",       NULL};
 
 #define TEXT_FIELD(n, fl, hi)                                                                      \
     {                                                                                              \
@@ -276,9 +276,9 @@ static const icms__json_schema address_schema = ICMS__JSON_SCHEMA(address_fields
 static const icms__json_field file_item = TEXT_FIELD(NULL, 0, 512);
 
 static const icms__json_field kyc_fields[] = {
-    ICMS__JSON_F_ENUM("document_type", ICMS__JSON_REQUIRED, document_types),
-    COUNTRY_FIELD("document_country", 0),
-    TEXT_FIELD("document_number", 0, 64),
+    ICMS__JSON_F_ENUM("document", ICMS__JSON_REQUIRED, document_kinds),
+    COUNTRY_FIELD("country", 0),
+    TEXT_FIELD("number", 0, 64),
     {.name = "date_of_birth", .kind = ICMS__JSON_STRING, .min = 10, .max = 10, .check = check_date},
     COUNTRY_FIELD("nationality", 0),
     ICMS__JSON_F_OBJECT("address", 0, &address_schema),

@@ -27,7 +27,7 @@ extern const icms__json_schema icms__user_bootstrap_schema;
 /* any of {name, email, phone, photo_url} */
 extern const icms__json_schema icms__user_update_schema;
 
-/* {document_type, document_country?, ..., extra?}: docs/users.md, "KYC metadata" */
+/* {document, country?, number?, ..., extra?}: docs/users.md, "KYC metadata" */
 extern const icms__json_schema icms__user_kyc_metadata_schema;
 
 /* Parse and check a JSON text argument called `what`; NULL text is ICMS_EINVALID. */

@@ -415,9 +415,9 @@ static void test_update_refuses_bad_input_naming_the_field(void **state)
         expect_field_error(icms_user_history(f.db, &f.host, id, NULL), "id", "history");
         expect_field_error(icms_user_grant_role(f.db, &f.host, id, "OWNER", NULL), "id", "grant");
         expect_field_error(icms_user_revoke_role(f.db, &f.host, id, "OWNER", NULL), "id", "revoke");
-        expect_field_error(icms_user_set_kyc(f.db, &f.host, id, "PENDING",
-                                             "{\"document_type\":\"PASSPORT\"}", NULL),
-                           "id", "kyc");
+        expect_field_error(
+            icms_user_set_kyc(f.db, &f.host, id, "PENDING", "{\"document\":\"passport\"}", NULL),
+            "id", "kyc");
         expect_field_error(icms_user_deactivate(f.db, &f.host, id, NULL), "id", "deactivate");
         expect_field_error(icms_user_erase(f.db, &f.host, id, NULL), "id", "erase");
     }
@@ -602,7 +602,7 @@ static int kyc_history_len(uf *f, const char *id, cJSON **last)
 
 /* Every field of the KYC metadata schema, each at a valid value. */
 #define KYC_FULL                                                                                   \
-    "{\"document_type\":\"NATIONAL_ID\",\"document_country\":\"DE\",\"document_number\":"          \
+    "{\"document\":\"national_id\",\"country\":\"DE\",\"number\":"                                 \
     "\"T22000129\",\"date_of_birth\":\"2000-02-29\",\"nationality\":\"DE\",\"address\":{"          \
     "\"line1\":\"Hauptstr. 1\",\"line2\":\"c/o M\\u00fcller\",\"city\":\"Berlin\","                \
     "\"postal_code\":\"10115\",\"region\":\"BE\",\"country\":\"DE\"},\"provider\":\"acme-kyc\","   \
@@ -622,14 +622,12 @@ static void test_kyc_flow(void **state)
                 icms_user_set_kyc(f.db, &f.admin.req, u.id, "VERIFIED", NULL, NULL));
     char *out = NULL;
     assert_icms_ok(icms_user_set_kyc(f.db, &u.req, u.id, "PENDING",
-                                     "{\"document_type\":\"PASSPORT\",\"document_country\":\"DE\"}",
-                                     &out));
+                                     "{\"document\":\"passport\",\"country\":\"DE\"}", &out));
     cJSON *summary = uf_json(out);
     assert_string_equal(uf_str(summary, "kyc_status"), "PENDING");
     cJSON_Delete(summary);
-    assert_icms(
-        ICMS_EINVALID_TRANSITION,
-        icms_user_set_kyc(f.db, &u.req, u.id, "PENDING", "{\"document_type\":\"PASSPORT\"}", NULL));
+    assert_icms(ICMS_EINVALID_TRANSITION, icms_user_set_kyc(f.db, &u.req, u.id, "PENDING",
+                                                            "{\"document\":\"passport\"}", NULL));
     assert_icms(ICMS_EFORBIDDEN, icms_user_set_kyc(f.db, &u.req, u.id, "REJECTED", NULL, NULL));
     assert_icms_ok(icms_user_set_kyc(f.db, &f.admin.req, u.id, "REJECTED",
                                      "{\"note\":\"photo unreadable\"}", NULL));
@@ -637,16 +635,15 @@ static void test_kyc_flow(void **state)
     assert_icms_ok(icms_user_set_kyc(f.db, &f.host, u.id, "VERIFIED", NULL, NULL));
     assert_icms(ICMS_EINVALID_TRANSITION,
                 icms_user_set_kyc(f.db, &f.host, u.id, "VERIFIED", NULL, NULL));
-    assert_icms(
-        ICMS_EINVALID_TRANSITION,
-        icms_user_set_kyc(f.db, &u.req, u.id, "PENDING", "{\"document_type\":\"PASSPORT\"}", NULL));
+    assert_icms(ICMS_EINVALID_TRANSITION, icms_user_set_kyc(f.db, &u.req, u.id, "PENDING",
+                                                            "{\"document\":\"passport\"}", NULL));
 
     int rc;
     cJSON *doc = uf_get(&f, &u.req, u.id, &rc);
     const cJSON *kyc = cJSON_GetObjectItemCaseSensitive(doc, "kyc");
     assert_string_equal(uf_str(kyc, "status"), "VERIFIED");
-    assert_string_equal(uf_str(cJSON_GetObjectItemCaseSensitive(kyc, "metadata"), "document_type"),
-                        "NATIONAL_ID");
+    assert_string_equal(uf_str(cJSON_GetObjectItemCaseSensitive(kyc, "metadata"), "document"),
+                        "national_id");
     const cJSON *history = cJSON_GetObjectItemCaseSensitive(kyc, "history");
     assert_int_equal(cJSON_GetArraySize(history), 4);
     static const char *statuses[] = {"PENDING", "REJECTED", "PENDING", "VERIFIED"};
@@ -673,7 +670,7 @@ static void test_kyc_flow(void **state)
 
     /* An admin does not decide their own KYC; the host may. */
     assert_icms_ok(icms_user_set_kyc(f.db, &f.admin.req, f.admin.id, "PENDING",
-                                     "{\"document_type\":\"PASSPORT\"}", NULL));
+                                     "{\"document\":\"passport\"}", NULL));
     assert_icms(ICMS_EFORBIDDEN,
                 icms_user_set_kyc(f.db, &f.admin.req, f.admin.id, "VERIFIED", NULL, NULL));
     assert_icms_ok(icms_user_set_kyc(f.db, &f.host, f.admin.id, "VERIFIED", NULL, NULL));
@@ -701,25 +698,25 @@ static void test_kyc_refuses_bad_input(void **state)
         "\"x\"",
         "42",
         "{\"a\":",
-        "{\"document_type\":\"PASSPORT\",\"document_type\":\"OTHER\"}",
-        "{\"document_type\":\"PASSPORT\",\"extra\":{\"a\":\"\xc3\"}}",
+        "{\"document\":\"passport\",\"document\":\"other\"}",
+        "{\"document\":\"passport\",\"extra\":{\"a\":\"\xc3\"}}",
         "{}",
-        "{\"document_type\":\"passport\"}",
-        "{\"document_type\":\"PASSPORT\",\"ssn\":\"123\"}",
-        "{\"document_type\":\"PASSPORT\",\"document_country\":\"de\"}",
-        "{\"document_type\":\"PASSPORT\",\"document_country\":\"DEU\"}",
-        "{\"document_type\":\"PASSPORT\",\"nationality\":7}",
-        "{\"document_type\":\"PASSPORT\",\"date_of_birth\":\"2001-02-30\"}",
-        "{\"document_type\":\"PASSPORT\",\"date_of_birth\":\"2001-2-3\"}",
-        "{\"document_type\":\"PASSPORT\",\"document_number\":\"\"}",
-        "{\"document_type\":\"PASSPORT\",\"document_number\":\"A\\nB\"}",
-        "{\"document_type\":\"PASSPORT\",\"address\":{\"line1\":\"Main St 1\",\"country\":\"DE\"}}",
-        "{\"document_type\":\"PASSPORT\",\"address\":{\"line1\":\"x\",\"city\":\"y\",\"country\":"
+        "{\"document\":\"PASSPORT\"}",
+        "{\"document\":\"passport\",\"ssn\":\"123\"}",
+        "{\"document\":\"passport\",\"country\":\"de\"}",
+        "{\"document\":\"passport\",\"country\":\"DEU\"}",
+        "{\"document\":\"passport\",\"nationality\":7}",
+        "{\"document\":\"passport\",\"date_of_birth\":\"2001-02-30\"}",
+        "{\"document\":\"passport\",\"date_of_birth\":\"2001-2-3\"}",
+        "{\"document\":\"passport\",\"number\":\"\"}",
+        "{\"document\":\"passport\",\"number\":\"A\\nB\"}",
+        "{\"document\":\"passport\",\"address\":{\"line1\":\"Main St 1\",\"country\":\"DE\"}}",
+        "{\"document\":\"passport\",\"address\":{\"line1\":\"x\",\"city\":\"y\",\"country\":"
         "\"DE\",\"zip\":\"1\"}}",
-        "{\"document_type\":\"PASSPORT\",\"files\":[\"a\",1]}",
-        "{\"document_type\":\"PASSPORT\",\"files\":\"a\"}",
-        "{\"document_type\":\"PASSPORT\",\"extra\":[]}",
-        "{\"document_type\":\"PASSPORT\",\"files\":[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\","
+        "{\"document\":\"passport\",\"files\":[\"a\",1]}",
+        "{\"document\":\"passport\",\"files\":\"a\"}",
+        "{\"document\":\"passport\",\"extra\":[]}",
+        "{\"document\":\"passport\",\"files\":[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\","
         "\"8\","
         "\"9\",\"10\",\"11\",\"12\",\"13\",\"14\",\"15\",\"16\",\"17\",\"18\",\"19\",\"20\",\"21\"]"
         "}",
@@ -728,7 +725,7 @@ static void test_kyc_refuses_bad_input(void **state)
         expect_field_error(icms_user_set_kyc(f.db, &u.req, u.id, "PENDING", bad_metadata[i], NULL),
                            "metadata", bad_metadata[i]);
     /* 16 KiB is the limit, exactly: a document of that size, then one byte more. */
-    static const char head[] = "{\"document_type\":\"PASSPORT\",\"extra\":{\"a\":\"";
+    static const char head[] = "{\"document\":\"passport\",\"extra\":{\"a\":\"";
     static const char tail[] = "\"}}";
     char *big = malloc(ICMS_USER_KYC_METADATA_MAX + 2);
     size_t fill = ICMS_USER_KYC_METADATA_MAX - (sizeof head - 1) - (sizeof tail - 1);
@@ -773,8 +770,8 @@ static void test_kyc_history_keeps_the_last_fifty(void **state)
     uf_create(&f, &u, "Una", "una@example.com", NULL);
     for (int i = 0; i < 30; i++) { /* 60 moves */
         assert_icms_ok(icms_clock_fake_advance(f.clock, 1000));
-        assert_icms_ok(icms_user_set_kyc(f.db, &u.req, u.id, "PENDING",
-                                         "{\"document_type\":\"PASSPORT\"}", NULL));
+        assert_icms_ok(
+            icms_user_set_kyc(f.db, &u.req, u.id, "PENDING", "{\"document\":\"passport\"}", NULL));
         char note[64];
         snprintf(note, sizeof note, "{\"note\":\"round %d\"}", i);
         assert_icms_ok(icms_user_set_kyc(f.db, &f.admin.req, u.id, "REJECTED", note, NULL));
@@ -885,21 +882,17 @@ static void test_idempotency_keys(void **state)
     assert_icms(ICMS_EIDEMPOTENCY, icms_user_update(f.db, &self, id, "{\"name\":\"Ida C\"}", NULL));
     self.idempotency_key = "kyc";
     assert_icms_ok(icms_user_set_kyc(f.db, &self, id, "PENDING",
-                                     "{\"document_type\":\"PASSPORT\",\"document_number\":\"1\"}",
-                                     NULL));
+                                     "{\"document\":\"passport\",\"number\":\"1\"}", NULL));
     assert_icms_ok(icms_user_set_kyc(f.db, &self, id, "PENDING",
-                                     "{\"document_type\":\"PASSPORT\",\"document_number\":\"1\"}",
-                                     NULL));
+                                     "{\"document\":\"passport\",\"number\":\"1\"}", NULL));
     assert_icms(ICMS_EIDEMPOTENCY,
                 icms_user_set_kyc(f.db, &self, id, "PENDING",
-                                  "{\"document_type\":\"PASSPORT\",\"document_number\":\"2\"}",
-                                  NULL));
+                                  "{\"document\":\"passport\",\"number\":\"2\"}", NULL));
     /* After 24 hours the key is free again: the same request now runs (and is refused). */
     assert_icms_ok(icms_clock_fake_advance(f.clock, ICMS_IDEMPOTENCY_WINDOW_MS));
     assert_icms(ICMS_EINVALID_TRANSITION,
                 icms_user_set_kyc(f.db, &self, id, "PENDING",
-                                  "{\"document_type\":\"PASSPORT\",\"document_number\":\"1\"}",
-                                  NULL));
+                                  "{\"document\":\"passport\",\"number\":\"1\"}", NULL));
     uf_close(&f);
 }
 

@@ -103,7 +103,7 @@ static int run(struct world *w, enum command c, const icms_request *req, const c
     case REVOKE:
         return icms_user_revoke_role(db, req, id, "INVESTOR", out);
     case KYC_SUBMIT:
-        return icms_user_set_kyc(db, req, id, "PENDING", "{\"document_type\":\"PASSPORT\"}", out);
+        return icms_user_set_kyc(db, req, id, "PENDING", "{\"document\":\"passport\"}", out);
     case KYC_DECIDE:
         return icms_user_set_kyc(db, req, id, "VERIFIED", NULL, out);
     case DEACTIVATE:
@@ -129,7 +129,7 @@ static void fresh_target(struct world *w, enum command c, uf_user *t)
     uf_create(&w->f, t, "Target Person", email, NULL);
     if (c == KYC_DECIDE)
         assert_icms_ok(icms_user_set_kyc(w->f.db, &w->f.host, t->id, "PENDING",
-                                         "{\"document_type\":\"PASSPORT\"}", NULL));
+                                         "{\"document\":\"passport\"}", NULL));
 }
 
 static uint64_t digest(struct world *w)

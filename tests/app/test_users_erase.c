@@ -77,8 +77,8 @@ static void test_erasure_leaves_no_personal_data(void **state)
     self.actor_id = id;
     self.idempotency_key = "kyc-1";
     assert_icms_ok(icms_user_set_kyc(f.db, &self, id, "PENDING",
-                                     "{\"document_type\":\"PASSPORT\",\"document_number\":\"ZX-"
-                                     "PASSPORT-4455\",\"document_country\":\"DE\"}",
+                                     "{\"document\":\"passport\",\"number\":\"ZX-"
+                                     "PASSPORT-4455\",\"country\":\"DE\"}",
                                      NULL));
     icms_request admin = f.admin.req;
     admin.idempotency_key = "decide-1";
@@ -136,9 +136,8 @@ static void test_erasure_leaves_no_personal_data(void **state)
     assert_icms(ICMS_EINVALID_TRANSITION,
                 icms_user_update(f.db, &f.host, id, "{\"name\":\"Back\"}", NULL));
     assert_icms(ICMS_EINVALID_TRANSITION, icms_user_grant_role(f.db, &f.host, id, "OWNER", NULL));
-    assert_icms(
-        ICMS_EINVALID_TRANSITION,
-        icms_user_set_kyc(f.db, &f.host, id, "PENDING", "{\"document_type\":\"PASSPORT\"}", NULL));
+    assert_icms(ICMS_EINVALID_TRANSITION, icms_user_set_kyc(f.db, &f.host, id, "PENDING",
+                                                            "{\"document\":\"passport\"}", NULL));
     assert_icms(ICMS_EINVALID_TRANSITION, icms_user_deactivate(f.db, &f.host, id, NULL));
     self.idempotency_key = NULL;
     assert_icms(ICMS_EUNAUTHENTICATED, icms_user_get(f.db, &self, id, NULL));
@@ -221,8 +220,7 @@ static int do_kyc(uf *f, int attempt)
 {
     (void)attempt;
     return icms_user_set_kyc(f->db, &f->host, target_id, "PENDING",
-                             "{\"document_type\":\"PASSPORT\",\"files\":[\"a\",\"b\",\"c\"]}",
-                             NULL);
+                             "{\"document\":\"passport\",\"files\":[\"a\",\"b\",\"c\"]}", NULL);
 }
 
 /* The bootstrapped admin (who acts in do_update) and a target with every field and ADMIN. */
