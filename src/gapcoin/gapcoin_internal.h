@@ -34,6 +34,9 @@ int icms__read_u64(icms__reader *r, uint64_t *out, const char *what);
 /* A canonical compact size no larger than max. */
 int icms__read_compact(icms__reader *r, uint64_t max, uint64_t *out, const char *what);
 
+/* A compact-size length, then that many bytes: "needs N bytes at offset ..., only M left". */
+int icms__read_var_bytes(icms__reader *r, const uint8_t **out, size_t *out_len, const char *what);
+
 /* Bytes a compact size of value n takes. */
 size_t icms__compact_len(uint64_t n);
 /* Write a compact size at p (room for 9 bytes); returns the bytes written. */

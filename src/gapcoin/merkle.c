@@ -112,7 +112,8 @@ int icms_gapcoin_merkle_proof_verify(const uint8_t *bytes, size_t bytes_len,
     icms__reader r = {bytes, bytes_len, 0};
     icms_gapcoin_header header;
     uint32_t tx_count;
-    uint64_t n_hashes, n_flag_bytes;
+    uint64_t n_hashes;
+    size_t n_flag_bytes;
     const uint8_t *hashes, *flags;
     int rc;
     if ((rc = icms__header_parse(&r, &header)) != 0 ||
@@ -125,9 +126,7 @@ int icms_gapcoin_merkle_proof_verify(const uint8_t *bytes, size_t bytes_len,
                            ICMS_GAPCOIN_PROOF_MAX_TX);
     if ((rc = icms__read_compact(&r, tx_count, &n_hashes, "hash count")) != 0 ||
         (rc = icms__read_bytes(&r, (size_t)n_hashes * 32, &hashes, "hashes")) != 0 ||
-        (rc = icms__read_compact(&r, icms__reader_left(&r), &n_flag_bytes, "flag byte count")) !=
-            0 ||
-        (rc = icms__read_bytes(&r, (size_t)n_flag_bytes, &flags, "flag bytes")) != 0)
+        (rc = icms__read_var_bytes(&r, &flags, &n_flag_bytes, "flag bytes")) != 0)
         return icms__error_wrap(rc, "merkle proof");
     if (r.pos != bytes_len)
         return icms__error(ICMS_EINVALID, "merkle proof: %zu trailing bytes", bytes_len - r.pos);
@@ -146,7 +145,7 @@ int icms_gapcoin_merkle_proof_verify(const uint8_t *bytes, size_t bytes_len,
               (size_t)n_hashes,
               0,
               flags,
-              (size_t)n_flag_bytes * 8,
+              n_flag_bytes * 8,
               0,
               block + at_matches,
               (uint32_t *)(block + at_positions),

@@ -81,6 +81,15 @@ int icms__read_compact(icms__reader *r, uint64_t max, uint64_t *out, const char 
     return 0;
 }
 
+int icms__read_var_bytes(icms__reader *r, const uint8_t **out, size_t *out_len, const char *what)
+{
+    uint64_t n;
+    int rc = icms__read_compact(r, ICMS_GAPCOIN_MAX_COMPACT_SIZE, &n, what);
+    if (rc == 0 && (rc = icms__read_bytes(r, (size_t)n, out, what)) == 0)
+        *out_len = (size_t)n;
+    return rc;
+}
+
 size_t icms__compact_len(uint64_t n)
 {
     return n < 0xfd ? 1 : n <= 0xffff ? 3 : n <= 0xffffffff ? 5 : 9;

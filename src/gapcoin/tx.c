@@ -38,11 +38,10 @@ static int parse_inputs(icms__reader *r, size_t n, sink *out)
     for (size_t i = 0; i < n; i++) {
         const uint8_t *prev, *script;
         uint32_t vout, sequence;
-        uint64_t len;
+        size_t len;
         if ((rc = icms__read_bytes(r, 32, &prev, "prev txid")) != 0 ||
             (rc = icms__read_u32(r, &vout, "vout")) != 0 ||
-            (rc = icms__read_compact(r, icms__reader_left(r), &len, "script_sig length")) != 0 ||
-            (rc = icms__read_bytes(r, (size_t)len, &script, "script_sig")) != 0 ||
+            (rc = icms__read_var_bytes(r, &script, &len, "script_sig")) != 0 ||
             (rc = icms__read_u32(r, &sequence, "sequence")) != 0)
             return fail_at(rc, "input", i);
         if (out->inputs) {
@@ -50,7 +49,7 @@ static int parse_inputs(icms__reader *r, size_t n, sink *out)
             memcpy(in->prev_txid, prev, 32);
             in->vout = vout;
             in->script_sig = script;
-            in->script_sig_len = (size_t)len;
+            in->script_sig_len = len;
             in->sequence = sequence;
             in->witness_count = 0;
             in->witness = NULL;
@@ -65,7 +64,7 @@ static int parse_outputs(icms__reader *r, size_t n, sink *out, int64_t *total)
     *total = 0;
     for (size_t i = 0; i < n; i++) {
         const uint8_t *script;
-        uint64_t value, len;
+        uint64_t value;
         if ((rc = icms__read_u64(r, &value, "value")) != 0)
             return fail_at(rc, "output", i);
         /* Read as unsigned: a negative int64 shows up as a huge value here. */
@@ -75,13 +74,13 @@ static int parse_outputs(icms__reader *r, size_t n, sink *out, int64_t *total)
         if (!icms__add_i64(*total, (int64_t)value, total) || *total > ICMS_GAPCOIN_MAX_MONEY)
             return icms__error(ICMS_EINVALID, "tx output %zu: total of outputs exceeds %lld", i,
                                (long long)ICMS_GAPCOIN_MAX_MONEY);
-        if ((rc = icms__read_compact(r, icms__reader_left(r), &len, "script length")) != 0 ||
-            (rc = icms__read_bytes(r, (size_t)len, &script, "script")) != 0)
+        size_t len;
+        if ((rc = icms__read_var_bytes(r, &script, &len, "script")) != 0)
             return fail_at(rc, "output", i);
         if (out->outputs) {
             out->outputs[i].value = (int64_t)value;
             out->outputs[i].script = script;
-            out->outputs[i].script_len = (size_t)len;
+            out->outputs[i].script_len = len;
         }
     }
     return 0;
@@ -102,15 +101,13 @@ static int parse_witness(icms__reader *r, size_t n_inputs, sink *out, size_t *it
         }
         any |= count > 0;
         for (uint64_t k = 0; k < count; k++) {
-            uint64_t len;
+            size_t len;
             const uint8_t *item;
-            if ((rc = icms__read_compact(r, icms__reader_left(r), &len, "witness item length")) !=
-                    0 ||
-                (rc = icms__read_bytes(r, (size_t)len, &item, "witness item")) != 0)
+            if ((rc = icms__read_var_bytes(r, &item, &len, "witness item")) != 0)
                 return fail_at(rc, "witness of input", i);
             if (out->witness) {
                 out->witness[*items].bytes = item;
-                out->witness[*items].bytes_len = (size_t)len;
+                out->witness[*items].bytes_len = len;
             }
             (*items)++;
         }
