@@ -189,6 +189,15 @@ static int move_cursor(icms__cmd *cmd)
     }
     if (rc)
         return rc;
+    if (!known) { /* the first ack of a name registers it, as a first read does */
+        cJSON *reg = cJSON_CreateObject();
+        rc = reg ? icms__json_add_string(reg, "consumer", call->consumer) : ICMS_ENOMEM;
+        if (rc == ICMS_OK)
+            rc = icms__cmd_audit(cmd, "events.consumer_register", call->consumer, reg);
+        cJSON_Delete(reg);
+        if (rc)
+            return rc == ICMS_ENOMEM ? icms__error(ICMS_ENOMEM, "out of memory") : rc;
+    }
     if (!call->backwards_ok) {
         /* Cumulative: an ack at or below the cursor is a late repeat, not an error. */
         if (known && call->seq <= acked)
