@@ -16,24 +16,18 @@
 
 int cli_init(cli *c)
 {
-    char *doc = NULL;
-    int status = cli_read_doc(c, &doc);
-    if (status)
-        return status;
+    const char *doc = c->doc;
     struct stat st;
     bool existed = stat(c->db_path, &st) == 0;
-    status = cli_open_db(c);
-    if (status) {
-        free(doc);
+    int status = cli_open_db(c);
+    if (status)
         return status;
-    }
     char *admin = NULL;
     if (doc) {
         icms_request host = c->req;
         host.actor_kind = ICMS_ACTOR_HOST; /* bootstrapping is the host's act */
         host.actor_id = NULL;
         int rc = icms_user_bootstrap_admin(c->db, &host, doc, &admin);
-        free(doc);
         if (rc)
             return cli_finish(rc, NULL);
     }

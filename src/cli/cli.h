@@ -89,6 +89,7 @@ typedef struct cli {
     int argc;     /* positional arguments after noun and verb */
     char **argv;
     unsigned opts_seen; /* OPT_* bits given on the command line */
+    char *doc;          /* the document of --json/--data, read before the database is opened */
 
     icms_db *db;
     icms_request req;
@@ -106,8 +107,6 @@ int cli_finish(int rc, char *out);
 int cli_fail(int code, const char *message);
 /* The exit status of a library error code. */
 int cli_exit_code(int rc);
-/* The JSON document of --json/--data in *out (malloc'd), or NULL when none was given. */
-int cli_read_doc(cli *c, char **out);
 /* Read a whole file ("-" is stdin) into *out (malloc'd, NUL-terminated). 0 or -errno. */
 int cli_read_file(const char *path, char **out, size_t *len);
 /* The network named by --network (default main); false when the name is unknown. */

@@ -258,7 +258,8 @@ int cli_read_file(const char *path, char **out, size_t *len)
     return 0;
 }
 
-int cli_read_doc(cli *c, char **out)
+/* The JSON document of --json/--data in *out (malloc'd), or NULL when none was given. */
+static int read_doc(cli *c, char **out)
 {
     *out = NULL;
     if (c->data) {
@@ -308,11 +309,7 @@ int cli_open_db(cli *c)
 static int run_generic(cli *c)
 {
     const command *cmd = c->cmd;
-    char *doc = NULL;
-    int status = cli_read_doc(c, &doc);
-    if (status)
-        return status;
-    const char *text = doc;
+    const char *text = c->doc;
     if (cmd->opts & OPT_REASON)
         text = c->reason;
     char *out = NULL;
@@ -329,7 +326,6 @@ static int run_generic(cli *c)
         rc = cmd->id2_fn(c->db, &c->req, a, b, &out);
     else
         rc = cmd->id2_doc_fn(c->db, &c->req, a, b, text, &out);
-    free(doc);
     return cli_finish(rc, out);
 }
 
@@ -479,6 +475,11 @@ int main(int argc, char **argv)
     c.req.correlation_id = c.correlation_id;
     c.req.source = "icms-cli";
 
+    /* Read the document first: a usage error must leave the database untouched. */
+    status = read_doc(&c, &c.doc);
+    if (status)
+        goto done;
+    status = -1;
     if (icms_init() < 0) {
         status = cli_finish(icms_error_last()->code, NULL);
         goto done;
@@ -490,6 +491,7 @@ int main(int argc, char **argv)
     icms_close(c.db);
     icms_shutdown();
 done:
+    free(c.doc);
     free(positional);
     return status < 0 ? CLI_EXIT_FAILURE : status;
 }

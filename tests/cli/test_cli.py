@@ -1,0 +1,545 @@
+#!/usr/bin/python3
+"""End-to-end tests of the icms command-line tool, driven as a user would:
+real processes, real SQLite files in a temporary folder, the real vectors.
+
+    ICMS_CLI=build/src/cli/icms ICMS_TEST_DATA=tests/data /usr/bin/python3 tests/cli/test_cli.py
+
+Standard library only (Debian's /usr/bin/python3).
+"""
+import json
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import uuid
+
+ICMS = os.environ.get("ICMS_CLI", "icms")
+DATA = os.environ.get("ICMS_TEST_DATA", os.path.join(os.path.dirname(__file__), "..", "data"))
+GAPCOIN = os.path.join(DATA, "gapcoin")
+
+# The store key of the format stamp: the tuple ("meta", "format") as src/kv/keys.h encodes it
+# (0x02, the string, 0x00 for each element).
+FORMAT_KEY = bytes([2]) + b"meta" + bytes([0, 2]) + b"format" + bytes([0])
+AUDIT_LO = bytes([2]) + b"audit" + bytes([0])
+AUDIT_HI = bytes([2]) + b"audit" + bytes([1])
+
+
+def load(name):
+    with open(os.path.join(GAPCOIN, name)) as f:
+        return json.load(f)
+
+
+class Result:
+    def __init__(self, proc, elapsed):
+        self.code = proc.returncode
+        self.out = proc.stdout
+        self.err = proc.stderr
+        self.elapsed = elapsed
+
+    def json(self):
+        return json.loads(self.out)
+
+    def error(self):
+        lines = self.err.strip().splitlines()
+        assert len(lines) == 1, "stderr is not one line: %r" % self.err
+        return json.loads(lines[0])["error"]
+
+
+def run(*args, stdin=None, env=None, cwd=None, timeout=120):
+    e = dict(os.environ)
+    e.pop("ICMS_DB", None)
+    if env:
+        e.update(env)
+    t0 = time.monotonic()
+    proc = subprocess.run([ICMS] + [str(a) for a in args], input=stdin, capture_output=True,
+                          text=True, env=e, cwd=cwd, timeout=timeout)
+    return Result(proc, time.monotonic() - t0)
+
+
+class CliCase(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="icms-cli-")
+        self.dir = self.tmp.name
+        self.db = os.path.join(self.dir, "t.db")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def icms(self, *args, **kw):
+        return run("--db", self.db, *args, **kw)
+
+    def ok(self, *args, **kw):
+        r = self.icms(*args, **kw)
+        self.assertEqual(r.code, 0, "icms %s: %s" % (" ".join(map(str, args)), r.err))
+        self.assertEqual(r.err, "")
+        return r.json()
+
+    def refused(self, code, *args, **kw):
+        r = self.icms(*args, **kw)
+        self.assertEqual(r.code, 1, "icms %s: %s %s" % (" ".join(map(str, args)), r.out, r.err))
+        self.assertEqual(r.out, "")
+        err = r.error()
+        self.assertEqual(err["code"], code, err)
+        self.assertTrue(err["message"])
+        return err
+
+    def usage(self, *args, **kw):
+        r = self.icms(*args, **kw)
+        self.assertEqual(r.code, 2, "icms %s: %s" % (" ".join(map(str, args)), r.err))
+        self.assertEqual(r.out, "")
+        self.assertTrue(r.err.startswith("icms: "), r.err)
+        self.assertIn("usage: icms", r.err)
+        return r.err
+
+    def world(self):
+        """An admin, an owner with KYC, two verified investors."""
+        admin = self.ok("init", "--data", '{"name":"Ada","email":"ada@example.com"}')["admin"]["id"]
+        ids = {"admin": admin}
+        for name, role in (("owner", "OWNER"), ("inv", "INVESTOR"), ("inv2", "INVESTOR")):
+            doc = {"name": name, "email": name + "@example.com", "roles": [role]}
+            ids[name] = self.ok("--as", admin, "user", "create", "--data", json.dumps(doc))["id"]
+        for name in ("inv", "inv2"):
+            self.ok("--as", ids[name], "user", "kyc", ids[name], "PENDING", "--data", '{"doc":"passport"}')
+            self.ok("--as", admin, "user", "kyc", ids[name], "VERIFIED")
+        return ids
+
+    def project_doc(self, days=30, now_ms=None):
+        now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
+        expiry = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now_ms / 1000 + days * 86400))
+        return {"title": "Olive oil", "expiry_date": expiry,
+                "shipping_costs": {"freight": 30000000000, "transport": 5000000000,
+                                   "international_fees": 2500000000},
+                "products": [{"name": "Olive oil 5l", "unit": "can", "quantity": 100,
+                              "unit_price": 2500000000}]}
+
+
+class HelpAndUsage(CliCase):
+    def test_global_help_lists_every_noun(self):
+        r = run("--help")
+        self.assertEqual(r.code, 0)
+        for noun in ("init", "user", "project", "product", "participation", "audit", "tick",
+                     "gapcoin", "demo"):
+            self.assertIn(noun, r.out)
+        self.assertIn("Examples:", r.out)
+
+    def test_help_at_every_level(self):
+        nouns = {}
+        for line in run("--help").out.split("Commands:")[1].splitlines():
+            parts = line.split()
+            if len(parts) >= 2 and "|" in parts[1]:
+                nouns[parts[0]] = parts[1].split("|")
+        self.assertIn("project", nouns)
+        self.assertIn("decode-tx", nouns["gapcoin"])
+        for noun, verbs in nouns.items():
+            r = run(noun, "--help")
+            self.assertEqual(r.code, 0, noun)
+            for verb in verbs:
+                self.assertIn(verb, r.out)
+                v = run(noun, verb, "--help")
+                self.assertEqual(v.code, 0, (noun, verb))
+                self.assertIn("usage: icms", v.out)
+                self.assertIn("Example", v.out, (noun, verb))
+        for single in ("init", "tick", "demo"):
+            r = run(single, "--help")
+            self.assertEqual(r.code, 0)
+            self.assertIn("Example", r.out)
+
+    def test_usage_errors_exit_2_and_change_nothing(self):
+        self.assertIn("no command", self.usage())
+        self.assertIn("unknown command 'frobnicate'", self.usage("frobnicate"))
+        self.assertIn("unknown verb 'fly'", self.usage("project", "fly"))
+        self.assertIn("missing argument", self.usage("project", "get"))
+        self.assertIn("unexpected argument 'extra'", self.usage("project", "get", "a", "extra"))
+        self.assertIn("unknown option --colour", self.usage("project", "list", "--colour"))
+        self.assertIn("--db needs a value", self.usage("project", "list", "--db"))
+        self.assertIn("not both", self.usage("--as", str(uuid.uuid4()), "--host", "project", "list"))
+        self.assertIn("--reason does not apply", self.usage("project", "publish", "x", "--reason", "r"))
+        self.assertIn("needs --reason", self.usage("project", "cancel", "x"))
+        self.assertIn("needs a JSON document", self.usage("project", "create"))
+        self.assertIn("not both", self.usage("project", "create", "--data", "{}", "--json", "-"))
+        self.assertIn("cannot read", self.usage("project", "create", "--json", "/nonexistent/p.json"))
+        self.assertIn("--network must be", self.usage("--network", "moon", "gapcoin", "script", "x"))
+        self.assertIn("--retries must be", self.usage("--retries", "0", "project", "list"))
+        r = run("project")  # a noun without its verb: the verbs, on stderr
+        self.assertEqual(r.code, 2)
+        self.assertIn("publish", r.err)
+        # none of these touched the database
+        self.assertFalse(os.path.exists(self.db))
+
+
+class Database(CliCase):
+    def test_init_creates_then_reopens(self):
+        r = self.ok("init")
+        self.assertEqual(r, {"database": self.db, "created": True, "format": 1})
+        self.assertEqual(self.ok("init")["created"], False)
+
+    def test_bootstrap_once(self):
+        admin = self.ok("init", "--data", '{"name":"Ada","email":"ada@example.com"}')["admin"]
+        self.assertEqual(admin["roles"], ["ADMIN"])
+        uuid.UUID(admin["id"])
+        self.refused("ICMS_EEXISTS", "init", "--data", '{"name":"Bob","email":"bob@example.com"}')
+
+    def test_db_from_environment(self):
+        r = run("init", env={"ICMS_DB": self.db})
+        self.assertEqual(r.code, 0, r.err)
+        self.assertEqual(r.json()["database"], self.db)
+        r = run("init", cwd=self.dir)  # default ./icms.db
+        self.assertEqual(r.json()["database"], "icms.db")
+        self.assertTrue(os.path.exists(os.path.join(self.dir, "icms.db")))
+
+    def test_newer_format_exit_3(self):
+        self.ok("init")
+        con = sqlite3.connect(self.db)
+        self.assertEqual(json.loads(con.execute("SELECT v FROM kv WHERE k = ?", (FORMAT_KEY,))
+                                    .fetchone()[0]), {"format": 1})
+        con.close()
+        # the sqlite3 shell, as an operator would
+        subprocess.run(["sqlite3", self.db, "INSERT OR REPLACE INTO kv(k, v) VALUES (X'%s', "
+                        "CAST('{\"format\":99}' AS BLOB));" % FORMAT_KEY.hex()], check=True)
+        r = self.icms("project", "list")
+        self.assertEqual(r.code, 3, r.err)
+        err = r.error()
+        self.assertEqual(err["code"], "ICMS_EVERSION")
+        self.assertIn("99", err["message"])
+        self.assertEqual(self.icms("init").code, 3)
+
+    def test_not_a_database_exit_3(self):
+        with open(self.db, "wb") as f:
+            f.write(b"this is not an SQLite file, just bytes" * 100)
+        r = self.icms("project", "list")
+        self.assertEqual(r.code, 3)
+        self.assertEqual(r.error()["code"], "ICMS_ESTORAGE")
+
+    def test_locked_database_exit_3_after_busy_timeout(self):
+        ids = self.world()
+        # another process holds the write lock
+        holder = subprocess.Popen(
+            ["/usr/bin/python3", "-c",
+             "import sqlite3, sys\n"
+             "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+             "c.execute('BEGIN IMMEDIATE')\n"
+             "print('locked', flush=True)\n"
+             "sys.stdin.read()\n", self.db],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            self.assertEqual(holder.stdout.readline().strip(), "locked")
+            doc = json.dumps({"name": "Late", "email": "late@example.com"})
+            r = self.icms("--retries", "1", "--as", ids["admin"], "user", "create", "--data", doc)
+            self.assertEqual(r.code, 3, r.err)
+            self.assertEqual(r.out, "")
+            self.assertEqual(r.error()["code"], "ICMS_EBUSY")
+            self.assertGreaterEqual(r.elapsed, 4.0)  # SQLite's busy timeout (5 s) ran out first
+            # readers are not blocked by the writer (WAL)
+            self.assertEqual(self.icms("--as", ids["admin"], "user", "get", ids["owner"]).code, 0)
+        finally:
+            holder.stdin.close()
+            holder.wait()
+            holder.stdout.close()
+        # nothing was written; once the lock is gone the same command works
+        doc = json.dumps({"name": "Late", "email": "late@example.com"})
+        self.ok("--as", ids["admin"], "user", "create", "--data", doc)
+
+
+class Commands(CliCase):
+    def test_project_lifecycle_and_refusals(self):
+        ids = self.world()
+        owner, admin, inv = ids["owner"], ids["admin"], ids["inv"]
+        path = os.path.join(self.dir, "p.json")
+        with open(path, "w") as f:
+            json.dump(self.project_doc(), f)
+        p = self.ok("--as", owner, "project", "create", "--json", path)
+        self.assertEqual(p["state"], "DRAFT")
+        pid = p["id"]
+        self.assertEqual(p["total_cost"], 100 * 2500000000 + 37500000000)
+        # the same document from stdin
+        p2 = self.ok("--as", owner, "project", "create", "--json", "-", stdin=json.dumps(self.project_doc()))
+        self.assertNotEqual(p2["id"], pid)
+        # products on a draft
+        prod = self.ok("--as", owner, "product", "add", pid, "--data",
+                       '{"name":"Olives","unit":"jar","quantity":10,"unit_price":700000000}')
+        prod_id = [x for x in prod["products"] if x["name"] == "Olives"][0]["id"]
+        upd = self.ok("--as", owner, "product", "update", pid, prod_id, "--data", '{"quantity":12}')
+        self.assertEqual([x for x in upd["products"] if x["id"] == prod_id][0]["quantity"], 12)
+        rem = self.ok("--as", owner, "product", "remove", pid, prod_id)
+        self.assertEqual(len(rem["products"]), 1)
+        self.assertEqual(self.ok("--as", owner, "project", "update", pid, "--data",
+                                 '{"title":"Olive oil, Crete"}')["title"], "Olive oil, Crete")
+        # refusals: exit 1, one error object, nothing on stdout
+        self.refused("ICMS_EINVALID", "--as", owner, "project", "create", "--data", '{"title":1}')
+        self.refused("ICMS_EINVALID", "--as", owner, "project", "create", "--data", "{not json")
+        self.refused("ICMS_ENOTFOUND", "--as", owner, "project", "get", "01a21000-0000-7000-8000-000000000000")
+        self.refused("ICMS_EINVALID", "--as", owner, "project", "get", "not-a-uuid")
+        self.refused("ICMS_EINVALID_TRANSITION", "--as", admin, "project", "approve", pid)
+        err = self.icms("--as", inv, "project", "publish", pid)
+        self.assertEqual(err.code, 1)
+        self.assertIn(err.error()["code"], ("ICMS_ENOTFOUND", "ICMS_EFORBIDDEN"))
+        pub = self.ok("--as", owner, "project", "publish", pid)
+        self.assertEqual(pub["state"], "PUBLISHED")
+        listed = self.ok("project", "list", "--data", '{"state":"PUBLISHED"}')
+        self.assertEqual([x["id"] for x in listed["items"]], [pid])
+        # participations
+        req = self.ok("--as", inv, "participation", "request", pid, "--data",
+                      json.dumps({"type": "PRODUCTS", "items": [{"product_id": p["products"][0]["id"], "units": 10}]}))
+        self.assertEqual(req["status"], "PENDING")
+        self.assertGreater(req["commitment"], 0)
+        self.refused("ICMS_EEXISTS", "--as", inv, "participation", "request", pid, "--data",
+                     '{"type":"PROFIT","capital":100000000}')
+        got = self.ok("--as", inv, "participation", "get", req["id"])
+        self.assertEqual(got["id"], req["id"])
+        self.assertEqual(len(self.ok("--as", owner, "participation", "list", "--data",
+                                     json.dumps({"project_id": pid}))["items"]), 1)
+        self.assertEqual(self.ok("--as", owner, "participation", "approve", req["id"])["status"], "APPROVED")
+        self.assertEqual(self.ok("--as", owner, "project", "get", pid)["state"], "FUNDING")
+        req2 = self.ok("--as", ids["inv2"], "participation", "request", pid, "--data",
+                       '{"type":"PROFIT","capital":100000000}')
+        self.assertEqual(self.ok("--as", owner, "participation", "reject", req2["id"], "--reason",
+                                 "enough capital")["status"], "REJECTED")
+        self.refused("ICMS_EINVALID_TRANSITION", "--as", ids["inv2"], "participation", "withdraw", req2["id"])
+        # cancel with a reason
+        c = self.ok("--as", owner, "project", "cancel", p2["id"], "--reason", "duplicate")
+        self.assertEqual(c["state"], "CANCELLED")
+
+    def test_users(self):
+        ids = self.world()
+        admin, inv = ids["admin"], ids["inv"]
+        me = self.ok("--as", inv, "user", "get", inv)
+        self.assertEqual(me["email"], "inv@example.com")
+        self.assertEqual(me["kyc"]["status"], "VERIFIED")
+        self.assertEqual(self.ok("--as", inv, "user", "update", inv, "--data", '{"name":"Ivan"}')["id"], inv)
+        self.assertIn("OWNER", self.ok("--host", "user", "grant", inv, "OWNER")["roles"])
+        self.assertNotIn("OWNER", self.ok("--as", admin, "user", "revoke", inv, "OWNER")["roles"])
+        self.refused("ICMS_EFORBIDDEN", "--as", inv, "user", "grant", inv, "ADMIN")
+        self.refused("ICMS_EINVALID", "--host", "user", "grant", inv, "KING")
+        hist = self.ok("--as", inv, "user", "history", inv)
+        self.assertEqual(hist["invested"], 0)
+        self.assertEqual(self.ok("--host", "user", "deactivate", ids["inv2"])["status"], "DEACTIVATED")
+        self.refused("ICMS_EUNAUTHENTICATED", "--as", ids["inv2"], "user", "get", ids["inv2"])
+        self.assertEqual(self.ok("--as", inv, "user", "erase", inv)["status"], "ERASED")
+
+    def test_idempotency_key(self):
+        ids = self.world()
+        doc = json.dumps(self.project_doc())
+        a = self.icms("--as", ids["owner"], "--idempotency-key", "k1", "project", "create", "--data", doc)
+        b = self.icms("--as", ids["owner"], "--idempotency-key", "k1", "project", "create", "--data", doc)
+        self.assertEqual(a.code, 0)
+        self.assertEqual(a.out, b.out)
+        self.assertEqual(len(self.ok("--as", ids["owner"], "project", "list", "--data",
+                                     json.dumps({"owner_id": ids["owner"]}))["items"]), 1)
+        other = dict(self.project_doc(), title="Other")
+        self.refused("ICMS_EIDEMPOTENCY", "--as", ids["owner"], "--idempotency-key", "k1",
+                     "project", "create", "--data", json.dumps(other))
+
+    def test_tick_expires_with_now(self):
+        ids = self.world()
+        p = self.ok("--as", ids["owner"], "project", "create", "--data", json.dumps(self.project_doc(days=2)))
+        self.ok("--as", ids["owner"], "project", "publish", p["id"])
+        self.assertEqual(self.ok("tick")["expired"], 0)
+        later = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3 * 86400))
+        report = self.ok("tick", "--now", later)
+        self.assertEqual(report["expired"], 1)
+        self.assertEqual(self.ok("--as", ids["owner"], "project", "get", p["id"])["state"], "EXPIRED")
+        self.assertIn("--now", self.usage("tick", "--now", "yesterday"))
+
+    def test_audit_keypair_checkpoint_verify_and_tampering(self):
+        ids = self.world()
+        key = os.path.join(self.dir, "audit.key")
+        pub = self.ok("audit", "keypair", "--secret-key-file", key)["public_key"]
+        self.assertEqual(len(pub), 64)
+        self.assertEqual(stat.S_IMODE(os.stat(key).st_mode), 0o600)
+        with open(key) as f:
+            self.assertEqual(len(f.read().strip()), 128)
+        self.assertIn("cannot create", self.usage("audit", "keypair", "--secret-key-file", key))
+        self.assertIn("--secret-key-file", self.usage("audit", "keypair"))
+        cp = self.ok("audit", "checkpoint", "--secret-key-file", key)
+        cpfile = os.path.join(self.dir, "cp.json")
+        with open(cpfile, "w") as f:
+            json.dump(cp, f)
+        report = self.ok("audit", "verify", "--checkpoint", cpfile, "--public-key", pub)
+        self.assertTrue(report["valid"])
+        self.assertEqual(report["entries"], cp["seq"])
+        self.assertIn("together", self.usage("audit", "verify", "--checkpoint", cpfile))
+        # a wrong key: the checkpoint does not verify
+        other = self.ok("audit", "keypair", "--secret-key-file", key + "2")["public_key"]
+        self.assertEqual(self.icms("audit", "verify", "--checkpoint", cpfile, "--public-key", other).code, 1)
+        # remove the last entry behind the library's back: exit 1 with the finding on stdout
+        con = sqlite3.connect(self.db)
+        for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+            con.execute('DROP TRIGGER "%s"' % name)
+        con.execute("DELETE FROM kv WHERE k = (SELECT max(k) FROM kv WHERE k >= ? AND k < ?)",
+                    (AUDIT_LO, AUDIT_HI))
+        con.commit()
+        con.close()
+        r = self.icms("audit", "verify", "--checkpoint", cpfile, "--public-key", pub)
+        self.assertEqual(r.code, 1, r.err)
+        self.assertFalse(r.json()["valid"])
+
+
+class Gapcoin(CliCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.genesis = load("genesis.json")
+        cls.headers = load("mainnet_headers_1_9.json")["headers"]
+        cls.addresses = load("addresses.json")
+
+    def test_decode_header_vectors(self):
+        g = self.genesis["mainnet"]
+        h = self.ok("gapcoin", "decode-header", g["header_hex"])
+        for field in ("hash", "version", "prev_hash", "merkle_root", "time", "n_difficulty",
+                      "nonce", "shift"):
+            self.assertEqual(h[field], g[field], field)
+        self.assertEqual(h["adder"], g["adder_hex"])
+        self.assertEqual(h["size"], g["header_size"])
+        prev = g["hash"]
+        for v in self.headers:
+            h = self.ok("gapcoin", "decode-header", v["header_hex"])
+            self.assertEqual(h["hash"], v["hash"])
+            self.assertEqual(h["prev_hash"], prev)
+            self.assertEqual(h["n_difficulty"], v["n_difficulty"])
+            self.assertEqual(h["adder"], v["adder_hex"])
+            prev = v["hash"]
+        self.refused("ICMS_EINVALID", "gapcoin", "decode-header", g["header_hex"][:-2])
+        self.refused("ICMS_EINVALID", "gapcoin", "decode-header", "zz")
+
+    def test_verify_header_exact_pow_and_mutation(self):
+        for v in [dict(self.genesis["mainnet"], height=0)] + self.headers:
+            r = self.ok("gapcoin", "verify-header", v["header_hex"])
+            self.assertEqual(r["valid"], True)
+            self.assertEqual(r["hash"], v["hash"])
+            self.assertEqual(r["gap"], v["pow"]["gap"])
+            self.assertEqual(r["merit"], v["pow"]["merit_u64"])
+            self.assertEqual(r["achieved"], v["pow"]["achieved_u64"])
+        raw = bytearray.fromhex(self.headers[0]["header_hex"])
+        raw[40] ^= 1  # the merkle root: another hash, no prime gap there
+        r = self.icms("gapcoin", "verify-header", raw.hex())
+        self.assertEqual(r.code, 1)
+        out = r.json()
+        self.assertEqual(out["valid"], False)
+        self.assertTrue(out["reason"])
+
+    def chain_text(self):
+        return "\n".join([self.genesis["mainnet"]["header_hex"]] + [v["header_hex"] for v in self.headers]) + "\n"
+
+    def test_verify_chain_file_and_stdin(self):
+        path = os.path.join(self.dir, "chain.txt")
+        with open(path, "w") as f:
+            f.write("# genesis and mainnet 1-9\n" + self.chain_text())
+        r = self.ok("gapcoin", "verify-chain", path)
+        self.assertEqual(r["valid"], True)
+        self.assertEqual(r["count"], 10)
+        self.assertEqual(r["tip"], self.headers[-1]["hash"])
+        r2 = self.ok("gapcoin", "verify-chain", stdin=self.chain_text())
+        self.assertEqual(r2["tip"], r["tip"])
+        # swap two headers: the link breaks at the first moved one
+        lines = self.chain_text().split()
+        lines[4], lines[5] = lines[5], lines[4]
+        r = self.icms("gapcoin", "verify-chain", "--first-height", "0", stdin="\n".join(lines))
+        self.assertEqual(r.code, 1)
+        out = r.json()
+        self.assertEqual(out["valid"], False)
+        self.assertEqual(out["index"], 4)
+        self.assertEqual(out["height"], 4)
+        self.assertEqual(out["count"], 4)
+        self.assertTrue(out["reason"])
+        r = self.icms("gapcoin", "verify-chain", stdin="nothex\n")
+        self.assertEqual(r.code, 1)
+        self.assertEqual(r.json()["index"], 0)
+        self.assertEqual(self.icms("gapcoin", "verify-chain", stdin="\n").code, 1)
+        self.usage("gapcoin", "verify-chain", os.path.join(self.dir, "missing.txt"))
+
+    def test_decode_tx(self):
+        cb = self.genesis["coinbase_tx"]
+        tx = self.ok("gapcoin", "decode-tx", cb["hex"])
+        self.assertEqual(tx["txid"], cb["txid"])
+        self.assertEqual(tx["wtxid"], cb["txid"])
+        self.assertEqual(tx["size"], cb["size"])
+        self.assertEqual(tx["version"], 1)
+        self.assertEqual(tx["locktime"], 0)
+        self.assertEqual(tx["inputs"][0]["txid"], "00" * 32)
+        self.assertEqual(tx["inputs"][0]["vout"], 0xffffffff)
+        self.assertIn(cb["scriptsig_message"].encode().hex(), tx["inputs"][0]["script_sig"])
+        self.assertEqual(tx["inputs"][0]["witness"], [])
+        out = tx["outputs"][0]
+        self.assertEqual(out["n"], 0)
+        self.assertEqual(out["value"], cb["outputs"][0]["value"])
+        self.assertEqual(out["type"], "p2pk")
+        self.assertEqual(out["address"], cb["outputs"][0]["address_mainnet"])
+        test = self.ok("--network", "test", "gapcoin", "decode-tx", cb["hex"])
+        self.assertEqual(test["outputs"][0]["address"], cb["outputs"][0]["address_testnet"])
+        # a P2PKH output with a large value, exact to the base unit
+        h160 = self.addresses["hash160"]
+        value = 2099999999999999
+        raw = ("01000000" + "01" + "11" * 32 + "00000000" + "00" + "ffffffff" + "01" +
+               value.to_bytes(8, "little").hex() + "19" + "76a914" + h160 + "88ac" + "00000000")
+        tx = self.ok("gapcoin", "decode-tx", raw)
+        self.assertIn('"value":2099999999999999', self.icms("gapcoin", "decode-tx", raw).out)
+        self.assertEqual(tx["outputs"][0]["address"], self.addresses["p2pkh_mainnet"])
+        self.assertEqual(tx["outputs"][0]["type"], "p2pkh")
+        self.refused("ICMS_EINVALID", "gapcoin", "decode-tx", raw + "00")  # trailing byte
+        self.refused("ICMS_EINVALID", "gapcoin", "decode-tx", raw[:-10])
+        self.refused("ICMS_EINVALID", "gapcoin", "decode-tx", "0")
+
+    def test_verify_proof(self):
+        g = self.genesis["mainnet"]
+        r = self.ok("gapcoin", "verify-proof", g["merkle_proof_hex"])
+        self.assertEqual(r["valid"], True)
+        self.assertEqual(r["hash"], g["hash"])
+        self.assertEqual(r["txids"], [self.genesis["coinbase_tx"]["txid"]])
+        raw = bytearray.fromhex(g["merkle_proof_hex"])
+        raw[-3] ^= 0x55  # inside the hashes: the root no longer matches
+        r = self.icms("gapcoin", "verify-proof", raw.hex())
+        self.assertEqual(r.code, 1)
+        self.assertEqual(r.json()["valid"], False)
+
+    def test_address_and_script(self):
+        a = self.addresses
+        p2pkh = "76a914" + a["hash160"] + "88ac"
+        r = self.ok("gapcoin", "address", p2pkh)
+        self.assertEqual(r["address"], a["p2pkh_mainnet"])
+        self.assertEqual(r["type"], "p2pkh")
+        p2wpkh = "0014" + a["hash160"]
+        self.assertEqual(self.ok("gapcoin", "address", p2wpkh, "--node", "0.16")["address"], a["bech32_v0_hrp_gp"])
+        r = self.ok("gapcoin", "address", p2wpkh)
+        self.assertEqual(r["address"], a["bech32m_v0_hrp_gap_2606"])
+        self.assertEqual(r["addresses"]["0.9"], None)
+        self.refused("ICMS_ENOTFOUND", "gapcoin", "address", p2wpkh, "--node", "0.9")
+        self.refused("ICMS_ENOTFOUND", "gapcoin", "address", "6a0568656c6c6f")  # OP_RETURN
+        self.usage("gapcoin", "address", p2pkh, "--node", "7")
+        p2sh = "a914" + a["p2sh_hash160"] + "87"
+        self.assertEqual(self.ok("gapcoin", "address", p2sh)["address"], a["p2sh_p2wpkh_mainnet"])
+        for addr, script in ((a["p2pkh_mainnet"], p2pkh), (a["bech32_v0_hrp_gp"], p2wpkh),
+                             (a["bech32m_v0_hrp_gap_2606"], p2wpkh), (a["p2sh_p2wpkh_mainnet"], p2sh)):
+            r = self.ok("gapcoin", "script", addr)
+            self.assertEqual(r["script"], script, addr)
+            self.assertEqual(r["network"], "main")
+        bad = a["p2pkh_mainnet"][:-1] + ("1" if a["p2pkh_mainnet"][-1] != "1" else "2")
+        self.refused("ICMS_EINVALID", "gapcoin", "script", bad)
+        self.refused("ICMS_EINVALID", "--network", "test", "gapcoin", "script", a["p2pkh_mainnet"])
+
+
+class Demo(CliCase):
+    def test_demo_json(self):
+        r = run("demo", "--json", "--dir", os.path.join(self.dir, "demo"))
+        self.assertEqual(r.code, 0, r.out + r.err)
+        out = r.json()
+        self.assertTrue(out["ok"])
+        self.assertEqual(out["unexpected"], 0)
+        self.assertTrue(all(s["ok"] for s in out["steps"]))
+        refused = [s["outcome"] for s in out["steps"] if s["outcome"] != "ICMS_OK"]
+        self.assertIn("ICMS_EINVALID_TRANSITION", refused)
+        self.assertTrue(os.path.exists(out["database"]))
+        # the database it leaves is an ordinary one the CLI reads
+        admin = out["steps"][0]
+        self.assertEqual(admin["state"], "ACTIVE")
+        r = run("--db", out["database"], "--host", "project", "list")
+        self.assertEqual(r.code, 0, r.err)
+        self.assertEqual(len(r.json()["items"]), 1)
+        # a folder that already holds a demo is refused
+        self.assertEqual(run("demo", "--dir", os.path.join(self.dir, "demo")).code, 2)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
