@@ -17,6 +17,8 @@ packages=(
   # the library's dependencies
   libsqlite3-dev sqlite3 libsodium-dev libcjson-dev libcurl4-openssl-dev libgmp-dev
   libnats-dev nats-server libpq-dev postgresql
+  # bench/auth compares EdDSA with RS256 (RSA-4096) through OpenSSL
+  libssl-dev
   # the test framework
   libcmocka-dev
   # bindings: SWIG for Python and Node, Debian's Python, Go for cgo

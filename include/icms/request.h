@@ -44,11 +44,19 @@ typedef struct icms_request {
     const char *span_id;
     const char *request_id;
     const char *source; /**< the calling service or client */
+    /**
+     * An access token (icms/auth.h) naming the acting user instead of
+     * actor_id: with actor_kind ICMS_ACTOR_USER and no actor_id, the command
+     * verifies it (signature, issuer, audience, times, live session) in its
+     * own transaction and acts as the token's user. An invalid token fails
+     * the call with ICMS_EUNAUTHENTICATED.
+     */
+    const char *access_token;
 } icms_request;
 
 #define ICMS_REQUEST_VERSION 1
 #define ICMS_REQUEST_INIT                                                                          \
-    {ICMS_REQUEST_VERSION, ICMS_ACTOR_USER, NULL, NULL, NULL, NULL, NULL, NULL, NULL}
+    {ICMS_REQUEST_VERSION, ICMS_ACTOR_USER, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL}
 
 /** How long an idempotency key remembers its result. */
 #define ICMS_IDEMPOTENCY_WINDOW_MS (24LL * 60 * 60 * 1000)

@@ -6,6 +6,7 @@
 #include <sodium.h>
 
 #include "app/events_hub.h"
+#include "app/auth_hook.h"
 #include "app/records.h"
 #include "audit/audit.h"
 #include "core/core.h"
@@ -70,10 +71,19 @@ static int check_request_fields(const icms_request *req)
     return ICMS_OK;
 }
 
-static int resolve_actor(icms__tx *tx, const icms_request *req, icms__actor *actor)
+static int resolve_actor(icms__tx *tx, const icms_request *req, int64_t now_ms,
+                         icms__actor *actor)
 {
     memset(actor, 0, sizeof *actor);
     actor->kind = req->actor_kind;
+    if (req->access_token) { /* the token names the user; nothing else may */
+        char sub[ICMS_UUID_STRING_SIZE];
+        int rc = req->actor_kind != ICMS_ACTOR_USER || req->actor_id
+                     ? icms__error(ICMS_EINVALID, "request: an access_token comes with actor_kind "
+                                                  "USER and without actor_id")
+                     : icms__auth_actor_from_token(tx, now_ms, req->access_token, sub);
+        return rc ? rc : load_user_actor(tx, sub, actor);
+    }
     switch (req->actor_kind) {
     case ICMS_ACTOR_USER:
         if (!req->actor_id) {
@@ -222,7 +232,7 @@ static int run_attempt(icms__tx *tx, void *arg)
     cmd->event_first = cmd->event_last = 0;
     cmd->tx = tx;
     cmd->now_ms = icms__db_now(cmd->db);
-    int rc = resolve_actor(tx, cmd->req, &cmd->actor);
+    int rc = resolve_actor(tx, cmd->req, cmd->now_ms, &cmd->actor);
     if (rc)
         return rc;
     bool idempotent = run->write && cmd->req->idempotency_key;

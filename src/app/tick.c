@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "app/events_hub.h"
+#include "app/auth_hook.h"
 #include "app/project_cmd.h"
 #include "app/records.h"
 #include "app/tick_payments.h"
@@ -128,6 +129,9 @@ int icms_tick(icms_db *db, char **report_out)
                 held++;
         }
     } while (rc == ICMS_OK && due.more && batches < TICK_MAX_BATCHES);
+    int64_t sessions = 0;
+    if (rc == ICMS_OK) /* expired sessions and their refresh tokens (src/app/auth_sweep.c) */
+        rc = icms__auth_sweep(db, due.now_ms, &sessions);
     icms__tick_payment_report payments = {0, 0};
     if (rc == ICMS_OK)
         rc = icms__tick_payments(db, &payments);
@@ -142,6 +146,8 @@ int icms_tick(icms_db *db, char **report_out)
             rc = icms__json_add_int64(report, "held", held);
         if (rc == ICMS_OK)
             rc = icms__json_add_int64(report, "batches", batches);
+        if (rc == ICMS_OK)
+            rc = icms__json_add_int64(report, "sessions_swept", sessions);
         if (rc == ICMS_OK)
             rc = icms__json_add_int64(report, "payments_verified", payments.verified);
         if (rc == ICMS_OK)

@@ -210,6 +210,7 @@ int icms__auth_key_rotate(icms__tx *tx, int64_t now_ms, int64_t retire_until_ms,
     if (rc == ICMS_ENOTFOUND) {
         retired_kid[0] = '\0';
         icms_error_clear();
+        rc = ICMS_OK;
     } else if (rc == ICMS_OK) {
         rc = retire(tx, retired_kid, now_ms, retire_until_ms);
     }
