@@ -66,7 +66,7 @@ const command cli_commands[] = {
      .help = "PENDING: the user submits, with the KYC metadata as the document (required).\n"
              "VERIFIED / REJECTED: an admin or the host decides; document {\"note\"} optional.\n\n"
              "Examples:\n"
-             "  icms --as $ME user kyc $ME PENDING --data '{\"document\":\"passport\"}'\n"
+             "  icms --as $ME user kyc $ME PENDING --data '{\"document\":\"passport\",\"country\":\"DE\"}'\n"
              "  icms --host user kyc $ME VERIFIED\n"},
     {.noun = "user", .verb = "deactivate", .args = "USER_ID", .min_args = 1, .max_args = 1,
      .flags = D, .id_fn = icms_user_deactivate, .summary = "stop a user from acting (admin)",

@@ -103,7 +103,7 @@ class CliCase(unittest.TestCase):
             doc = {"name": name, "email": name + "@example.com", "roles": [role]}
             ids[name] = self.ok("--as", admin, "user", "create", "--data", json.dumps(doc))["id"]
         for name in ("inv", "inv2"):
-            self.ok("--as", ids[name], "user", "kyc", ids[name], "PENDING", "--data", '{"doc":"passport"}')
+            self.ok("--as", ids[name], "user", "kyc", ids[name], "PENDING", "--data", '{"document":"passport","country":"DE"}')
             self.ok("--as", admin, "user", "kyc", ids[name], "VERIFIED")
         return ids
 
