@@ -81,6 +81,28 @@ ICMS_EXTERN int icms_refund_record(icms_db *db, const icms_request *req, const c
                                    const char *txid, char **out);
 
 /**
+ * Compute the distributions of a COMPLETED project, once (admin or host).
+ * json: {"profit": N} (>= 0), the profit the owner declares. PRODUCTS
+ * participants receive their reserved units; PROFIT participants get their
+ * capital back plus a share of the profit pro rata to their capital, shares
+ * computed in integers by the largest-remainder method so that they sum to
+ * the profit exactly. Each money share becomes a payout due, to the address
+ * the investor gave for refunds. *out is the project with its
+ * "distribution" document. Errors: ICMS_EINVALID_TRANSITION (not COMPLETED,
+ * or already distributed), ICMS_EFORBIDDEN.
+ */
+ICMS_EXTERN int icms_project_distribute(icms_db *db, const icms_request *req,
+                                        const char *project_id, const char *json, char **out);
+
+/** Payouts due and paid. filter as for icms_refund_list. */
+ICMS_EXTERN int icms_payout_list(icms_db *db, const icms_request *req, const char *filter,
+                                 char **out);
+
+/** Settle a payout with the transaction that paid it, as icms_refund_record does a refund. */
+ICMS_EXTERN int icms_payout_record(icms_db *db, const icms_request *req, const char *payout_id,
+                                   const char *txid, char **out);
+
+/**
  * Recompute every balance from the ledger entries and check the invariants:
  * balances match, every entry balances, funded amounts equal the confirmed
  * contributions, commitments and reserved units within their caps, each

@@ -21,12 +21,12 @@ struct check {
     icms__tx *tx;
     cJSON *violations;
     int64_t violation_count;
-    int64_t entries, payments, projects, participations, refunds, outpoints;
+    int64_t entries, payments, projects, participations, refunds, payouts, outpoints;
     icms__sums *balances;       /* recomputed from the ledger entries */
     icms__sums *credited;       /* by project, and by participation */
     icms__sums *in_flight;      /* SUBMITTED payments by project */
     icms__sums *committed;      /* APPROVED commitments by project */
-    icms__sums *refunds_due;    /* DUE refunds by "refunds_due:<investor>" */
+    icms__sums *refunds_due;    /* DUE refunds and payouts by their due account */
 };
 
 static int violation(struct check *c, const char *fmt, ...) ICMS__PRINTF(2, 3);
@@ -260,16 +260,30 @@ static int on_project(struct check *c, const uint8_t *key, size_t key_len, cJSON
     return rc;
 }
 
+/* What is owed and not yet paid must equal what the due accounts hold. */
+static int owed(struct check *c, const cJSON *r, const char *account_kind)
+{
+    if (strcmp(str(r, "status"), "DUE") != 0)
+        return ICMS_OK;
+    char account[ICMS__ACCOUNT_MAX];
+    icms__account(account, account_kind, str(r, "investor_id"));
+    return icms__sums_add(c->refunds_due, account, num(r, "amount"));
+}
+
 static int on_refund(struct check *c, const uint8_t *key, size_t key_len, cJSON *r)
 {
     (void)key;
     (void)key_len;
     c->refunds++;
-    if (strcmp(str(r, "status"), "DUE") != 0)
-        return ICMS_OK;
-    char account[ICMS__ACCOUNT_MAX];
-    icms__account(account, "refunds_due", str(r, "investor_id"));
-    return icms__sums_add(c->refunds_due, account, num(r, "amount"));
+    return owed(c, r, "refunds_due");
+}
+
+static int on_payout(struct check *c, const uint8_t *key, size_t key_len, cJSON *r)
+{
+    (void)key;
+    (void)key_len;
+    c->payouts++;
+    return owed(c, r, "payouts_due");
 }
 
 static int on_refund_sum(const char *account, int64_t sum, void *payload)
@@ -277,7 +291,7 @@ static int on_refund_sum(const char *account, int64_t sum, void *payload)
     struct check *c = payload;
     int64_t balance = icms__sums_get(c->balances, account, NULL);
     if (balance != sum)
-        return violation(c, "%s: refunds due sum to %lld but the account holds %lld", account,
+        return violation(c, "%s: what is due sums to %lld but the account holds %lld", account,
                          (long long)sum, (long long)balance);
     return ICMS_OK;
 }
@@ -330,6 +344,8 @@ static int check_all(icms__cmd *cmd)
     if (rc == ICMS_OK)
         rc = scan_prefix(c, "r", icms__refund_record.name, on_refund);
     if (rc == ICMS_OK)
+        rc = scan_prefix(c, "r", icms__payout_record.name, on_payout);
+    if (rc == ICMS_OK)
         rc = icms__sums_each(c->refunds_due, on_refund_sum, c);
     icms__key prefix;
     icms__outpoint_prefix(&prefix);
@@ -354,7 +370,8 @@ static cJSON *report(const struct check *c)
         int64_t value;
     } counts[] = {{"ledger_entries", c->entries}, {"payments", c->payments},
                   {"projects", c->projects},      {"participations", c->participations},
-                  {"refunds", c->refunds},        {"outputs_claimed", c->outpoints},
+                  {"refunds", c->refunds},        {"payouts", c->payouts},
+                  {"outputs_claimed", c->outpoints},
                   {"violation_count", c->violation_count}};
     for (size_t i = 0; ok && i < ICMS__ARRAY_LEN(counts); i++)
         ok = icms__json_add_int64(doc, counts[i].name, counts[i].value) == ICMS_OK;

@@ -143,3 +143,8 @@ int icms_refund_list(icms_db *db, const icms_request *req, const char *filter, c
 {
     return run_list(db, req, &icms__refund_record, &refund_filter, filter, out);
 }
+
+int icms_payout_list(icms_db *db, const icms_request *req, const char *filter, char **out)
+{
+    return run_list(db, req, &icms__payout_record, &refund_filter, filter, out);
+}

@@ -186,3 +186,6 @@ static const icms__index_def refund_indexes[] = {
 
 const icms__record_type icms__refund_record = {"refund", refund_indexes,
                                                ICMS__ARRAY_LEN(refund_indexes)};
+
+const icms__record_type icms__payout_record = {"payout", refund_indexes,
+                                               ICMS__ARRAY_LEN(refund_indexes)};

@@ -45,4 +45,12 @@ extern const icms__record_type icms__payment_record;
  */
 extern const icms__record_type icms__refund_record;
 
+/*
+ * payout: {id, project_id, investor_id, participation_id, amount, capital,
+ *          profit_share, address, required_confirmations, status: "DUE" |
+ *          "PAID", txid, created_at, paid_at}
+ * indexes: as refunds
+ */
+extern const icms__record_type icms__payout_record;
+
 #endif

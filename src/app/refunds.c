@@ -13,6 +13,7 @@
 #include "app/payment_doc.h"
 #include "app/project_cmd.h"
 #include "app/records.h"
+#include "app/settle.h"
 #include "core/core.h"
 #include "core/uuid.h"
 #include "icms/payments.h"
@@ -36,6 +37,10 @@ int icms__refund_create(icms__cmd *cmd, const cJSON *payment, int64_t amount, co
         rc = icms__doc_set_int(refund, "amount", amount);
     if (rc == ICMS_OK)
         rc = icms__doc_set_string(refund, "reason", reason);
+    int64_t required = 6;
+    icms__json_int64(icms__json_get(payment, "required_confirmations"), &required);
+    if (rc == ICMS_OK)
+        rc = icms__doc_set_int(refund, "required_confirmations", required);
     if (rc == ICMS_OK)
         rc = icms__doc_set_string(refund, "status", "DUE");
     if (rc == ICMS_OK)
@@ -163,141 +168,11 @@ int icms__refunds_for_ended_project(icms__cmd *cmd, const cJSON *project)
 
 /* ---- settling a refund ---- */
 
-struct settle {
-    const char *refund_id;
-    char txid[65];
-    char *script_hex;
-    int64_t amount;
-    int64_t required;
-    icms__chain_payment chain;
-};
-
-static int load_refund(icms__cmd *cmd, const char *id_text, uint8_t id[16], cJSON **out)
-{
-    if (cmd->actor.kind == ICMS_ACTOR_USER && !icms__actor_has_role(&cmd->actor, ICMS_ROLE_ADMIN))
-        return icms__error(ICMS_EFORBIDDEN, "refunds are settled by the host or an admin");
-    int rc = icms__parse_id(id_text, "refund id", id);
-    return rc ? rc : icms__record_get(cmd->tx, &icms__refund_record, id, out);
-}
-
-static int read_refund(icms__cmd *cmd)
-{
-    struct settle *s = cmd->arg;
-    uint8_t id[16], payment_key[16];
-    cJSON *refund = NULL, *payment = NULL;
-    int rc = load_refund(cmd, s->refund_id, id, &refund);
-    if (rc)
-        return rc;
-    const char *status = icms__json_get_string(refund, "status");
-    if (!status || strcmp(status, "DUE") != 0)
-        rc = icms__error(ICMS_EINVALID_TRANSITION, "the refund is %s, not DUE",
-                         status ? status : "(unknown)");
-    if (rc == ICMS_OK)
-        rc = icms__chain_address_script(cmd->db, icms__json_get_string(refund, "address"),
-                                        &s->script_hex);
-    if (rc == ICMS_OK)
-        rc = icms__doc_int(refund, "amount", &s->amount);
-    if (rc == ICMS_OK)
-        rc = icms__parse_id(icms__json_get_string(refund, "payment_id"), "payment id",
-                            payment_key);
-    if (rc == ICMS_OK)
-        rc = icms__record_get(cmd->tx, &icms__payment_record, payment_key, &payment);
-    if (rc == ICMS_OK)
-        rc = icms__doc_int(payment, "required_confirmations", &s->required);
-    cJSON_Delete(payment);
-    cJSON_Delete(refund);
-    return rc;
-}
-
-static int apply_refund(icms__cmd *cmd)
-{
-    struct settle *s = cmd->arg;
-    uint8_t id[16];
-    cJSON *refund = NULL;
-    int rc = load_refund(cmd, s->refund_id, id, &refund);
-    if (rc)
-        return rc;
-    const char *status = icms__json_get_string(refund, "status");
-    if (!status || strcmp(status, "DUE") != 0)
-        rc = icms__error(ICMS_EINVALID_TRANSITION, "the refund is already %s",
-                         status ? status : "(unknown)");
-    else if (s->chain.status != ICMS__CHAIN_IN_BLOCK || s->chain.confirmations < s->required)
-        rc = icms__error(ICMS_EINVALID_TRANSITION,
-                         "the refund transaction has %lld of %lld confirmations",
-                         (long long)(s->chain.confirmations > 0 ? s->chain.confirmations : 0),
-                         (long long)s->required);
-    else if (s->chain.paid < s->amount)
-        rc = icms__error(ICMS_EINVALID, "the transaction pays the refund address %lld, not the "
-                                        "%lld due",
-                         (long long)s->chain.paid, (long long)s->amount);
-    const char *investor = icms__json_get_string(refund, "investor_id");
-    icms__posting postings[2];
-    icms__account(postings[0].account, "refunds_due", investor);
-    postings[0].amount = -s->amount;
-    icms__account(postings[1].account, "chain", NULL);
-    postings[1].amount = s->amount;
-    cJSON *ref = rc == ICMS_OK ? cJSON_CreateObject() : NULL;
-    if (rc == ICMS_OK && !ref)
-        rc = icms__error(ICMS_ENOMEM, "out of memory");
-    if (rc == ICMS_OK)
-        rc = icms__json_add_string(ref, "refund_id", s->refund_id);
-    if (rc == ICMS_OK)
-        rc = icms__json_add_string(ref, "txid", s->txid);
-    if (rc == ICMS_OK)
-        rc = icms__ledger_post(cmd->tx, cmd->now_ms, "refund.paid", postings, 2, ref, NULL);
-    if (rc == ICMS_OK)
-        rc = icms__doc_set_string(refund, "status", "PAID");
-    if (rc == ICMS_OK)
-        rc = icms__doc_set_string(refund, "txid", s->txid);
-    if (rc == ICMS_OK)
-        rc = icms__doc_set_time(refund, "paid_at", cmd->now_ms);
-    if (rc == ICMS_OK) {
-        rc = icms__record_put(cmd->tx, &icms__refund_record, id, refund);
-        if (rc == ICMS_EEXISTS)
-            rc = icms__error(ICMS_EEXISTS, "transaction %s already settles another refund",
-                             s->txid);
-    }
-    if (rc == ICMS_OK)
-        rc = icms__cmd_audit(cmd, "refund.record", s->refund_id, ref);
-    if (rc == ICMS_OK)
-        rc = icms__cmd_event(cmd, "refund.paid", s->refund_id, ref);
-    cJSON_Delete(ref);
-    if (rc) {
-        cJSON_Delete(refund);
-        return rc;
-    }
-    icms__cmd_set_result(cmd, refund);
-    return ICMS_OK;
-}
+static const icms__settle_kind refund_kind = {"refund", &icms__refund_record, "refunds_due",
+                                              "refund.paid"};
 
 int icms_refund_record(icms_db *db, const icms_request *req, const char *refund_id,
                        const char *txid, char **out)
 {
-    if (out)
-        *out = NULL;
-    if (!icms__chain_txid_valid(txid))
-        return icms__error(ICMS_EINVALID, "txid: must be 64 hexadecimal digits");
-    struct settle s = {refund_id, {0}, NULL, 0, 0, {0}};
-    for (int i = 0; i < 64; i++)
-        s.txid[i] = (char)tolower((unsigned char)txid[i]);
-    int rc = icms__query(db, req, read_refund, &s, NULL);
-    uint8_t *script = NULL;
-    size_t script_len = 0;
-    if (rc == ICMS_OK && icms_gapcoin_hex_decode(s.script_hex, &script, &script_len) != ICMS_OK)
-        rc = icms__error(ICMS_ECORRUPT, "refund address script is malformed");
-    if (rc == ICMS_OK)
-        rc = icms__chain_check(db, s.txid, script, script_len, &s.chain);
-    icms_free(script);
-    icms_free(s.script_hex);
-    if (rc)
-        return rc;
-    cJSON *material = cJSON_CreateObject();
-    rc = material ? icms__json_add_string(material, "refund_id", refund_id)
-                  : icms__error(ICMS_ENOMEM, "out of memory");
-    if (rc == ICMS_OK)
-        rc = icms__json_add_string(material, "txid", s.txid);
-    if (rc == ICMS_OK)
-        rc = icms__command(db, req, "refund.record", material, apply_refund, &s, out);
-    cJSON_Delete(material);
-    return rc;
+    return icms__settle(db, req, &refund_kind, refund_id, txid, out);
 }

@@ -96,7 +96,8 @@ int icms__tick_payments(icms_db *db, icms__tick_payment_report *report)
 
     if (!db->gapcoin)
         return ICMS_OK; /* no node: nothing can be verified */
-    static const char *const verified[] = {"SUBMITTED", "CONFIRMED", "PARTIAL"};
+    /* Re-checks first, so that a payment confirmed by this tick is not asked about twice. */
+    static const char *const verified[] = {"CONFIRMED", "PARTIAL", "SUBMITTED"};
     for (size_t s = 0; s < ICMS__ARRAY_LEN(verified); s++) {
         b.status = verified[s];
         if ((rc = icms__query(db, &system, read_batch, &b, NULL)))

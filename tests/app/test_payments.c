@@ -127,8 +127,12 @@ static void test_pay_confirm_at_depth_and_complete(void **state)
     chain_begin(&w->c, 2);
     char pay[512];
     snprintf(pay, sizeof pay, "[%s]", chain_tx(&w->c, "pay", w->c.scripts[0], TARGET));
+    char payout[512];
+    snprintf(payout, sizeof payout, "[%s]",
+             chain_tx(&w->c, "payout", w->c.refund_script, TARGET + 30000000));
     chain_step_blocks(&w->c, pay, 1, "[]");  /* mined: 1 confirmation */
     chain_step_blocks(&w->c, "[]", 5, "[]"); /* 6 confirmations */
+    chain_step_blocks(&w->c, payout, 6, "[]");
     chain_start(&w->c, pay, "payments_happy");
     chain_attach(&w->f, &w->c, 0);
     publish_small_project(w);
@@ -185,8 +189,39 @@ static void test_pay_confirm_at_depth_and_complete(void **state)
                                      "\"port_of_discharge\":\"Hamburg\","
                                      "\"eta\":\"2026-03-01T00:00:00Z\"}",
                                      NULL));
+    assert_int_equal(icms_project_distribute(w->f.db, &w->f.admin.req, w->project,
+                                             "{\"profit\":30000000}", NULL),
+                     ICMS_EINVALID_TRANSITION); /* not yet completed */
     assert_icms_ok(icms_project_complete(w->f.db, &w->f.admin.req, w->project, NULL));
     assert_string_equal(state_of(w, buf), "COMPLETED");
+
+    /* The declared profit: the one PROFIT investor gets capital + all of it. */
+    assert_int_equal(icms_project_distribute(w->f.db, &w->f.owner.req, w->project,
+                                             "{\"profit\":30000000}", NULL),
+                     ICMS_EFORBIDDEN);
+    assert_int_equal(icms_project_distribute(w->f.db, &w->f.admin.req, w->project,
+                                             "{\"profit\":-1}", NULL),
+                     ICMS_EINVALID);
+    assert_icms_ok(icms_project_distribute(w->f.db, &w->f.admin.req, w->project,
+                                           "{\"profit\":30000000}", NULL));
+    assert_int_equal(icms_project_distribute(w->f.db, &w->f.admin.req, w->project,
+                                             "{\"profit\":1}", NULL),
+                     ICMS_EINVALID_TRANSITION); /* once */
+    assert_icms_ok(icms_payout_list(w->f.db, &w->f.investor.req, NULL, &out));
+    cJSON *page = fx_json(out);
+    cJSON *due = cJSON_GetArrayItem(cJSON_GetObjectItem(page, "items"), 0);
+    assert_int_equal(fx_int(due, "amount"), TARGET + 30000000);
+    assert_int_equal(fx_int(due, "profit_share"), 30000000);
+    assert_string_equal(fx_str(due, "address"), w->c.refund_address);
+    char payout_id[37];
+    snprintf(payout_id, sizeof payout_id, "%s", fx_str(due, "id"));
+    cJSON_Delete(page);
+    chain_next(&w->c);
+    assert_icms_ok(icms_payout_record(w->f.db, &w->f.host, payout_id,
+                                      fake_node_txid(&w->c.node, "payout"), &out));
+    cJSON *paid = fx_json(out);
+    assert_string_equal(fx_str(paid, "status"), "PAID");
+    cJSON_Delete(paid);
     cJSON_Delete(payment);
 }
 
@@ -398,6 +433,64 @@ static void test_transaction_that_pays_elsewhere_fails(void **state)
     cJSON_Delete(payment);
 }
 
+static void test_profit_shares_sum_exactly(void **state)
+{
+    world *w = *state;
+    chain_begin(&w->c, 1);
+    char mempool[2048];
+    snprintf(mempool, sizeof mempool, "[%s,%s]",
+             chain_tx(&w->c, "a", w->c.scripts[0], 100000000),
+             chain_tx(&w->c, "b", w->c.scripts[1], 50000000));
+    chain_step_blocks(&w->c, mempool, 6, "[]");
+    chain_start(&w->c, mempool, "payments_shares");
+    chain_attach(&w->f, &w->c, 0);
+    publish_small_project(w);
+    char a[37], b[37];
+    approved(w, &w->f.investor, 100000000, a);
+    approved(w, &w->f.investor2, 50000000, b);
+    cJSON *pa = initiate(w, &w->f.investor, a, "k-a", 0);
+    cJSON *pb = initiate(w, &w->f.investor2, b, "k-b", 0);
+    assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor.req, fx_str(pa, "id"),
+                                       fake_node_txid(&w->c.node, "a"), NULL));
+    assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor2.req, fx_str(pb, "id"),
+                                       fake_node_txid(&w->c.node, "b"), NULL));
+    chain_next(&w->c);
+    /* icms_tick verifies every submitted payment. */
+    char *out = NULL;
+    assert_icms_ok(icms_tick(w->f.db, &out));
+    cJSON *report = fx_json(out);
+    assert_int_equal(fx_int(report, "payments_verified"), 2);
+    cJSON_Delete(report);
+    assert_icms_ok(icms_project_approve(w->f.db, &w->f.admin.req, w->project, NULL));
+    assert_icms_ok(icms_project_ship(w->f.db, &w->f.admin.req, w->project,
+                                     "{\"container_number\":\"CSQU3054383\",\"vessel\":\"V\","
+                                     "\"bill_of_lading\":\"B\",\"port_of_loading\":\"P\","
+                                     "\"port_of_discharge\":\"H\","
+                                     "\"eta\":\"2026-03-01T00:00:00Z\"}",
+                                     NULL));
+    assert_icms_ok(icms_project_complete(w->f.db, &w->f.admin.req, w->project, NULL));
+    /* 10 base units of profit over capital 2:1: 6.67 and 3.33 become 7 and 3. */
+    assert_icms_ok(icms_project_distribute(w->f.db, &w->f.admin.req, w->project,
+                                           "{\"profit\":10}", &out));
+    cJSON *p = fx_json(out);
+    cJSON *items = cJSON_GetObjectItem(cJSON_GetObjectItem(p, "distribution"), "items");
+    long long total = 0;
+    cJSON *line;
+    cJSON_ArrayForEach(line, items)
+    {
+        long long share = fx_int(line, "profit_share");
+        if (strcmp(fx_str(line, "investor_id"), w->f.investor.id) == 0)
+            assert_int_equal(share, 7);
+        else
+            assert_int_equal(share, 3);
+        total += share;
+    }
+    assert_int_equal(total, 10);
+    cJSON_Delete(p);
+    cJSON_Delete(pa);
+    cJSON_Delete(pb);
+}
+
 static void test_initiate_rules(void **state)
 {
     world *w = *state;
@@ -446,6 +539,7 @@ int main(void)
         T(test_node_down_changes_nothing),
         T(test_cancel_refunds_and_late_payment),
         T(test_transaction_that_pays_elsewhere_fails),
+        T(test_profit_shares_sum_exactly),
         T(test_initiate_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
