@@ -89,6 +89,7 @@ typedef struct sql_txn {
     icms_store_mode_t mode;
     unsigned int scanning; /* nesting depth of scans in progress */
     bool get_pending;      /* ST_GET holds the row the last get returned */
+    bool aborted;          /* SQLite rolled the transaction back after an error */
 } sql_txn;
 
 static const uint8_t empty_bytes[1] = {0};
@@ -462,6 +463,29 @@ static void release_get(sql_txn *t)
     }
 }
 
+/*
+ * Some errors (full disk, I/O, out of memory) make SQLite roll the whole
+ * transaction back by itself. The connection is then in autocommit mode, and
+ * every later statement would commit on its own: a put after the error would
+ * be durable at once, and a read would leave the snapshot. So the first
+ * failure that ends the SQLite transaction ends ours too; every later call
+ * answers ICMS_ESTORAGE, and so does commit.
+ */
+static int note_failure(sql_txn *t, int rc)
+{
+    if (rc != 0 && !t->aborted && sqlite3_get_autocommit(t->conn->db))
+        t->aborted = true;
+    return rc;
+}
+
+static int check_alive(const sql_txn *t)
+{
+    if (t->aborted)
+        return icms__error(ICMS_ESTORAGE, WHO ": the transaction was rolled back after an earlier "
+                                              "error; roll back and start again");
+    return ICMS_OK;
+}
+
 static int sql_begin(icms_store *store, icms_store_mode_t mode, icms_store_txn **out)
 {
     if (!store || !out)
@@ -505,7 +529,9 @@ static int sql_get(icms_store_txn *txn, const uint8_t *key, size_t key_len, cons
     if (!t || !value || !value_len)
         return icms__error(ICMS_EINVALID, WHO ": get needs a transaction and out pointers");
     release_get(t);
-    int rc = icms__store_check_key(WHO, key, key_len);
+    int rc = check_alive(t);
+    if (rc == 0)
+        rc = icms__store_check_key(WHO, key, key_len);
     if (rc != 0)
         return rc;
     sqlite3_stmt *st = t->conn->stmt[ST_GET];
@@ -524,13 +550,15 @@ static int sql_get(icms_store_txn *txn, const uint8_t *key, size_t key_len, cons
                             : sql_error(t->conn->db, src, "get");
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    return rc;
+    return src == SQLITE_DONE ? rc : note_failure(t, rc);
 }
 
 static int check_writable(const sql_txn *t)
 {
     if (!t)
         return icms__error(ICMS_EINVALID, WHO ": no transaction");
+    if (t->aborted)
+        return check_alive(t);
     if (t->mode != ICMS_STORE_WRITE)
         return icms__error(ICMS_EINVALID, WHO ": write in a read transaction");
     if (t->scanning)
@@ -553,7 +581,7 @@ static int sql_put(icms_store_txn *txn, const uint8_t *key, size_t key_len, cons
     sqlite3_stmt *st = t->conn->stmt[ST_PUT];
     bind_blob(st, 1, key, key_len);
     bind_blob(st, 2, value, value_len);
-    return step_done(t->conn, st, "put");
+    return note_failure(t, step_done(t->conn, st, "put"));
 }
 
 static int sql_del(icms_store_txn *txn, const uint8_t *key, size_t key_len)
@@ -567,7 +595,7 @@ static int sql_del(icms_store_txn *txn, const uint8_t *key, size_t key_len)
     release_get(t);
     sqlite3_stmt *st = t->conn->stmt[ST_DEL];
     bind_blob(st, 1, key, key_len);
-    return step_done(t->conn, st, "delete");
+    return note_failure(t, step_done(t->conn, st, "delete"));
 }
 
 static int sql_scan(icms_store_txn *txn, const uint8_t *start, size_t start_len, const uint8_t *end,
@@ -576,7 +604,9 @@ static int sql_scan(icms_store_txn *txn, const uint8_t *start, size_t start_len,
     sql_txn *t = as_sql(txn);
     if (!t)
         return icms__error(ICMS_EINVALID, WHO ": no transaction");
-    int rc = icms__store_check_scan(WHO, start, start_len, end, end_len, flags, cb);
+    int rc = check_alive(t);
+    if (rc == 0)
+        rc = icms__store_check_scan(WHO, start, start_len, end, end_len, flags, cb);
     if (rc != 0)
         return rc;
     release_get(t);
@@ -603,7 +633,7 @@ static int sql_scan(icms_store_txn *txn, const uint8_t *start, size_t start_len,
         if (src == SQLITE_DONE)
             break;
         if (src != SQLITE_ROW) {
-            rc = sql_error(c->db, src, "scan");
+            rc = note_failure(t, sql_error(c->db, src, "scan"));
             break;
         }
         const uint8_t *k = sqlite3_column_blob(st, 0);
@@ -646,7 +676,9 @@ static int sql_commit(icms_store_txn *txn)
         return icms__error(ICMS_EINVALID, WHO ": no transaction");
     release_get(t);
     sql_conn *c = t->conn;
-    int rc = step_done(c, c->stmt[ST_COMMIT], "commit");
+    int rc = check_alive(t);
+    if (rc == 0)
+        rc = step_done(c, c->stmt[ST_COMMIT], "commit");
     if (rc != 0) {
         /* The port says the transaction is gone whatever the answer: roll back what is left. */
         icms_error saved = *icms_error_last();

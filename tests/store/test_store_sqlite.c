@@ -637,6 +637,27 @@ static void test_full_database(void **state)
     assert_value(s, K("small"), "kept");
     assert_value(s, K("before"), NULL);
     assert_value(s, K("big"), NULL);
+
+    /*
+     * SQLite rolls the whole transaction back on a full disk. A caller that goes
+     * on anyway must not get the later writes committed one by one: every call
+     * answers ICMS_ESTORAGE until the transaction ends, and nothing lands.
+     */
+    assert_icms_ok(s->begin(s, ICMS_STORE_WRITE, &t));
+    assert_icms_ok(s->put(t, K("before"), K("pending")));
+    assert_icms(ICMS_ESTORAGE, s->put(t, K("big"), big, sizeof big));
+    assert_icms(ICMS_ESTORAGE, s->put(t, K("after"), K("x")));
+    assert_icms(ICMS_ESTORAGE, s->del(t, K("small")));
+    const uint8_t *v;
+    size_t vl;
+    assert_icms(ICMS_ESTORAGE, s->get(t, K("small"), &v, &vl));
+    size_t n = 0;
+    assert_icms(ICMS_ESTORAGE, s->scan(t, NULL, 0, NULL, 0, 0, count_cb, &n));
+    assert_icms(ICMS_ESTORAGE, s->commit(t));
+    assert_non_null(strstr(icms_error_last()->message, "rolled back"));
+    assert_value(s, K("small"), "kept");
+    assert_value(s, K("before"), NULL);
+    assert_value(s, K("after"), NULL);
     icms_store_free(s);
 }
 
