@@ -72,10 +72,18 @@ int icms__json_parse_exact(const char *text, size_t len, cJSON **out)
         return ICMS_ENOMEM;
     rewrite(text, len, buf, &refused);
     buf[need] = '\0';
-    cJSON *root = cJSON_ParseWithLength(buf, need);
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(buf, need, &end, 0);
+    /* One value and nothing after it but white space. */
+    bool trailing = false;
+    if (root && end)
+        for (const char *q = end; q < buf + need && !trailing; q++)
+            trailing = !(*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r');
     icms__free(buf);
-    if (!root)
+    if (!root || trailing) {
+        cJSON_Delete(root);
         return icms__error(ICMS_ETRANSPORT, "node answer is not valid JSON");
+    }
     *out = root;
     return ICMS_OK;
 }

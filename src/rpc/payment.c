@@ -73,6 +73,12 @@ static int check_query(const icms_rpc_payment_query *q)
     return ICMS_OK;
 }
 
+/* A codec failure on the node's data is corruption; running out of memory is not. */
+static int node_data_error(int rc, const char *what)
+{
+    return icms__error_wrap(rc == ICMS_ENOMEM ? ICMS_ENOMEM : ICMS_ECORRUPT, what);
+}
+
 static bool is_coinbase(const icms_gapcoin_tx *tx)
 {
     static const uint8_t zero[32] = {0};
@@ -106,7 +112,7 @@ static int prove_with_proof(const uint8_t *proof_bytes, size_t proof_len, const 
     icms_gapcoin_merkle_proof *proof = NULL;
     int rc = icms_gapcoin_merkle_proof_verify(proof_bytes, proof_len, &proof);
     if (rc < 0)
-        return icms__error_wrap(ICMS_ECORRUPT, "payment check: the node's merkle proof");
+        return node_data_error(rc, "payment check: the node's merkle proof");
     if (!icms_gapcoin_merkle_proof_contains(proof, txid))
         rc = icms__error(ICMS_ECORRUPT, "payment check: the merkle proof does not prove this txid");
     else
@@ -122,7 +128,7 @@ static int prove_with_block(const uint8_t *block_bytes, size_t block_len, const 
     icms_gapcoin_block *block = NULL;
     int rc = icms_gapcoin_block_decode(block_bytes, block_len, &block);
     if (rc < 0)
-        return icms__error_wrap(ICMS_ECORRUPT, "payment check: the node's block");
+        return node_data_error(rc, "payment check: the node's block");
     rc = icms__error(ICMS_ECORRUPT, "payment check: the block does not hold this txid");
     for (size_t i = 0; i < block->tx_count; i++) {
         if (memcmp(block->txs[i]->txid, txid, 32) == 0) {
@@ -154,7 +160,7 @@ static int fetch_header(icms_rpc_client *c, int64_t height, icms_gapcoin_header 
         uint8_t want[32];
         rc = icms_gapcoin_header_decode(bytes, len, out);
         if (rc < 0)
-            rc = icms__error_wrap(ICMS_ECORRUPT, "payment check: header");
+            rc = node_data_error(rc, "payment check: header");
         else if (icms_gapcoin_hash_from_hex(hash, want) < 0 || memcmp(want, out->hash, 32) != 0)
             rc = icms__error(ICMS_ECORRUPT,
                              "payment check: the header at height %lld is not block %s",
@@ -213,7 +219,7 @@ static int verify_depth(icms_rpc_client *c, const icms_rpc_payment_query *q,
         icms_gapcoin_chain_result res;
         rc = icms_gapcoin_chain_verify_headers(headers, (size_t)count, &opts, &res);
         if (rc < 0)
-            rc = icms__error_wrap(ICMS_ECORRUPT, "payment check: headers above the block");
+            rc = node_data_error(rc, "payment check: headers above the block");
         else
             p->verified_depth = count;
     }
@@ -254,7 +260,7 @@ static int verify_spv(icms_rpc_client *c, const icms_rpc_payment_query *q, const
                            (unsigned long long)header.n_difficulty, (unsigned long long)floor);
     rc = icms_gapcoin_pow_check(&header, &p->pow);
     if (rc < 0)
-        return icms__error_wrap(ICMS_ECORRUPT, "payment check: block proof of work");
+        return node_data_error(rc, "payment check: block proof of work");
     rc = verify_depth(c, q, &header, depth, p);
     if (rc < 0)
         return rc;
@@ -277,7 +283,7 @@ static int run_check(icms_rpc_client *c, const icms_rpc_payment_query *q, const 
     rc = icms_gapcoin_tx_decode(node_tx->raw, node_tx->raw_len, &tx);
     if (rc < 0) {
         icms_rpc_tx_free(node_tx);
-        return icms__error_wrap(ICMS_ECORRUPT, "payment check: the node's raw transaction");
+        return node_data_error(rc, "payment check: the node's raw transaction");
     }
     uint8_t asked[32];
     char computed[ICMS_GAPCOIN_HASH_HEX_SIZE];
