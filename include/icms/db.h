@@ -52,10 +52,16 @@ typedef struct icms_options {
      * owns it. NULL: the node's getnewaddress.
      */
     struct icms_address_provider *addresses;
+    /**
+     * Nonzero: verify payments in SPV mode, checking the merkle proof, the
+     * block's proof of work and the header chain down to the required depth,
+     * instead of trusting the node for inclusion and depth (docs/rpc.md).
+     */
+    int gapcoin_spv;
 } icms_options;
 
 #define ICMS_OPTIONS_VERSION 1
-#define ICMS_OPTIONS_INIT {ICMS_OPTIONS_VERSION, NULL, NULL, 0, NULL, 0, 0, NULL, 0, NULL}
+#define ICMS_OPTIONS_INIT {ICMS_OPTIONS_VERSION, NULL, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0}
 
 /**
  * Open a database: the SQLite file at options->path, or options->store.

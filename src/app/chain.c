@@ -60,63 +60,44 @@ int icms__chain_new_address(icms_db *db, const char *project_id, char **address_
     return ICMS_OK;
 }
 
-static void measure(const icms_gapcoin_tx *tx, const uint8_t *script, size_t script_len,
-                    icms__chain_payment *out)
-{
-    for (size_t i = 0; i < tx->output_count; i++) {
-        const icms_gapcoin_txout *o = &tx->outputs[i];
-        if (o->script_len != script_len || memcmp(o->script, script, script_len) != 0)
-            continue;
-        /* Decoded values are bounded by the coin's money supply: the sum cannot overflow. */
-        out->paid += o->value;
-        if (out->output_count < ICMS__CHAIN_MAX_OUTPUTS) {
-            out->vouts[out->output_count] = (uint32_t)i;
-            out->values[out->output_count] = o->value;
-            out->output_count++;
-        }
-    }
-}
-
 int icms__chain_check(icms_db *db, const char *txid, const uint8_t *script, size_t script_len,
-                      icms__chain_payment *out)
+                      int64_t depth, icms__chain_payment *out)
 {
     memset(out, 0, sizeof *out);
     if (!db->gapcoin)
         return icms__error(ICMS_ETRANSPORT, "no Gapcoin node to verify against");
-    icms_rpc_tx *answer = NULL;
-    int rc = icms_rpc_getrawtransaction(db->gapcoin, txid, &answer);
-    if (rc == ICMS_ENOTFOUND) {
-        icms_error_clear();
-        out->status = ICMS__CHAIN_NOT_FOUND;
-        return ICMS_OK;
-    }
+    icms_rpc_payment_query query = ICMS_RPC_PAYMENT_QUERY_INIT;
+    query.txid = txid;
+    query.script = script;
+    query.script_len = script_len;
+    query.network = db->network;
+    query.min_amount = 0; /* the amount is judged by the payment rules, not here */
+    query.min_confirmations = depth > 0 ? depth : 1;
+    query.verify = db->spv ? ICMS_RPC_VERIFY_SPV : ICMS_RPC_VERIFY_RPC;
+    icms_rpc_payment *answer = NULL;
+    int rc = icms_rpc_check_payment(db->gapcoin, &query, &answer);
+    if (rc == ICMS_ECONFLICT)
+        return icms__error(ICMS_ETRANSPORT, "the node's chain moved during the check: %s",
+                           icms_error_last()->message);
     if (rc)
         return rc;
-    icms_gapcoin_tx *tx = NULL;
-    rc = icms_gapcoin_tx_decode(answer->raw, answer->raw_len, &tx);
-    if (rc) {
-        icms_rpc_tx_free(answer);
-        return icms__error(ICMS_ETRANSPORT, "the node's transaction does not decode: %s",
-                           icms_error_last()->message);
+    bool in_block = answer->blockhash[0] != '\0' && answer->confirmations >= 1;
+    switch (answer->status) {
+    case ICMS_RPC_PAYMENT_NOT_FOUND:
+        out->status = ICMS__CHAIN_NOT_FOUND;
+        break;
+    case ICMS_RPC_PAYMENT_CONFLICTED:
+        out->status = ICMS__CHAIN_CONFLICTED;
+        break;
+    default: /* CONFIRMED, UNCONFIRMED, INSUFFICIENT: where it is, and what it pays */
+        out->status = in_block ? ICMS__CHAIN_IN_BLOCK : ICMS__CHAIN_IN_MEMPOOL;
+        break;
     }
-    char computed[65];
-    icms_gapcoin_hash_to_hex(tx->txid, computed);
-    if (strcmp(computed, txid) != 0) {
-        rc = icms__error(ICMS_ECORRUPT, "the node answered with another transaction (%s)",
-                         computed);
-    } else {
-        measure(tx, script, script_len, out);
-        out->confirmations = answer->confirmations;
-        if (answer->confirmations < 0)
-            out->status = ICMS__CHAIN_CONFLICTED;
-        else if (answer->confirmations >= 1 && answer->in_block)
-            out->status = ICMS__CHAIN_IN_BLOCK;
-        else
-            out->status = ICMS__CHAIN_IN_MEMPOOL;
-        if (answer->in_block)
-            memcpy(out->block_hash, answer->blockhash, sizeof out->block_hash);
-    }
-    icms_gapcoin_tx_free(tx);
-    icms_rpc_tx_free(answer);
-    return rc;
+    out->confirmations = answer->confirmations;
+    out->paid = answer->amount;
+    memcpy(out->block_hash, answer->blockhash, sizeof out->block_hash);
+    for (size_t i = 0; i < answer->vout_count && i < ICMS__CHAIN_MAX_OUTPUTS; i++)
+        out->vouts[out->output_count++] = answer->vouts[i];
+    icms_rpc_payment_free(answer);
+    return ICMS_OK;
 }

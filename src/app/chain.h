@@ -23,17 +23,18 @@ typedef struct icms__chain_payment {
     int64_t paid; /* what the decoded transaction pays the script, summed */
     size_t output_count;
     uint32_t vouts[ICMS__CHAIN_MAX_OUTPUTS]; /* the outputs that pay it */
-    int64_t values[ICMS__CHAIN_MAX_OUTPUTS];
 } icms__chain_payment;
 
 /*
- * Look up txid and measure what it pays to script. The transaction is
- * decoded here and its txid recomputed: a node answering with another
- * transaction is caught (ICMS_ECORRUPT). ICMS_ETRANSPORT when there is no
- * node, or it is down or answers garbage.
+ * Look up txid and measure what it pays to script, through the RPC client's
+ * payment check: the transaction is decoded here and its txid recomputed,
+ * and in SPV mode its inclusion and `depth` headers above it are verified.
+ * A node answering with data that fails verification gives ICMS_ECORRUPT;
+ * no node, a node that is down, answers garbage or whose chain moved during
+ * the check gives ICMS_ETRANSPORT (try again later).
  */
 int icms__chain_check(icms_db *db, const char *txid, const uint8_t *script, size_t script_len,
-                      icms__chain_payment *out);
+                      int64_t depth, icms__chain_payment *out);
 
 /* A fresh receiving address for project_id: the provider, else the node. */
 int icms__chain_new_address(icms_db *db, const char *project_id, char **address_out);

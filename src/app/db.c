@@ -142,6 +142,7 @@ int icms_open(icms_db **out, const icms_options *options)
     db->gapcoin = options->gapcoin;
     db->network = (icms_gapcoin_network_t)options->gapcoin_network;
     db->addresses = options->addresses;
+    db->spv = options->gapcoin_spv != 0;
     if (options->retry_attempts)
         db->retry.attempts = options->retry_attempts;
 

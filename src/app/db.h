@@ -22,6 +22,7 @@ struct icms_db {
     icms_rpc_client *gapcoin;          /* may be NULL: no verification */
     icms_gapcoin_network_t network;
     icms_address_provider *addresses;  /* may be NULL: the node's getnewaddress */
+    bool spv;                          /* verify inclusion and depth, not just the bytes */
     struct icms__events_hub *events;   /* subscribers, events policy, notifier (events_hub.h) */
 };
 

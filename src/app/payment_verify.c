@@ -22,6 +22,7 @@ struct verify {
     const char *payment_id;
     char txid[65];
     char *script_hex;
+    int64_t depth;
     icms__chain_payment chain;
 };
 
@@ -47,6 +48,8 @@ static int read_payment(icms__cmd *cmd)
                          icms_payment_status_name(status));
     if (rc == ICMS_OK && !script)
         rc = icms__error(ICMS_ECORRUPT, "payment without an output script");
+    if (rc == ICMS_OK)
+        rc = icms__doc_int(payment, "required_confirmations", &v->depth);
     if (rc == ICMS_OK) {
         memcpy(v->txid, txid, 64);
         v->txid[64] = '\0';
@@ -212,8 +215,6 @@ static int claim_outputs(icms__cmd *cmd, applied *a, const icms__chain_payment *
             rc = icms__error(ICMS_ENOMEM, "out of memory");
         if (rc == ICMS_OK)
             rc = icms__json_add_int64(o, "vout", chain->vouts[i]);
-        if (rc == ICMS_OK)
-            rc = icms__json_add_int64(o, "value", chain->values[i]);
         if (rc == ICMS_OK)
             rc = icms__json_add(outputs, NULL, o);
         else
@@ -404,14 +405,14 @@ int icms_payment_verify(icms_db *db, const icms_request *req, const char *paymen
 {
     if (out)
         *out = NULL;
-    struct verify v = {payment_id, {0}, NULL, {0}};
+    struct verify v = {payment_id, {0}, NULL, 0, {0}};
     int rc = icms__query(db, req, read_payment, &v, NULL);
     uint8_t *script = NULL;
     size_t script_len = 0;
     if (rc == ICMS_OK && icms_gapcoin_hex_decode(v.script_hex, &script, &script_len) != ICMS_OK)
         rc = icms__error(ICMS_ECORRUPT, "payment has a malformed output script");
     if (rc == ICMS_OK)
-        rc = icms__chain_check(db, v.txid, script, script_len, &v.chain);
+        rc = icms__chain_check(db, v.txid, script, script_len, v.depth, &v.chain);
     icms_free(script);
     icms__free(v.script_hex);
     if (rc)

@@ -142,7 +142,7 @@ int icms__settle(icms_db *db, const icms_request *req, const icms__settle_kind *
     if (rc == ICMS_OK && icms_gapcoin_hex_decode(s.script_hex, &script, &script_len) != ICMS_OK)
         rc = icms__error(ICMS_ECORRUPT, "%s address script is malformed", kind->noun);
     if (rc == ICMS_OK)
-        rc = icms__chain_check(db, s.txid, script, script_len, &s.chain);
+        rc = icms__chain_check(db, s.txid, script, script_len, s.required, &s.chain);
     icms_free(script);
     icms_free(s.script_hex);
     if (rc)
