@@ -217,6 +217,13 @@ static int conn_open(sql_store *s, sql_conn **out)
     }
     sqlite3_extended_result_codes(c->db, 1);
     sqlite3_busy_timeout(c->db, (int)s->busy_timeout_ms);
+    /*
+     * The file may have been edited by someone else: do not run functions with
+     * side effects from its schema (triggers, views), and refuse the SQL
+     * features that can corrupt a database (writable_schema and the like).
+     */
+    sqlite3_db_config(c->db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
+    sqlite3_db_config(c->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, (int *)NULL);
     int code = exec_sql(c->db, sync_pragma(s->sync), "setting synchronous");
     if (code != 0) {
         conn_close(c);
@@ -828,7 +835,7 @@ int icms__sqlite_store_pragma(icms_store *store, const char *pragma, char *out, 
     } else {
         src = sqlite3_step(st);
         const unsigned char *text = src == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
-        if (src == SQLITE_ROW)
+        if (src == SQLITE_ROW || src == SQLITE_DONE) /* a pragma that sets may answer nothing */
             snprintf(out, out_len, "%s", text ? (const char *)text : "");
         else
             rc = sql_error(c->db, src, pragma);

@@ -35,7 +35,8 @@ int icms__store_check_scan(const char *who, const uint8_t *start, size_t start_l
 
 /*
  * Test hook of the SQLite store: run a PRAGMA query on one of the store's own
- * connections and copy the first column of its first row into out.
+ * connections and copy the first column of its first row into out ("" when
+ * it returns no row).
  */
 int icms__sqlite_store_pragma(icms_store *store, const char *pragma, char *out, size_t out_len);
 

@@ -220,6 +220,14 @@ static void test_pragmas_applied(void **state)
         assert_string_equal(buf, "wal");
         assert_icms_ok(icms__sqlite_store_pragma(s, "PRAGMA busy_timeout", buf, sizeof buf));
         assert_string_equal(buf, "1234");
+        assert_icms_ok(icms__sqlite_store_pragma(s, "PRAGMA trusted_schema", buf, sizeof buf));
+        assert_string_equal(buf, "0");
+        /* Defensive mode: even with writable_schema the schema cannot be edited as a table. */
+        assert_icms_ok(
+            icms__sqlite_store_pragma(s, "PRAGMA writable_schema = ON", buf, sizeof buf));
+        assert_icms(ICMS_ESTORAGE,
+                    icms__sqlite_store_pragma(s, "DELETE FROM sqlite_schema WHERE type = 'trigger'",
+                                              buf, sizeof buf));
         icms_store_free(s);
     }
     /* Defaults: FULL and 5000 ms. */
