@@ -14,8 +14,10 @@
 #include <unistd.h>
 
 #include "icms/audit.h"
+#include "icms/events.h"
 #include "icms/participations.h"
 #include "icms/projects.h"
+#include "icms/rpc.h"
 #include "icms/sys/store.h"
 #include "icms/users.h"
 #include "icms/util.h"
@@ -104,6 +106,8 @@ jval *demo_step(demo *d, const demo_user *actor, const char *action, int expecte
         snprintf(state, sizeof state, "refused");
     }
     d->show = NULL;
+    /* the story takes its time: half a minute a step on the fake clock */
+    icms_clock_fake_advance(d->clock, 30 * 1000);
     char pstate[40] = "";
     int64_t funded = 0, target = 0;
     bool have_project = project_figures(d, pstate, sizeof pstate, &funded, &target);
@@ -296,6 +300,35 @@ static void audit(demo *d)
     jread_free(demo_step(d, &d->admin, "audit verify", ICMS_OK, rc, report, detail));
 }
 
+/* The outbox as a durable consumer reads it: every event the story wrote, in commit order. */
+static void event_log(demo *d)
+{
+    char *out = NULL;
+    int rc = icms_events_read(d->db, &d->host.req, "icms-demo", 0, ICMS_EVENTS_READ_MAX, &out);
+    jval *v = rc == ICMS_OK && out ? jread_parse(out, strlen(out)) : NULL;
+    const jval *events = jget(v, "events");
+    char detail[96];
+    snprintf(detail, sizeof detail, "%zu events in the outbox", jlen(events));
+    if (d->json)
+        d->events = out ? strdup(out) : NULL;
+    jread_free(demo_step(d, &d->host, "read the event log (consumer icms-demo)", ICMS_OK, rc, out,
+                         v ? detail : NULL));
+    if (!d->json && events) {
+        printf("\nEvent log:\n");
+        for (const jval *e = events->child; e; e = e->next) {
+            int64_t seq = 0;
+            ji64(e, "seq", &seq);
+            const char *type = jstr(e, "type");
+            const char *at = jstr(e, "occurred_at");
+            const char *subject = jstr(e, "subject");
+            printf("  %4" PRId64 "  %-26s %s  %s\n", seq, type ? type : "?", at ? at : "",
+                   subject ? subject : "");
+        }
+        printf("\n");
+    }
+    jread_free(v);
+}
+
 int cli_demo(cli *c)
 {
     demo d;
@@ -317,9 +350,23 @@ int cli_demo(cli *c)
     if (rc)
         return cli_finish(rc, NULL);
     d.clock = o.clock;
-    rc = icms_open(&d.db, &o);
-    if (rc)
+    d.chain = sim_new(ICMS_GAPCOIN_MAIN);
+    icms_transport *transport = NULL;
+    rc = d.chain ? sim_transport(d.chain, &transport) : ICMS_ENOMEM;
+    if (rc == ICMS_OK)
+        rc = icms_rpc_client_new(&o.gapcoin, transport, "http://simulated-gapcoind.invalid:8332/",
+                                 NULL);
+    if (rc) {
+        icms_clock_free(o.clock);
+        sim_free(d.chain);
         return cli_finish(rc, NULL);
+    }
+    o.gapcoin_network = ICMS_GAPCOIN_MAIN;
+    rc = icms_open(&d.db, &o);
+    if (rc) {
+        sim_free(d.chain);
+        return cli_finish(rc, NULL);
+    }
 
     if (!d.json) {
         printf("libicms demo: database %s\n", path);
@@ -362,6 +409,7 @@ int cli_demo(cli *c)
 
     participations(&d);
     demo_payments(&d);
+    event_log(&d);
     audit(&d);
 
     int exit_status = d.unexpected ? CLI_EXIT_REFUSED : CLI_EXIT_OK;
@@ -373,6 +421,7 @@ int cli_demo(cli *c)
         jbuf_obj_open(&b);
         jbuf_kstr(&b, "database", path);
         jbuf_kjson(&b, "steps", steps ? steps : "[]");
+        jbuf_kjson(&b, "event_log", d.events ? d.events : "null");
         jbuf_ki64(&b, "unexpected", d.unexpected);
         jbuf_kbool(&b, "ok", d.unexpected == 0);
         jbuf_obj_close(&b);
@@ -387,6 +436,7 @@ int cli_demo(cli *c)
         printf("The database stays at %s: try `icms --db %s --as %s project get %s`\n", path,
                path, d.admin.id, d.project_id);
     }
+    free(d.events);
     icms_close(d.db);
     sim_free(d.chain);
     return exit_status;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "icms/gapcoin.h"
+#include "icms/rpc.h"
 #include "icms/util.h"
 #include "jbuf.h"
 
@@ -287,12 +288,48 @@ bool cli_network(const cli *c, unsigned *out)
     return false;
 }
 
+/* The node client from --rpc-* or ICMS_RPC_*; *out stays NULL when no URL is given. */
+static int open_rpc(cli *c, icms_rpc_client **out)
+{
+    *out = NULL;
+    const char *url = c->rpc_url ? c->rpc_url : getenv("ICMS_RPC_URL");
+    const char *user = c->rpc_user ? c->rpc_user : getenv("ICMS_RPC_USER");
+    const char *pwfile =
+        c->rpc_password_file ? c->rpc_password_file : getenv("ICMS_RPC_PASSWORD_FILE");
+    if (!url || !*url)
+        return CLI_EXIT_OK;
+    char *password = NULL;
+    if (pwfile && *pwfile) {
+        int err = cli_read_file(pwfile, &password, NULL);
+        if (err)
+            return cli_usage(c, "cannot read the RPC password file %s: %s", pwfile,
+                             strerror(-err));
+        password[strcspn(password, "\r\n")] = '\0'; /* one line */
+    }
+    icms_transport_curl_options topt = ICMS_TRANSPORT_CURL_OPTIONS_INIT;
+    topt.username = user;
+    topt.password = password;
+    icms_transport *transport = NULL;
+    int rc = icms_transport_curl_new(&transport, &topt);
+    if (password) {
+        memset(password, 0, strlen(password));
+        free(password);
+    }
+    if (rc == ICMS_OK)
+        rc = icms_rpc_client_new(out, transport, url, NULL);
+    return rc == ICMS_OK ? CLI_EXIT_OK : cli_finish(rc, NULL);
+}
+
 int cli_open_db(cli *c)
 {
     icms_options o = ICMS_OPTIONS_INIT;
     o.path = c->db_path;
     o.kyc_optional = c->kyc_optional;
     o.retry_attempts = (unsigned)c->retries;
+    unsigned network;
+    if (!cli_network(c, &network))
+        return cli_usage(c, "--network must be main or test, not '%s'", c->network);
+    o.gapcoin_network = network;
     if (c->now) {
         int64_t ms;
         if (icms_time_parse(c->now, &ms) != ICMS_OK)
@@ -300,6 +337,11 @@ int cli_open_db(cli *c)
         int rc = icms_clock_fake_new(ms, &o.clock);
         if (rc)
             return cli_finish(rc, NULL);
+    }
+    int status = open_rpc(c, &o.gapcoin);
+    if (status) {
+        icms_clock_free(o.clock);
+        return status;
     }
     int rc = icms_open(&c->db, &o);
     return rc == ICMS_OK ? CLI_EXIT_OK : cli_finish(rc, NULL);

@@ -342,6 +342,14 @@ int sim_pay(sim_chain *c, const char *address, int64_t amount, char txid_hex[65]
     return ICMS_OK;
 }
 
+int sim_wallet_address(sim_chain *c, const char *label, char **out)
+{
+    uint8_t h[20];
+    icms_gapcoin_hash160((const uint8_t *)label, strlen(label), h);
+    return icms_gapcoin_base58check_encode(icms_gapcoin_params_get(c->network)->p2pkh_version, h,
+                                           sizeof h, out);
+}
+
 /* ---- JSON-RPC ---- */
 
 static void hash_value(jbuf *b, const uint8_t hash[32])
@@ -485,11 +493,8 @@ static int answer(sim_chain *c, const char *method, const jval *params, jbuf *b,
     } else if (strcmp(method, "getnewaddress") == 0) {
         char label[64];
         snprintf(label, sizeof label, "icms-demo-address-%u", c->next_address++);
-        uint8_t h[20];
-        icms_gapcoin_hash160((const uint8_t *)label, strlen(label), h);
         char *address = NULL;
-        int rc = icms_gapcoin_base58check_encode(
-            icms_gapcoin_params_get(c->network)->p2pkh_version, h, sizeof h, &address);
+        int rc = sim_wallet_address(c, label, &address);
         if (rc)
             return rc;
         jbuf_str(b, address);

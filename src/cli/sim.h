@@ -36,6 +36,9 @@ int sim_transport(sim_chain *chain, icms_transport **out);
  */
 int sim_pay(sim_chain *chain, const char *address, int64_t amount, char txid_hex[65]);
 
+/* A P2PKH address of the demo's wallet for label (icms_free). */
+int sim_wallet_address(sim_chain *chain, const char *label, char **out);
+
 /* Mine n blocks; the first takes every transaction in the mempool. */
 int sim_mine(sim_chain *chain, unsigned n);
 

@@ -529,7 +529,27 @@ class Demo(CliCase):
         self.assertEqual(out["unexpected"], 0)
         self.assertTrue(all(s["ok"] for s in out["steps"]))
         refused = [s["outcome"] for s in out["steps"] if s["outcome"] != "ICMS_OK"]
-        self.assertIn("ICMS_EINVALID_TRANSITION", refused)
+        self.assertIn("ICMS_EINVALID_TRANSITION", refused)  # an invalid transition
+        self.assertIn("ICMS_EFORBIDDEN", refused)
+        self.assertIn("ICMS_EEXISTS", refused)  # a txid already attached to another payment
+        last = out["steps"][-1]
+        self.assertEqual(last["project_state"], "COMPLETED")
+        self.assertEqual(last["funded"], last["target"])
+        states = [s["project_state"] for s in out["steps"] if "project_state" in s]
+        for state in ("PUBLISHED", "FUNDING", "PENDING_ADMIN_APPROVAL", "APPROVED", "IN_TRANSIT"):
+            self.assertIn(state, states)
+        # funding grows only when a payment confirms at depth
+        verified = [s for s in out["steps"] if s["action"].startswith("verify payment")]
+        self.assertEqual([s["state"] for s in verified], ["SUBMITTED", "SUBMITTED", "CONFIRMED", "CONFIRMED"])
+        self.assertEqual(verified[0]["funded"], 0)
+        self.assertEqual(verified[1]["funded"], 0)
+        self.assertGreater(verified[2]["funded"], 0)
+        self.assertIn("refund due 5 GAP", verified[3]["detail"])
+        types = [e["type"] for e in out["event_log"]["events"]]
+        for t in ("project.published", "payment.confirmed", "refund.due", "project.completed"):
+            self.assertIn(t, types)
+        check = [s for s in out["steps"] if s["action"].startswith("check")][0]
+        self.assertEqual(check["detail"], "ok: true, 0 violation(s)")
         self.assertTrue(os.path.exists(out["database"]))
         # the database it leaves is an ordinary one the CLI reads
         admin = out["steps"][0]
