@@ -31,6 +31,7 @@
 #define OPT_DIR 0x10u       /* --dir DIR (demo) */
 #define OPT_DEPTH 0x20u     /* --first-height N (gapcoin verify-chain) */
 #define OPT_NODE 0x40u      /* --node 0.9|0.16|2606 (gapcoin address forms) */
+#define OPT_EVENTS 0x80u    /* --after SEQ, --max N (events) */
 
 /* Command flags. */
 #define CMD_DB 0x1u       /* opens the database */
@@ -81,6 +82,8 @@ typedef struct cli {
     const char *dir;
     const char *first_height;
     const char *node;
+    const char *after;
+    const char *max;
     long retries;
     bool kyc_optional;
     bool help;
@@ -129,6 +132,13 @@ int cli_tick(cli *c);
 int cli_audit_keypair(cli *c);
 int cli_audit_checkpoint(cli *c);
 int cli_audit_verify(cli *c);
+
+/* ops.c: check and events. */
+int cli_check(cli *c);
+int cli_events_read(cli *c);
+int cli_events_ack(cli *c);
+int cli_events_tail(cli *c);
+int cli_events_consumers(cli *c);
 
 /* demo.c */
 int cli_demo(cli *c);

@@ -6,6 +6,7 @@
 
 #include "icms/audit.h"
 #include "icms/participations.h"
+#include "icms/payments.h"
 #include "icms/projects.h"
 #include "icms/users.h"
 
@@ -162,6 +163,68 @@ const command cli_commands[] = {
      .doc_fn = icms_participation_list, .summary = "list requests (filter document optional)",
      .help = "Filter: {\"project_id\"?,\"investor_id\"?,\"status\"?,\"limit\"?,\"after\"?}.\n\n"
              "Example:\n  icms --as $OWNER participation list --data '{\"project_id\":\"'$P'\"}'\n"},
+
+    /* ---- payments ---- */
+    {.noun = "payment", .verb = "initiate", .args = "PARTICIPATION_ID", .min_args = 1,
+     .max_args = 1, .opts = OPT_DOC, .flags = D | CMD_DOC_REQ, .id_doc_fn = icms_payment_initiate,
+     .summary = "start paying an approved participation (investor; needs --idempotency-key)",
+     .help = "Document: {\"amount\"?: N (default: all that is outstanding), \"refund_address\"}.\n"
+             "The receiving address comes from the node (--rpc-url ...). An idempotency key is\n"
+             "required, so that a retried command never opens a second payment.\n\n"
+             "Example:\n  icms --as $INV --idempotency-key pay-1 --rpc-url http://127.0.0.1:31397/ \\\n"
+             "       --rpc-user gap --rpc-password-file ~/.gap-rpc payment initiate $PART \\\n"
+             "       --data '{\"refund_address\":\"GcwphVTaks2XGGB8RUk7auWdgmG8CV14TF\"}'\n"},
+    {.noun = "payment", .verb = "submit", .args = "PAYMENT_ID TXID", .min_args = 2,
+     .max_args = 2, .flags = D, .id2_fn = icms_payment_submit,
+     .summary = "attach the transaction that pays a payment",
+     .help = "Nothing is verified yet (payment verify does that); a txid attached to another\n"
+             "payment is refused.\n\nExample:\n  icms --as $INV payment submit $PAY $TXID\n"},
+    {.noun = "payment", .verb = "verify", .args = "PAYMENT_ID", .min_args = 1, .max_args = 1,
+     .flags = D, .id_fn = icms_payment_verify,
+     .summary = "check the payment's transaction against the node and apply it",
+     .help = "Decodes the raw transaction itself (txid recomputed, amounts from the outputs) and\n"
+             "confirms at the project's depth. A node that is down: exit 3 ICMS_ETRANSPORT.\n\n"
+             "Example:\n  icms --host --rpc-url http://127.0.0.1:31397/ payment verify $PAY\n"},
+    {.noun = "payment", .verb = "get", .args = "PAYMENT_ID", .min_args = 1, .max_args = 1,
+     .flags = D, .id_fn = icms_payment_get, .summary = "read a payment",
+     .help = "Example:\n  icms --as $INV payment get $PAY\n"},
+    {.noun = "payment", .verb = "list", .opts = OPT_DOC, .flags = D, .doc_fn = icms_payment_list,
+     .summary = "list payments (filter document optional)",
+     .help = "Filter: {\"project_id\"?,\"investor_id\"?,\"participation_id\"?,\"status\"?,"
+             "\"limit\"?,\"after\"?}.\n\n"
+             "Example:\n  icms --as $INV payment list --data '{\"status\":\"CONFIRMED\"}'\n"},
+    {.noun = "refund", .verb = "list", .opts = OPT_DOC, .flags = D, .doc_fn = icms_refund_list,
+     .summary = "refunds due and paid (filter document)",
+     .help = "Filter: {\"investor_id\"?,\"project_id\"?,\"status\"?,\"limit\"?,\"after\"?}.\n\n"
+             "Example:\n  icms --host refund list --data '{\"project_id\":\"'$P'\"}'\n"},
+    {.noun = "refund", .verb = "record", .args = "REFUND_ID TXID", .min_args = 2, .max_args = 2,
+     .flags = D, .id2_fn = icms_refund_record,
+     .summary = "settle a refund due with the transaction that paid it (host or admin)",
+     .help = "Example:\n  icms --host --rpc-url http://127.0.0.1:31397/ refund record $REFUND $TXID\n"},
+    {.noun = "check", .args = "", .max_args = 0, .flags = D, .fn = cli_check,
+     .summary = "recompute the ledger and check every invariant (host or admin)",
+     .help = "Prints {\"ok\",\"violations\":[...],...}; exit 1 when there is a violation.\n\n"
+             "Example:\n  icms --host check\n"},
+
+    /* ---- events ---- */
+    {.noun = "events", .verb = "read", .args = "CONSUMER", .min_args = 1, .max_args = 1,
+     .opts = OPT_EVENTS, .flags = D, .fn = cli_events_read,
+     .summary = "read events after a durable consumer's cursor (host or admin)",
+     .help = "--after SEQ reads after that seq instead of the cursor; --max N (1..1000, default\n"
+             "100). Prints {\"consumer\",\"acked\",\"last_seq\",\"events\":[...]}; nothing is\n"
+             "acknowledged.\n\nExample:\n  icms --host events read mailer --max 10\n"},
+    {.noun = "events", .verb = "ack", .args = "CONSUMER SEQ", .min_args = 2, .max_args = 2,
+     .flags = D, .fn = cli_events_ack, .summary = "acknowledge events up to SEQ",
+     .help = "Example:\n  icms --host events ack mailer 42\n"},
+    {.noun = "events", .verb = "tail", .args = "CONSUMER", .min_args = 1, .max_args = 1,
+     .opts = OPT_EVENTS, .flags = D, .fn = cli_events_tail,
+     .summary = "follow new events, one JSON line each, acknowledging as it prints",
+     .help = "Runs until interrupted, or until --max N events were printed. Resumes from the\n"
+             "consumer's cursor, so an interrupted tail loses nothing.\n\n"
+             "Example:\n  icms --host events tail ops-log\n"},
+    {.noun = "events", .verb = "consumers", .flags = D, .fn = cli_events_consumers,
+     .summary = "the registered consumers and their lag",
+     .help = "Example:\n  icms --host events consumers\n"},
 
     /* ---- audit ---- */
     {.noun = "audit", .verb = "keypair", .opts = OPT_SECRET, .fn = cli_audit_keypair,

@@ -1,6 +1,8 @@
 /* A small JSON reader: see jread.h. Depth is bounded, so hostile input cannot exhaust the stack. */
 #include "jread.h"
 
+#include "jbuf.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -360,4 +362,38 @@ size_t jlen(const jval *arr)
         for (const jval *e = arr->child; e; e = e->next)
             n++;
     return n;
+}
+
+void jbuf_value(jbuf *b, const jval *v)
+{
+    switch (v->type) {
+    case J_NULL:
+        jbuf_null(b);
+        break;
+    case J_BOOL:
+        jbuf_bool(b, v->boolean);
+        break;
+    case J_NUMBER:
+        jbuf_json(b, v->text);
+        break;
+    case J_STRING:
+        jbuf_str(b, v->text);
+        break;
+    case J_ARRAY:
+    case J_OBJECT:
+        if (v->type == J_ARRAY)
+            jbuf_arr_open(b);
+        else
+            jbuf_obj_open(b);
+        for (const jval *e = v->child; e; e = e->next) {
+            if (v->type == J_OBJECT)
+                jbuf_key(b, e->key);
+            jbuf_value(b, e);
+        }
+        if (v->type == J_ARRAY)
+            jbuf_arr_close(b);
+        else
+            jbuf_obj_close(b);
+        break;
+    }
 }

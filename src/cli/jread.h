@@ -38,4 +38,8 @@ bool jval_i64(const jval *v, int64_t *out);
 const jval *jat(const jval *arr, size_t i);
 size_t jlen(const jval *arr);
 
+struct jbuf;
+/* Write v back as JSON text into b (numbers as written, strings re-escaped). */
+void jbuf_value(struct jbuf *b, const jval *v);
+
 #endif

@@ -76,6 +76,8 @@ static const option_def options[] = {
     {"--dir", FIELD(dir), OPT_DIR},
     {"--first-height", FIELD(first_height), OPT_DEPTH},
     {"--node", FIELD(node), OPT_NODE},
+    {"--after", FIELD(after), OPT_EVENTS},
+    {"--max", FIELD(max), OPT_EVENTS},
 };
 
 static void print_command_usage(FILE *f, const command *cmd)

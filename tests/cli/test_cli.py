@@ -121,8 +121,8 @@ class HelpAndUsage(CliCase):
     def test_global_help_lists_every_noun(self):
         r = run("--help")
         self.assertEqual(r.code, 0)
-        for noun in ("init", "user", "project", "product", "participation", "audit", "tick",
-                     "gapcoin", "demo"):
+        for noun in ("init", "user", "project", "product", "participation", "payment", "refund",
+                     "check", "events", "audit", "tick", "gapcoin", "demo"):
             self.assertIn(noun, r.out)
         self.assertIn("Examples:", r.out)
 
@@ -143,7 +143,7 @@ class HelpAndUsage(CliCase):
                 self.assertEqual(v.code, 0, (noun, verb))
                 self.assertIn("usage: icms", v.out)
                 self.assertIn("Example", v.out, (noun, verb))
-        for single in ("init", "tick", "demo"):
+        for single in ("init", "tick", "check", "demo"):
             r = run(single, "--help")
             self.assertEqual(r.code, 0)
             self.assertIn("Example", r.out)
@@ -376,6 +376,93 @@ class Commands(CliCase):
         r = self.icms("audit", "verify", "--checkpoint", cpfile, "--public-key", pub)
         self.assertEqual(r.code, 1, r.err)
         self.assertFalse(r.json()["valid"])
+
+
+class PaymentsAndEvents(CliCase):
+    def funding_project(self, ids):
+        p = self.ok("--as", ids["owner"], "project", "create", "--data", json.dumps(self.project_doc()))
+        self.ok("--as", ids["owner"], "project", "publish", p["id"])
+        part = self.ok("--as", ids["inv"], "participation", "request", p["id"], "--data",
+                       '{"type":"PROFIT","capital":100000000000}')
+        self.ok("--as", ids["owner"], "participation", "approve", part["id"])
+        return p["id"], part["id"]
+
+    def test_payment_needs_a_node_and_a_key(self):
+        ids = self.world()
+        pid, part = self.funding_project(ids)
+        doc = json.dumps({"refund_address": "GcwphVTaks2XGGB8RUk7auWdgmG8CV14TF"})
+        self.refused("ICMS_EINVALID", "--as", ids["inv"], "payment", "initiate", part, "--data", doc)
+        # no node configured, then a node that is not there: storage/transport failure, exit 3
+        for extra in ([], ["--rpc-url", "http://127.0.0.1:9/"]):
+            r = self.icms("--as", ids["inv"], "--idempotency-key", "p1", *extra, "payment",
+                          "initiate", part, "--data", doc)
+            self.assertEqual(r.code, 3, r.err)
+            self.assertEqual(r.error()["code"], "ICMS_ETRANSPORT")
+        r = self.icms("--as", ids["inv"], "--idempotency-key", "p1", "payment", "initiate", part,
+                      "--data", doc, env={"ICMS_RPC_URL": "http://127.0.0.1:9/"})
+        self.assertEqual(r.code, 3)
+        self.assertIn("cannot read the RPC password file",
+                      self.usage("--rpc-url", "http://127.0.0.1:9/", "--rpc-password-file",
+                                 os.path.join(self.dir, "none"), "project", "list"))
+        # the password never appears on the command line, nor in an error message
+        pw = os.path.join(self.dir, "rpc.pw")
+        with open(pw, "w") as f:
+            f.write("s3cret-pw\n")
+        r = self.icms("--as", ids["inv"], "--idempotency-key", "p2", "--rpc-url", "http://127.0.0.1:9/",
+                      "--rpc-user", "gap", "--rpc-password-file", pw, "payment", "initiate", part, "--data", doc)
+        self.assertEqual(r.code, 3)
+        self.assertNotIn("s3cret", r.err)
+        self.refused("ICMS_EINVALID", "--as", ids["inv"], "payment", "submit",
+                     "01a21000-0000-7000-8000-000000000000", "nothex")
+        self.refused("ICMS_ENOTFOUND", "--as", ids["inv"], "payment", "get",
+                     "01a21000-0000-7000-8000-000000000000")
+        self.assertEqual(self.ok("--as", ids["inv"], "payment", "list", "--data",
+                                 json.dumps({"investor_id": ids["inv"]}))["items"], [])
+        self.assertEqual(self.ok("--host", "refund", "list", "--data",
+                                 json.dumps({"project_id": pid}))["items"], [])
+
+    def test_check_finds_a_tampered_balance(self):
+        ids = self.world()
+        pid, _ = self.funding_project(ids)
+        self.refused("ICMS_EFORBIDDEN", "--as", ids["inv"], "check")
+        report = self.ok("--host", "check")
+        self.assertEqual(report["ok"], True)
+        self.assertEqual(report["violations"], [])
+        # raise the project's funded amount behind the library's back
+        con = sqlite3.connect(self.db)
+        rows = [(k, v) for k, v in con.execute("SELECT k, v FROM kv") if pid.encode() in bytes(v)
+                and b'"funded":0' in bytes(v) and b'"title"' in bytes(v)]
+        self.assertEqual(len(rows), 1)
+        k, v = rows[0]
+        con.execute("UPDATE kv SET v = ? WHERE k = ?", (bytes(v).replace(b'"funded":0', b'"funded":7'), k))
+        con.commit()
+        con.close()
+        r = self.icms("--host", "check")
+        self.assertEqual(r.code, 1, r.err)
+        report = r.json()
+        self.assertEqual(report["ok"], False)
+        self.assertGreater(len(report["violations"]), 0)
+
+    def test_events_read_ack_tail(self):
+        ids = self.world()
+        self.refused("ICMS_EFORBIDDEN", "--as", ids["inv"], "events", "read", "ops")
+        first = self.ok("--host", "events", "read", "ops", "--max", "2")
+        self.assertEqual([e["seq"] for e in first["events"]], [1, 2])
+        self.assertEqual(first["acked"], 0)
+        self.assertEqual(self.ok("--host", "events", "ack", "ops", "2"), {"consumer": "ops", "acked": 2})
+        again = self.ok("--host", "events", "read", "ops", "--max", "1")
+        self.assertEqual(again["events"][0]["seq"], 3)
+        self.assertEqual(self.ok("--host", "events", "read", "ops", "--after", "0", "--max", "1")["events"][0]["seq"], 1)
+        # tail prints one event a line and acknowledges what it printed
+        r = self.icms("--host", "events", "tail", "ops", "--max", "3")
+        self.assertEqual(r.code, 0, r.err)
+        lines = [json.loads(x) for x in r.out.splitlines()]
+        self.assertEqual([e["seq"] for e in lines], [3, 4, 5])
+        consumers = self.ok("--host", "events", "consumers")["consumers"]
+        self.assertEqual([c["acked"] for c in consumers if c["name"] == "ops"], [5])
+        self.usage("--host", "events", "read", "ops", "--max", "0")
+        self.usage("--host", "events", "ack", "ops", "minus")
+        self.refused("ICMS_EINVALID", "--host", "events", "ack", "ops", "999999")
 
 
 class Gapcoin(CliCase):
