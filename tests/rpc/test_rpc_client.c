@@ -7,6 +7,7 @@
  */
 #include "support/test_support.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -429,6 +430,40 @@ static void test_http_errors(void **state)
     }
 }
 
+/* One client shared by threads: ids come from an atomic counter, answers must match them. */
+static icms_rpc_client *shared_client;
+
+static void *hammer(void *arg)
+{
+    const char *txid = arg;
+    for (int i = 0; i < 15; i++) {
+        icms_rpc_tx *tx = NULL;
+        if (icms_rpc_getrawtransaction(shared_client, txid, &tx) != 0 || tx->output_count != 2 ||
+            tx->outputs[1].value != 12345678901) {
+            icms_rpc_tx_free(tx);
+            return NULL;
+        }
+        icms_rpc_tx_free(tx);
+    }
+    return (void *)1;
+}
+
+static void test_threads_share_a_client(void **state)
+{
+    (void)state;
+    shared_client = client_ok(&fnode);
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(
+            pthread_create(&th[i], NULL, hammer, (void *)fake_node_txid(&fnode, "pay_p2pkh")), 0);
+    for (int i = 0; i < 4; i++) {
+        void *ok = NULL;
+        pthread_join(th[i], &ok);
+        assert_non_null(ok);
+    }
+    icms_rpc_client_free(shared_client);
+}
+
 static void test_client_arguments(void **state)
 {
     (void)state;
@@ -473,6 +508,7 @@ int main(void)
         cmocka_unit_test(test_wrong_credentials), cmocka_unit_test(test_garbage_answers),
         cmocka_unit_test(test_oversized_answer),  cmocka_unit_test(test_timeout_and_refused),
         cmocka_unit_test(test_http_errors),       cmocka_unit_test(test_client_arguments),
+        cmocka_unit_test(test_threads_share_a_client),
     };
     int failed = cmocka_run_group_tests_name("generations", generations, group_setup, group_teardown);
     icms_init();
