@@ -104,8 +104,8 @@ static void ed_sign(void *arg)
 static void ed_verify(void *arg)
 {
     (void)arg;
-    check(crypto_sign_verify_detached(ed.sig, (const uint8_t *)signing_input, signing_len,
-                                      ed.pk) == 0,
+    check(crypto_sign_verify_detached(ed.sig, (const uint8_t *)signing_input, signing_len, ed.pk) ==
+              0,
           "Ed25519 verify");
 }
 
@@ -117,8 +117,8 @@ static void ed_parse_verify(void *arg)
     check(icms__jws_parse(ed.token, &jws) == ICMS_OK, "jws parse");
     check(icms__jws_verify(&jws, ed.pk) == ICMS_OK, "jws verify");
     icms__claims c;
-    check(icms__claims_check(jws.payload, "https://icms.example", "icms-api",
-                             1767225600000LL, 0, &c) == ICMS_OK,
+    check(icms__claims_check(jws.payload, "https://icms.example", "icms-api", 1767225600000LL, 0,
+                             &c) == ICMS_OK,
           "claims");
     icms__jws_clear(&jws);
 }
@@ -230,8 +230,7 @@ int main(int argc, char **argv)
     check(icms_auth_new(&lib.auth, lib.db, &a) == ICMS_OK, "icms_auth_new");
     double l_login = rate(lib_login, NULL), l_verify = rate(lib_verify, NULL);
 
-    printf("bench_auth (%.1f s per measurement; header.payload %zu bytes)\n", seconds,
-           signing_len);
+    printf("bench_auth (%.1f s per measurement; header.payload %zu bytes)\n", seconds, signing_len);
     printf("  signature sizes: EdDSA 64 bytes, RS256/RSA-4096 %zu bytes; public keys 32 vs "
            "512+ bytes\n",
            rs.sig_len);

@@ -113,7 +113,9 @@ typedef struct icms_auth_identity {
 } icms_auth_identity;
 
 #define ICMS_AUTH_IDENTITY_VERSION 1
+/* clang-format off */
 #define ICMS_AUTH_IDENTITY_INIT {ICMS_AUTH_IDENTITY_VERSION, NULL, NULL, NULL, 0, NULL, NULL}
+/* clang-format on */
 
 /**
  * Log in with an external identity and open a session.
@@ -153,7 +155,9 @@ typedef struct icms_auth_password_login {
 } icms_auth_password_login;
 
 #define ICMS_AUTH_PASSWORD_LOGIN_VERSION 1
+/* clang-format off */
 #define ICMS_AUTH_PASSWORD_LOGIN_INIT {ICMS_AUTH_PASSWORD_LOGIN_VERSION, NULL, NULL, NULL, NULL}
+/* clang-format on */
 
 /**
  * Log in with email and password and open a session. *out: a token pair.
@@ -262,17 +266,18 @@ typedef enum icms_ratelimit_kind_t {
 } icms_ratelimit_kind_t;
 
 typedef struct icms_ratelimit_options {
-    unsigned int version;          /**< ICMS_RATELIMIT_OPTIONS_VERSION */
-    uint32_t anonymous_limit;      /**< requests per window; default 100 */
-    uint32_t authenticated_limit;  /**< requests per window; default 1000 */
-    int64_t window_ms;             /**< default 60000 */
-    size_t max_keys;               /**< keys remembered; the least recently seen go first; 10000 */
-    struct icms_clock *clock;      /**< NULL: real time. The limiter owns it. */
+    unsigned int version;         /**< ICMS_RATELIMIT_OPTIONS_VERSION */
+    uint32_t anonymous_limit;     /**< requests per window; default 100 */
+    uint32_t authenticated_limit; /**< requests per window; default 1000 */
+    int64_t window_ms;            /**< default 60000 */
+    size_t max_keys;              /**< keys remembered; the least recently seen go first; 10000 */
+    struct icms_clock *clock;     /**< NULL: real time. The limiter owns it. */
 } icms_ratelimit_options;
 
 #define ICMS_RATELIMIT_OPTIONS_VERSION 1
-#define ICMS_RATELIMIT_OPTIONS_INIT                                                                \
-    {ICMS_RATELIMIT_OPTIONS_VERSION, 100, 1000, 60000, 10000, NULL}
+/* clang-format off */
+#define ICMS_RATELIMIT_OPTIONS_INIT {ICMS_RATELIMIT_OPTIONS_VERSION, 100, 1000, 60000, 10000, NULL}
+/* clang-format on */
 
 /** What a hit decided. */
 typedef struct icms_ratelimit_result {

@@ -13,8 +13,10 @@ static int check_options(const icms_auth_options *o)
         return icms__error(ICMS_EVERSION, "auth options version %u is not %u", o->version,
                            ICMS_AUTH_OPTIONS_VERSION);
     if (!o->secrets || !o->secrets->master_key || o->secrets->version != ICMS_SECRETS_VERSION)
-        return icms__error(ICMS_EINVALID, "auth options: secrets is required (a version %d "
-                                          "source with master_key)", ICMS_SECRETS_VERSION);
+        return icms__error(ICMS_EINVALID,
+                           "auth options: secrets is required (a version %d "
+                           "source with master_key)",
+                           ICMS_SECRETS_VERSION);
     if (!o->issuer || !o->issuer[0] || strlen(o->issuer) > 255)
         return icms__error(ICMS_EINVALID, "auth options: issuer must be 1 to 255 bytes");
     if (!o->audience || !o->audience[0] || strlen(o->audience) > 255)
@@ -29,8 +31,7 @@ static int check_options(const icms_auth_options *o)
     if (o->password_opslimit < 1 || o->password_memlimit < 8192)
         return icms__error(ICMS_EINVALID, "auth options: password limits below Argon2id's "
                                           "minimum");
-    if (!o->max_failures_per_account || !o->max_failures_per_source ||
-        o->failure_window_ms <= 0)
+    if (!o->max_failures_per_account || !o->max_failures_per_source || o->failure_window_ms <= 0)
         return icms__error(ICMS_EINVALID, "auth options: failure limits and window must be "
                                           "positive");
     return ICMS_OK;

@@ -34,16 +34,15 @@ static int check_identity(const icms_auth_identity *id)
         return icms__error(ICMS_EINVALID, "provider: must be 1 to %d characters", PROVIDER_MAX);
     for (size_t i = 0; i < n; i++) {
         char c = id->provider[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-              c == '-'))
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
             return icms__error(ICMS_EINVALID, "provider: only a-z 0-9 . _ -");
     }
     n = id->subject ? strnlen(id->subject, SUBJECT_MAX + 1) : 0;
     if (n == 0 || n > SUBJECT_MAX || !printable(id->subject))
         return icms__error(ICMS_EINVALID, "subject: must be 1 to %d printable bytes", SUBJECT_MAX);
-    if (id->device && (!id->device[0] || strnlen(id->device, ICMS__AUTH_DEVICE_MAX + 1) >
-                                             ICMS__AUTH_DEVICE_MAX ||
-                       !printable(id->device)))
+    if (id->device &&
+        (!id->device[0] || strnlen(id->device, ICMS__AUTH_DEVICE_MAX + 1) > ICMS__AUTH_DEVICE_MAX ||
+         !printable(id->device)))
         return icms__error(ICMS_EINVALID, "device: must be 1 to %d printable bytes",
                            ICMS__AUTH_DEVICE_MAX);
     return ICMS_OK;

@@ -66,14 +66,15 @@ static int fail_count(icms__tx *tx, const icms_auth *auth, const char *kind, con
     return rc;
 }
 
-static int check_throttle(icms__tx *tx, const icms_auth *auth, const char *kind,
-                          const char *value, unsigned int max, int64_t now_ms)
+static int check_throttle(icms__tx *tx, const icms_auth *auth, const char *kind, const char *value,
+                          unsigned int max, int64_t now_ms)
 {
     int64_t count, since;
     int rc = fail_count(tx, auth, kind, value, now_ms, &count, &since);
     if (rc == ICMS_OK && count >= (int64_t)max)
-        rc = icms__error(ICMS_ELIMIT, "too many failed logins for this %s; try again in %lld s",
-                         kind, (long long)((since + auth->failure_window_ms - now_ms + 999) / 1000));
+        rc =
+            icms__error(ICMS_ELIMIT, "too many failed logins for this %s; try again in %lld s",
+                        kind, (long long)((since + auth->failure_window_ms - now_ms + 999) / 1000));
     return rc;
 }
 
@@ -127,8 +128,8 @@ static int set_password(icms__cmd *cmd)
 {
     struct set_arg *arg = cmd->arg;
     bool self = icms__actor_is_user(&cmd->actor, arg->user_id);
-    bool admin = cmd->actor.kind != ICMS_ACTOR_SYSTEM &&
-                 icms__actor_has_role(&cmd->actor, ICMS_ROLE_ADMIN);
+    bool admin =
+        cmd->actor.kind != ICMS_ACTOR_SYSTEM && icms__actor_has_role(&cmd->actor, ICMS_ROLE_ADMIN);
     if (!self && !admin)
         return icms__error(ICMS_EFORBIDDEN, "auth.password_set: only the user, an "
                                             "administrator or the host may");
@@ -206,11 +207,11 @@ static int prepare(icms__tx *tx, void *arg)
     int64_t now = icms__db_now(l->auth->db);
     l->have_user = false;
     l->hash[0] = '\0';
-    int rc = check_throttle(tx, l->auth, "account", l->email, l->auth->max_failures_per_account,
-                            now);
+    int rc =
+        check_throttle(tx, l->auth, "account", l->email, l->auth->max_failures_per_account, now);
     if (rc == ICMS_OK && l->in->source)
-        rc = check_throttle(tx, l->auth, "source", l->in->source,
-                            l->auth->max_failures_per_source, now);
+        rc = check_throttle(tx, l->auth, "source", l->in->source, l->auth->max_failures_per_source,
+                            now);
     if (rc)
         return rc;
     rc = icms__user_find_by_email(tx, l->in->email, l->user_id);
@@ -273,15 +274,14 @@ static int check_login(const icms_auth_password_login *in)
         return icms__error(ICMS_EVERSION, "password login version %u is not %u", in->version,
                            ICMS_AUTH_PASSWORD_LOGIN_VERSION);
     if (!in->email || !in->email[0] || strlen(in->email) > ICMS_USER_EMAIL_MAX)
-        return icms__error(ICMS_EINVALID, "email: required, at most %d bytes",
-                           ICMS_USER_EMAIL_MAX);
+        return icms__error(ICMS_EINVALID, "email: required, at most %d bytes", ICMS_USER_EMAIL_MAX);
     if (!in->password || strnlen(in->password, ICMS__PASSWORD_MAX + 1) > ICMS__PASSWORD_MAX)
         return icms__error(ICMS_EINVALID, "password: required, at most %d bytes",
                            ICMS__PASSWORD_MAX);
     if (in->source && (!in->source[0] || strnlen(in->source, SOURCE_MAX + 1) > SOURCE_MAX))
         return icms__error(ICMS_EINVALID, "source: 1 to %d bytes", SOURCE_MAX);
-    if (in->device && (!in->device[0] || strnlen(in->device, ICMS__AUTH_DEVICE_MAX + 1) >
-                                             ICMS__AUTH_DEVICE_MAX))
+    if (in->device &&
+        (!in->device[0] || strnlen(in->device, ICMS__AUTH_DEVICE_MAX + 1) > ICMS__AUTH_DEVICE_MAX))
         return icms__error(ICMS_EINVALID, "device: 1 to %d bytes", ICMS__AUTH_DEVICE_MAX);
     return ICMS_OK;
 }
@@ -304,17 +304,17 @@ int icms_auth_login_password(icms_auth *auth, const icms_request *req,
     l->auth = auth;
     l->in = login;
     for (size_t i = 0; login->email[i]; i++)
-        l->email[i] = (char)(login->email[i] >= 'A' && login->email[i] <= 'Z'
-                                 ? login->email[i] - 'A' + 'a'
-                                 : login->email[i]);
+        l->email[i] =
+            (char)(login->email[i] >= 'A' && login->email[i] <= 'Z' ? login->email[i] - 'A' + 'a'
+                                                                    : login->email[i]);
     rc = icms__db_read(auth->db, prepare, l);
     bool ok = false;
     if (rc == ICMS_OK) {
         /* The same Argon2id work whether or not the account exists. */
         ok = icms__password_verify(l->have_user ? l->hash : auth->dummy_hash, login->password) &&
              l->have_user;
-        if (ok && icms__password_needs_rehash(l->hash, auth->password_opslimit,
-                                              auth->password_memlimit))
+        if (ok &&
+            icms__password_needs_rehash(l->hash, auth->password_opslimit, auth->password_memlimit))
             rc = icms__password_hash(login->password, auth->password_opslimit,
                                      auth->password_memlimit, l->new_hash, sizeof l->new_hash);
     }

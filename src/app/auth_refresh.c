@@ -54,8 +54,8 @@ static int load_refresh(icms__cmd *cmd, const uint8_t hash[32], cJSON **doc)
     return ICMS_OK;
 }
 
-static int on_reuse(icms__cmd *cmd, struct refresh_arg *arg, const uint8_t sid[16],
-                    cJSON *session, const char *sid_text)
+static int on_reuse(icms__cmd *cmd, struct refresh_arg *arg, const uint8_t sid[16], cJSON *session,
+                    const char *sid_text)
 {
     if (!icms__auth_session_live(session, cmd->now_ms))
         return refused("already used, and its session has ended");

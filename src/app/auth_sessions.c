@@ -17,7 +17,8 @@ static int parse_id(const char *what, const char *text, uint8_t id[16])
 static int may_manage(const icms__cmd *cmd, const uint8_t user_id[16], const char *what)
 {
     if (icms__actor_is_user(&cmd->actor, user_id) ||
-        (cmd->actor.kind != ICMS_ACTOR_SYSTEM && icms__actor_has_role(&cmd->actor, ICMS_ROLE_ADMIN)))
+        (cmd->actor.kind != ICMS_ACTOR_SYSTEM &&
+         icms__actor_has_role(&cmd->actor, ICMS_ROLE_ADMIN)))
         return ICMS_OK;
     return icms__error(ICMS_EFORBIDDEN, "%s: only the user, an administrator or the host may",
                        what);
@@ -56,9 +57,9 @@ static int user_sessions(icms__tx *tx, const uint8_t user_id[16], struct id_list
 
 static cJSON *session_view(cJSON *doc)
 {
-    static const char *const fields[] = {"id",         "device",     "method",
+    static const char *const fields[] = {"id",         "device",       "method",
                                          "created_at", "last_seen_at", "expires_at",
-                                         "status",     "revoked_at", "revoked_reason"};
+                                         "status",     "revoked_at",   "revoked_reason"};
     cJSON *view = cJSON_CreateObject();
     for (size_t i = 0; view && i < ICMS__ARRAY_LEN(fields); i++) {
         const char *v = icms__json_get_string(doc, fields[i]);

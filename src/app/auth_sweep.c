@@ -85,8 +85,8 @@ int icms__auth_delete_session(icms__tx *tx, const uint8_t sid[16])
     icms__key values;
     icms__key_init(&values);
     icms__key_id(&values, sid);
-    int rc = icms__record_scan_index(tx, &icms__auth_refresh_record, "by_session", &values, NULL,
-                                     0, collect, &l);
+    int rc = icms__record_scan_index(tx, &icms__auth_refresh_record, "by_session", &values, NULL, 0,
+                                     collect, &l);
     for (size_t i = 0; rc == ICMS_OK && i < l.count; i++)
         rc = icms__record_delete(tx, &icms__auth_refresh_record, l.ids[i]);
     icms__free(l.ids);

@@ -4,8 +4,7 @@
 #include "auth/crypto.h"
 #include "core/core.h"
 
-static const char alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 size_t icms__b64url_len(size_t len)
 {
@@ -65,7 +64,8 @@ int icms__b64url_decode(const char *text, size_t text_len, uint8_t *out, size_t 
     for (size_t i = 0; i < text_len; i++) {
         int v = value_of((unsigned char)text[i]);
         if (v < 0)
-            return icms__error(ICMS_EINVALID, "base64url text has a character outside its alphabet");
+            return icms__error(ICMS_EINVALID,
+                               "base64url text has a character outside its alphabet");
         acc = (acc << 6 | (uint32_t)v) & 0xFFFFFF;
         bits += 6;
         if (bits >= 8) {

@@ -51,8 +51,10 @@ static int copy_string(const cJSON *payload, const char *name, char *out, size_t
 {
     const cJSON *item = icms__json_get(payload, name);
     if (!cJSON_IsString(item) || !item->valuestring[0] || strlen(item->valuestring) >= size)
-        return icms__error(ICMS_EUNAUTHENTICATED, "access token refused: claim %s is missing or "
-                                                  "malformed", name);
+        return icms__error(ICMS_EUNAUTHENTICATED,
+                           "access token refused: claim %s is missing or "
+                           "malformed",
+                           name);
     strcpy(out, item->valuestring);
     return ICMS_OK;
 }
@@ -70,10 +72,11 @@ static int copy_id(const cJSON *payload, const char *name, char *out)
 static int read_time(const cJSON *payload, const char *name, int64_t *out)
 {
     /* Seconds up to year 9999: keeps every later multiplication by 1000 in range. */
-    if (!icms__json_int64(icms__json_get(payload, name), out) || *out < 0 ||
-        *out > 253402300799LL)
-        return icms__error(ICMS_EUNAUTHENTICATED, "access token refused: claim %s is missing or "
-                                                  "not a time", name);
+    if (!icms__json_int64(icms__json_get(payload, name), out) || *out < 0 || *out > 253402300799LL)
+        return icms__error(ICMS_EUNAUTHENTICATED,
+                           "access token refused: claim %s is missing or "
+                           "not a time",
+                           name);
     return ICMS_OK;
 }
 

@@ -70,9 +70,9 @@ int icms__auth_open(const uint8_t seal_key[32], const char *kid, const char *sea
 #define ICMS__JWS_MAX_LEN 8192 /* longer tokens are refused before decoding */
 
 typedef struct icms__jws {
-    cJSON *header;        /* {"alg":"EdDSA","typ"?:"JWT","kid":"..."} */
-    cJSON *payload;       /* the claims object */
-    const char *kid;      /* borrowed from header */
+    cJSON *header;   /* {"alg":"EdDSA","typ"?:"JWT","kid":"..."} */
+    cJSON *payload;  /* the claims object */
+    const char *kid; /* borrowed from header */
     uint8_t sig[64];
     const char *signed_part; /* borrowed from the token: header.payload */
     size_t signed_len;
@@ -105,7 +105,7 @@ typedef struct icms__claims {
     char sub[ICMS_UUID_STRING_SIZE];
     char sid[ICMS_UUID_STRING_SIZE];
     char jti[ICMS_UUID_STRING_SIZE];
-    unsigned roles; /* icms_role_t bits */
+    unsigned roles;        /* icms_role_t bits */
     int64_t iat, nbf, exp; /* seconds since the epoch */
 } icms__claims;
 
@@ -133,7 +133,6 @@ int icms__password_hash(const char *password, unsigned long long opslimit, size_
 /* True when password matches the stored hash (constant time inside libsodium). */
 bool icms__password_verify(const char *stored, const char *password);
 /* True when the stored hash was made with other limits than these. */
-bool icms__password_needs_rehash(const char *stored, unsigned long long opslimit,
-                                 size_t memlimit);
+bool icms__password_needs_rehash(const char *stored, unsigned long long opslimit, size_t memlimit);
 
 #endif

@@ -179,7 +179,8 @@ static int save_key(icms__tx *tx, const char *kid, const cJSON *doc)
 {
     uint8_t id[16];
     int rc = kid_id(kid, id);
-    return rc ? icms__error(ICMS_ERROR, "bad kid made") : icms__record_put(tx, &icms__auth_key_record, id, doc);
+    return rc ? icms__error(ICMS_ERROR, "bad kid made")
+              : icms__record_put(tx, &icms__auth_key_record, id, doc);
 }
 
 static int retire(icms__tx *tx, const char *kid, int64_t now_ms, int64_t until_ms)

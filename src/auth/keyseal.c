@@ -29,8 +29,7 @@ static size_t make_ad(const char *kid, char *ad, size_t size)
     return n < 0 || (size_t)n >= size ? 0 : (size_t)n;
 }
 
-int icms__auth_seal(const uint8_t seal_key[32], const char *kid, const uint8_t seed[32],
-                    char **out)
+int icms__auth_seal(const uint8_t seal_key[32], const char *kid, const uint8_t seed[32], char **out)
 {
     uint8_t sealed[SEALED_LEN];
     char ad[128];
@@ -62,8 +61,8 @@ int icms__auth_open(const uint8_t seal_key[32], const char *kid, const char *sea
         return icms__error(ICMS_ECORRUPT, "a stored signing key is malformed");
     unsigned long long mlen = 0;
     if (crypto_aead_xchacha20poly1305_ietf_decrypt(seed, &mlen, NULL, bytes + NONCE_LEN,
-                                                   32 + TAG_LEN, (const unsigned char *)ad,
-                                                   ad_len, bytes, seal_key) != 0 ||
+                                                   32 + TAG_LEN, (const unsigned char *)ad, ad_len,
+                                                   bytes, seal_key) != 0 ||
         mlen != 32) {
         icms__wipe(seed, 32);
         return icms__error(ICMS_ECORRUPT, "a stored signing key does not open with the master "

@@ -50,8 +50,8 @@ static void message_clean(ta *t)
             fail_msg("a secret leaked into an error message: %s", m);
 }
 
-static int open_auth(ta *t, const uint8_t master[32], const char *audience,
-                     unsigned long long ops, icms_auth **out)
+static int open_auth(ta *t, const uint8_t master[32], const char *audience, unsigned long long ops,
+                     icms_auth **out)
 {
     icms_auth_options o = ICMS_AUTH_OPTIONS_INIT;
     o.issuer = "https://icms.example";
@@ -554,8 +554,7 @@ static void test_key_rotation_and_jwks(void **state)
 
 /* ---- passwords ---- */
 
-static int login_pw(ta *t, const char *email, const char *password, const char *source,
-                    pair *p)
+static int login_pw(ta *t, const char *email, const char *password, const char *source, pair *p)
 {
     icms_auth_password_login l = ICMS_AUTH_PASSWORD_LOGIN_INIT;
     l.email = email;
@@ -590,12 +589,13 @@ static void test_password_login(void **state)
     char email[128];
     email_of(t, t->f.investor.id, email, sizeof email);
     pair p;
-    assert_icms(ICMS_EUNAUTHENTICATED, login_pw(t, email, "correct horse battery staple", NULL, &p));
+    assert_icms(ICMS_EUNAUTHENTICATED,
+                login_pw(t, email, "correct horse battery staple", NULL, &p));
     /* Only the user, an admin or the host may set it; at least 8 bytes. */
     assert_icms(ICMS_EFORBIDDEN, icms_auth_password_set(t->auth, &t->f.investor2.req,
                                                         t->f.investor.id, "whatever123"));
-    assert_icms(ICMS_EINVALID, icms_auth_password_set(t->auth, &t->f.investor.req,
-                                                      t->f.investor.id, "short"));
+    assert_icms(ICMS_EINVALID,
+                icms_auth_password_set(t->auth, &t->f.investor.req, t->f.investor.id, "short"));
     assert_icms_ok(icms_auth_password_set(t->auth, &t->f.investor.req, t->f.investor.id,
                                           "correct horse battery staple"));
     assert_icms_ok(login_pw(t, email, "correct horse battery staple", "192.0.2.1", &p));
@@ -606,7 +606,8 @@ static void test_password_login(void **state)
         if (*c >= 'a' && *c <= 'z')
             *c = (char)(*c - 'a' + 'A');
     assert_icms_ok(login_pw(t, email, "correct horse battery staple", NULL, &p));
-    assert_icms(ICMS_EUNAUTHENTICATED, login_pw(t, email, "Correct horse battery staple", NULL, &p));
+    assert_icms(ICMS_EUNAUTHENTICATED,
+                login_pw(t, email, "Correct horse battery staple", NULL, &p));
     char wrong_msg[256];
     snprintf(wrong_msg, sizeof wrong_msg, "%s", icms_error_last()->message);
     /* An unknown email answers exactly like a wrong password. */
@@ -679,7 +680,8 @@ static void test_no_secret_in_store_or_messages(void **state)
     assert_icms(ICMS_EUNAUTHENTICATED, do_refresh(t, a.refresh, &x));
     remember(t, "leak-password-1");
     assert_icms_ok(icms_auth_password_set(t->auth, &t->f.host, a.user, "leak-password-1"));
-    assert_icms(ICMS_EUNAUTHENTICATED, login_pw(t, "leak@example.org", "leak-password-2", NULL, &x));
+    assert_icms(ICMS_EUNAUTHENTICATED,
+                login_pw(t, "leak@example.org", "leak-password-2", NULL, &x));
     assert_icms_ok(login_pw(t, "leak@example.org", "leak-password-1", NULL, &x));
     b.access[strlen(b.access) - 3] ^= 1;
     assert_icms(ICMS_EUNAUTHENTICATED, as_token(t, b.access, b.user));

@@ -160,9 +160,9 @@ static int op_set_password(tf *t, char **out)
 static void test_login_and_refresh_under_faults(void **state)
 {
     tf *t = *state;
-    keep_refresh(t, every_fault(t, op_login_new, ICMS_OK));   /* creates the user */
-    keep_refresh(t, every_fault(t, op_login_new, ICMS_OK));   /* links to it */
-    keep_refresh(t, every_fault(t, op_refresh, ICMS_OK));     /* rotates */
+    keep_refresh(t, every_fault(t, op_login_new, ICMS_OK)); /* creates the user */
+    keep_refresh(t, every_fault(t, op_login_new, ICMS_OK)); /* links to it */
+    keep_refresh(t, every_fault(t, op_refresh, ICMS_OK));   /* rotates */
     icms_free(every_fault(t, op_rotate, ICMS_OK));
     keep_refresh(t, every_fault(t, op_refresh, ICMS_OK)); /* signs with the new key */
 }

@@ -62,7 +62,8 @@ static void test_b64url_strict(void **state)
     const char *bad[] = {"Zg==", "Zm9v\n", "Zm+v", "Zm/v", "Z", "Zm9vY", "Zh", "Zm9", "Zm 9v"};
     /* "Zh" and "Zm9" are non-canonical: their unused trailing bits are set. */
     for (size_t i = 0; i < ICMS__ARRAY_LEN(bad); i++)
-        assert_icms(ICMS_EINVALID, icms__b64url_decode(bad[i], strlen(bad[i]), out, sizeof out, &n));
+        assert_icms(ICMS_EINVALID,
+                    icms__b64url_decode(bad[i], strlen(bad[i]), out, sizeof out, &n));
     assert_icms(ICMS_EBUFS, icms__b64url_decode("Zm9vYmFy", 8, out, 5, &n));
 }
 
@@ -83,8 +84,7 @@ static void check_8032(const char *sk_hex, const char *pk_hex, const char *msg_h
     assert_memory_equal(pk, pk_want, 32);
     crypto_sign_detached(sig, NULL, msg ? msg : (const uint8_t *)"", msg_len, sk);
     assert_memory_equal(sig, sig_want, 64);
-    assert_int_equal(crypto_sign_verify_detached(sig, msg ? msg : (const uint8_t *)"", msg_len,
-                                                 pk),
+    assert_int_equal(crypto_sign_verify_detached(sig, msg ? msg : (const uint8_t *)"", msg_len, pk),
                      0);
     sig[10] ^= 1;
     assert_int_not_equal(
@@ -380,8 +380,8 @@ static void test_pkce_rfc7636_vector(void **state)
     icms_free(challenge);
     assert_icms(ICMS_EINVALID, icms_auth_pkce_challenge("short", &challenge));
     assert_null(challenge);
-    assert_icms(ICMS_EINVALID,
-                icms_auth_pkce_challenge("dBjftJeZ4CVP+mB92K27uhbUJU1p1r_wW1gFWFOEjXk", &challenge));
+    assert_icms(ICMS_EINVALID, icms_auth_pkce_challenge(
+                                   "dBjftJeZ4CVP+mB92K27uhbUJU1p1r_wW1gFWFOEjXk", &challenge));
     assert_icms(ICMS_EUNAUTHENTICATED, icms_auth_pkce_check(verifier, NULL));
     char *v = NULL;
     assert_icms_ok(icms_auth_pkce_verifier_new(&v));
