@@ -5,16 +5,16 @@
  * part adds its call here (and a search for its data to
  * tests/app/test_users_erase.c).
  *
- * Known, not yet wired: auth's identity records (their "subject" is the
- * provider's id of the person) and session device labels. They belong to
- * src/auth, which the app module does not link yet; docs/users.md lists them
- * under what erasure does not reach until they are called from here.
+ * - auth: identities (the provider's id of the person), the password hash,
+ *   sessions (device labels) and their refresh records.
+ *
+ * Notifications keep ids only and read addresses when they deliver; the
+ * ledger, participations and payments keep ids and amounts: nothing to do.
  */
+#include "app/auth_cmd.h"
 #include "app/user_api.h"
 
 int icms__user_erase_elsewhere(icms__cmd *cmd, const uint8_t id[16])
 {
-    (void)cmd;
-    (void)id;
-    return ICMS_OK;
+    return icms__auth_erase_user(cmd, id);
 }

@@ -14,6 +14,8 @@
 #include "app/db.h"
 #include "core/core.h"
 #include "icms/audit.h"
+#include "icms/auth.h"
+#include "icms/sys/secrets.h"
 #include "support/fault_store.h"
 #include "test_users_fixture.h"
 
@@ -178,6 +180,69 @@ static void test_users_erase_themselves(void **state)
     assert_icms(ICMS_EUNAUTHENTICATED, icms_user_get(f.db, &u.req, u.id, NULL));
     assert_icms(ICMS_ENOTFOUND, icms_user_get(f.db, &other.req, u.id, NULL));
     assert_icms_ok(icms_audit_verify(f.db, NULL, NULL, 0, NULL));
+    uf_close(&f);
+}
+
+/* ---- erasure reaches auth's records ---- */
+
+static void test_erasure_reaches_auth_records(void **state)
+{
+    (void)state;
+    uf f;
+    uf_open(&f, "users_erase_auth");
+    icms_auth_options o = ICMS_AUTH_OPTIONS_INIT;
+    o.issuer = "https://icms.example";
+    o.audience = "icms-api";
+    o.password_opslimit = 1;
+    o.password_memlimit = 8192; /* Argon2id's minimum: the test is about erasure, not hashing */
+    uint8_t master[32];
+    for (int i = 0; i < 32; i++)
+        master[i] = (uint8_t)(i * 5 + 1);
+    assert_icms_ok(icms_secrets_static_new(master, sizeof master, &o.secrets));
+    icms_auth *auth = NULL;
+    assert_icms_ok(icms_auth_new(&auth, f.db, &o));
+
+    /* First login with an external identity creates the user and links the identity. */
+    icms_auth_identity who = ICMS_AUTH_IDENTITY_INIT;
+    who.provider = "google";
+    who.subject = "google-subject-ZQ77";
+    who.email = "quinn.quux@example.net";
+    who.email_verified = 1;
+    who.name = "Quinn Quuxley";
+    who.device = "Quinns-Pixel-Phone";
+    char *out = NULL;
+    assert_icms_ok(icms_auth_login_external(auth, &f.anonymous, &who, &out));
+    cJSON *doc = uf_json(out);
+    char id[37];
+    snprintf(id, sizeof id, "%s", uf_str(doc, "user_id"));
+    cJSON_Delete(doc);
+    /* A password and a second session from another device. */
+    assert_icms_ok(icms_auth_password_set(auth, &f.host, id, "correct horse battery"));
+    icms_auth_password_login login = ICMS_AUTH_PASSWORD_LOGIN_INIT;
+    login.email = "quinn.quux@example.net";
+    login.password = "correct horse battery";
+    login.device = "Quinns-Laptop-Firefox";
+    assert_icms_ok(icms_auth_login_password(auth, &f.anonymous, &login, &out));
+    icms_free(out);
+    assert_store_holds(&f, "google-subject-ZQ77");
+    assert_store_holds(&f, "Quinns-Laptop-Firefox");
+
+    assert_icms_ok(icms_user_erase(f.db, &f.host, id, NULL));
+    static const char *const gone[] = {"google-subject-ZQ77", "Quinns-Pixel-Phone",
+                                       "Quinns-Laptop-Firefox", "quinn.quux@example.net",
+                                       "Quinn Quuxley"};
+    assert_store_free_of(&f, gone, sizeof gone / sizeof gone[0]);
+    /* Nothing of the account works any more: the password and the identity are gone. */
+    out = NULL;
+    assert_icms(ICMS_EUNAUTHENTICATED, icms_auth_login_password(auth, &f.anonymous, &login, &out));
+    assert_null(out);
+    /* The same identity logging in again is a new person to us: a new user, a new id. */
+    assert_icms_ok(icms_auth_login_external(auth, &f.anonymous, &who, &out));
+    doc = uf_json(out);
+    assert_string_not_equal(uf_str(doc, "user_id"), id);
+    cJSON_Delete(doc);
+    assert_icms_ok(icms_audit_verify(f.db, NULL, NULL, 0, NULL));
+    icms_auth_free(auth);
     uf_close(&f);
 }
 
@@ -360,6 +425,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_erasure_leaves_no_personal_data),
         cmocka_unit_test(test_users_erase_themselves),
+        cmocka_unit_test(test_erasure_reaches_auth_records),
         cmocka_unit_test(test_store_failures_leave_no_trace_memory),
         cmocka_unit_test(test_store_failures_leave_no_trace_sqlite),
         cmocka_unit_test(test_allocation_failures_leave_no_trace),
