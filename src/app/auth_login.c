@@ -132,7 +132,7 @@ static int login_external(icms__cmd *cmd)
     struct external_arg *arg = cmd->arg;
     const icms_auth_identity *identity = arg->identity;
     icms__auth_pair_clear(&arg->pair); /* a retried attempt starts afresh */
-    uint8_t user_id[16];
+    uint8_t user_id[16] = {0}; /* icms__user_insert formats it even when it refuses */
     cJSON *user = NULL;
     int rc = find_identity(cmd, identity, user_id);
     if (rc == ICMS_OK) {

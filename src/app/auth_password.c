@@ -85,9 +85,11 @@ static int count_failure(icms__tx *tx, const icms_auth *auth, const char *kind, 
     int rc = fail_count(tx, auth, kind, value, now_ms, &count, &since);
     if (rc)
         return rc;
-    char text[96];
-    int n = snprintf(text, sizeof text, "{\"count\":%lld,\"since\":%lld}", (long long)count + 1,
-                     (long long)since);
+    /* until: when the count stops mattering, so the sweep can drop it without the window. */
+    char text[128];
+    int n = snprintf(text, sizeof text, "{\"count\":%lld,\"since\":%lld,\"until\":%lld}",
+                     (long long)count + 1, (long long)since,
+                     (long long)(since + auth->failure_window_ms));
     icms__key key;
     fail_key(&key, kind, value);
     return icms__tx_put(tx, &key, text, (size_t)n);

@@ -3,7 +3,8 @@
  * deleted with their refresh records, a batch per write command, each batch
  * with one audit entry. Revoked sessions stay until their expiry, so a
  * refresh token of a revoked session still reads as "session ended" rather
- * than "unknown" until then.
+ * than "unknown" until then. Failed-login counters whose window has passed
+ * go too.
  */
 #include <string.h>
 
@@ -129,6 +130,73 @@ static int sweep_batch(icms__cmd *cmd)
     return rc == ICMS_ENOMEM ? icms__error(ICMS_ENOMEM, "out of memory") : rc;
 }
 
+/* ---- failed-login counters whose window has passed ---- */
+
+#define FAIL_BATCH 64
+
+struct stale {
+    icms__key keys[FAIL_BATCH];
+    size_t count;
+    bool more;
+    int64_t now_ms;
+};
+
+static int on_counter(const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len,
+                      void *payload)
+{
+    struct stale *st = payload;
+    cJSON *doc = NULL;
+    int64_t until = 0;
+    if (icms__json_parse((const char *)value, value_len, NULL, &doc) != ICMS_OK ||
+        !icms__json_int64(icms__json_get(doc, "until"), &until))
+        until = 0; /* unreadable: nothing to keep */
+    cJSON_Delete(doc);
+    icms_error_clear();
+    if (until > st->now_ms)
+        return 0;
+    if (st->count == FAIL_BATCH) {
+        st->more = true;
+        return ICMS_STORE_STOP;
+    }
+    memcpy(st->keys[st->count].bytes, key, key_len);
+    st->keys[st->count].len = key_len;
+    st->keys[st->count].overflow = false;
+    st->count++;
+    return 0;
+}
+
+/* Counters are not records of anyone's act: dropping them needs no audit entry. */
+static int drop_stale_counters(icms__tx *tx, void *arg)
+{
+    struct stale *st = arg;
+    st->count = 0;
+    st->more = false;
+    icms__key prefix;
+    icms__key_init(&prefix);
+    icms__key_str(&prefix, "auth");
+    icms__key_str(&prefix, "fail");
+    int rc = icms__tx_scan_prefix(tx, &prefix, 0, on_counter, st);
+    for (size_t i = 0; rc == ICMS_OK && i < st->count; i++)
+        rc = icms__tx_del(tx, &st->keys[i]);
+    return rc;
+}
+
+static int sweep_counters(icms_db *db, int64_t now_ms)
+{
+    struct stale *st = icms__calloc(1, sizeof *st);
+    if (!st)
+        return ICMS_ENOMEM;
+    st->now_ms = now_ms;
+    int rc = ICMS_OK;
+    for (int batch = 0; rc == ICMS_OK && batch < SWEEP_MAX_BATCHES; batch++) {
+        rc = icms__db_write(db, drop_stale_counters, st);
+        if (!st->more)
+            break;
+    }
+    icms__free(st);
+    return rc;
+}
+
 int icms__auth_sweep(icms_db *db, int64_t now_ms, int64_t *swept)
 {
     if (swept)
@@ -151,5 +219,7 @@ int icms__auth_sweep(icms_db *db, int64_t now_ms, int64_t *swept)
             break;
     }
     icms__free(due);
+    if (rc == ICMS_OK)
+        rc = sweep_counters(db, now_ms);
     return rc;
 }

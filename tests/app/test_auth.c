@@ -645,6 +645,16 @@ static void test_password_throttling(void **state)
     }
     assert_icms(ICMS_ELIMIT, login_pw(t, email, "owner-password", "198.51.100.7", &p));
     assert_icms_ok(login_pw(t, email, "owner-password", "198.51.100.8", &p));
+    /* Once their window has passed, icms_tick drops the counters, and the addresses with them. */
+    assert_true(store_contains(t, "198.51.100.7", 12));
+    assert_true(store_contains(t, "victim3@example.org", 19));
+    icms_clock_fake_advance(t->f.clock, 15 * MIN - 1);
+    assert_icms_ok(icms_tick(t->f.db, NULL));
+    assert_true(store_contains(t, "198.51.100.7", 12));
+    icms_clock_fake_advance(t->f.clock, 1);
+    assert_icms_ok(icms_tick(t->f.db, NULL));
+    assert_false(store_contains(t, "198.51.100.7", 12));
+    assert_false(store_contains(t, "victim3@example.org", 19));
 }
 
 static void test_password_rehash(void **state)
