@@ -32,6 +32,8 @@
 #define OPT_DEPTH 0x20u     /* --first-height N (gapcoin verify-chain) */
 #define OPT_NODE 0x40u      /* --node 0.9|0.16|2606 (gapcoin address forms) */
 #define OPT_EVENTS 0x80u    /* --after SEQ, --max N (events) */
+#define OPT_AUTH 0x100u     /* --master-key-file, --issuer, --audience (auth) */
+#define OPT_SECRET_IN 0x200u /* --password-file, --refresh-token-file (auth) */
 
 /* Command flags. */
 #define CMD_DB 0x1u       /* opens the database */
@@ -64,6 +66,7 @@ typedef struct command {
 typedef struct cli {
     const char *db_path;
     const char *as_user;
+    const char *token;
     bool host;
     const char *idempotency_key;
     const char *correlation_id;
@@ -83,6 +86,12 @@ typedef struct cli {
     const char *first_height;
     const char *node;
     const char *after;
+    const char *master_key_file;
+    const char *issuer;
+    const char *audience;
+    const char *password_file;
+    const char *refresh_token_file;
+    const char *device;
     const char *max;
     long retries;
     bool kyc_optional;
@@ -139,6 +148,14 @@ int cli_events_read(cli *c);
 int cli_events_ack(cli *c);
 int cli_events_tail(cli *c);
 int cli_events_consumers(cli *c);
+
+/* auth.c */
+int cli_auth_password(cli *c);
+int cli_auth_login(cli *c);
+int cli_auth_refresh(cli *c);
+int cli_auth_verify(cli *c);
+int cli_auth_jwks(cli *c);
+int cli_auth_rotate_keys(cli *c);
 
 /* demo.c */
 int cli_demo(cli *c);

@@ -5,6 +5,7 @@
 #include "cli.h"
 
 #include "icms/audit.h"
+#include "icms/auth.h"
 #include "icms/participations.h"
 #include "icms/payments.h"
 #include "icms/projects.h"
@@ -193,6 +194,21 @@ const command cli_commands[] = {
      .help = "Filter: {\"project_id\"?,\"investor_id\"?,\"participation_id\"?,\"status\"?,"
              "\"limit\"?,\"after\"?}.\n\n"
              "Example:\n  icms --as $INV payment list --data '{\"status\":\"CONFIRMED\"}'\n"},
+    {.noun = "project", .verb = "distribute", .args = P, .min_args = 1, .max_args = 1,
+     .opts = OPT_DOC, .flags = D | CMD_DOC_REQ, .id_doc_fn = icms_project_distribute,
+     .summary = "compute a COMPLETED project's distributions, once (admin)",
+     .help = "Document: {\"profit\": N} in base units, as the owner declares it. PROFIT\n"
+             "participants get their capital back and a pro-rata share of the profit; each\n"
+             "money share becomes a payout due.\n\n"
+             "Example:\n  icms --as $ADMIN project distribute $P --data '{\"profit\":50000000000}'\n"},
+    {.noun = "payout", .verb = "list", .opts = OPT_DOC, .flags = D, .doc_fn = icms_payout_list,
+     .summary = "payouts due and paid (filter document)",
+     .help = "Filter: {\"investor_id\"?,\"project_id\"?,\"status\"?,\"limit\"?,\"after\"?}.\n\n"
+             "Example:\n  icms --host payout list --data '{\"project_id\":\"'$P'\"}'\n"},
+    {.noun = "payout", .verb = "record", .args = "PAYOUT_ID TXID", .min_args = 2, .max_args = 2,
+     .flags = D, .id2_fn = icms_payout_record,
+     .summary = "settle a payout with the transaction that paid it (host or admin)",
+     .help = "Example:\n  icms --host --rpc-url http://127.0.0.1:31397/ payout record $PAYOUT $TXID\n"},
     {.noun = "refund", .verb = "list", .opts = OPT_DOC, .flags = D, .doc_fn = icms_refund_list,
      .summary = "refunds due and paid (filter document)",
      .help = "Filter: {\"investor_id\"?,\"project_id\"?,\"status\"?,\"limit\"?,\"after\"?}.\n\n"
@@ -225,6 +241,42 @@ const command cli_commands[] = {
     {.noun = "events", .verb = "consumers", .flags = D, .fn = cli_events_consumers,
      .summary = "the registered consumers and their lag",
      .help = "Example:\n  icms --host events consumers\n"},
+
+    /* ---- auth ---- */
+    {.noun = "auth", .verb = "password", .args = "USER_ID", .min_args = 1, .max_args = 1,
+     .opts = OPT_AUTH | OPT_SECRET_IN, .flags = D, .fn = cli_auth_password,
+     .summary = "set a user's password (read from --password-file FILE|-)",
+     .help = "The password is read from the first line of a file or stdin, never from the\n"
+             "command line. Needs the master key (--master-key-file or $ICMS_MASTER_KEY_FILE).\n\n"
+             "Example:\n  icms --as $ME auth password $ME --password-file - < pw.txt\n"},
+    {.noun = "auth", .verb = "login", .opts = OPT_DOC | OPT_AUTH | OPT_SECRET_IN,
+     .flags = D | CMD_DOC_REQ, .fn = cli_auth_login,
+     .summary = "log in with email and password: a token pair",
+     .help = "Document: {\"email\"}; password from --password-file FILE|-. Prints\n"
+             "{\"access_token\",\"refresh_token\",\"session_id\",...}: it holds secrets.\n\n"
+             "Example:\n  icms auth login --data '{\"email\":\"ada@example.com\"}' --password-file -\n"},
+    {.noun = "auth", .verb = "refresh", .opts = OPT_AUTH | OPT_SECRET_IN, .flags = D,
+     .fn = cli_auth_refresh, .summary = "exchange a refresh token for a new pair",
+     .help = "The refresh token is read from --refresh-token-file FILE|- and is spent.\n\n"
+             "Example:\n  icms auth refresh --refresh-token-file - < refresh.txt\n"},
+    {.noun = "auth", .verb = "verify", .opts = OPT_AUTH, .flags = D, .fn = cli_auth_verify,
+     .summary = "verify the access token of --token: its claims",
+     .help = "Example:\n  icms --token $TOKEN auth verify\n"},
+    {.noun = "auth", .verb = "sessions", .args = "USER_ID", .min_args = 1, .max_args = 1,
+     .flags = D, .id_fn = icms_auth_sessions, .summary = "a user's sessions, newest first",
+     .help = "Example:\n  icms --token $TOKEN auth sessions $ME\n"},
+    {.noun = "auth", .verb = "logout", .args = "SESSION_ID", .min_args = 1, .max_args = 1,
+     .flags = D, .id_fn = icms_auth_logout, .summary = "end one session",
+     .help = "Example:\n  icms --token $TOKEN auth logout $SESSION\n"},
+    {.noun = "auth", .verb = "logout-all", .args = "USER_ID", .min_args = 1, .max_args = 1,
+     .flags = D, .id_fn = icms_auth_logout_all, .summary = "end every session of a user",
+     .help = "Example:\n  icms --host auth logout-all $ID\n"},
+    {.noun = "auth", .verb = "jwks", .opts = OPT_AUTH, .flags = D, .fn = cli_auth_jwks,
+     .summary = "the public signing keys (JWKS)",
+     .help = "Example:\n  icms auth jwks --master-key-file master.key\n"},
+    {.noun = "auth", .verb = "rotate-keys", .opts = OPT_AUTH, .flags = D,
+     .fn = cli_auth_rotate_keys, .summary = "start signing with a new key (admin)",
+     .help = "Example:\n  icms --host auth rotate-keys --master-key-file master.key\n"},
 
     /* ---- audit ---- */
     {.noun = "audit", .verb = "keypair", .opts = OPT_SECRET, .fn = cli_audit_keypair,

@@ -124,6 +124,36 @@ static void finish_project(demo *d)
                          rc, out, NULL));
     rc = icms_project_complete(d->db, &d->admin.req, d->project_id, &out);
     jread_free(demo_step(d, &d->admin, "complete: the container arrived", ICMS_OK, rc, out, NULL));
+
+    /* The owner declares the profit; the library splits it among the PROFIT investors. */
+    int64_t profit = 400 * (int64_t)ICMS_BASE_UNITS_PER_GAP;
+    char doc[64], detail[192], filter[96], gap[32];
+    snprintf(doc, sizeof doc, "{\"profit\":%" PRId64 "}", profit);
+    demo_gap(profit, gap, sizeof gap);
+    snprintf(detail, sizeof detail,
+             "declared profit %s GAP; investor A receives 40 cans and 100 jars", gap);
+    rc = icms_project_distribute(d->db, &d->admin.req, d->project_id, doc, &out);
+    jread_free(demo_step(d, &d->admin, "distribute", ICMS_OK, rc, out, detail));
+    snprintf(filter, sizeof filter, "{\"project_id\":\"%s\"}", d->project_id);
+    rc = icms_payout_list(d->db, &d->admin.req, filter, &out);
+    jval *v = rc == ICMS_OK && out ? jread_parse(out, strlen(out)) : NULL;
+    int64_t total = 0;
+    const jval *items = jget(v, "items");
+    for (const jval *it = items ? items->child : NULL; it; it = it->next) {
+        int64_t amount = 0;
+        ji64(it, "amount", &amount);
+        total += amount;
+    }
+    demo_gap(total, gap, sizeof gap);
+    snprintf(detail, sizeof detail, "%zu payout(s) due, %s GAP: investor B's capital and the profit",
+             jlen(items), gap);
+    jread_free(v);
+    jread_free(demo_step(d, &d->admin, "list payouts due", ICMS_OK, rc, out, detail));
+    if (total != d->commit_b + profit) {
+        d->unexpected++;
+        if (!d->json)
+            printf("     %-10s UNEXPECTED: payouts do not add up to capital + profit\n", "");
+    }
 }
 
 void demo_payments(demo *d)

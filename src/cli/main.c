@@ -15,7 +15,7 @@
 #include "jbuf.h"
 
 static const char global_usage[] =
-    "usage: icms [--db PATH] [--as USER_ID | --host] [--idempotency-key K]\n"
+    "usage: icms [--db PATH] [--as USER_ID | --host | --token T] [--idempotency-key K]\n"
     "            [--correlation-id C] <noun> <verb> [args] [--json FILE|- | --data JSON]\n"
     "       icms demo [--json] [--dir DIR]\n"
     "       icms <noun> --help | icms <noun> <verb> --help\n";
@@ -28,6 +28,7 @@ static const char global_help[] =
     "  --db PATH               the SQLite database (default $ICMS_DB, else ./icms.db)\n"
     "  --as USER_ID            act as this user (the host vouches for them)\n"
     "  --host                  act as the trusted host (an admin's rights)\n"
+    "  --token ACCESS_TOKEN    act as the user of a verified access token (auth login)\n"
     "  --idempotency-key K     make a command safe to retry (same key, same answer)\n"
     "  --correlation-id C      tie audit entries and events to your request\n"
     "  --json FILE|-           the command's JSON document, from a file or stdin\n"
@@ -60,6 +61,7 @@ typedef struct option_def {
 static const option_def options[] = {
     {"--db", FIELD(db_path), 0},
     {"--as", FIELD(as_user), 0},
+    {"--token", FIELD(token), 0},
     {"--idempotency-key", FIELD(idempotency_key), 0},
     {"--correlation-id", FIELD(correlation_id), 0},
     {"--json", FIELD(json_file), OPT_DOC},
@@ -77,6 +79,12 @@ static const option_def options[] = {
     {"--first-height", FIELD(first_height), OPT_DEPTH},
     {"--node", FIELD(node), OPT_NODE},
     {"--after", FIELD(after), OPT_EVENTS},
+    {"--master-key-file", FIELD(master_key_file), OPT_AUTH},
+    {"--issuer", FIELD(issuer), OPT_AUTH},
+    {"--audience", FIELD(audience), OPT_AUTH},
+    {"--device", FIELD(device), OPT_AUTH},
+    {"--password-file", FIELD(password_file), OPT_SECRET_IN},
+    {"--refresh-token-file", FIELD(refresh_token_file), OPT_SECRET_IN},
     {"--max", FIELD(max), OPT_EVENTS},
 };
 
@@ -497,8 +505,8 @@ int main(int argc, char **argv)
         status = cli_usage(&c, "this command needs --reason TEXT");
         goto done;
     }
-    if (c.as_user && c.host) {
-        status = cli_usage(&c, "give --as USER_ID or --host, not both");
+    if ((c.as_user != NULL) + c.host + (c.token != NULL) > 1) {
+        status = cli_usage(&c, "give one of --as USER_ID, --host and --token, not several");
         goto done;
     }
     unsigned network;
@@ -513,6 +521,7 @@ int main(int argc, char **argv)
 
     c.req = (icms_request)ICMS_REQUEST_INIT;
     c.req.actor_id = c.as_user;
+    c.req.access_token = c.token;
     if (c.host)
         c.req.actor_kind = ICMS_ACTOR_HOST;
     c.req.idempotency_key = c.idempotency_key;

@@ -122,7 +122,7 @@ class HelpAndUsage(CliCase):
         r = run("--help")
         self.assertEqual(r.code, 0)
         for noun in ("init", "user", "project", "product", "participation", "payment", "refund",
-                     "check", "events", "audit", "tick", "gapcoin", "demo"):
+                     "payout", "check", "events", "auth", "audit", "tick", "gapcoin", "demo"):
             self.assertIn(noun, r.out)
         self.assertIn("Examples:", r.out)
 
@@ -156,7 +156,7 @@ class HelpAndUsage(CliCase):
         self.assertIn("unexpected argument 'extra'", self.usage("project", "get", "a", "extra"))
         self.assertIn("unknown option --colour", self.usage("project", "list", "--colour"))
         self.assertIn("--db needs a value", self.usage("project", "list", "--db"))
-        self.assertIn("not both", self.usage("--as", str(uuid.uuid4()), "--host", "project", "list"))
+        self.assertIn("not several", self.usage("--as", str(uuid.uuid4()), "--host", "project", "list"))
         self.assertIn("--reason does not apply", self.usage("project", "publish", "x", "--reason", "r"))
         self.assertIn("needs --reason", self.usage("project", "cancel", "x"))
         self.assertIn("needs a JSON document", self.usage("project", "create"))
@@ -420,6 +420,10 @@ class PaymentsAndEvents(CliCase):
                                  json.dumps({"investor_id": ids["inv"]}))["items"], [])
         self.assertEqual(self.ok("--host", "refund", "list", "--data",
                                  json.dumps({"project_id": pid}))["items"], [])
+        self.assertEqual(self.ok("--host", "payout", "list", "--data",
+                                 json.dumps({"project_id": pid}))["items"], [])
+        self.refused("ICMS_EINVALID_TRANSITION", "--host", "project", "distribute", pid, "--data",
+                     '{"profit":100}')
 
     def test_check_finds_a_tampered_balance(self):
         ids = self.world()
@@ -463,6 +467,54 @@ class PaymentsAndEvents(CliCase):
         self.usage("--host", "events", "read", "ops", "--max", "0")
         self.usage("--host", "events", "ack", "ops", "minus")
         self.refused("ICMS_EINVALID", "--host", "events", "ack", "ops", "999999")
+
+
+class Auth(CliCase):
+    def test_password_login_token_refresh_logout(self):
+        admin = self.ok("init", "--data", '{"name":"Ada","email":"ada@example.com"}')["admin"]["id"]
+        mk = os.path.join(self.dir, "master.key")
+        with open(mk, "w") as f:
+            f.write(os.urandom(32).hex() + "\n")
+        key = ["--master-key-file", mk]
+        self.assertIn("master key", self.usage("--as", admin, "auth", "password", admin,
+                                               "--password-file", "-", stdin="pw"))
+        self.assertIn("--password-file", self.usage("--as", admin, "auth", "password", admin, *key))
+        self.usage("--as", admin, "auth", "password", admin, "--password", "x", *key)
+        bad = os.path.join(self.dir, "bad.key")
+        with open(bad, "w") as f:
+            f.write("abcd\n")
+        self.refused("ICMS_EINVALID", "--as", admin, "auth", "password", admin, "--password-file", "-",
+                     "--master-key-file", bad, stdin="correct horse battery\n")
+        r = self.ok("--as", admin, "auth", "password", admin, "--password-file", "-", *key,
+                    stdin="correct horse battery\n")
+        self.assertEqual(r, {"user_id": admin, "password_set": True})
+        login = ["auth", "login", "--data", '{"email":"ada@example.com"}', "--password-file", "-"] + key
+        self.refused("ICMS_EUNAUTHENTICATED", *login, stdin="wrong password\n")
+        pair = self.ok(*login, stdin="correct horse battery\n")
+        token = pair["access_token"]
+        self.assertEqual(pair["user_id"], admin)
+        # the token acts as its user, in every command
+        self.assertEqual(self.ok("--token", token, "user", "get", admin)["email"], "ada@example.com")
+        claims = self.ok("--token", token, "auth", "verify", *key)
+        self.assertEqual(claims["sub"], admin)
+        self.refused("ICMS_EUNAUTHENTICATED", "--token", "garbage", "user", "get", admin)
+        self.assertIn("not several", self.usage("--token", token, "--as", admin, "user", "get", admin))
+        sessions = self.ok("--token", token, "auth", "sessions", admin)["sessions"]
+        self.assertEqual([x["id"] for x in sessions], [pair["session_id"]])
+        self.assertEqual(len(self.ok("auth", "jwks", *key)["keys"]), 1)
+        # refresh tokens come from a file or stdin and are single use
+        new = self.ok("auth", "refresh", "--refresh-token-file", "-", *key, stdin=pair["refresh_token"] + "\n")
+        self.assertNotEqual(new["refresh_token"], pair["refresh_token"])
+        self.refused("ICMS_EUNAUTHENTICATED", "auth", "refresh", "--refresh-token-file", "-", *key,
+                     stdin=pair["refresh_token"] + "\n")
+        # reuse revoked the session: the new access token is refused too
+        self.refused("ICMS_EUNAUTHENTICATED", "--token", new["access_token"], "user", "get", admin)
+        pair2 = self.ok(*login, stdin="correct horse battery\n")
+        out = self.ok("--token", pair2["access_token"], "auth", "logout", pair2["session_id"])
+        self.assertEqual(out["revoked"], True)
+        self.refused("ICMS_EUNAUTHENTICATED", "--token", pair2["access_token"], "user", "get", admin)
+        self.assertEqual(self.ok("--host", "auth", "logout-all", admin)["user_id"], admin)
+        self.assertIn("kid", self.ok("--host", "auth", "rotate-keys", *key))
 
 
 class Gapcoin(CliCase):
@@ -635,6 +687,8 @@ class Demo(CliCase):
         types = [e["type"] for e in out["event_log"]["events"]]
         for t in ("project.published", "payment.confirmed", "refund.due", "project.completed"):
             self.assertIn(t, types)
+        payouts = [s for s in out["steps"] if s["action"] == "list payouts due"][0]
+        self.assertTrue(payouts["ok"])
         check = [s for s in out["steps"] if s["action"].startswith("check")][0]
         self.assertEqual(check["detail"], "ok: true, 0 violation(s)")
         self.assertTrue(os.path.exists(out["database"]))
