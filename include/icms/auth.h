@@ -136,6 +136,18 @@ ICMS_EXTERN int icms_auth_login_external(icms_auth *auth, const icms_request *re
                                          const icms_auth_identity *identity, char **out);
 
 /**
+ * Link another external identity to the acting user (a signed-in user: an
+ * access token or actor_id), so that either provider signs them in. Only
+ * identity->provider and identity->subject are used. *out (may be NULL):
+ * {"user_id","provider","linked":true}. Writes the audit entry
+ * auth.identity_linked.
+ * Errors: ICMS_EFORBIDDEN (not a signed-in user), ICMS_EEXISTS (the identity
+ * is already linked, to this user or another), ICMS_EINVALID.
+ */
+ICMS_EXTERN int icms_auth_link_identity(icms_auth *auth, const icms_request *req,
+                                        const icms_auth_identity *identity, char **out);
+
+/**
  * Set or replace a user's password (8..1024 bytes), hashed with Argon2id.
  * The user themself, an administrator or the host may. Hashing runs before
  * the store transaction, so it never holds the writer's lock.

@@ -132,7 +132,7 @@ static int login_external(icms__cmd *cmd)
     struct external_arg *arg = cmd->arg;
     const icms_auth_identity *identity = arg->identity;
     icms__auth_pair_clear(&arg->pair); /* a retried attempt starts afresh */
-    uint8_t user_id[16] = {0}; /* icms__user_insert formats it even when it refuses */
+    uint8_t user_id[16] = {0};         /* icms__user_insert formats it even when it refuses */
     cJSON *user = NULL;
     int rc = find_identity(cmd, identity, user_id);
     if (rc == ICMS_OK) {
@@ -185,4 +185,55 @@ int icms_auth_login_external(icms_auth *auth, const icms_request *req,
         rc = icms__auth_pair_json(auth, &arg.pair, out);
     icms__auth_pair_clear(&arg.pair);
     return rc;
+}
+
+/* ---- linking a further identity to the signed-in user ---- */
+
+static int link_to_actor(icms__cmd *cmd)
+{
+    const icms_auth_identity *identity = cmd->arg;
+    if (cmd->actor.kind != ICMS_ACTOR_USER || cmd->actor.anonymous)
+        return icms__error(ICMS_EFORBIDDEN, "auth.link_identity: only a signed-in user may link "
+                                            "an identity to themself");
+    uint8_t owner[16];
+    int rc = find_identity(cmd, identity, owner);
+    if (rc == ICMS_OK)
+        return icms__error(ICMS_EEXISTS, "auth.link_identity: this identity is already linked");
+    if (rc != ICMS_ENOTFOUND)
+        return rc;
+    icms_error_clear();
+    rc = link_identity(cmd, identity, cmd->actor.id);
+    cJSON *doc = rc ? NULL : cJSON_CreateObject();
+    if (rc == ICMS_OK && !doc)
+        rc = ICMS_ENOMEM;
+    if (rc == ICMS_OK)
+        rc = icms__json_add_string(doc, "provider", identity->provider);
+    if (rc == ICMS_OK)
+        rc = icms__cmd_audit(cmd, "auth.identity_linked", cmd->actor.id_text, doc);
+    if (rc == ICMS_OK)
+        rc = icms__json_add_string(doc, "user_id", cmd->actor.id_text);
+    if (rc == ICMS_OK)
+        rc = icms__json_add_bool(doc, "linked", true);
+    if (rc == ICMS_OK) {
+        icms__cmd_set_result(cmd, doc);
+        doc = NULL;
+    }
+    cJSON_Delete(doc);
+    return rc == ICMS_ENOMEM ? icms__error(ICMS_ENOMEM, "out of memory") : rc;
+}
+
+int icms_auth_link_identity(icms_auth *auth, const icms_request *req,
+                            const icms_auth_identity *identity, char **out)
+{
+    if (out)
+        *out = NULL;
+    int rc = icms__auth_check_request(auth, req);
+    if (rc == ICMS_OK && !identity)
+        rc = icms__error(ICMS_EINVALID, "icms_auth_link_identity needs an identity");
+    if (rc == ICMS_OK)
+        rc = check_identity(identity);
+    if (rc)
+        return rc;
+    return icms__command(auth->db, req, "auth.link_identity", NULL, link_to_actor, (void *)identity,
+                         out);
 }

@@ -6,6 +6,7 @@
  */
 #include "support/test_support.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,6 +209,36 @@ static void test_external_login_creates_then_links(void **state)
     assert_int_equal(count_in_store(t, "\"auth.login\""), 2);
 }
 
+static void test_link_identity(void **state)
+{
+    ta *t = *state;
+    pair a, b;
+    assert_icms_ok(login_ext(t, "g-link", "linker@example.org", NULL, &a));
+    icms_auth_identity apple = ICMS_AUTH_IDENTITY_INIT;
+    apple.provider = "apple";
+    apple.subject = "apple-777";
+    apple.email = "linker@example.org";
+    apple.email_verified = 1;
+    char *out = NULL;
+    /* Before linking, Apple with the same email is refused (no linking by email). */
+    assert_icms(ICMS_EEXISTS, icms_auth_login_external(t->auth, &t->f.anonymous, &apple, &out));
+    icms_request me = ICMS_REQUEST_INIT;
+    me.access_token = a.access;
+    assert_icms(ICMS_EFORBIDDEN, icms_auth_link_identity(t->auth, &t->f.anonymous, &apple, &out));
+    assert_icms(ICMS_EFORBIDDEN, icms_auth_link_identity(t->auth, &t->f.host, &apple, &out));
+    assert_icms_ok(icms_auth_link_identity(t->auth, &me, &apple, &out));
+    cJSON *r = fx_json(out);
+    assert_string_equal(fx_str(r, "user_id"), a.user);
+    cJSON_Delete(r);
+    assert_icms(ICMS_EEXISTS, icms_auth_link_identity(t->auth, &me, &apple, &out));
+    /* Another user cannot take it over either. */
+    assert_icms(ICMS_EEXISTS, icms_auth_link_identity(t->auth, &t->f.investor.req, &apple, &out));
+    assert_icms_ok(icms_auth_login_external(t->auth, &t->f.anonymous, &apple, &out));
+    take_pair(t, out, &b);
+    assert_string_equal(b.user, a.user);
+    assert_false(b.created);
+}
+
 static void test_external_login_refusals_change_nothing(void **state)
 {
     ta *t = *state;
@@ -386,6 +417,48 @@ static void test_refresh_rotation_and_reuse(void **state)
     memset(unknown, 'A', 43);
     unknown[43] = '\0';
     assert_icms(ICMS_EUNAUTHENTICATED, do_refresh(t, unknown, &x));
+}
+
+struct racer {
+    ta *t;
+    const char *refresh;
+    pthread_barrier_t *start;
+    int rc;
+    char *out;
+};
+
+static void *race_refresh(void *arg)
+{
+    struct racer *r = arg;
+    pthread_barrier_wait(r->start);
+    r->rc = icms_auth_refresh(r->t->auth, &r->t->f.anonymous, r->refresh, &r->out);
+    return NULL;
+}
+
+/* Two holders of one refresh token at the same instant: one wins the rotation, the other's
+ * attempt is a reuse, and the session ends for both. Clients must serialise refreshes. */
+static void test_concurrent_refresh_is_reuse(void **state)
+{
+    ta *t = *state;
+    pair p;
+    assert_icms_ok(login_ext(t, "g-race", "race@example.org", NULL, &p));
+    pthread_barrier_t start;
+    pthread_barrier_init(&start, NULL, 2);
+    struct racer r[2] = {{t, p.refresh, &start, 0, NULL}, {t, p.refresh, &start, 0, NULL}};
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++)
+        pthread_create(&th[i], NULL, race_refresh, &r[i]);
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    pthread_barrier_destroy(&start);
+    int won = r[0].rc == ICMS_OK ? 0 : 1;
+    assert_int_equal(r[won].rc, ICMS_OK);
+    assert_int_equal(r[1 - won].rc, ICMS_EUNAUTHENTICATED);
+    assert_null(r[1 - won].out);
+    pair q;
+    take_pair(t, r[won].out, &q);
+    assert_icms(ICMS_EUNAUTHENTICATED, as_token(t, q.access, q.user));
+    assert_int_equal(count_in_store(t, "\"session.invalidated\""), 1);
 }
 
 static void test_refresh_expiry_slides_session(void **state)
@@ -725,6 +798,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_external_login_creates_then_links, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_link_identity, setup, teardown),
         cmocka_unit_test_setup_teardown(test_external_login_refusals_change_nothing, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_token_claims_and_request_rules, setup, teardown),
@@ -733,6 +807,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_wrong_audience_and_issuer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refresh_rotation_and_reuse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refresh_expiry_slides_session, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_refresh_is_reuse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_logout_and_logout_all, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sweep_removes_expired_sessions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_rotation_and_jwks, setup, teardown),
