@@ -30,6 +30,7 @@ typedef struct curl_transport {
     char *ca_file;
     char *client_cert;
     char *client_key;
+    char *proxy;
     int insecure;
 } curl_transport;
 
@@ -186,6 +187,8 @@ static int setup(curl_transport *t, const icms_transport_request *req, struct cu
         SET(CURLOPT_USERNAME, t->username);
         SET(CURLOPT_PASSWORD, t->password ? t->password : "");
     }
+    /* "" switches proxies off, environment variables included. */
+    SET(CURLOPT_PROXY, t->proxy ? t->proxy : "");
     SET(CURLOPT_SSL_VERIFYPEER, t->insecure ? 0L : 1L);
     SET(CURLOPT_SSL_VERIFYHOST, t->insecure ? 0L : 2L);
     if (t->ca_file)
@@ -279,6 +282,7 @@ static void curl_transport_free(icms_transport *transport)
     icms__free(t->ca_file);
     icms__free(t->client_cert);
     icms__free(t->client_key);
+    wipe_free(t->proxy); /* it may carry proxy credentials */
     icms__free(t);
 }
 
@@ -339,7 +343,7 @@ int icms_transport_curl_new(icms_transport **out, const icms_transport_curl_opti
     int rc = ICMS_OK;
     if (copy_opt(o->username, &t->username) < 0 || copy_opt(o->password, &t->password) < 0 ||
         copy_opt(o->ca_file, &t->ca_file) < 0 || copy_opt(o->client_cert, &t->client_cert) < 0 ||
-        copy_opt(o->client_key, &t->client_key) < 0)
+        copy_opt(o->client_key, &t->client_key) < 0 || copy_opt(o->proxy, &t->proxy) < 0)
         rc = ICMS_ENOMEM;
     if (rc == ICMS_OK) {
         t->easy = curl_easy_init();

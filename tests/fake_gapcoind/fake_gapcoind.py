@@ -38,7 +38,8 @@ The URL path picks a misbehaviour, so that one server serves every failure:
 
 Control methods (only on this fake node): "fake_step" applies the next entry
 of the scenario's "steps" (a reorg, new blocks, mempool changes) and returns
-the new tip height.
+the new tip height; "fake_proxied" returns how many requests arrived in
+proxy form (an absolute URL), which the node serves as if they were its own.
 
 Scenario file (JSON):
   generation   "0.9" | "0.16.3" | "2606"
@@ -689,7 +690,11 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length", "0"))
         raw = self.rfile.read(length) if length else b""
         srv = self.server
-        path = [p for p in self.path.split("/") if p]
+        target = self.path
+        if "://" in target:  # absolute form: we were asked as an HTTP proxy; serve it ourselves
+            srv.proxied += 1
+            target = "/" + target.split("://", 1)[1].partition("/")[2]
+        path = [p for p in target.split("/") if p]
         lie = None
         if path[:1] == ["lie"]:
             lie, path = path[1], path[2:]
@@ -742,6 +747,9 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(500, None, {"code": -32600, "message": "Invalid Request object"}, rid)
             return
         params = req.get("params", [])
+        if req["method"] == "fake_proxied":
+            self.reply(200, srv.proxied, None, rid)
+            return
         try:
             result = srv.chain.call(req["method"], params if isinstance(params, list) else [], lie)
         except MethodNotFound as e:
@@ -779,6 +787,7 @@ def main():
         server.socket = ctx.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
     server.chain = chain
+    server.proxied = 0
     server.user = scenario.get("rpcuser", "")
     server.password = scenario.get("rpcpassword", "")
     hello = {"port": server.server_address[1], "generation": chain.gen_name,

@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -327,6 +328,70 @@ static void test_tls_verification_and_mtls(void **state)
     fake_node_stop(&tls);
 }
 
+/* ---- proxies: none unless asked for, whatever the environment says ---- */
+
+static int proxied_count(void)
+{
+    icms_transport *t = new_transport(FAKE_NODE_USER, FAKE_NODE_PASSWORD, 0);
+    const char *body = "{\"method\":\"fake_proxied\",\"params\":[],\"id\":1}";
+    icms_transport_request r = {ICMS_TRANSPORT_REQUEST_VERSION, fake_node_url(&node, "/", 0), NULL,
+                                0, (const uint8_t *)body, strlen(body), 4096};
+    int status = 0;
+    uint8_t *resp = NULL;
+    size_t len = 0;
+    assert_icms_ok(icms_transport_post(t, &r, &status, &resp, &len));
+    const char *p = strstr((char *)resp, "\"result\":");
+    assert_non_null(p);
+    int n = atoi(p + 9);
+    icms_free(resp);
+    icms_transport_free(t);
+    return n;
+}
+
+static void test_proxy_only_when_configured(void **state)
+{
+    (void)state;
+    char dead[64];
+    snprintf(dead, sizeof dead, "http://127.0.0.1:%d", fake_node_unused_port());
+    /* An environment proxy that would fail every request: it must be ignored. */
+    setenv("http_proxy", dead, 1);
+    setenv("HTTPS_PROXY", dead, 1);
+    setenv("ALL_PROXY", dead, 1);
+    int before = proxied_count();
+    icms_transport *t = new_transport(FAKE_NODE_USER, FAKE_NODE_PASSWORD, 0);
+    int status = 0;
+    uint8_t *body = NULL;
+    size_t len = 0;
+    assert_icms_ok(post(t, fake_node_url(&node, "/", 0), 1 << 20, &status, &body, &len));
+    assert_int_equal(status, 200);
+    icms_free(body);
+    icms_transport_free(t);
+    assert_int_equal(proxied_count(), before);
+
+    /* A configured proxy is used: the fake node answers proxy-form requests for an unreachable host. */
+    char proxy[64];
+    snprintf(proxy, sizeof proxy, "http://127.0.0.1:%d", node.port);
+    icms_transport_curl_options o = ICMS_TRANSPORT_CURL_OPTIONS_INIT;
+    o.username = FAKE_NODE_USER;
+    o.password = FAKE_NODE_PASSWORD;
+    o.proxy = proxy;
+    assert_icms_ok(icms_transport_curl_new(&t, &o));
+    assert_icms_ok(post(t, "http://gapcoind.invalid:31397/", 1 << 20, &status, &body, &len));
+    assert_int_equal(status, 200);
+    assert_non_null(strstr((char *)body, "\"result\":12"));
+    icms_free(body);
+    icms_transport_free(t);
+    assert_int_equal(proxied_count(), before + 1);
+    /* A configured proxy that is down is a transport failure. */
+    o.proxy = dead;
+    assert_icms_ok(icms_transport_curl_new(&t, &o));
+    assert_icms(ICMS_ETRANSPORT, post(t, "http://gapcoind.invalid:31397/", 1 << 20, &status, &body, &len));
+    icms_transport_free(t);
+    unsetenv("http_proxy");
+    unsetenv("HTTPS_PROXY");
+    unsetenv("ALL_PROXY");
+}
+
 /* ---- several threads share one transport ---- */
 
 static icms_transport *shared;
@@ -426,6 +491,7 @@ int main(void)
         cmocka_unit_test(test_options_are_checked),
         cmocka_unit_test(test_requests_are_checked_before_sending),
         cmocka_unit_test(test_tls_verification_and_mtls),
+        cmocka_unit_test(test_proxy_only_when_configured),
         cmocka_unit_test(test_threads_share_a_transport),
         cmocka_unit_test(test_host_transport_is_policed),
     };

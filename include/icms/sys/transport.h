@@ -114,11 +114,17 @@ typedef struct icms_transport_curl_options {
      * verification off, for test networks only; never use it with real money.
      */
     int insecure_skip_verify;
+    /**
+     * HTTP proxy URL ("http://proxy:3128"). NULL (default): connect directly,
+     * and ignore the http_proxy / https_proxy environment variables, so that
+     * a process environment cannot reroute (and read) the node's traffic.
+     */
+    const char *proxy;
 } icms_transport_curl_options;
 
 #define ICMS_TRANSPORT_CURL_OPTIONS_VERSION 1
 #define ICMS_TRANSPORT_CURL_OPTIONS_INIT                                                           \
-    {ICMS_TRANSPORT_CURL_OPTIONS_VERSION, 0, 0, NULL, NULL, NULL, NULL, NULL, 0}
+    {ICMS_TRANSPORT_CURL_OPTIONS_VERSION, 0, 0, NULL, NULL, NULL, NULL, NULL, 0, NULL}
 
 /**
  * A transport over libcurl: HTTP and HTTPS only, no redirects, HTTP Basic
