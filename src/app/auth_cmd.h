@@ -5,6 +5,8 @@
 #ifndef ICMS_SRC_APP_AUTH_CMD_H
 #define ICMS_SRC_APP_AUTH_CMD_H
 
+#include <pthread.h>
+
 #include <cjson/cJSON.h>
 
 #include "app/command.h"
@@ -23,9 +25,16 @@ struct icms_auth {
     unsigned int max_failures_per_account, max_failures_per_source;
     int64_t failure_window_ms;
     /* A hash of a random password with the configured limits: a login for an unknown email
-     * verifies against it, so it costs the same Argon2id work as a wrong password. */
+     * verifies against it, so it costs the same Argon2id work as a wrong password. Made by
+     * the first password login (any, so that its extra cost says nothing about the account),
+     * not by icms_auth_new: most handles never see a password. */
+    pthread_mutex_t dummy_lock;
+    bool dummy_ready;
     char dummy_hash[128];
 };
+
+/* The dummy hash, made on first use; ICMS_ENOMEM when Argon2id cannot get its memory. */
+int icms__auth_dummy_hash(icms_auth *auth, const char **out);
 
 #define ICMS__AUTH_DEVICE_MAX 200
 #define ICMS__AUTH_REFRESH_LEN 43

@@ -73,6 +73,7 @@ int icms_auth_new(icms_auth **out, icms_db *db, const icms_auth_options *options
     }
     auth->db = db;
     auth->secrets = secrets;
+    pthread_mutex_init(&auth->dummy_lock, NULL);
     strcpy(auth->cfg.issuer, options->issuer);
     strcpy(auth->cfg.audience, options->audience);
     auth->cfg.leeway_ms = options->leeway_ms;
@@ -86,16 +87,6 @@ int icms_auth_new(icms_auth **out, icms_db *db, const icms_auth_options *options
     rc = icms__auth_subkey(secrets, ICMS__AUTH_SUBKEY_SEAL, auth->seal_key);
     if (rc == ICMS_OK)
         rc = icms__auth_subkey(secrets, ICMS__AUTH_SUBKEY_REFRESH, auth->refresh_key);
-    if (rc == ICMS_OK) {
-        char *random = NULL;
-        rc = icms__random_token(&random);
-        if (rc == ICMS_OK)
-            rc = icms__password_hash(random, auth->password_opslimit, auth->password_memlimit,
-                                     auth->dummy_hash, sizeof auth->dummy_hash);
-        if (random)
-            icms__wipe(random, strlen(random));
-        icms__free(random);
-    }
     if (rc == ICMS_OK)
         rc = icms__db_write(db, setup, auth);
     if (rc) {
@@ -111,8 +102,29 @@ void icms_auth_free(icms_auth *auth)
     if (!auth)
         return;
     icms_secrets_free(auth->secrets);
+    pthread_mutex_destroy(&auth->dummy_lock);
     icms__wipe(auth, sizeof *auth);
     icms__free(auth);
+}
+
+int icms__auth_dummy_hash(icms_auth *auth, const char **out)
+{
+    int rc = ICMS_OK;
+    pthread_mutex_lock(&auth->dummy_lock);
+    if (!auth->dummy_ready) {
+        char *random = NULL;
+        rc = icms__random_token(&random);
+        if (rc == ICMS_OK)
+            rc = icms__password_hash(random, auth->password_opslimit, auth->password_memlimit,
+                                     auth->dummy_hash, sizeof auth->dummy_hash);
+        if (random)
+            icms__wipe(random, strlen(random));
+        icms__free(random);
+        auth->dummy_ready = rc == ICMS_OK;
+    }
+    pthread_mutex_unlock(&auth->dummy_lock);
+    *out = auth->dummy_hash;
+    return rc;
 }
 
 /* ---- verify ---- */

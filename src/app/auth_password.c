@@ -309,11 +309,14 @@ int icms_auth_login_password(icms_auth *auth, const icms_request *req,
         l->email[i] =
             (char)(login->email[i] >= 'A' && login->email[i] <= 'Z' ? login->email[i] - 'A' + 'a'
                                                                     : login->email[i]);
-    rc = icms__db_read(auth->db, prepare, l);
+    const char *dummy = NULL;
+    rc = icms__auth_dummy_hash(auth, &dummy);
+    if (rc == ICMS_OK)
+        rc = icms__db_read(auth->db, prepare, l);
     bool ok = false;
     if (rc == ICMS_OK) {
         /* The same Argon2id work whether or not the account exists. */
-        ok = icms__password_verify(l->have_user ? l->hash : auth->dummy_hash, login->password) &&
+        ok = icms__password_verify(l->have_user ? l->hash : dummy, login->password) &&
              l->have_user;
         if (ok &&
             icms__password_needs_rehash(l->hash, auth->password_opslimit, auth->password_memlimit))
