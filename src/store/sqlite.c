@@ -378,26 +378,47 @@ static int schema_ready(sqlite3 *db, const icms_sqlite_options *o, bool *ready)
     return ICMS_OK;
 }
 
+/*
+ * Put the file in WAL mode. Asking again on a WAL file is free. Switching a
+ * new file needs an exclusive lock and SQLite does not run the busy handler
+ * for it, so processes creating one file together retry here, for as long as
+ * the busy timeout allows.
+ */
+static int set_wal(sqlite3 *db, unsigned int timeout_ms)
+{
+    unsigned int waited = 0;
+    for (;;) {
+        sqlite3_stmt *st;
+        int rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
+        if (rc != SQLITE_OK)
+            return sql_error(db, rc, "setting WAL mode");
+        rc = sqlite3_step(st);
+        const unsigned char *mode = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+        bool wal = mode && sqlite3_stricmp((const char *)mode, "wal") == 0;
+        int code =
+            rc == SQLITE_ROW || rc == SQLITE_DONE ? ICMS_OK : sql_error(db, rc, "setting WAL mode");
+        sqlite3_finalize(st);
+        if (code == ICMS_EBUSY && waited < timeout_ms) {
+            usleep(10 * 1000);
+            waited += 10;
+            continue;
+        }
+        if (code != 0)
+            return code;
+        if (!wal)
+            return icms__error(ICMS_ESTORAGE, WHO ": %s cannot use WAL mode",
+                               sqlite3_db_filename(db, "main"));
+        return ICMS_OK;
+    }
+}
+
 /* Create or check the layout, in one write transaction so that racing openers agree. */
-static int ensure_schema(sql_conn *c, const icms_sqlite_options *o)
+static int ensure_schema(sql_conn *c, const icms_sqlite_options *o, unsigned int timeout_ms)
 {
     sqlite3 *db = c->db;
-    /* WAL is a property of the file; asking again on an existing WAL file is free. */
-    sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return sql_error(db, rc, "setting WAL mode");
-    rc = sqlite3_step(st);
-    const unsigned char *mode = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
-    bool wal = mode && sqlite3_stricmp((const char *)mode, "wal") == 0;
-    int code =
-        rc == SQLITE_ROW || rc == SQLITE_DONE ? ICMS_OK : sql_error(db, rc, "setting WAL mode");
-    sqlite3_finalize(st);
+    int code = set_wal(db, timeout_ms);
     if (code != 0)
         return code;
-    if (!wal)
-        return icms__error(ICMS_ESTORAGE, WHO ": %s cannot use WAL mode",
-                           sqlite3_db_filename(db, "main"));
     bool ready;
     if ((code = schema_ready(db, o, &ready)) != 0 || ready)
         return code;
@@ -810,7 +831,8 @@ int icms_store_sqlite_new(icms_store **out, const char *path, const icms_sqlite_
     /* The first connection creates or checks the schema and stays in the pool. */
     sql_conn *c;
     rc = conn_open(s, &c);
-    if (rc == 0 && (rc = ensure_schema(c, options)) == 0 && (rc = conn_prepare(c)) == 0) {
+    if (rc == 0 && (rc = ensure_schema(c, options, s->busy_timeout_ms)) == 0 &&
+        (rc = conn_prepare(c)) == 0) {
         conn_give_back(s, c);
         *out = &s->base;
         return ICMS_OK;
