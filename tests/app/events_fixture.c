@@ -12,6 +12,7 @@
 #include "events/consumer.h"
 #include "events/outbox.h"
 #include "icms/participations.h"
+#include "icms/projects.h"
 
 cJSON *ev_read(fx *f, const char *consumer, int64_t after, unsigned max)
 {
@@ -110,4 +111,14 @@ char *ev_audit_text(icms_db *db)
     struct text t = {calloc(1, 1), 0};
     assert_icms_ok(icms__db_read(db, scan_audit, &t));
     return t.s;
+}
+
+void ev_published_project(fx *f, int days, char *id_out)
+{
+    char *out = NULL;
+    assert_icms_ok(icms_project_create(f->db, &f->owner.req, fx_project_json(days), &out));
+    cJSON *p = fx_json(out);
+    snprintf(id_out, 37, "%s", fx_str(p, "id"));
+    cJSON_Delete(p);
+    assert_icms_ok(icms_project_publish(f->db, &f->owner.req, id_out, NULL));
 }
