@@ -207,8 +207,9 @@ ICMS_EXTERN int icms_auth_verify(icms_auth *auth, const char *access_token, char
 /**
  * A user's sessions, newest first: {"sessions":[{"id","device"?,"created_at",
  * "last_seen_at","expires_at","status","revoked_at"?,"revoked_reason"?}]}.
- * The user themself, an administrator or the host may.
- * Errors: ICMS_EINVALID, ICMS_EFORBIDDEN, ICMS_ENOTFOUND.
+ * The user themself, an administrator or the host may; an unknown user has
+ * no sessions. Sessions stay listed, revoked ones too, until the sweep
+ * removes them at their expiry. Errors: ICMS_EINVALID, ICMS_EFORBIDDEN.
  */
 ICMS_EXTERN int icms_auth_sessions(icms_db *db, const icms_request *req, const char *user_id,
                                    char **out);
@@ -225,7 +226,7 @@ ICMS_EXTERN int icms_auth_logout(icms_db *db, const icms_request *req, const cha
  * Log a user out everywhere: every live session and refresh family is
  * revoked in one transaction, each with a session.invalidated event.
  * *out: {"user_id","revoked":n}. The user themself, an administrator or the
- * host may. Errors: ICMS_EINVALID, ICMS_EFORBIDDEN, ICMS_ENOTFOUND.
+ * host may. Errors: ICMS_EINVALID, ICMS_EFORBIDDEN.
  */
 ICMS_EXTERN int icms_auth_logout_all(icms_db *db, const icms_request *req, const char *user_id,
                                      char **out);

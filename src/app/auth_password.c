@@ -316,8 +316,7 @@ int icms_auth_login_password(icms_auth *auth, const icms_request *req,
     bool ok = false;
     if (rc == ICMS_OK) {
         /* The same Argon2id work whether or not the account exists. */
-        ok = icms__password_verify(l->have_user ? l->hash : dummy, login->password) &&
-             l->have_user;
+        ok = icms__password_verify(l->have_user ? l->hash : dummy, login->password) && l->have_user;
         if (ok &&
             icms__password_needs_rehash(l->hash, auth->password_opslimit, auth->password_memlimit))
             rc = icms__password_hash(login->password, auth->password_opslimit,
