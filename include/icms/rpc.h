@@ -125,6 +125,16 @@ typedef struct icms_rpc_tx {
 ICMS_EXTERN int icms_rpc_getrawtransaction(icms_rpc_client *client, const char *txid,
                                            icms_rpc_tx **out);
 
+/**
+ * getrawtransaction TXID 1 BLOCKHASH: the same, looked up in that block, which
+ * 0.16.3 and 2606 nodes can do without -txindex. The answer then says whether
+ * the block is in the best chain (in_active_chain). On a 0.9.x node (pinned,
+ * or learned in AUTO mode) the hint is dropped and the plain call is made.
+ * ICMS_ENOTFOUND when the block does not hold the transaction.
+ */
+ICMS_EXTERN int icms_rpc_getrawtransaction_in_block(icms_rpc_client *client, const char *txid,
+                                                    const char *block_hash, icms_rpc_tx **out);
+
 /** Free a transaction answer. NULL is allowed. */
 ICMS_EXTERN void icms_rpc_tx_free(icms_rpc_tx *tx);
 
@@ -195,6 +205,11 @@ typedef struct icms_rpc_payment_query {
     icms_rpc_verify_t verify;       /**< default ICMS_RPC_VERIFY_RPC */
     /** SPV: the lowest n_difficulty accepted in any header; 0 = the network's minimum. */
     uint64_t min_difficulty;
+    /**
+     * The block the transaction is believed to be in, or NULL. Nodes without
+     * -txindex find a confirmed transaction only with it (0.16.3, 2606).
+     */
+    const char *block_hash;
 } icms_rpc_payment_query;
 
 /** Most headers an SPV payment check verifies (its min_confirmations may not exceed it). */
@@ -203,7 +218,7 @@ typedef struct icms_rpc_payment_query {
 #define ICMS_RPC_PAYMENT_QUERY_VERSION 1
 #define ICMS_RPC_PAYMENT_QUERY_INIT                                                                \
     {ICMS_RPC_PAYMENT_QUERY_VERSION, NULL, NULL, 0, NULL, ICMS_GAPCOIN_MAIN, 0, 1,                 \
-     ICMS_RPC_VERIFY_RPC, 0}
+     ICMS_RPC_VERIFY_RPC, 0, NULL}
 
 /** Confirmations a coinbase output needs before it can be spent. */
 #define ICMS_RPC_COINBASE_MATURITY 100

@@ -317,17 +317,25 @@ static int parse_tx(const cJSON *res, icms_rpc_tx *tx)
     return ICMS_OK;
 }
 
-int icms_rpc_getrawtransaction(icms_rpc_client *c, const char *txid, icms_rpc_tx **out)
+static int get_tx(icms_rpc_client *c, const char *txid, const char *block_hash, icms_rpc_tx **out)
 {
     if (!c || !out)
         return icms__error(ICMS_EINVALID, "getrawtransaction: NULL argument");
     *out = NULL;
     int rc = need_hash(txid, "txid");
+    if (rc == ICMS_OK && block_hash)
+        rc = need_hash(block_hash, "block hash");
     if (rc < 0)
         return rc;
-    char params[96];
+    /* 0.9.x takes no block hash: drop the hint rather than fail. */
+    if (block_hash && atomic_load(&c->lacks_getblockheader))
+        block_hash = NULL;
+    char params[176];
     /* An integer 1: 0.9.x refuses `true` here, later generations take both. */
-    snprintf(params, sizeof params, "[\"%s\",1]", txid);
+    if (block_hash)
+        snprintf(params, sizeof params, "[\"%s\",1,\"%s\"]", txid, block_hash);
+    else
+        snprintf(params, sizeof params, "[\"%s\",1]", txid);
     cJSON *res = NULL;
     rc = icms__rpc_call(c, "getrawtransaction", params, &res);
     if (rc < 0)
@@ -345,6 +353,24 @@ int icms_rpc_getrawtransaction(icms_rpc_client *c, const char *txid, icms_rpc_tx
     }
     *out = tx;
     return ICMS_OK;
+}
+
+int icms_rpc_getrawtransaction(icms_rpc_client *c, const char *txid, icms_rpc_tx **out)
+{
+    return get_tx(c, txid, NULL, out);
+}
+
+int icms_rpc_getrawtransaction_in_block(icms_rpc_client *c, const char *txid,
+                                        const char *block_hash, icms_rpc_tx **out)
+{
+    if (!block_hash)
+        return icms__error(ICMS_EINVALID, "getrawtransaction: block hash is NULL");
+    int rc = get_tx(c, txid, block_hash, out);
+    /* A node that refuses the third parameter (0.9.x, not yet known as such): ask without it. */
+    if (rc == ICMS_EINVALID && c && c->generation == ICMS_RPC_GEN_AUTO && icms__rpc_is_hash(txid) &&
+        icms__rpc_last_node_code() != 0)
+        rc = get_tx(c, txid, NULL, out);
+    return rc;
 }
 
 int icms_rpc_gettxoutproof(icms_rpc_client *c, const char *txid, const char *block_hash,

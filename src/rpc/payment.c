@@ -59,6 +59,8 @@ static int check_query(const icms_rpc_payment_query *q)
         return icms__error(ICMS_EVERSION, "payment query version %u is not supported", q->version);
     if (!icms__rpc_is_hash(q->txid))
         return icms__error(ICMS_EINVALID, "payment check: txid must be 64 hex characters");
+    if (q->block_hash && !icms__rpc_is_hash(q->block_hash))
+        return icms__error(ICMS_EINVALID, "payment check: block_hash must be 64 hex characters");
     if (q->min_amount < 0)
         return icms__error(ICMS_EINVALID, "payment check: min_amount is negative");
     if (q->min_confirmations < 0)
@@ -272,7 +274,8 @@ static int run_check(icms_rpc_client *c, const icms_rpc_payment_query *q, const 
                      size_t script_len, icms_rpc_payment *p)
 {
     icms_rpc_tx *node_tx = NULL;
-    int rc = icms_rpc_getrawtransaction(c, q->txid, &node_tx);
+    int rc = q->block_hash ? icms_rpc_getrawtransaction_in_block(c, q->txid, q->block_hash, &node_tx)
+                           : icms_rpc_getrawtransaction(c, q->txid, &node_tx);
     if (rc == ICMS_ENOTFOUND) {
         p->status = ICMS_RPC_PAYMENT_NOT_FOUND;
         return ICMS_OK;

@@ -35,6 +35,9 @@ The URL path picks a misbehaviour, so that one server serves every failure:
     /lie/amount/...      getrawtransaction's JSON "value"s are 100 times the real ones
     /lie/proof/...       gettxoutproof answers with one byte of a hash flipped
     /lie/header/...      getblockheader answers with one bit of the nonce flipped
+    /notxindex/...       behave as a node started without -txindex: getrawtransaction
+                         finds mempool transactions only, unless given the block hash
+                         (0.16.3 and 2606; 0.9 refuses a third parameter)
 
 Control methods (only on this fake node): "fake_step" applies the next entry
 of the scenario's "steps" (a reorg, new blocks, mempool changes) and returns
@@ -566,7 +569,7 @@ class Chain:
 
     def call(self, method, params, lie=None):
         with self.lock:
-            result = self._call(method, params)
+            result = self._call(method, params, lie == "notxindex")
             if lie == "swap-tx" and method == "getrawtransaction" and isinstance(result, dict):
                 result["hex"] = self.mempool[0].raw.hex()
             elif lie == "amount" and method == "getrawtransaction" and isinstance(result, dict):
@@ -582,7 +585,7 @@ class Chain:
                 result = raw.hex()
             return result
 
-    def _call(self, method, params):
+    def _call(self, method, params, notxindex=False):
         g = self.gen
         if method == "fake_step":
             return self.apply_step()
@@ -614,7 +617,24 @@ class Chain:
             verbose = params[1] if len(params) > 1 else 0
             if self.gen_name == "0.9" and isinstance(verbose, bool):
                 raise RpcError(-3, "Expected type int, got bool")
+            if len(params) > 2:
+                if self.gen_name == "0.9":
+                    raise RpcError(-1, "getrawtransaction <txid> [verbose=0]\n\nReturns raw transaction")
+                height, b = self.find_block(param(params, 2, str))
+                if b is None:
+                    raise RpcError(-5, "Block hash not found")
+                tx = next((t for t in b.txs if t.txid == txid), None)
+                if tx is None:
+                    raise RpcError(-5, "No such transaction found in the provided block. "
+                                       "Use gettransaction for wallet transactions.")
+                if not verbose:
+                    return tx.raw.hex()
+                d = self.tx_json(tx, b, height)
+                d["in_active_chain"] = height is not None
+                return d
             tx, b, h = self.find_tx(txid)
+            if tx is not None and b is not None and notxindex:
+                tx = None  # without -txindex only the mempool is searched
             if tx is None:
                 raise RpcError(-5, g["notx"])
             if not verbose:
@@ -698,6 +718,8 @@ class Handler(BaseHTTPRequestHandler):
         lie = None
         if path[:1] == ["lie"]:
             lie, path = path[1], path[2:]
+        elif path[:1] == ["notxindex"]:
+            lie, path = "notxindex", path[1:]
         if path[:1] == ["slow"]:
             time.sleep(int(path[1]) / 1000.0)
             path = path[2:]

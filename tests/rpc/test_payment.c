@@ -182,6 +182,33 @@ static void test_statuses(void **state)
     assert_int_equal(p->amount, 0);
     icms_rpc_payment_free(p);
 
+    /* With the block hash: found in that block, also where the node has no -txindex. */
+    q = query(pay, PAY_SCRIPT, 150000000, 3);
+    q.block_hash = node.blocks[10];
+    p = check(c, &q);
+    assert_int_equal(p->status, ICMS_RPC_PAYMENT_CONFIRMED);
+    assert_int_equal(p->confirmations, 3);
+    icms_rpc_payment_free(p);
+    if (strstr(scenario, "0.9") == NULL) {
+        icms_rpc_client *plain = client_at(&node, "/notxindex/");
+        q.block_hash = NULL;
+        p = check(plain, &q);
+        assert_int_equal(p->status, ICMS_RPC_PAYMENT_NOT_FOUND); /* no -txindex, no hint */
+        icms_rpc_payment_free(p);
+        q.block_hash = node.blocks[10];
+        p = check(plain, &q);
+        assert_int_equal(p->status, ICMS_RPC_PAYMENT_CONFIRMED);
+        icms_rpc_payment_free(p);
+        q.block_hash = node.blocks[9]; /* a block that does not hold it */
+        p = check(plain, &q);
+        assert_int_equal(p->status, ICMS_RPC_PAYMENT_NOT_FOUND);
+        icms_rpc_payment_free(p);
+        icms_rpc_client_free(plain);
+    }
+    q.block_hash = "xyz";
+    assert_icms(ICMS_EINVALID, icms_rpc_check_payment(c, &q, &p));
+    q.block_hash = NULL;
+
     /* SPV against a synthetic mainnet block: its difficulty is below the network's minimum. */
     q = query(pay, PAY_SCRIPT, 1, 1);
     q.verify = ICMS_RPC_VERIFY_SPV;
@@ -197,6 +224,11 @@ static void test_statuses(void **state)
     assert_int_equal(p->confirmations, 0);
     assert_string_equal(p->blockhash, node.blocks[10]);
     icms_rpc_payment_free(p);
+    q.block_hash = node.blocks[10]; /* asked in the stale block: the node says it left the chain */
+    p = check(c, &q);
+    assert_int_equal(p->status, ICMS_RPC_PAYMENT_CONFLICTED);
+    icms_rpc_payment_free(p);
+    q.block_hash = NULL;
     q = query(fake_node_txid(&node, "pay_split"), PAY_SCRIPT, 1, 1);
     p = check(c, &q);
     assert_int_equal(p->status, ICMS_RPC_PAYMENT_UNCONFIRMED); /* back in the mempool */
