@@ -22,6 +22,7 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store_internal.h"
@@ -399,7 +400,8 @@ static int set_wal(sqlite3 *db, unsigned int timeout_ms)
             rc == SQLITE_ROW || rc == SQLITE_DONE ? ICMS_OK : sql_error(db, rc, "setting WAL mode");
         sqlite3_finalize(st);
         if (code == ICMS_EBUSY && waited < timeout_ms) {
-            usleep(10 * 1000);
+            struct timespec ts = {0, 10 * 1000 * 1000};
+            nanosleep(&ts, NULL);
             waited += 10;
             continue;
         }
