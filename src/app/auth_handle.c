@@ -2,8 +2,10 @@
 #include <string.h>
 
 #include "app/auth_cmd.h"
+#include "app/records.h"
 #include "core/core.h"
 #include "core/json.h"
+#include "core/uuid.h"
 
 #define DAY_MS (24LL * 60 * 60 * 1000)
 
@@ -138,7 +140,24 @@ struct verify_arg {
 static int verify_tx(icms__tx *tx, void *arg)
 {
     struct verify_arg *v = arg;
-    return icms__auth_token_check(tx, icms__db_now(v->auth->db), v->token, &v->claims);
+    int rc = icms__auth_token_check(tx, icms__db_now(v->auth->db), v->token, &v->claims);
+    if (rc)
+        return rc;
+    /* As a command would: the user must still be active. */
+    uint8_t id[16];
+    cJSON *user = NULL;
+    if (icms__uuid_parse(v->claims.sub, strlen(v->claims.sub), id) != ICMS_OK)
+        return icms__error(ICMS_EUNAUTHENTICATED, "access token refused: bad subject");
+    rc = icms__record_get(tx, &icms__user_record, id, &user);
+    if (rc == ICMS_ENOTFOUND)
+        return icms__error(ICMS_EUNAUTHENTICATED, "access token refused: the user does not exist");
+    if (rc)
+        return rc;
+    const char *status = icms__json_get_string(user, "status");
+    if (!status || strcmp(status, "ACTIVE") != 0)
+        rc = icms__error(ICMS_EUNAUTHENTICATED, "access token refused: the user is not active");
+    cJSON_Delete(user);
+    return rc;
 }
 
 int icms_auth_verify(icms_auth *auth, const char *access_token, char **out)

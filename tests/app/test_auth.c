@@ -319,6 +319,7 @@ static void test_token_claims_and_request_rules(void **state)
     /* A deactivated user's token stops at once. */
     assert_icms_ok(icms_user_deactivate(t->f.db, &t->f.host, p.user, NULL));
     assert_icms(ICMS_EUNAUTHENTICATED, as_token(t, p.access, p.user));
+    assert_icms(ICMS_EUNAUTHENTICATED, icms_auth_verify(t->auth, p.access, NULL));
     assert_icms(ICMS_EUNAUTHENTICATED, do_refresh(t, p.refresh, &p));
 }
 
