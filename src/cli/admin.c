@@ -85,7 +85,8 @@ static int read_key_file(cli *c, const char *path, uint8_t *key, size_t len)
 int cli_audit_keypair(cli *c)
 {
     if (!c->secret_key_file)
-        return cli_usage(c, "audit keypair needs --secret-key-file FILE (the secret key goes there)");
+        return cli_usage(c,
+                         "audit keypair needs --secret-key-file FILE (the secret key goes there)");
     uint8_t pk[ICMS_AUDIT_PUBLIC_KEY_BYTES], sk[ICMS_AUDIT_SECRET_KEY_BYTES];
     int rc = icms_audit_keypair(pk, sizeof pk, sk, sizeof sk);
     if (rc)

@@ -39,9 +39,9 @@ static int open_auth(cli *c, icms_auth **out)
 {
     const char *path = c->master_key_file ? c->master_key_file : getenv("ICMS_MASTER_KEY_FILE");
     char *hex = NULL;
-    int status = read_secret_line(c, path && *path ? path : NULL,
-                                  "the master key (--master-key-file FILE or ICMS_MASTER_KEY_FILE)",
-                                  &hex);
+    int status =
+        read_secret_line(c, path && *path ? path : NULL,
+                         "the master key (--master-key-file FILE or ICMS_MASTER_KEY_FILE)", &hex);
     if (status)
         return status;
     uint8_t *key = NULL;

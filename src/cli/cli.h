@@ -24,20 +24,20 @@
 #define CLI_EXIT_FAILURE 3
 
 /* Options that only some commands take (bits of command.opts). */
-#define OPT_DOC 0x1u        /* --json FILE|- or --data TEXT */
-#define OPT_REASON 0x2u     /* --reason TEXT */
-#define OPT_CHECKPOINT 0x4u /* --checkpoint FILE, --public-key HEX */
-#define OPT_SECRET 0x8u     /* --secret-key-file FILE */
-#define OPT_DIR 0x10u       /* --dir DIR (demo) */
-#define OPT_DEPTH 0x20u     /* --first-height N (gapcoin verify-chain) */
-#define OPT_NODE 0x40u      /* --node 0.9|0.16|2606 (gapcoin address forms) */
-#define OPT_EVENTS 0x80u    /* --after SEQ, --max N (events) */
-#define OPT_AUTH 0x100u     /* --master-key-file, --issuer, --audience (auth) */
+#define OPT_DOC 0x1u         /* --json FILE|- or --data TEXT */
+#define OPT_REASON 0x2u      /* --reason TEXT */
+#define OPT_CHECKPOINT 0x4u  /* --checkpoint FILE, --public-key HEX */
+#define OPT_SECRET 0x8u      /* --secret-key-file FILE */
+#define OPT_DIR 0x10u        /* --dir DIR (demo) */
+#define OPT_DEPTH 0x20u      /* --first-height N (gapcoin verify-chain) */
+#define OPT_NODE 0x40u       /* --node 0.9|0.16|2606 (gapcoin address forms) */
+#define OPT_EVENTS 0x80u     /* --after SEQ, --max N (events) */
+#define OPT_AUTH 0x100u      /* --master-key-file, --issuer, --audience (auth) */
 #define OPT_SECRET_IN 0x200u /* --password-file, --refresh-token-file (auth) */
 
 /* Command flags. */
-#define CMD_DB 0x1u       /* opens the database */
-#define CMD_DOC_REQ 0x2u  /* the JSON document is required */
+#define CMD_DB 0x1u      /* opens the database */
+#define CMD_DOC_REQ 0x2u /* the JSON document is required */
 
 struct cli;
 struct command;
@@ -46,21 +46,21 @@ typedef int (*cmd_fn)(struct cli *c);
 
 typedef struct command {
     const char *noun;
-    const char *verb;     /* NULL for a noun used alone (init, tick, check, demo) */
-    const char *args;     /* synopsis of the positional arguments */
+    const char *verb; /* NULL for a noun used alone (init, tick, check, demo) */
+    const char *args; /* synopsis of the positional arguments */
     int min_args, max_args;
-    unsigned opts;        /* OPT_* accepted beyond the global options */
-    unsigned flags;       /* CMD_* */
+    unsigned opts;  /* OPT_* accepted beyond the global options */
+    unsigned flags; /* CMD_* */
     cmd_fn fn;
-    const char *summary;  /* one line */
-    const char *help;     /* what it does, its document, examples */
+    const char *summary; /* one line */
+    const char *help;    /* what it does, its document, examples */
     /* The library call, for the commands that are one call with an id and/or a document. */
     int (*doc_fn)(icms_db *, const icms_request *, const char *, char **);
     int (*id_fn)(icms_db *, const icms_request *, const char *, char **);
     int (*id_doc_fn)(icms_db *, const icms_request *, const char *, const char *, char **);
     int (*id2_fn)(icms_db *, const icms_request *, const char *, const char *, char **);
-    int (*id2_doc_fn)(icms_db *, const icms_request *, const char *, const char *,
-                      const char *, char **);
+    int (*id2_doc_fn)(icms_db *, const icms_request *, const char *, const char *, const char *,
+                      char **);
 } command;
 
 typedef struct cli {
@@ -98,7 +98,7 @@ typedef struct cli {
     bool help;
 
     const command *cmd;
-    int argc;     /* positional arguments after noun and verb */
+    int argc; /* positional arguments after noun and verb */
     char **argv;
     unsigned opts_seen; /* OPT_* bits given on the command line */
     char *doc;          /* the document of --json/--data, read before the database is opened */

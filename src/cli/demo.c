@@ -146,8 +146,8 @@ jval *demo_step(demo *d, const demo_user *actor, const char *action, int expecte
         if (rc && ok)
             printf("     %-10s refused as expected: %s\n", "", message);
         if (!ok)
-            printf("     %-10s UNEXPECTED: expected %s, got %s %s\n", "",
-                   icms_error_name(expected), icms_error_name(rc), message);
+            printf("     %-10s UNEXPECTED: expected %s, got %s %s\n", "", icms_error_name(expected),
+                   icms_error_name(rc), message);
     }
     return v;
 }
@@ -205,8 +205,7 @@ static void kyc(demo *d, demo_user *u)
     jread_free(demo_step(d, u, action, ICMS_OK, rc, out, NULL));
     snprintf(action, sizeof action, "verify KYC of %s", u->label);
     d->show = "kyc_status";
-    rc = icms_user_set_kyc(d->db, &d->admin.req, u->id, "VERIFIED", "{\"note\":\"checked\"}",
-                           &out);
+    rc = icms_user_set_kyc(d->db, &d->admin.req, u->id, "VERIFIED", "{\"note\":\"checked\"}", &out);
     jval *v = demo_step(d, &d->admin, action, ICMS_OK, rc, out, NULL);
     jread_free(v);
 }
@@ -245,8 +244,8 @@ static void participations(demo *d)
              "{\"product_id\":\"%s\",\"units\":100}]}",
              d->product_oil, d->product_olives);
     int rc = icms_participation_request(d->db, &d->inv_a.req, d->project_id, doc, &out);
-    jval *v = demo_step(d, &d->inv_a, "request PRODUCTS: 40 cans, 100 jars", ICMS_OK, rc, out,
-                        NULL);
+    jval *v =
+        demo_step(d, &d->inv_a, "request PRODUCTS: 40 cans, 100 jars", ICMS_OK, rc, out, NULL);
     demo_copy(v, "id", d->part_a, sizeof d->part_a);
     ji64(v, "commitment", &d->commit_a);
     jread_free(v);
@@ -373,8 +372,9 @@ int cli_demo(cli *c)
         printf("  a simulated Gapcoin node (real transaction and header format) verifies "
                "payments at %u confirmations\n\n",
                d.confirmations);
-        printf("  #  actor      action                                       result                   "
-               "project                funding\n");
+        printf(
+            "  #  actor      action                                       result                   "
+            "project                funding\n");
     } else {
         jbuf_arr_open(&d.steps);
     }
@@ -433,8 +433,8 @@ int cli_demo(cli *c)
         jbuf_free(&d.steps);
         printf("\n%d steps, %d unexpected: %s\n", d.n, d.unexpected,
                d.unexpected ? "the demo FAILED" : "every outcome as expected");
-        printf("The database stays at %s: try `icms --db %s --as %s project get %s`\n", path,
-               path, d.admin.id, d.project_id);
+        printf("The database stays at %s: try `icms --db %s --as %s project get %s`\n", path, path,
+               d.admin.id, d.project_id);
     }
     free(d.events);
     icms_close(d.db);

@@ -21,8 +21,7 @@ typedef struct payment {
 } payment;
 
 /* The investor starts a payment of what they owe; the node hands out the address. */
-static void initiate(demo *d, demo_user *u, const char *participation, const char *key,
-                     payment *p)
+static void initiate(demo *d, demo_user *u, const char *participation, const char *key, payment *p)
 {
     char *refund = NULL, doc[256], *out = NULL;
     char label[64];
@@ -120,8 +119,8 @@ static void finish_project(demo *d)
     jread_free(demo_step(d, &d->admin, "ship: container MSCU1234566 on MSC Aurora", ICMS_OK, rc,
                          out, NULL));
     rc = icms_project_cancel(d->db, &d->owner.req, d->project_id, "changed my mind", &out);
-    jread_free(demo_step(d, &d->owner, "cancel a project in transit", ICMS_EINVALID_TRANSITION,
-                         rc, out, NULL));
+    jread_free(demo_step(d, &d->owner, "cancel a project in transit", ICMS_EINVALID_TRANSITION, rc,
+                         out, NULL));
     rc = icms_project_complete(d->db, &d->admin.req, d->project_id, &out);
     jread_free(demo_step(d, &d->admin, "complete: the container arrived", ICMS_OK, rc, out, NULL));
 
@@ -145,8 +144,8 @@ static void finish_project(demo *d)
         total += amount;
     }
     demo_gap(total, gap, sizeof gap);
-    snprintf(detail, sizeof detail, "%zu payout(s) due, %s GAP: investor B's capital and the profit",
-             jlen(items), gap);
+    snprintf(detail, sizeof detail,
+             "%zu payout(s) due, %s GAP: investor B's capital and the profit", jlen(items), gap);
     jread_free(v);
     jread_free(demo_step(d, &d->admin, "list payouts due", ICMS_OK, rc, out, detail));
     if (total != d->commit_b + profit) {

@@ -118,8 +118,9 @@ int cli_gapcoin_decode_tx(cli *c)
         jbuf_ku64(&b, "n", i);
         jbuf_ki64(&b, "value", out->value);
         jbuf_khex(&b, "script", out->script, out->script_len);
-        jbuf_kstr(&b, "type", icms_gapcoin_script_type_name(
-                                  icms_gapcoin_script_classify(out->script, out->script_len)));
+        jbuf_kstr(&b, "type",
+                  icms_gapcoin_script_type_name(
+                      icms_gapcoin_script_classify(out->script, out->script_len)));
         jbuf_key(&b, "address");
         script_address(&b, out->script, out->script_len, (icms_gapcoin_network_t)network, node);
         jbuf_obj_close(&b);

@@ -15,10 +15,10 @@ typedef enum jtype { J_NULL, J_BOOL, J_NUMBER, J_STRING, J_ARRAY, J_OBJECT } jty
 typedef struct jval {
     jtype type;
     bool boolean;
-    char *text;          /* J_STRING: decoded (NUL-terminated); J_NUMBER: as written */
-    char *key;           /* member name when inside an object */
-    struct jval *child;  /* first element or member */
-    struct jval *next;   /* next sibling */
+    char *text;         /* J_STRING: decoded (NUL-terminated); J_NUMBER: as written */
+    char *key;          /* member name when inside an object */
+    struct jval *child; /* first element or member */
+    struct jval *next;  /* next sibling */
 } jval;
 
 /* Parse exactly one JSON value (whitespace around it allowed); NULL when malformed or no memory. */

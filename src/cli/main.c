@@ -53,8 +53,8 @@ static const char global_help[] =
 /* Options that take a value, and where it goes. */
 typedef struct option_def {
     const char *name;
-    size_t field;    /* offset of the const char * in cli, or SIZE_MAX for a flag */
-    unsigned opt;    /* OPT_* bit when command specific, 0 when global */
+    size_t field; /* offset of the const char * in cli, or SIZE_MAX for a flag */
+    unsigned opt; /* OPT_* bit when command specific, 0 when global */
 } option_def;
 
 #define FIELD(f) offsetof(cli, f)
@@ -145,8 +145,8 @@ static void print_global_help(FILE *f)
             fprintf(f, "  %-30s %s\n", cmd->noun, cmd->summary);
         } else if (strcmp(cmd->noun, last) != 0) {
             char verbs[512] = "";
-            for (size_t j = i; j < cli_command_count && strcmp(cli_commands[j].noun, cmd->noun) == 0;
-                 j++) {
+            for (size_t j = i;
+                 j < cli_command_count && strcmp(cli_commands[j].noun, cmd->noun) == 0; j++) {
                 if (verbs[0])
                     strncat(verbs, "|", sizeof verbs - strlen(verbs) - 1);
                 strncat(verbs, cli_commands[j].verb, sizeof verbs - strlen(verbs) - 1);
@@ -206,7 +206,8 @@ int cli_fail(int code, const char *message)
     jbuf_obj_close(&b);
     jbuf_obj_close(&b);
     char *text = jbuf_take(&b);
-    fprintf(stderr, "%s\n", text ? text : "{\"error\":{\"code\":\"ICMS_ENOMEM\",\"message\":\"out of memory\"}}");
+    fprintf(stderr, "%s\n",
+            text ? text : "{\"error\":{\"code\":\"ICMS_ENOMEM\",\"message\":\"out of memory\"}}");
     free(text);
     return cli_exit_code(code);
 }
@@ -312,8 +313,7 @@ static int open_rpc(cli *c, icms_rpc_client **out)
     if (pwfile && *pwfile) {
         int err = cli_read_file(pwfile, &password, NULL);
         if (err)
-            return cli_usage(c, "cannot read the RPC password file %s: %s", pwfile,
-                             strerror(-err));
+            return cli_usage(c, "cannot read the RPC password file %s: %s", pwfile, strerror(-err));
         password[strcspn(password, "\r\n")] = '\0'; /* one line */
     }
     icms_transport_curl_options topt = ICMS_TRANSPORT_CURL_OPTIONS_INIT;

@@ -362,8 +362,8 @@ static void hash_value(jbuf *b, const uint8_t hash[32])
 /* An amount as a node writes it: GAP with 8 decimals, from the integer. */
 static void amount_value(jbuf *b, int64_t units)
 {
-    jbuf_printf(b, "%s%" PRId64 ".%08" PRId64, b->need_comma ? "," : "",
-                units / ICMS_GAPCOIN_COIN, units % ICMS_GAPCOIN_COIN);
+    jbuf_printf(b, "%s%" PRId64 ".%08" PRId64, b->need_comma ? "," : "", units / ICMS_GAPCOIN_COIN,
+                units % ICMS_GAPCOIN_COIN);
     b->need_comma = true;
 }
 
