@@ -320,6 +320,22 @@ class Commands(CliCase):
         self.refused("ICMS_EUNAUTHENTICATED", "--as", ids["inv2"], "user", "get", ids["inv2"])
         self.assertEqual(self.ok("--as", inv, "user", "erase", inv)["status"], "ERASED")
 
+    def test_kyc_optional_and_correlation_id(self):
+        ids = self.world()
+        late = self.ok("--as", ids["admin"], "user", "create", "--data",
+                       '{"name":"Nokyc","email":"nokyc@example.com"}')["id"]
+        p = self.ok("--as", ids["owner"], "project", "create", "--data", json.dumps(self.project_doc()))
+        self.ok("--as", ids["owner"], "project", "publish", p["id"])
+        doc = '{"type":"PROFIT","capital":100000000}'
+        r = self.icms("--as", late, "participation", "request", p["id"], "--data", doc)
+        self.assertEqual(r.code, 1)  # KYC not verified
+        req = self.ok("--kyc-optional", "--as", late, "--correlation-id", "corr-42",
+                      "participation", "request", p["id"], "--data", doc)
+        self.assertEqual(req["status"], "PENDING")
+        events = self.ok("--host", "events", "read", "t", "--max", "1000")["events"]
+        mine = [e for e in events if e["type"] == "participation.requested"]
+        self.assertEqual([e["correlation_id"] for e in mine], ["corr-42"])
+
     def test_idempotency_key(self):
         ids = self.world()
         doc = json.dumps(self.project_doc())
