@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "app/auth_cmd.h"
 #include "app/db.h"
 #include "app_fixture.h"
 #include "auth/store.h"
@@ -22,6 +23,7 @@
 #include "icms/projects.h"
 #include "icms/sys/secrets.h"
 #include "icms/users.h"
+#include "core/uuid.h"
 #include "kv/run.h"
 #include "support/fault_store.h"
 
@@ -753,6 +755,38 @@ static void test_password_rehash(void **state)
     icms_auth_free(stronger);
 }
 
+/* ---- erasure ---- */
+
+static int erase_fn(icms__cmd *cmd)
+{
+    return icms__auth_erase_user(cmd, cmd->arg);
+}
+
+/* What the users module's erase hook calls: nothing personal of the user stays in auth. */
+static void test_erase_user_removes_auth_data(void **state)
+{
+    ta *t = *state;
+    pair a, b, x;
+    assert_icms_ok(login_ext(t, "g-erase-subject", "erase@example.org", "erase-device", &a));
+    assert_icms_ok(login_ext(t, "g-erase-subject", "erase@example.org", NULL, &b));
+    assert_icms_ok(icms_auth_password_set(t->auth, &t->f.host, a.user, "erase-password"));
+    pair other;
+    assert_icms_ok(login_ext(t, "g-other", "other@example.org", "other-device", &other));
+    assert_true(store_contains(t, "g-erase-subject", 15));
+    assert_true(store_contains(t, "erase-device", 12));
+    uint8_t id[16];
+    assert_icms_ok(icms__uuid_parse(a.user, strlen(a.user), id));
+    assert_icms_ok(icms__command(t->f.db, &t->f.host, "test.erase", NULL, erase_fn, id, NULL));
+    assert_false(store_contains(t, "g-erase-subject", 15));
+    assert_false(store_contains(t, "erase-device", 12));
+    assert_false(store_contains(t, "$argon2id$", 10));
+    assert_icms(ICMS_EUNAUTHENTICATED, as_token(t, a.access, a.user));
+    assert_icms(ICMS_EUNAUTHENTICATED, do_refresh(t, b.refresh, &x));
+    /* Another user's data is untouched. */
+    assert_true(store_contains(t, "other-device", 12));
+    assert_icms_ok(as_token(t, other.access, other.user));
+}
+
 /* ---- secrets never leak ---- */
 
 static void test_no_secret_in_store_or_messages(void **state)
@@ -815,6 +849,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_password_login, setup, teardown),
         cmocka_unit_test_setup_teardown(test_password_throttling, setup, teardown),
         cmocka_unit_test_setup_teardown(test_password_rehash, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_erase_user_removes_auth_data, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_secret_in_store_or_messages, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
