@@ -95,6 +95,7 @@ typedef struct cli {
     const char *max;
     long retries;
     bool kyc_optional;
+    bool spv;
     bool help;
 
     const command *cmd;

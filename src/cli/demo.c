@@ -341,6 +341,7 @@ int cli_demo(cli *c)
     if (status)
         return status;
     snprintf(path, sizeof path, "%s/demo.db", dir);
+    snprintf(d.path, sizeof d.path, "%s", path);
 
     icms_options o = ICMS_OPTIONS_INIT;
     o.path = path;

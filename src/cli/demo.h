@@ -32,7 +32,8 @@ typedef struct demo {
     char product_oil[40], product_olives[40];
     char part_a[40], part_b[40];
     int64_t commit_a, commit_b;
-    char *events; /* --json: the event log, as the library answered it */
+    char path[4200]; /* the database file */
+    char *events;    /* --json: the event log, as the library answered it */
 } demo;
 
 /*

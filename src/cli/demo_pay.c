@@ -12,6 +12,7 @@
 
 #include "icms/payments.h"
 #include "icms/projects.h"
+#include "icms/rpc.h"
 
 typedef struct payment {
     char id[40];
@@ -106,6 +107,33 @@ static jval *verify(demo *d, const payment *p, const char *expect_status)
     return v;
 }
 
+/*
+ * The same payment seen by a second process that verifies in SPV mode: it
+ * checks the block's proof of work itself, and the simulated node's headers
+ * have none (prime gaps take a miner). The library refuses, and the payment
+ * stays as it was.
+ */
+static void spv_check(demo *d, const payment *p)
+{
+    icms_options o = ICMS_OPTIONS_INIT;
+    o.path = d->path;
+    o.gapcoin_spv = 1;
+    icms_transport *transport = NULL;
+    icms_db *spv = NULL;
+    int rc = sim_transport(d->chain, &transport);
+    if (rc == ICMS_OK)
+        rc = icms_rpc_client_new(&o.gapcoin, transport, "http://simulated-gapcoind.invalid:8332/",
+                                 NULL);
+    if (rc == ICMS_OK)
+        rc = icms_open(&spv, &o);
+    char *out = NULL;
+    if (rc == ICMS_OK)
+        rc = icms_payment_verify(spv, &d->host.req, p->id, &out);
+    icms_close(spv);
+    jread_free(demo_step(d, &d->host, "re-verify in SPV mode (a second process)", ICMS_ECORRUPT, rc,
+                         out, "simulated headers carry no prime-gap proof of work"));
+}
+
 static void finish_project(demo *d)
 {
     char *out = NULL;
@@ -170,6 +198,7 @@ void demo_payments(demo *d)
     jread_free(verify(d, &a, "SUBMITTED"));
     mine(d, d->confirmations - 1);
     jread_free(verify(d, &a, "CONFIRMED"));
+    spv_check(d, &a);
 
     /* Investor B tries A's transaction, then overpays by 5 GAP. */
     initiate(d, &d->inv_b, d->part_b, "demo-payment-b", &b);

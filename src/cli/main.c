@@ -41,6 +41,8 @@ static const char global_help[] =
     "  --rpc-user USER         its user (or $ICMS_RPC_USER)\n"
     "  --rpc-password-file F   file holding its password (or $ICMS_RPC_PASSWORD_FILE);\n"
     "                          never put a password on the command line\n"
+    "  --spv                   verify payments in SPV mode (merkle proof, proof of work,\n"
+    "                          header chain) instead of trusting the node\n"
     "  --help, -h              help for the tool, a noun or a command\n"
     "\n"
     "Examples:\n"
@@ -340,6 +342,7 @@ int cli_open_db(cli *c)
     if (!cli_network(c, &network))
         return cli_usage(c, "--network must be main or test, not '%s'", c->network);
     o.gapcoin_network = network;
+    o.gapcoin_spv = c->spv;
     if (c->now) {
         int64_t ms;
         if (icms_time_parse(c->now, &ms) != ICMS_OK)
@@ -408,6 +411,8 @@ static int parse(cli *c, int argc, char **argv, char **positional, int *npos)
             c->host = true;
         } else if (strcmp(arg, "--kyc-optional") == 0) {
             c->kyc_optional = true;
+        } else if (strcmp(arg, "--spv") == 0) {
+            c->spv = true;
         } else if (strcmp(arg, "--json") == 0 && *npos >= 1 && strcmp(positional[0], "demo") == 0) {
             c->json_flag = true; /* `icms demo --json`: machine-readable steps */
         } else if (strcmp(arg, "--retries") == 0) {

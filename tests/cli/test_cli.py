@@ -687,6 +687,7 @@ class Demo(CliCase):
         self.assertIn("ICMS_EINVALID_TRANSITION", refused)  # an invalid transition
         self.assertIn("ICMS_EFORBIDDEN", refused)
         self.assertIn("ICMS_EEXISTS", refused)  # a txid already attached to another payment
+        self.assertIn("ICMS_ECORRUPT", refused)  # SPV mode checks the (simulated) proof of work
         last = out["steps"][-1]
         self.assertEqual(last["project_state"], "COMPLETED")
         self.assertEqual(last["funded"], last["target"])
