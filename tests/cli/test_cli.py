@@ -6,6 +6,7 @@ real processes, real SQLite files in a temporary folder, the real vectors.
 
 Standard library only (Debian's /usr/bin/python3).
 """
+import base64
 import json
 import os
 import sqlite3
@@ -15,6 +16,7 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.request
 import uuid
 
 ICMS = os.environ.get("ICMS_CLI", "icms")
@@ -440,6 +442,79 @@ class PaymentsAndEvents(CliCase):
                                  json.dumps({"project_id": pid}))["items"], [])
         self.refused("ICMS_EINVALID_TRANSITION", "--host", "project", "distribute", pid, "--data",
                      '{"profit":100}')
+
+    def test_payment_against_a_fake_node_over_http(self):
+        """initiate, submit, verify through the real libcurl transport, with a password file."""
+        addresses = load("addresses.json")
+        wallet = addresses["p2pkh_mainnet"]
+        script = "76a914" + addresses["hash160"] + "88ac"
+        capital = 123456789012
+        pay = {"name": "pay", "inputs": [{"txid": "ab" * 32, "vout": 0, "script": "00"}],
+               "outputs": [{"value": capital, "script": script}]}
+        coinbase = {"name": "cb", "inputs": [{"txid": "00" * 32, "vout": 4294967295, "script": "0101"}],
+                    "outputs": [{"value": 5000000000, "script": script}]}
+        scenario = {"generation": "0.16.3", "network": "main", "rpcuser": "gapuser",
+                    "rpcpassword": "s3cret-Pa55word",
+                    "blocks": [{"time": 1413914400, "txs": [coinbase]}],
+                    "mempool": [pay],
+                    "steps": [{"blocks": [{"time": 1413914550, "txs": [pay]}], "mempool": []}],
+                    "wallet": {"new_addresses": [wallet]}}
+        path = os.path.join(self.dir, "scenario.json")
+        with open(path, "w") as f:
+            json.dump(scenario, f)
+        node_py = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fake_gapcoind",
+                               "fake_gapcoind.py")
+        node = subprocess.Popen(["/usr/bin/python3", node_py, path], stdout=subprocess.PIPE, text=True)
+        try:
+            info = json.loads(node.stdout.readline())
+            url = "http://127.0.0.1:%d/" % info["port"]
+            txid = info["txids"]["pay"]
+            pw = os.path.join(self.dir, "rpc.pw")
+            with open(pw, "w") as f:
+                f.write("s3cret-Pa55word\n")
+            wrong = os.path.join(self.dir, "wrong.pw")
+            with open(wrong, "w") as f:
+                f.write("nope\n")
+            rpc = ["--rpc-url", url, "--rpc-user", "gapuser", "--rpc-password-file", pw]
+            ids = self.world()
+            doc = dict(self.project_doc(), confirmations=1, products=[
+                {"name": "Oil", "unit": "can", "quantity": 1, "unit_price": capital - 37500000000}])
+            p = self.ok("--as", ids["owner"], "project", "create", "--data", json.dumps(doc))
+            self.assertEqual(p["total_cost"], capital)
+            self.ok("--as", ids["owner"], "project", "publish", p["id"])
+            part = self.ok("--as", ids["inv"], "participation", "request", p["id"], "--data",
+                           json.dumps({"type": "PROFIT", "capital": capital}))
+            self.ok("--as", ids["owner"], "participation", "approve", part["id"])
+            init = ["--as", ids["inv"], "--idempotency-key", "pay-1", "payment", "initiate", part["id"],
+                    "--data", json.dumps({"refund_address": addresses["other_real_mainnet_p2pkh"][0]["address"]})]
+            # wrong credentials: the node answers 401, and nothing is written
+            r = self.icms("--rpc-url", url, "--rpc-user", "gapuser", "--rpc-password-file", wrong, *init)
+            self.assertEqual(r.code, 1, r.err)
+            self.assertEqual(r.error()["code"], "ICMS_EUNAUTHENTICATED")
+            self.assertNotIn("nope", r.err)
+            payment = self.ok(*rpc, *init)
+            self.assertEqual(payment["address"], wallet)
+            self.assertEqual(payment["amount"], capital)
+            self.assertEqual(self.ok("--as", ids["inv"], "payment", "submit", payment["id"], txid)["status"],
+                             "SUBMITTED")
+            v = self.ok("--host", *rpc, "payment", "verify", payment["id"])
+            self.assertEqual(v["status"], "SUBMITTED")  # in the mempool
+            # the node mines a block with it
+            req = urllib.request.Request(url, data=b'{"id":1,"method":"fake_step","params":[]}',
+                                         headers={"Authorization": "Basic " + base64.b64encode(
+                                             b"gapuser:s3cret-Pa55word").decode()})
+            urllib.request.urlopen(req).read()
+            v = self.ok("--host", *rpc, "payment", "verify", payment["id"])
+            self.assertEqual(v["status"], "CONFIRMED")
+            self.assertEqual(v["credited"], capital)
+            project = self.ok("--as", ids["owner"], "project", "get", p["id"])
+            self.assertEqual(project["funded"], capital)
+            self.assertEqual(project["state"], "PENDING_ADMIN_APPROVAL")
+            self.assertTrue(self.ok("--host", "check")["ok"])
+        finally:
+            node.kill()
+            node.wait()
+            node.stdout.close()
 
     def test_check_finds_a_tampered_balance(self):
         ids = self.world()
