@@ -1,0 +1,388 @@
+"""libicms for Python: a thin layer over the C API (SWIG module icms.native).
+
+    import icms
+    with icms.Database("/tmp/icms.db", fake_clock_ms=1767225600000) as db:
+        admin = db.user_bootstrap_admin(icms.HOST, {"name": "Ada", "email": "ada@example.com"})
+        ...
+
+Every command of the C API, icms_<name>(db, req, ..., char **out), is the
+method Database.<name>(actor, ...): actor is a Request (icms.HOST, or
+icms.Request.user(id)); dict and list arguments are sent as JSON; the JSON
+result comes back as a dict. Money is an int of base units (Python ints are
+exact, so the JSON parser keeps every int64). A failing call raises the
+icms.Error subclass of its code, with the library's message.
+
+Threads: one Database may serve many threads (the C handle is thread-safe and
+the extension releases the GIL during each call). Errors are read from the
+calling thread's last error, right after the call, on the same thread.
+"""
+
+import json as _json
+
+from . import native as _c
+
+__all__ = [
+    "Database", "Request", "HOST", "SYSTEM", "ANONYMOUS", "FakeClock", "Gapcoin",
+    "Error", "NoMemory", "Invalid", "NotFound", "Exists", "InvalidTransition", "Forbidden",
+    "Conflict", "Busy", "BufferTooSmall", "Storage", "TransportError", "VersionMismatch",
+    "Idempotency", "Unauthenticated", "Limit", "Corrupt", "CallbackError",
+    "version", "base58check_encode", "hex_encode", "hex_decode", "address_to_script",
+]
+
+BASE_UNITS_PER_GAP = 100_000_000
+
+
+# ---------------------------------------------------------------- errors
+
+class Error(Exception):
+    """A libicms failure: .code is the ICMS_E* number, .message the library's text."""
+
+    code = _c.ICMS_ERROR
+
+    def __init__(self, message, code=None):
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+    @property
+    def name(self):
+        """The symbolic name of the code ("ICMS_ENOTFOUND")."""
+        return _c.icms_error_name(self.code)
+
+    def __str__(self):
+        return f"{self.message} ({self.name})"
+
+
+def _error_class(name, code, doc):
+    return type(name, (Error,), {"code": code, "__doc__": doc})
+
+
+NoMemory = _error_class("NoMemory", _c.ICMS_ENOMEM, "An allocation failed.")
+Invalid = _error_class("Invalid", _c.ICMS_EINVALID, "Invalid input.")
+NotFound = _error_class("NotFound", _c.ICMS_ENOTFOUND, "No such record (or not visible).")
+Exists = _error_class("Exists", _c.ICMS_EEXISTS, "A record with that identity exists.")
+InvalidTransition = _error_class("InvalidTransition", _c.ICMS_EINVALID_TRANSITION,
+                                 "The record's state does not allow this.")
+Forbidden = _error_class("Forbidden", _c.ICMS_EFORBIDDEN, "The actor may not do this.")
+Conflict = _error_class("Conflict", _c.ICMS_ECONFLICT, "A concurrent writer won; retry.")
+Busy = _error_class("Busy", _c.ICMS_EBUSY, "The store is locked; retry later.")
+BufferTooSmall = _error_class("BufferTooSmall", _c.ICMS_EBUFS, "A buffer is too small.")
+Storage = _error_class("Storage", _c.ICMS_ESTORAGE, "The store failed.")
+TransportError = _error_class("TransportError", _c.ICMS_ETRANSPORT,
+                              "The network or the node failed.")
+VersionMismatch = _error_class("VersionMismatch", _c.ICMS_EVERSION,
+                               "A data or struct version this build does not understand.")
+Idempotency = _error_class("Idempotency", _c.ICMS_EIDEMPOTENCY,
+                           "An idempotency key was reused for a different request.")
+Unauthenticated = _error_class("Unauthenticated", _c.ICMS_EUNAUTHENTICATED,
+                               "Missing, invalid, expired or revoked credentials.")
+Limit = _error_class("Limit", _c.ICMS_ELIMIT, "A rate or size limit was exceeded.")
+Corrupt = _error_class("Corrupt", _c.ICMS_ECORRUPT, "Stored data failed an integrity check.")
+Transport = TransportError  # the name the issue uses
+CallbackError = _error_class("CallbackError", _c.ICMS_EUSER,
+                             "A host callback stopped the operation.")
+
+_BY_CODE = {cls.code: cls for cls in (
+    NoMemory, Invalid, NotFound, Exists, InvalidTransition, Forbidden, Conflict, Busy,
+    BufferTooSmall, Storage, TransportError, VersionMismatch, Idempotency, Unauthenticated,
+    Limit, Corrupt, CallbackError)}
+
+
+def _raise(rc):
+    """THE place where a negative code becomes an exception (read on this thread)."""
+    if rc == _c.ICMS_EUSER:
+        original = _c.icms_binding_take_callback_error()
+        if original is not None:
+            # The callback's own exception, with the traceback it was raised with.
+            raise original.with_traceback(original.__traceback__)
+    err = _c.icms_error_last()
+    message = err.message if err.code == rc else _c.icms_strerror(rc)
+    raise _BY_CODE.get(rc, Error)(message, rc)
+
+
+def _check(result):
+    """Unpack a wrapper's result ([rc, out...] or rc); raise on failure."""
+    if isinstance(result, list):
+        rc, rest = result[0], result[1:]
+    else:
+        rc, rest = result, []
+    if rc < 0:
+        _raise(rc)
+    if not rest:
+        return None
+    return rest[0] if len(rest) == 1 else tuple(rest)
+
+
+def _arg(value):
+    if isinstance(value, (dict, list)):
+        return _json.dumps(value, separators=(",", ":"))
+    return value
+
+
+def _parse(text):
+    return None if text is None else _json.loads(text)
+
+
+# ---------------------------------------------------------------- requests
+
+class Request:
+    """Who is acting: an icms_request. Immutable; with_() makes a variant."""
+
+    __slots__ = ("_fields", "_req")
+    _NAMES = ("actor_kind", "actor_id", "idempotency_key", "correlation_id", "trace_id",
+              "span_id", "request_id", "source", "access_token")
+
+    def __init__(self, actor_kind=_c.ICMS_ACTOR_USER, actor_id=None, idempotency_key=None,
+                 correlation_id=None, trace_id=None, span_id=None, request_id=None,
+                 source=None, access_token=None):
+        self._fields = (actor_kind, actor_id, idempotency_key, correlation_id, trace_id,
+                        span_id, request_id, source, access_token)
+        self._req = _c.icms_request(*self._fields)
+
+    @classmethod
+    def user(cls, user_id, **kw):
+        """A user the host authenticated (user_id is the id, or a dict with "id")."""
+        if isinstance(user_id, dict):
+            user_id = user_id["id"]
+        return cls(_c.ICMS_ACTOR_USER, user_id, **kw)
+
+    @classmethod
+    def token(cls, access_token, **kw):
+        """A user named by an access token the library verifies."""
+        return cls(_c.ICMS_ACTOR_USER, None, access_token=access_token, **kw)
+
+    def with_(self, **changes):
+        fields = dict(zip(self._NAMES, self._fields))
+        fields.update(changes)
+        return Request(**fields)
+
+    def __getattr__(self, name):
+        try:
+            return self._fields[self._NAMES.index(name)]
+        except ValueError:
+            raise AttributeError(name) from None
+
+    def __repr__(self):
+        kind = _c.icms_actor_kind_name(self._fields[0]) if hasattr(_c, "icms_actor_kind_name") \
+            else self._fields[0]
+        return f"Request({kind}, {self._fields[1]!r})"
+
+
+HOST = Request(_c.ICMS_ACTOR_HOST)
+SYSTEM = Request(_c.ICMS_ACTOR_SYSTEM)
+ANONYMOUS = Request(_c.ICMS_ACTOR_USER)
+
+
+# ---------------------------------------------------------------- host ports
+
+class FakeClock:
+    """The library's fake clock: reads start_ms until set or advanced.
+
+    Given to a Database, it belongs to it: usable until the Database closes.
+    """
+
+    def __init__(self, start_ms):
+        self._ptr = _check(_c.icms_clock_fake_new(int(start_ms)))
+        self._owner = None
+
+    def _take(self, owner):
+        if self._owner is not None or self._ptr is None:
+            raise Invalid("this clock already belongs to a database", _c.ICMS_EINVALID)
+        self._owner = owner
+        return self._ptr
+
+    def _live(self):
+        if self._ptr is None or (self._owner is not None and self._owner._db is None):
+            raise Invalid("the clock's database is closed", _c.ICMS_EINVALID)
+        return self._ptr
+
+    def now(self):
+        return _c.icms_clock_now(self._live())
+
+    def set(self, ms):
+        _check(_c.icms_clock_fake_set(self._live(), int(ms)))
+
+    def advance(self, delta_ms):
+        _check(_c.icms_clock_fake_advance(self._live(), int(delta_ms)))
+
+    def __del__(self):
+        if self._owner is None and getattr(self, "_ptr", None) is not None:
+            _c.icms_clock_free(self._ptr)
+            self._ptr = None
+
+
+def _clock_from_callable(now):
+    if not callable(now):
+        raise TypeError("clock must be a FakeClock or a callable returning ms")
+    return _c.icms_binding_clock_new(now)
+
+
+class Gapcoin:
+    """How to reach a Gapcoin node: the built-in libcurl transport, or a Python one.
+
+    transport: None for libcurl, or a callable
+        post(url: str, headers: list[str], body: bytes, max_len: int) -> (status, body)
+    answering one HTTP POST with the host's own HTTP stack. An exception it
+    raises stops the command (ICMS_EUSER) and is re-raised to the caller
+    with its original traceback.
+    """
+
+    def __init__(self, url, username=None, password=None, transport=None, timeout_ms=0,
+                 network=0):
+        self.url, self.username, self.password = url, username, password
+        self.transport, self.timeout_ms, self.network = transport, timeout_ms, network
+
+    def _client(self):
+        if self.transport is None:
+            return _check(_c.icms_binding_rpc_curl(self.url, self.username, self.password,
+                                                   self.timeout_ms))
+        if not callable(self.transport):
+            raise TypeError("transport must be callable")
+        t = _c.icms_binding_transport_new(self.transport)
+        return _check(_c.icms_binding_rpc_new(t, self.url))
+
+
+# ---------------------------------------------------------------- the database
+
+# Commands taking (db, req, ...) and answering JSON: Database.<name>(actor, ...).
+_COMMANDS = (
+    "user_bootstrap_admin", "user_create", "user_get", "user_update", "user_grant_role",
+    "user_revoke_role", "user_set_kyc", "user_deactivate", "user_erase", "user_history",
+    "project_create", "project_update", "project_get", "project_list", "project_publish",
+    "project_approve", "project_ship", "project_complete", "project_cancel",
+    "product_add", "product_update", "product_remove",
+    "participation_request", "participation_approve", "participation_reject",
+    "participation_withdraw", "participation_get", "participation_list",
+    "payment_initiate", "payment_submit", "payment_verify", "payment_verify_batch",
+    "payment_get", "payment_list", "refund_list", "refund_record", "project_distribute",
+    "payout_list", "payout_record", "check",
+    "events_read", "events_ack", "events_seek", "events_consumer_delete", "events_consumers",
+    "notify_prefs_get", "notify_prefs_set", "notify_list", "notify_retry",
+    "auth_sessions", "auth_logout", "auth_logout_all",
+)
+# Commands taking only (db, ...): Database.<name>(...).
+_DB_ONLY = ("tick", "notify_run")
+
+
+def _command(name):
+    fn = getattr(_c, "icms_" + name)
+
+    def call(self, actor, *args):
+        if not isinstance(actor, Request):
+            raise TypeError("the first argument is the acting Request (icms.HOST, "
+                            "icms.Request.user(id), ...)")
+        return _parse(_check(fn(self._handle(), actor._req, *map(_arg, args))))
+
+    call.__name__ = name
+    call.__doc__ = f"icms_{name}(db, req, ...): see the C header; returns the parsed JSON."
+    return call
+
+
+def _db_only(name):
+    fn = getattr(_c, "icms_" + name)
+
+    def call(self, *args):
+        return _parse(_check(fn(self._handle(), *map(_arg, args))))
+
+    call.__name__ = name
+    call.__doc__ = f"icms_{name}(db, ...): see the C header; returns the parsed JSON."
+    return call
+
+
+class Database:
+    """An open libicms database (icms_open). A context manager; close() is idempotent.
+
+    path: the SQLite file (created if missing).
+    clock: None (real time), a FakeClock (tests), an int (a new FakeClock
+      starting there, reachable as db.clock), or a callable returning ms.
+    kyc_optional: lift the VERIFIED-KYC requirement for investing.
+    gapcoin: a Gapcoin (node URL and transport) to verify payments against.
+    sync: SQLite durability, 0 FULL (default), 1 NORMAL, 2 OFF (tests).
+    """
+
+    def __init__(self, path, clock=None, kyc_optional=False, gapcoin=None, sync=0,
+                 gapcoin_network=0, retry_attempts=0):
+        self._db = None
+        self.clock = None
+        rc = _c.icms_init()
+        if rc < 0:
+            _raise(rc)
+        self._initialised = True
+        try:
+            if isinstance(clock, int) and not isinstance(clock, bool):
+                clock = FakeClock(clock)
+            if isinstance(clock, FakeClock):
+                clock_ptr = clock._take(self)
+                self.clock = clock
+            elif clock is not None:
+                clock_ptr = _clock_from_callable(clock)
+            else:
+                clock_ptr = None
+            rpc = gapcoin._client() if gapcoin is not None else None
+            self._db = _check(_c.icms_binding_open(str(path), clock_ptr, rpc, int(bool(kyc_optional)),
+                                                   sync, gapcoin_network, retry_attempts))
+        except BaseException:
+            self._release()
+            raise
+
+    def _handle(self):
+        if self._db is None:
+            raise Invalid("the database is closed", _c.ICMS_EINVALID)
+        return self._db
+
+    def _release(self):
+        if self._db is not None:
+            _c.icms_close(self._db)
+            self._db = None
+        if self._initialised:
+            self._initialised = False
+            _c.icms_shutdown()
+
+    def close(self):
+        self._release()
+
+    @property
+    def closed(self):
+        return self._db is None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def __del__(self):
+        if getattr(self, "_initialised", False):
+            self._release()
+
+
+for _name in _COMMANDS:
+    setattr(Database, _name, _command(_name))
+for _name in _DB_ONLY:
+    setattr(Database, _name, _db_only(_name))
+del _name
+
+
+# ---------------------------------------------------------------- helpers
+
+def version():
+    """The library's version string ("0.1.0")."""
+    return _c.icms_version()
+
+
+def hex_encode(data: bytes) -> str:
+    return _check(_c.icms_gapcoin_hex_encode(data))
+
+
+def hex_decode(text: str) -> bytes:
+    return _check(_c.icms_gapcoin_hex_decode(text))
+
+
+def base58check_encode(version_byte: int, payload: bytes) -> str:
+    return _check(_c.icms_gapcoin_base58check_encode(version_byte, payload))
+
+
+def address_to_script(address: str, network: int = 0) -> bytes:
+    return _check(_c.icms_gapcoin_address_to_script(address, network))

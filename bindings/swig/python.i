@@ -1,0 +1,229 @@
+/*
+ * Python-only parts of the interface: bytes, lists of strings, and host
+ * callbacks (a transport and a clock written in Python).
+ *
+ * The module is built with -threads: every wrapper releases the GIL around
+ * the C call, so a callback takes it back with PyGILState_Ensure().
+ */
+
+/* ---- bytes in: const uint8_t *bytes, size_t bytes_len <- bytes ----------- */
+%typemap(in) (const uint8_t *bytes, size_t bytes_len) (Py_buffer view) {
+    if (PyObject_GetBuffer($input, &view, PyBUF_SIMPLE) != 0)
+        SWIG_fail;
+    $1 = (uint8_t *)view.buf;
+    $2 = (size_t)view.len;
+}
+%typemap(arginit) (const uint8_t *bytes, size_t bytes_len) "memset(&view$argnum, 0, sizeof view$argnum);"
+%typemap(freearg) (const uint8_t *bytes, size_t bytes_len) {
+    if (view$argnum.obj)
+        PyBuffer_Release(&view$argnum);
+}
+%typemap(typecheck) (const uint8_t *bytes, size_t bytes_len) "$1 = PyObject_CheckBuffer($input);"
+
+/* ---- bytes out: uint8_t **out, size_t *out_len -> appended bytes --------- */
+%typemap(in, numinputs=0) (uint8_t **out, size_t *out_len) (uint8_t *tmp = NULL, size_t n = 0) {
+    $1 = &tmp;
+    $2 = &n;
+}
+%typemap(argout) (uint8_t **out, size_t *out_len) {
+    PyObject *o;
+    if (tmp$argnum) {
+        o = PyBytes_FromStringAndSize((const char *)tmp$argnum, (Py_ssize_t)n$argnum);
+    } else {
+        o = Py_None;
+        Py_INCREF(o);
+    }
+    %append_output(o);
+}
+%typemap(freearg) (uint8_t **out, size_t *out_len) "icms_free(tmp$argnum);"
+
+/* ---- a list of str: const char *const *payment_ids, size_t count --------- */
+%typemap(in) (const char *const *payment_ids, size_t count) {
+    if (!PyList_Check($input)) {
+        PyErr_SetString(PyExc_TypeError, "expected a list of str");
+        SWIG_fail;
+    }
+    Py_ssize_t n = PyList_Size($input);
+    $1 = ($1_ltype)calloc((size_t)n + 1, sizeof(char *));
+    $2 = (size_t)n;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *s = PyList_GetItem($input, i);
+        const char *c = PyUnicode_Check(s) ? PyUnicode_AsUTF8(s) : NULL;
+        if (!c) {
+            PyErr_SetString(PyExc_TypeError, "expected a list of str");
+            SWIG_fail;
+        }
+        ((const char **)$1)[i] = c;
+    }
+}
+%typemap(freearg) (const char *const *payment_ids, size_t count) "free((void *)$1);"
+
+int icms_payment_verify_batch(icms_db *db, const icms_request *req,
+                              const char *const *payment_ids, size_t count, char **out);
+
+/* ---- gapcoin helpers with bytes ------------------------------------------ */
+int icms_gapcoin_hex_encode(const uint8_t *bytes, size_t bytes_len, char **out);
+int icms_gapcoin_hex_decode(const char *text, uint8_t **out, size_t *out_len);
+int icms_gapcoin_base58check_encode(uint8_t version, const uint8_t *bytes, size_t bytes_len,
+                                    char **out);
+int icms_gapcoin_address_to_script(const char *text, int network, uint8_t **out,
+                                   size_t *out_len);
+
+/* ---- host callbacks -------------------------------------------------------- */
+%{
+/*
+ * The exception a Python callback raised on this thread, kept until the
+ * Python layer collects it (take_callback_error) to re-raise it with its
+ * original traceback. Thread-local: the library calls a callback on the
+ * thread of the command that needs it.
+ */
+static _Thread_local PyObject *pending_error;
+
+static void stash_error(void)
+{
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (tb && value)
+        PyException_SetTraceback(value, tb);
+    Py_XDECREF(type);
+    Py_XDECREF(tb);
+    Py_XDECREF(pending_error);
+    pending_error = value; /* owned */
+}
+
+typedef struct py_transport {
+    icms_transport base;
+    PyObject *post; /* owned: callable(url, headers, body, max_len) -> (status, bytes) */
+} py_transport;
+
+static int py_transport_post(icms_transport *t, const icms_transport_request *r, int *status,
+                             uint8_t **body, size_t *body_len)
+{
+    py_transport *self = (py_transport *)t;
+    int rc = ICMS_EUSER;
+    PyGILState_STATE gil = PyGILState_Ensure();
+    PyObject *headers = PyList_New((Py_ssize_t)r->header_count);
+    for (size_t i = 0; headers && i < r->header_count; i++)
+        PyList_SET_ITEM(headers, (Py_ssize_t)i, PyUnicode_FromString(r->headers[i]));
+    PyObject *result = headers ? PyObject_CallFunction(self->post, "sOy#n", r->url, headers,
+                                                       (const char *)r->body,
+                                                       (Py_ssize_t)r->body_len,
+                                                       (Py_ssize_t)r->max_response_len)
+                               : NULL;
+    Py_XDECREF(headers);
+    if (result) {
+        int code = 0;
+        const char *data = NULL;
+        Py_ssize_t len = 0;
+        if (!PyTuple_Check(result)) {
+            PyErr_SetString(PyExc_TypeError, "a transport returns (status: int, body: bytes)");
+            stash_error();
+        } else if (!PyArg_ParseTuple(result, "iy#;a transport returns (status: int, body: bytes)",
+                                     &code, &data, &len)) {
+            stash_error();
+        } else if (len > 0 && !(*body = (uint8_t *)icms_transport_alloc((size_t)len))) {
+            rc = ICMS_ENOMEM;
+        } else {
+            if (len > 0)
+                memcpy(*body, data, (size_t)len);
+            *body_len = (size_t)len;
+            *status = code;
+            rc = ICMS_OK;
+        }
+        Py_DECREF(result);
+    } else {
+        stash_error();
+    }
+    PyGILState_Release(gil);
+    return rc;
+}
+
+static void py_transport_free(icms_transport *t)
+{
+    py_transport *self = (py_transport *)t;
+    PyGILState_STATE gil = PyGILState_Ensure();
+    Py_XDECREF(self->post);
+    PyGILState_Release(gil);
+    free(self);
+}
+
+typedef struct py_clock {
+    icms_clock base;
+    PyObject *now; /* owned: callable() -> int ms */
+    int64_t last;  /* the last good reading, answered when the callable fails */
+} py_clock;
+
+static int64_t py_clock_now(icms_clock *c)
+{
+    py_clock *self = (py_clock *)c;
+    PyGILState_STATE gil = PyGILState_Ensure();
+    PyObject *result = PyObject_CallNoArgs(self->now);
+    long long ms = result ? PyLong_AsLongLong(result) : -1;
+    if (!result || PyErr_Occurred())
+        PyErr_WriteUnraisable(self->now); /* a clock cannot fail: keep the last reading */
+    else
+        self->last = (int64_t)ms;
+    Py_XDECREF(result);
+    PyGILState_Release(gil);
+    return self->last;
+}
+
+static void py_clock_free(icms_clock *c)
+{
+    py_clock *self = (py_clock *)c;
+    PyGILState_STATE gil = PyGILState_Ensure();
+    Py_XDECREF(self->now);
+    PyGILState_Release(gil);
+    free(self);
+}
+%}
+
+/* These touch Python objects: they keep the GIL (the Python layer checks callability). */
+%nothread icms_binding_transport_new;
+%nothread icms_binding_clock_new;
+%nothread icms_binding_take_callback_error;
+
+%inline %{
+/* A transport whose post() calls a Python callable; the client it is handed to owns it. */
+icms_transport *icms_binding_transport_new(PyObject *post)
+{
+    py_transport *t = (py_transport *)calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    icms_transport init = ICMS_TRANSPORT_INIT;
+    t->base = init;
+    t->base.post = py_transport_post;
+    t->base.free = py_transport_free;
+    Py_INCREF(post);
+    t->post = post;
+    return &t->base;
+}
+
+/* A clock whose now_ms() calls a Python callable; icms_binding_open takes it over. */
+icms_clock *icms_binding_clock_new(PyObject *now)
+{
+    py_clock *c = (py_clock *)calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    icms_clock init = ICMS_CLOCK_INIT;
+    c->base = init;
+    c->base.now_ms = py_clock_now;
+    c->base.free = py_clock_free;
+    Py_INCREF(now);
+    c->now = now;
+    return &c->base;
+}
+
+/* The exception a callback raised on this thread (and forget it), or None. */
+PyObject *icms_binding_take_callback_error(void)
+{
+    PyObject *e = pending_error;
+    pending_error = NULL;
+    if (!e) {
+        Py_INCREF(Py_None);
+        return Py_None;
+    }
+    return e;
+}
+%}
