@@ -123,6 +123,13 @@ const command cli_commands[] = {
      .summary = "cancel a project, saying why",
      .help = "The owner may cancel in DRAFT, PUBLISHED and FUNDING; an admin before IN_TRANSIT.\n\n"
              "Example:\n  icms --as $OWNER project cancel $P --reason 'supplier closed'\n"},
+    {.noun = "project", .verb = "distribute", .args = P, .min_args = 1, .max_args = 1,
+     .opts = OPT_DOC, .flags = D | CMD_DOC_REQ, .id_doc_fn = icms_project_distribute,
+     .summary = "compute a COMPLETED project's distributions, once (admin)",
+     .help = "Document: {\"profit\": N} in base units, as the owner declares it. PROFIT\n"
+             "participants get their capital back and a pro-rata share of the profit; each\n"
+             "money share becomes a payout due.\n\n"
+             "Example:\n  icms --as $ADMIN project distribute $P --data '{\"profit\":50000000000}'\n"},
 
     /* ---- products ---- */
     {.noun = "product", .verb = "add", .args = P, .min_args = 1, .max_args = 1, .opts = OPT_DOC,
@@ -196,13 +203,6 @@ const command cli_commands[] = {
      .help = "Filter: {\"project_id\"?,\"investor_id\"?,\"participation_id\"?,\"status\"?,"
              "\"limit\"?,\"after\"?}.\n\n"
              "Example:\n  icms --as $INV payment list --data '{\"status\":\"CONFIRMED\"}'\n"},
-    {.noun = "project", .verb = "distribute", .args = P, .min_args = 1, .max_args = 1,
-     .opts = OPT_DOC, .flags = D | CMD_DOC_REQ, .id_doc_fn = icms_project_distribute,
-     .summary = "compute a COMPLETED project's distributions, once (admin)",
-     .help = "Document: {\"profit\": N} in base units, as the owner declares it. PROFIT\n"
-             "participants get their capital back and a pro-rata share of the profit; each\n"
-             "money share becomes a payout due.\n\n"
-             "Example:\n  icms --as $ADMIN project distribute $P --data '{\"profit\":50000000000}'\n"},
     {.noun = "payout", .verb = "list", .opts = OPT_DOC, .flags = D, .doc_fn = icms_payout_list,
      .summary = "payouts due and paid (filter document)",
      .help = "Filter: {\"investor_id\"?,\"project_id\"?,\"status\"?,\"limit\"?,\"after\"?}.\n\n"
