@@ -56,6 +56,19 @@ ICMS_EXTERN int icms_payment_submit(icms_db *db, const icms_request *req, const 
 ICMS_EXTERN int icms_payment_verify(icms_db *db, const icms_request *req, const char *payment_id,
                                     char **out);
 
+/** Most payments icms_payment_verify_batch takes at once. */
+#define ICMS_PAYMENT_BATCH_MAX 1000
+
+/**
+ * icms_payment_verify for many payments, with every answer applied in ONE
+ * store transaction (so one durable commit for all): all are applied, or on
+ * any error none is. *out is a JSON array of the payments as they stand.
+ * A hidden or missing payment fails the whole batch (ICMS_ENOTFOUND).
+ */
+ICMS_EXTERN int icms_payment_verify_batch(icms_db *db, const icms_request *req,
+                                          const char *const *payment_ids, size_t count,
+                                          char **out);
+
 /** Read a payment: its investor, the project's owner, admins. */
 ICMS_EXTERN int icms_payment_get(icms_db *db, const icms_request *req, const char *payment_id,
                                  char **out);

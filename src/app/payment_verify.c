@@ -357,9 +357,9 @@ static bool reversible(const cJSON *project)
                      strcmp(state, "PENDING_ADMIN_APPROVAL") == 0);
 }
 
-static int apply_answer(icms__cmd *cmd)
+/* Apply one answer; *result receives the payment as it stands afterwards. */
+static int apply_one(icms__cmd *cmd, const struct verify *v, cJSON **result)
 {
-    struct verify *v = cmd->arg;
     applied a = {0};
     int rc = icms__parse_id(v->payment_id, "payment id", a.id);
     if (rc == ICMS_OK)
@@ -393,33 +393,102 @@ static int apply_answer(icms__cmd *cmd)
         }
     }
     if (rc == ICMS_OK) {
-        icms__cmd_set_result(cmd, a.payment);
+        *result = a.payment;
         a.payment = NULL;
     }
     free_all(&a);
     return rc;
 }
 
-int icms_payment_verify(icms_db *db, const icms_request *req, const char *payment_id,
-                        char **out)
+struct batch {
+    struct verify *items;
+    size_t count;
+    bool list; /* answer with a list even for one payment */
+};
+
+/* Every answer in one transaction: all applied, or (on any error) none. */
+static int apply_answers(icms__cmd *cmd)
+{
+    const struct batch *b = cmd->arg;
+    cJSON *results = cJSON_CreateArray();
+    int rc = results ? ICMS_OK : icms__error(ICMS_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == ICMS_OK && i < b->count; i++) {
+        cJSON *payment = NULL;
+        rc = apply_one(cmd, &b->items[i], &payment);
+        if (rc == ICMS_OK)
+            rc = icms__json_add(results, NULL, payment);
+    }
+    if (rc) {
+        cJSON_Delete(results);
+        return rc;
+    }
+    /* icms_payment_verify answers with the payment itself, the batch with the list. */
+    if (!b->list) {
+        cJSON *only = cJSON_DetachItemFromArray(results, 0);
+        cJSON_Delete(results);
+        results = only;
+    }
+    icms__cmd_set_result(cmd, results);
+    return ICMS_OK;
+}
+
+/* Read each payment and ask the node about it, outside any store transaction. */
+static int ask(icms_db *db, const icms_request *req, struct verify *v)
+{
+    int rc = icms__query(db, req, read_payment, v, NULL);
+    uint8_t *script = NULL;
+    size_t script_len = 0;
+    if (rc == ICMS_OK && icms_gapcoin_hex_decode(v->script_hex, &script, &script_len) != ICMS_OK)
+        rc = icms__error(ICMS_ECORRUPT, "payment has a malformed output script");
+    if (rc == ICMS_OK)
+        rc = icms__chain_check(db, v->txid, script, script_len, v->depth, &v->chain);
+    icms_free(script);
+    icms__free(v->script_hex);
+    v->script_hex = NULL;
+    return rc;
+}
+
+static int verify_all(icms_db *db, const icms_request *req, struct batch *b, char **out)
 {
     if (out)
         *out = NULL;
-    struct verify v = {payment_id, {0}, NULL, 0, {0}};
-    int rc = icms__query(db, req, read_payment, &v, NULL);
-    uint8_t *script = NULL;
-    size_t script_len = 0;
-    if (rc == ICMS_OK && icms_gapcoin_hex_decode(v.script_hex, &script, &script_len) != ICMS_OK)
-        rc = icms__error(ICMS_ECORRUPT, "payment has a malformed output script");
-    if (rc == ICMS_OK)
-        rc = icms__chain_check(db, v.txid, script, script_len, v.depth, &v.chain);
-    icms_free(script);
-    icms__free(v.script_hex);
-    if (rc)
-        return rc;
+    if (!req)
+        return icms__error(ICMS_EINVALID, "a request context is required");
+    for (size_t i = 0; i < b->count; i++) {
+        int rc = ask(db, req, &b->items[i]);
+        if (rc)
+            return rc;
+    }
     /* Applying is the library's own act; the caller's right to ask was checked above. */
     icms_request system = ICMS_REQUEST_INIT;
     system.actor_kind = ICMS_ACTOR_SYSTEM;
     system.correlation_id = req->correlation_id;
-    return icms__command(db, &system, "payment.verify", NULL, apply_answer, &v, out);
+    return icms__command(db, &system, "payment.verify", NULL, apply_answers, b, out);
+}
+
+int icms_payment_verify(icms_db *db, const icms_request *req, const char *payment_id,
+                        char **out)
+{
+    struct verify v = {payment_id, {0}, NULL, 0, {0}};
+    struct batch b = {&v, 1, false};
+    return verify_all(db, req, &b, out);
+}
+
+int icms_payment_verify_batch(icms_db *db, const icms_request *req,
+                              const char *const *payment_ids, size_t count, char **out)
+{
+    if (out)
+        *out = NULL;
+    if (!payment_ids || count == 0 || count > ICMS_PAYMENT_BATCH_MAX)
+        return icms__error(ICMS_EINVALID, "a batch holds 1 to %d payment ids",
+                           ICMS_PAYMENT_BATCH_MAX);
+    struct verify *items = icms__calloc(count, sizeof *items);
+    if (!items)
+        return ICMS_ENOMEM;
+    for (size_t i = 0; i < count; i++)
+        items[i].payment_id = payment_ids[i];
+    struct batch b = {items, count, true};
+    int rc = verify_all(db, req, &b, out);
+    icms__free(items);
+    return rc;
 }

@@ -90,8 +90,20 @@ static int unindex(icms__tx *tx, const icms__record_type *type, const uint8_t id
     return ICMS_OK;
 }
 
+/* Whether old already has exactly the entry key in index ix (so nothing needs writing). */
+static bool entry_unchanged(const icms__record_type *type, const icms__index_def *ix,
+                            const cJSON *old, const uint8_t id[16], const icms__key *key)
+{
+    icms__key old_key;
+    if (!old || index_key(type, ix, old, id, &old_key) != ICMS_OK) {
+        icms_error_clear();
+        return false;
+    }
+    return old_key.len == key->len && memcmp(old_key.bytes, key->bytes, key->len) == 0;
+}
+
 static int index_one(icms__tx *tx, const icms__record_type *type, const icms__index_def *ix,
-                     const uint8_t id[16], const cJSON *doc)
+                     const uint8_t id[16], const cJSON *old, const cJSON *doc)
 {
     icms__key key;
     int rc = index_key(type, ix, doc, id, &key);
@@ -99,6 +111,9 @@ static int index_one(icms__tx *tx, const icms__record_type *type, const icms__in
         return ICMS_OK;
     if (rc)
         return rc;
+    /* Most updates leave most index values alone: write only entries that changed. */
+    if (entry_unchanged(type, ix, old, id, &key))
+        return ICMS_OK;
     if (!ix->unique)
         return icms__tx_put(tx, &key, "", 0);
 
@@ -124,9 +139,9 @@ int icms__record_put(icms__tx *tx, const icms__record_type *type, const uint8_t 
         rc = ICMS_OK;
     if (rc == ICMS_OK && old)
         rc = unindex(tx, type, id, old, doc);
-    cJSON_Delete(old);
     for (size_t i = 0; rc == ICMS_OK && i < type->index_count; i++)
-        rc = index_one(tx, type, &type->indexes[i], id, doc);
+        rc = index_one(tx, type, &type->indexes[i], id, old, doc);
+    cJSON_Delete(old);
     if (rc)
         return rc;
 
