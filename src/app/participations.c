@@ -7,6 +7,7 @@
 #include "app/participation_end.h"
 #include "app/project_cmd.h"
 #include "app/records.h"
+#include "app/user_stats.h"
 #include "core/core.h"
 #include "core/utf8.h"
 #include "core/uuid.h"
@@ -408,6 +409,13 @@ static int approve(icms__cmd *cmd, cJSON *participation, cJSON *project,
         rc = icms__doc_set_int(participation, "commitment", commitment);
     if (rc == ICMS_OK)
         rc = reserve(project, participation, commitment);
+    /* One approved request per investor and project: each approval is a project joined. */
+    uint8_t investor_key[16];
+    if (rc == ICMS_OK)
+        rc = icms__parse_id(icms__json_get_string(participation, "investor_id"), "investor id",
+                            investor_key);
+    if (rc == ICMS_OK)
+        rc = icms__user_stats_add(cmd->tx, investor_key, 0, 0, 1);
     if (rc == ICMS_OK)
         rc = icms__project_settle_doc(cmd, project); /* the first approval starts funding */
     if (rc == ICMS_OK)

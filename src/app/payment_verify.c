@@ -14,6 +14,7 @@
 #include "app/payment_doc.h"
 #include "app/project_cmd.h"
 #include "app/records.h"
+#include "app/user_stats.h"
 #include "core/core.h"
 #include "core/uuid.h"
 #include "icms/payments.h"
@@ -283,6 +284,11 @@ static int confirm(icms__cmd *cmd, applied *a, const icms__chain_payment *chain,
         rc = icms__doc_set_time(a->payment, "confirmed_at", cmd->now_ms);
     if (rc == ICMS_OK)
         rc = icms__doc_set_int(a->participation, "paid", paid + outcome.credited);
+    uint8_t investor_key[16];
+    if (rc == ICMS_OK)
+        rc = icms__parse_id(investor_id, "investor id", investor_key);
+    if (rc == ICMS_OK) /* the investor's history (icms_user_history) */
+        rc = icms__user_stats_add(cmd->tx, investor_key, outcome.credited, 0, 0);
     if (rc == ICMS_OK)
         rc = icms__record_put(cmd->tx, &icms__participation_record, a->participation_key,
                               a->participation);
@@ -332,6 +338,12 @@ static int reverse(icms__cmd *cmd, applied *a, const char *reason)
     int64_t funded = int_or_zero(a->project, "funded");
     if (rc == ICMS_OK)
         rc = icms__doc_set_int(a->participation, "paid", paid - credited);
+    uint8_t investor_key[16];
+    if (rc == ICMS_OK)
+        rc = icms__parse_id(icms__json_get_string(a->payment, "investor_id"), "investor id",
+                            investor_key);
+    if (rc == ICMS_OK)
+        rc = icms__user_stats_add(cmd->tx, investor_key, -credited, 0, 0);
     if (rc == ICMS_OK)
         rc = icms__record_put(cmd->tx, &icms__participation_record, a->participation_key,
                               a->participation);

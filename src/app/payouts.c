@@ -276,7 +276,7 @@ int icms_project_distribute(icms_db *db, const icms_request *req, const char *pr
 }
 
 static const icms__settle_kind payout_kind = {"payout", &icms__payout_record, "payouts_due",
-                                              "payout.paid"};
+                                              "payout.paid", false};
 
 int icms_payout_record(icms_db *db, const icms_request *req, const char *payout_id,
                        const char *txid, char **out)

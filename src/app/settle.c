@@ -8,6 +8,7 @@
 #include "app/command.h"
 #include "app/ledger.h"
 #include "app/project_cmd.h"
+#include "app/user_stats.h"
 #include "core/core.h"
 
 struct settle {
@@ -98,6 +99,12 @@ static int apply(icms__cmd *cmd)
         rc = icms__json_add_int64(ref, "amount", s->amount);
     if (rc == ICMS_OK)
         rc = icms__ledger_post(cmd->tx, cmd->now_ms, s->kind->event, postings, 2, ref, NULL);
+    uint8_t investor_key[16];
+    if (rc == ICMS_OK)
+        rc = icms__parse_id(icms__json_get_string(record, "investor_id"), "investor id",
+                            investor_key);
+    if (rc == ICMS_OK && s->kind->counts_as_refund)
+        rc = icms__user_stats_add(cmd->tx, investor_key, 0, s->amount, 0);
     if (rc == ICMS_OK)
         rc = icms__doc_set_string(record, "status", "PAID");
     if (rc == ICMS_OK)

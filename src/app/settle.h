@@ -18,6 +18,7 @@ typedef struct icms__settle_kind {
                                       recipient_id, required_confirmations, txid, paid_at */
     const char *due_account;       /* "refunds_due": the account the amount leaves */
     const char *event;             /* "refund.paid" */
+    bool counts_as_refund;         /* paid amounts add to the investor's refunded history */
 } icms__settle_kind;
 
 int icms__settle(icms_db *db, const icms_request *req, const icms__settle_kind *kind,

@@ -15,6 +15,9 @@
 #include "icms/participations.h"
 #include "icms/payments.h"
 #include "icms/projects.h"
+#include "icms/rpc.h"
+#include "icms/users.h"
+#include "icms/sys/transport.h"
 #include "support/fault_store.h"
 
 #define TARGET 150000000LL /* 1 GAP of goods + 0.5 GAP freight */
@@ -222,6 +225,12 @@ static void test_pay_confirm_at_depth_and_complete(void **state)
     cJSON *paid = fx_json(out);
     assert_string_equal(fx_str(paid, "status"), "PAID");
     cJSON_Delete(paid);
+    /* The investor's history followed the money. */
+    assert_icms_ok(icms_user_history(w->f.db, &w->f.investor.req, w->f.investor.id, &out));
+    cJSON *history = fx_json(out);
+    assert_int_equal(fx_int(history, "invested"), TARGET);
+    assert_int_equal(fx_int(history, "projects_joined"), 1);
+    cJSON_Delete(history);
     cJSON_Delete(payment);
 }
 
@@ -491,6 +500,113 @@ static void test_profit_shares_sum_exactly(void **state)
     cJSON_Delete(pb);
 }
 
+static void test_batch_is_all_or_nothing(void **state)
+{
+    world *w = *state;
+    chain_begin(&w->c, 1);
+    char mempool[2048];
+    snprintf(mempool, sizeof mempool, "[%s,%s]",
+             chain_tx(&w->c, "a", w->c.scripts[0], 100000000),
+             chain_tx(&w->c, "b", w->c.scripts[1], 50000000));
+    chain_step_blocks(&w->c, mempool, 6, "[]");
+    chain_start(&w->c, mempool, "payments_batch");
+    chain_attach(&w->f, &w->c, 0);
+    publish_small_project(w);
+    char a[37], b[37];
+    approved(w, &w->f.investor, 100000000, a);
+    approved(w, &w->f.investor2, 50000000, b);
+    cJSON *pa = initiate(w, &w->f.investor, a, "k-a", 0);
+    cJSON *pb = initiate(w, &w->f.investor2, b, "k-b", 0);
+    assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor.req, fx_str(pa, "id"),
+                                       fake_node_txid(&w->c.node, "a"), NULL));
+    assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor2.req, fx_str(pb, "id"),
+                                       fake_node_txid(&w->c.node, "b"), NULL));
+    chain_next(&w->c);
+    const char *ids[3] = {fx_str(pa, "id"), fx_str(pb, "id"),
+                          "0190e4a4-0000-7000-8000-000000000000"};
+    uint64_t before, after;
+    size_t kb, ka;
+    assert_icms_ok(icms_test_store_digest(w->f.db->store, &before, &kb));
+    char *out = NULL;
+    assert_int_equal(icms_payment_verify_batch(w->f.db, &w->f.host, ids, 3, &out),
+                     ICMS_ENOTFOUND);
+    assert_null(out);
+    assert_icms_ok(icms_test_store_digest(w->f.db->store, &after, &ka));
+    assert_true(before == after);
+    assert_int_equal(icms_payment_verify_batch(w->f.db, &w->f.host, ids, 0, NULL), ICMS_EINVALID);
+    assert_icms_ok(icms_payment_verify_batch(w->f.db, &w->f.host, ids, 2, &out));
+    cJSON *list = fx_json(out);
+    assert_int_equal(cJSON_GetArraySize(list), 2);
+    assert_string_equal(fx_str(cJSON_GetArrayItem(list, 0), "status"), "CONFIRMED");
+    assert_string_equal(fx_str(cJSON_GetArrayItem(list, 1), "status"), "CONFIRMED");
+    cJSON_Delete(list);
+    assert_int_equal(funded(w), TARGET);
+    cJSON_Delete(pa);
+    cJSON_Delete(pb);
+}
+
+static void test_confirm_fails_cleanly_at_every_store_call(void **state)
+{
+    world *w = *state;
+    chain_begin(&w->c, 1);
+    char pay[512];
+    snprintf(pay, sizeof pay, "[%s]", chain_tx(&w->c, "pay", w->c.scripts[0], TARGET + 7));
+    chain_step_blocks(&w->c, pay, 6, "[]");
+    chain_start(&w->c, pay, "payments_faults");
+    chain_attach(&w->f, &w->c, 0);
+    publish_small_project(w);
+    char part[37];
+    approved(w, &w->f.investor, TARGET, part);
+    cJSON *payment = initiate(w, &w->f.investor, part, "k", 0);
+    const char *id = fx_str(payment, "id");
+    assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor.req, id,
+                                       fake_node_txid(&w->c.node, "pay"), NULL));
+    chain_next(&w->c);
+
+    /* Reopen through a fault-injecting store, still verifying against the node. */
+    int64_t now = icms_clock_now(w->f.clock);
+    icms_close(w->f.db);
+    icms_store *inner, *fault;
+    assert_icms_ok(icms_store_sqlite_new(&inner, w->f.path, NULL));
+    assert_icms_ok(icms_test_fault_store_new(&fault, inner, true));
+    icms_options options = ICMS_OPTIONS_INIT;
+    options.store = fault;
+    options.retry_attempts = 1;
+    assert_icms_ok(icms_clock_fake_new(now, &options.clock));
+    w->f.clock = options.clock;
+    icms_transport_curl_options topts = ICMS_TRANSPORT_CURL_OPTIONS_INIT;
+    topts.username = FAKE_NODE_USER;
+    topts.password = FAKE_NODE_PASSWORD;
+    icms_transport *t = NULL;
+    assert_icms_ok(icms_transport_curl_new(&t, &topts));
+    assert_icms_ok(icms_rpc_client_new(&options.gapcoin, t, fake_node_url(&w->c.node, "/", 0),
+                                       NULL));
+    assert_icms_ok(icms_open(&w->f.db, &options));
+
+    /* Confirming (with an excess turned into a refund due) fails at each store call in turn. */
+    unsigned long nth;
+    for (nth = 1;; nth++) {
+        uint64_t before, after;
+        size_t kb, ka;
+        assert_icms_ok(icms_test_store_digest(inner, &before, &kb));
+        icms_test_fault_store_reset(fault);
+        icms_test_fault_store_fail(fault, ICMS_TEST_FAULT_ANY, nth, ICMS_ESTORAGE);
+        int rc = icms_payment_verify(w->f.db, &w->f.host, id, NULL);
+        if (!icms_test_fault_store_fired(fault)) {
+            assert_icms_ok(rc);
+            break;
+        }
+        assert_int_equal(rc, ICMS_ESTORAGE);
+        assert_icms_ok(icms_test_store_digest(inner, &after, &ka));
+        if (before != after)
+            fail_msg("failing store call %lu changed the store", nth);
+    }
+    icms_test_fault_store_reset(fault);
+    assert_true(nth > 20);
+    assert_int_equal(funded(w), TARGET);
+    cJSON_Delete(payment);
+}
+
 static void test_initiate_rules(void **state)
 {
     world *w = *state;
@@ -540,6 +656,8 @@ int main(void)
         T(test_cancel_refunds_and_late_payment),
         T(test_transaction_that_pays_elsewhere_fails),
         T(test_profit_shares_sum_exactly),
+        T(test_batch_is_all_or_nothing),
+        T(test_confirm_fails_cleanly_at_every_store_call),
         T(test_initiate_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
