@@ -125,9 +125,11 @@ static void test_two_writer_processes(void **state)
 }
 
 /* A consumer process reads, reports what it got through a pipe, and dies before acking. */
+static icms_db *volatile crashing_db; /* reachable when the process dies (memcheck) */
+
 static void crash_before_ack(const fx *f, int fd)
 {
-    icms_db *db = open_again(f);
+    icms_db *db = crashing_db = open_again(f);
     char *out = NULL;
     if (icms_events_read(db, &f->host, "mailer", ICMS_EVENTS_FROM_CURSOR, 0, &out) != ICMS_OK)
         _exit(94);

@@ -43,7 +43,9 @@ typedef struct icms_notifier {
      * ICMS_EINVALID when it can never be delivered (it is dead-lettered at
      * once). Called by icms_notify_run / icms_tick on their thread, outside
      * any store transaction; never for two notifications at once from one
-     * icms_notify_run call.
+     * icms_notify_run call. It may use the handle for commands and queries,
+     * but not call icms_notify_run, icms_tick or icms_notify_set_notifier on
+     * it (those wait for the run that is calling send).
      */
     int (*send)(struct icms_notifier *self, const icms_notification *notification);
     /** Release the notifier; may be NULL. */
