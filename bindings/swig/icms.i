@@ -16,7 +16,8 @@
  *   - icms_request is built by one constructor that copies its strings and a
  *     destructor that frees them; its fields are read-only.
  *
- * Language-specific pieces (bytes, host callbacks) live in python.i / node.i.
+ * Language-specific pieces live in python.i (bytes, host callbacks) and
+ * node.i (null strings).
  */
 %module(package="icms") native
 
@@ -41,9 +42,19 @@ static char *binding_dup(const char *s)
 %}
 
 %include <stdint.i>
+#ifdef SWIGJAVASCRIPT
+%include "node.i"
+#endif
 
 /* ---- result strings: char **out -> appended string, freed here ---------- */
+#ifdef SWIGJAVASCRIPT
+/* SWIG 4.1's JavaScript target misnumbers arguments after a numinputs=0
+ * typemap, so there every out-parameter takes a placeholder (null) that is
+ * ignored; lib/icms.js passes it. */
+%typemap(in) char **out (char *tmp = NULL) "(void)$input; $1 = &tmp;"
+#else
 %typemap(in, numinputs=0) char **out (char *tmp = NULL) "$1 = &tmp;"
+#endif
 %typemap(argout, fragment="SWIG_FromCharPtr") char **out {
     %append_output(SWIG_FromCharPtr(tmp$argnum));
 }
@@ -51,8 +62,17 @@ static char *binding_dup(const char *s)
 %apply char **out { char **report_out, char **checkpoint_out, char **hash_hex, char **address };
 
 /* ---- out-pointers: appended as non-owning pointer objects --------------- */
-%define ICMS_OUT_PTR(TYPE)
+#ifdef SWIGJAVASCRIPT
+%define ICMS_OUT_PTR_IN(TYPE)
+%typemap(in) TYPE **out (TYPE *tmp = NULL) "(void)$input; $1 = &tmp;"
+%enddef
+#else
+%define ICMS_OUT_PTR_IN(TYPE)
 %typemap(in, numinputs=0) TYPE **out (TYPE *tmp = NULL) "$1 = &tmp;"
+%enddef
+#endif
+%define ICMS_OUT_PTR(TYPE)
+ICMS_OUT_PTR_IN(TYPE)
 %typemap(argout) TYPE **out {
     %append_output(SWIG_NewPointerObj(SWIG_as_voidptr(tmp$argnum), $descriptor(TYPE *), 0));
 }
@@ -63,14 +83,14 @@ ICMS_OUT_PTR(icms_transport)
 ICMS_OUT_PTR(icms_rpc_client)
 
 /* ---- errors, versions, memory (icms/common.h) ---------------------------- */
+%nodefaultctor icms_error;
+%nodefaultdtor icms_error;
+%immutable;
 typedef struct icms_error {
     int code;
     const char *message;
 } icms_error;
-%immutable icms_error::code;
-%immutable icms_error::message;
-%nodefaultctor icms_error;
-%nodefaultdtor icms_error;
+%mutable;
 
 const icms_error *icms_error_last(void);
 void icms_error_clear(void);
@@ -317,7 +337,4 @@ int icms_auth_pkce_check(const char *verifier, const char *challenge);
 /* ---- language-specific pieces -------------------------------------------- */
 #ifdef SWIGPYTHON
 %include "python.i"
-#endif
-#ifdef SWIGJAVASCRIPT
-%include "node.i"
 #endif

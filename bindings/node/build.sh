@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Build the Node addon against a built libicms, without node-gyp (nothing is
+# downloaded: Node's headers come from /usr/include/node):
+#
+#   bash bindings/node/build.sh [BUILD_DIR]      (default: build/)
+#
+# Writes BUILD_DIR/bindings/node/ as a loadable package: package.json, lib/
+# and native.node (linked to BUILD_DIR/src/libicms.so with an rpath), so
+# that require('BUILD_DIR/bindings/node') works.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=$(cd "${1:-${ICMS_BUILD_DIR:-$ROOT/build}}" && pwd)
+NODE_INCLUDE=${NODE_INCLUDE:-/usr/include/node}
+LIB="$BUILD/src"
+if [ ! -f "$LIB/libicms.so" ]; then
+  echo "build.sh: no $LIB/libicms.so: build libicms first" >&2
+  exit 1
+fi
+if [ ! -f "$NODE_INCLUDE/node.h" ]; then
+  echo "build.sh: no $NODE_INCLUDE/node.h: install Node's headers (Debian: libnode-dev)" >&2
+  exit 1
+fi
+OUT="$BUILD/bindings/node"
+mkdir -p "$OUT/lib"
+swig -javascript -node -c++ -Wall -I"$ROOT/include" -I"$ROOT/bindings/swig" \
+  -outdir "$OUT" -o "$OUT/icms_wrap.cxx" "$ROOT/bindings/swig/icms.i"
+# SWIG's generated code is not ours: warnings on, but not -Werror.
+${CXX:-g++} -shared -fPIC -O1 -g -std=gnu++17 -DBUILDING_NODE_EXTENSION \
+  -DNODE_GYP_MODULE_NAME=native -I"$NODE_INCLUDE" -I"$ROOT/include" \
+  -Wno-unused-parameter -Wno-deprecated-declarations \
+  "$OUT/icms_wrap.cxx" -o "$OUT/native.node" -L"$LIB" -licms -Wl,-rpath,"$LIB"
+cp "$ROOT"/bindings/node/lib/*.js "$OUT/lib/"
+cp "$ROOT/bindings/node/package.json" "$OUT/"
+echo "node binding: $OUT"

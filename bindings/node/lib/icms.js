@@ -1,0 +1,220 @@
+'use strict';
+// libicms for Node: a thin layer over the C API (the SWIG addon native.node).
+//
+//   const icms = require('icms');
+//   const db = icms.open('/tmp/icms.db', { clock: 1767225600000 });
+//   const admin = db.user_bootstrap_admin(icms.HOST, { name: 'Ada', email: 'ada@example.com' });
+//
+// Every command icms_<name>(db, req, ..., char **out) is the method
+// db.<name>(actor, ...): synchronous; objects and arrays are sent as JSON;
+// the JSON result comes back as an object whose integers are BigInts (money
+// is int64 base units: exact, never a rounded Number). A failure throws the
+// IcmsError subclass of its code.
+//
+// Threads: everything runs on the JavaScript thread, synchronously; a call
+// that reaches the Gapcoin node blocks the event loop for its duration. Use
+// worker_threads with one Database each to keep the loop free.
+const path = require('path');
+const json = require('./json');
+
+const native = require(process.env.ICMS_NODE_ADDON || path.join(__dirname, '..', 'native.node'));
+
+// ---------------------------------------------------------------- errors
+
+class IcmsError extends Error {
+  constructor(message, code) {
+    super(message);
+    this.code = code;
+    this.codeName = native.icms_error_name(code);
+  }
+  get name() { return this.constructor.name; }
+}
+
+const errorClasses = {};
+const byCode = new Map();
+for (const [name, code] of [
+  ['NoMemoryError', native.ICMS_ENOMEM], ['InvalidError', native.ICMS_EINVALID],
+  ['NotFoundError', native.ICMS_ENOTFOUND], ['ExistsError', native.ICMS_EEXISTS],
+  ['InvalidTransitionError', native.ICMS_EINVALID_TRANSITION],
+  ['ForbiddenError', native.ICMS_EFORBIDDEN], ['ConflictError', native.ICMS_ECONFLICT],
+  ['BusyError', native.ICMS_EBUSY], ['BufferTooSmallError', native.ICMS_EBUFS],
+  ['StorageError', native.ICMS_ESTORAGE], ['TransportError', native.ICMS_ETRANSPORT],
+  ['VersionError', native.ICMS_EVERSION], ['IdempotencyError', native.ICMS_EIDEMPOTENCY],
+  ['UnauthenticatedError', native.ICMS_EUNAUTHENTICATED], ['LimitError', native.ICMS_ELIMIT],
+  ['CorruptError', native.ICMS_ECORRUPT], ['CallbackError', native.ICMS_EUSER],
+]) {
+  const cls = { [name]: class extends IcmsError {} }[name];
+  cls.code = code;
+  errorClasses[name] = cls;
+  byCode.set(code, cls);
+}
+
+// THE place where a negative code becomes an exception (read on this thread).
+function raise(rc) {
+  const last = native.icms_error_last();
+  const message = last.code === rc ? last.message : native.icms_strerror(rc);
+  const Cls = byCode.get(rc) || IcmsError;
+  throw new Cls(message, rc);
+}
+
+// Unpack a wrapper's result ([rc, out] or rc); throw on failure.
+function check(result) {
+  const rc = Array.isArray(result) ? result[0] : result;
+  if (rc < 0) raise(rc);
+  return Array.isArray(result) ? result[1] : undefined;
+}
+
+const arg = (v) => (v !== null && typeof v === 'object' ? json.stringify(v) : v);
+const parsed = (text) => (text === undefined || text === null ? null : json.parse(text));
+
+// ---------------------------------------------------------------- requests
+
+const FIELDS = ['actorKind', 'actorId', 'idempotencyKey', 'correlationId', 'traceId', 'spanId',
+  'requestId', 'source', 'accessToken'];
+
+// Who is acting: an icms_request. Immutable; with({...}) makes a variant.
+class Request {
+  constructor(fields = {}) {
+    for (const k of Object.keys(fields)) {
+      if (!FIELDS.includes(k)) throw new TypeError(`unknown request field ${k}`);
+    }
+    this.fields = Object.freeze({ actorKind: native.ICMS_ACTOR_USER, ...fields });
+    this.native = new native.icms_request(...FIELDS.map((k) => (k === 'actorKind'
+      ? this.fields.actorKind : this.fields[k] ?? null)));
+    Object.freeze(this);
+  }
+  static user(id, more = {}) {
+    return new Request({ ...more, actorId: typeof id === 'object' ? id.id : id });
+  }
+  static token(accessToken, more = {}) { return new Request({ ...more, accessToken }); }
+  with(changes) { return new Request({ ...this.fields, ...changes }); }
+}
+
+const HOST = new Request({ actorKind: native.ICMS_ACTOR_HOST });
+const SYSTEM = new Request({ actorKind: native.ICMS_ACTOR_SYSTEM });
+const ANONYMOUS = new Request();
+
+// ---------------------------------------------------------------- the database
+
+const COMMANDS = [
+  'user_bootstrap_admin', 'user_create', 'user_get', 'user_update', 'user_grant_role',
+  'user_revoke_role', 'user_set_kyc', 'user_deactivate', 'user_erase', 'user_history',
+  'project_create', 'project_update', 'project_get', 'project_list', 'project_publish',
+  'project_approve', 'project_ship', 'project_complete', 'project_cancel',
+  'product_add', 'product_update', 'product_remove',
+  'participation_request', 'participation_approve', 'participation_reject',
+  'participation_withdraw', 'participation_get', 'participation_list',
+  'payment_initiate', 'payment_submit', 'payment_verify', 'payment_get', 'payment_list',
+  'refund_list', 'refund_record', 'project_distribute', 'payout_list', 'payout_record', 'check',
+  'events_consumers', 'notify_prefs_get', 'notify_prefs_set', 'notify_list', 'notify_retry',
+  'auth_sessions', 'auth_logout', 'auth_logout_all',
+];
+
+// A fake clock the Database owns (usable while it is open).
+class FakeClock {
+  constructor(db, ptr) { this.db = db; this.ptr = ptr; }
+  live() {
+    if (this.db.closed) throw new errorClasses.InvalidError('the clock\'s database is closed', native.ICMS_EINVALID);
+    return this.ptr;
+  }
+  now() { return BigInt(native.icms_clock_now(this.live())); }
+  set(ms) { check(native.icms_clock_fake_set(this.live(), Number(ms))); }
+  advance(ms) { check(native.icms_clock_fake_advance(this.live(), Number(ms))); }
+}
+
+class Database {
+  // options: clock (ms since the epoch for a fake clock; absent = real time),
+  // kycOptional, sync (0 FULL, 1 NORMAL, 2 OFF), gapcoin {url, username,
+  // password, timeoutMs, network}, retryAttempts.
+  constructor(file, options = {}) {
+    this.handle = null;
+    this.clock = null;
+    const rc = native.icms_init();
+    if (rc < 0) raise(rc);
+    this.initialised = true;
+    try {
+      let clock = null;
+      if (options.clock !== undefined && options.clock !== null) {
+        clock = check(native.icms_clock_fake_new(Number(options.clock), null));
+      }
+      let rpc = null;
+      const g = options.gapcoin;
+      if (g) {
+        try {
+          rpc = check(native.icms_binding_rpc_curl(null, g.url, g.username ?? null,
+            g.password ?? null, g.timeoutMs ?? 0));
+        } catch (e) {
+          if (clock) native.icms_clock_free(clock);
+          throw e;
+        }
+      }
+      this.handle = check(native.icms_binding_open(null, String(file), clock, rpc,
+        options.kycOptional ? 1 : 0, options.sync ?? 0, g?.network ?? 0, options.retryAttempts ?? 0));
+      if (clock) this.clock = new FakeClock(this, clock);
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+  }
+
+  get closed() { return this.handle === null; }
+
+  live() {
+    if (this.handle === null) throw new errorClasses.InvalidError('the database is closed', native.ICMS_EINVALID);
+    return this.handle;
+  }
+
+  close() {
+    if (this.handle !== null) {
+      native.icms_close(this.handle);
+      this.handle = null;
+    }
+    if (this.initialised) {
+      this.initialised = false;
+      native.icms_shutdown();
+    }
+  }
+
+  tick() { return parsed(check(native.icms_tick(this.live(), null))); }
+  notify_run() { return parsed(check(native.icms_notify_run(this.live(), null))); }
+
+  events_read(actor, consumer, after = native.ICMS_EVENTS_FROM_CURSOR, max = 100) {
+    return parsed(check(native.icms_events_read(this.live(), reqOf(actor), consumer,
+      Number(after), max, null)));
+  }
+  events_ack(actor, consumer, seq) {
+    check(native.icms_events_ack(this.live(), reqOf(actor), consumer, Number(seq)));
+  }
+  events_seek(actor, consumer, seq) {
+    check(native.icms_events_seek(this.live(), reqOf(actor), consumer, Number(seq)));
+  }
+  events_consumer_delete(actor, consumer) {
+    check(native.icms_events_consumer_delete(this.live(), reqOf(actor), consumer));
+  }
+}
+
+function reqOf(actor) {
+  if (!(actor instanceof Request)) {
+    throw new TypeError('the first argument is the acting Request (icms.HOST, icms.Request.user(id), ...)');
+  }
+  return actor.native;
+}
+
+for (const name of COMMANDS) {
+  const fn = native[`icms_${name}`];
+  const method = {
+    [name](actor, ...args) {
+      return parsed(check(fn(this.live(), reqOf(actor), ...args.map(arg), null)));
+    },
+  }[name];
+  Object.defineProperty(Database.prototype, name, { value: method, writable: true });
+}
+
+function open(file, options) { return new Database(file, options); }
+
+module.exports = {
+  open, Database, Request, HOST, SYSTEM, ANONYMOUS, IcmsError, ...errorClasses,
+  version: () => native.icms_version(),
+  parseJSON: json.parse, stringifyJSON: json.stringify,
+  native,
+};

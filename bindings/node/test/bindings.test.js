@@ -1,0 +1,161 @@
+'use strict';
+// The Node binding's suite (node --test): the end-to-end scenario, error
+// mapping, exact money, and a 10,000-iteration memory check.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { execFileSync } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const icms = require('../lib/icms');
+const e2e = require('../examples/end_to_end');
+
+const NOW = 1767225600000;
+
+function tmpdir(t) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'icms-node-test-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function users(db) {
+  const admin = icms.Request.user(db.user_bootstrap_admin(icms.HOST, { name: 'Ada', email: 'ada@example.com' }));
+  const owner = icms.Request.user(db.user_create(admin, { name: 'Otto', email: 'otto@example.com', roles: ['OWNER'] }));
+  const inv = icms.Request.user(db.user_create(admin, { name: 'Ines', email: 'ines@example.com' }));
+  return { admin, owner, inv };
+}
+
+const crate = (price = 100000000n) => ({
+  title: 'Crate', expiry_date: '2026-02-01T00:00:00Z', shipping_costs: { freight: 50000000n },
+  min_ticket: 1, products: [{ name: 'Crate', unit: 'crate', quantity: 1, unit_price: price }],
+});
+
+test('end-to-end: funded, approved, completed, paid out', async (t) => {
+  const dir = tmpdir(t);
+  const { proc, node } = await e2e.startNode(dir);
+  let seen;
+  try {
+    seen = await e2e.run(path.join(dir, 'icms.db'), node);
+  } finally {
+    await e2e.stopNode(proc);
+  }
+  assert.equal(seen.kyc, 'VERIFIED');
+  assert.equal(seen.total_cost, BigInt(node.target));
+  assert.equal(seen.after_approval, 'FUNDING');
+  assert.equal(seen.address, node.addresses[0]);
+  assert.equal(seen.amount, BigInt(node.target));
+  assert.deepEqual(seen.confirmations, [0n, 1n]);
+  assert.equal(seen.payment, 'CONFIRMED');
+  assert.equal(seen.funded, BigInt(node.target));
+  assert.equal(seen.after_payment, 'PENDING_ADMIN_APPROVAL');
+  assert.equal(seen.final, 'COMPLETED');
+  assert.equal(seen.payout_amount, BigInt(node.target + node.profit));
+  assert.equal(seen.payout, 'PAID');
+  assert.equal(seen.check.ok, true);
+});
+
+test('money beyond 2^53 stays exact both ways', (t) => {
+  const db = icms.open(path.join(tmpdir(t), 'icms.db'), { clock: NOW, sync: 2 });
+  t.after(() => db.close());
+  const { owner } = users(db);
+  const price = 2n ** 62n + 1n;
+  const p = db.project_create(owner, crate(price));
+  assert.equal(typeof p.total_cost, 'bigint');
+  assert.equal(p.total_cost, price + 50000000n);
+});
+
+test('every error code maps to its class, with code and message', (t) => {
+  const db = icms.open(path.join(tmpdir(t), 'icms.db'), { clock: NOW, sync: 2 });
+  t.after(() => db.close());
+  const { admin, owner } = users(db);
+  const cases = [
+    [icms.InvalidError, () => db.user_get(icms.HOST, 'not-a-uuid')],
+    [icms.NotFoundError, () => db.project_get(admin, '019b76da-a800-772e-94bb-16096678d52d')],
+    [icms.ForbiddenError, () => db.user_create(owner, { name: 'X', email: 'x@example.com' })],
+    [icms.ExistsError, () => db.user_create(admin, { name: 'Y', email: 'otto@example.com' })],
+    [icms.UnauthenticatedError, () => db.project_list(icms.Request.token('garbage'), null)],
+  ];
+  for (const [Cls, call] of cases) {
+    assert.throws(call, (e) => {
+      assert.ok(e instanceof Cls, `${e.name} is not ${Cls.name}`);
+      assert.ok(e instanceof icms.IcmsError);
+      assert.ok(e instanceof Error);
+      assert.equal(e.code, Cls.code);
+      assert.match(e.codeName, /^ICMS_E/);
+      assert.ok(e.message.length > 0);
+      return true;
+    });
+  }
+  const p = db.project_create(owner, crate());
+  db.project_publish(owner, p.id);
+  assert.throws(() => db.project_publish(owner, p.id),
+    (e) => e instanceof icms.InvalidTransitionError && e.code === -6);
+  const keyed = admin.with({ idempotencyKey: 'k1' });
+  db.user_create(keyed, { name: 'A', email: 'a1@example.com' });
+  assert.throws(() => db.user_create(keyed, { name: 'B', email: 'b1@example.com' }), icms.IdempotencyError);
+});
+
+test('a failed call changes nothing', (t) => {
+  const db = icms.open(path.join(tmpdir(t), 'icms.db'), { clock: NOW, sync: 2 });
+  t.after(() => db.close());
+  const { admin, owner } = users(db);
+  const before = db.project_list(admin, null);
+  assert.throws(() => db.project_create(owner, { title: '' }), icms.InvalidError);
+  assert.deepEqual(db.project_list(admin, null), before);
+});
+
+test('an unreachable node is a TransportError', (t) => {
+  const db = icms.open(path.join(tmpdir(t), 'icms.db'), {
+    clock: NOW, sync: 2, kycOptional: true, gapcoin: { url: 'http://127.0.0.1:9/', timeoutMs: 2000 },
+  });
+  t.after(() => db.close());
+  const { owner, inv } = users(db);
+  const p = db.project_create(owner, crate());
+  db.project_publish(owner, p.id);
+  const part = db.participation_request(inv, p.id, { type: 'PROFIT', capital: 150000000n });
+  db.participation_approve(owner, part.id);
+  assert.throws(() => db.payment_initiate(inv.with({ idempotencyKey: 'k' }), part.id,
+    { refund_address: 'GXr5onuXCxtRNLBYYbTW7qhy6UM1fTGDuU' }), icms.TransportError);
+});
+
+test('bad arguments and a closed database are clear errors', (t) => {
+  const db = icms.open(path.join(tmpdir(t), 'icms.db'), { clock: NOW, sync: 2 });
+  assert.throws(() => db.user_get('not a request', 'x'), TypeError);
+  assert.throws(() => db.user_get(icms.HOST, 42), /argument/);
+  assert.throws(() => new icms.Request({ nope: 1 }), TypeError);
+  db.clock.advance(1000);
+  assert.equal(db.clock.now(), BigInt(NOW + 1000));
+  db.close();
+  db.close();
+  assert.equal(db.closed, true);
+  assert.throws(() => db.project_list(icms.HOST, null), icms.InvalidError);
+  assert.throws(() => db.clock.now(), icms.InvalidError);
+  assert.throws(() => icms.open('/nonexistent-dir/x/icms.db'), icms.IcmsError);
+});
+
+test('the exact JSON parser', () => {
+  const v = icms.parseJSON('{"a":9223372036854775807,"b":-1,"c":1.5,"d":"x\\"y\\u00e9","e":[true,false,null],"f":{}}');
+  assert.equal(v.a, 9223372036854775807n);
+  assert.equal(v.b, -1n);
+  assert.equal(v.c, 1.5);
+  assert.equal(v.d, 'x"y\u00e9');
+  assert.deepEqual(v.e, [true, false, null]);
+  assert.deepEqual(v.f, {});
+  assert.equal(icms.stringifyJSON({ a: 2n ** 63n - 1n, s: 'q', u: undefined }), '{"a":9223372036854775807,"s":"q"}');
+  for (const bad of ['', '{', '[1,]', '{"a" 1}', '01', '"open', '1 2']) {
+    assert.throws(() => icms.parseJSON(bad), SyntaxError, bad);
+  }
+});
+
+test('memory: 10,000 iterations do not grow RSS', (t) => {
+  const dir = tmpdir(t);
+  const out = execFileSync(process.execPath, ['--expose-gc', path.join(__dirname, '..', 'examples', 'memory_loop.js'),
+    path.join(dir, 'icms.db')], { encoding: 'utf8', env: process.env });
+  const { calls, before, after } = JSON.parse(out);
+  const growth = after - before;
+  t.diagnostic(`memory: ${calls} iterations (3 calls each): RSS ${before >> 10} KiB -> ${after >> 10} KiB (${growth >> 10} KiB)`);
+  assert.equal(calls, 10000);
+  // V8's heap moves by a few MiB on its own; a leak of 400 bytes per
+  // iteration (4 MiB) would trip this.
+  assert.ok(growth < 4 * 1024 * 1024, `RSS grew by ${growth} bytes`);
+});
