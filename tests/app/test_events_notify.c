@@ -22,6 +22,8 @@
 #include "icms/participations.h"
 #include "icms/projects.h"
 #include "icms/sys/notifier.h"
+#include "icms/sys/store.h"
+#include "support/fault_store.h"
 
 #define MAX_SENT 128
 
@@ -532,6 +534,119 @@ static void test_sender_dies_mid_send(void **state)
     assert_int_equal(t->r.items[0].attempt, 2);
 }
 
+
+/* Reopen f's file through a fault-injecting store; returns the fault store. */
+static icms_store *reopen_faulty(fx *f, rec *r)
+{
+    icms_close(f->db);
+    icms_store *inner, *fault;
+    assert_icms_ok(icms_store_sqlite_new(&inner, f->path, NULL));
+    assert_icms_ok(icms_test_fault_store_new(&fault, inner, true));
+    icms_options options = ICMS_OPTIONS_INIT;
+    options.store = fault;
+    options.retry_attempts = 1;
+    assert_icms_ok(icms_clock_fake_new(FX_NOW, &options.clock));
+    f->clock = options.clock;
+    assert_icms_ok(icms_open(&f->db, &options));
+    set_notifier(f->db, r);
+    set_policy(f->db);
+    return fault;
+}
+
+/*
+ * A store failure at any call of a run loses no notification and sends none
+ * twice under a new id: the run answers ICMS_ESTORAGE, and the next one
+ * (after the lease) finishes the work with the same notifications.
+ */
+static void test_store_faults_lose_nothing(void **state)
+{
+    (void)state;
+    unsigned long calls = 0;
+    const char *valgrind = getenv("ICMS_VALGRIND");
+    unsigned long stride = valgrind && *valgrind == '1' ? 7 : 1; /* same checks, fewer points */
+    for (unsigned long nth = 1;; nth += stride) {
+        fx f;
+        static rec r;
+        memset(&r, 0, sizeof r);
+        r.kill_fd = -1;
+        char name[48], project[37], p1[37];
+        snprintf(name, sizeof name, "events_notify_fault_%lu", nth);
+        fx_open(&f, name);
+        ev_published_project(&f, 30, project);
+        ev_request(&f, &f.investor, project, 100000000, p1);
+        icms_store *fault = reopen_faulty(&f, &r);
+        icms_test_fault_store_fail(fault, ICMS_TEST_FAULT_ANY, nth, ICMS_ESTORAGE);
+        int rc = icms_notify_run(f.db, NULL);
+        bool fired = icms_test_fault_store_fired(fault);
+        icms_test_fault_store_reset(fault);
+        if (fired) {
+            assert_int_equal(rc, ICMS_ESTORAGE);
+            assert_icms_ok(icms_clock_fake_advance(f.clock, 60000));
+            assert_icms_ok(icms_notify_run(f.db, NULL));
+        } else {
+            assert_icms_ok(rc);
+            calls = nth - 1;
+        }
+        /* Two notifications (owner: email, push), both SENT, each id among the sends. */
+        char *out = NULL;
+        assert_icms_ok(icms_notify_list(f.db, &f.host, "SENT", NULL, &out));
+        cJSON *sent_list = fx_json(out);
+        const cJSON *items = cJSON_GetObjectItem(sent_list, "items"), *it;
+        assert_int_equal(cJSON_GetArraySize(items), 2);
+        cJSON_ArrayForEach(it, items)
+        {
+            bool found = false;
+            for (int i = 0; i < r.count; i++)
+                found = found || strcmp(r.items[i].id, fx_str(it, "id")) == 0;
+            assert_true(found);
+        }
+        for (int i = 0; i < r.count; i++) /* a resend keeps its id: nothing else was sent */
+            assert_true(strcmp(r.items[i].id, fx_str(cJSON_GetArrayItem(items, 0), "id")) == 0 ||
+                        strcmp(r.items[i].id, fx_str(cJSON_GetArrayItem(items, 1), "id")) == 0);
+        cJSON_Delete(sent_list);
+        assert_icms_ok(icms_notify_list(f.db, &f.host, "PENDING", NULL, &out));
+        cJSON *pending = fx_json(out);
+        assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(pending, "items")), 0);
+        cJSON_Delete(pending);
+        fx_close(&f);
+        if (!fired)
+            break;
+    }
+    assert_true(calls > 10);
+}
+
+/* An ack that fails at any store call changes nothing. */
+static void test_ack_faults_change_nothing(void **state)
+{
+    nfx *t = *state;
+    fx *f = &t->f;
+    char project[37];
+    ev_published_project(f, 30, project);
+    assert_icms_ok(icms_events_ack(f->db, &f->host, "c", 1));
+    icms_store *fault = reopen_faulty(f, &t->r);
+    unsigned long calls = 0;
+    for (unsigned long nth = 1;; nth++) {
+        icms_test_fault_store_fail(fault, ICMS_TEST_FAULT_ANY, nth, ICMS_ESTORAGE);
+        int rc = icms_events_ack(f->db, &f->host, nth % 2 ? "c" : "fresh", 2);
+        if (!icms_test_fault_store_fired(fault)) {
+            assert_icms_ok(rc);
+            calls = nth - 1;
+            break;
+        }
+        assert_int_equal(rc, ICMS_ESTORAGE);
+        icms_test_fault_store_reset(fault);
+        char *out = NULL;
+        assert_icms_ok(icms_events_consumers(f->db, &f->host, &out));
+        cJSON *list = fx_json(out);
+        const cJSON *consumers = cJSON_GetObjectItem(list, "consumers");
+        assert_int_equal(cJSON_GetArraySize(consumers), 1); /* "fresh" was not registered */
+        assert_int_equal(fx_int(cJSON_GetArrayItem(consumers, 0), "acked"), 1);
+        cJSON_Delete(list);
+    }
+    icms_test_fault_store_reset(fault);
+    assert_true(calls >= 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -542,6 +657,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_permanent_failure_is_dead_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tick_and_no_notifier, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sender_dies_mid_send, setup, teardown),
+        cmocka_unit_test(test_store_faults_lose_nothing),
+        cmocka_unit_test_setup_teardown(test_ack_faults_change_nothing, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
