@@ -22,8 +22,10 @@
 #include "core/rfc3339.h"
 #include "core/uuid.h"
 #include "events_fixture.h"
+#include "icms/auth.h"
 #include "icms/participations.h"
 #include "icms/projects.h"
+#include "icms/sys/secrets.h"
 
 /* ---- the checker ---- */
 
@@ -211,6 +213,28 @@ static void test_lifecycle_events_validate(void **state)
     assert_icms_ok(icms_participation_withdraw(f.db, &f.investor.req, p3, NULL));
     assert_icms_ok(icms_clock_fake_advance(f.clock, 31 * FX_DAY));
     assert_icms_ok(icms_tick(f.db, NULL)); /* project.expired, participation.cancelled */
+    /* Sessions and keys: session.created, session.invalidated, auth.keys_rotated. */
+    icms_auth_options o = ICMS_AUTH_OPTIONS_INIT;
+    o.issuer = "https://icms.example";
+    o.audience = "schema-test";
+    o.password_opslimit = 1;
+    o.password_memlimit = 8192;
+    static const uint8_t master[32] = {7};
+    assert_icms_ok(icms_secrets_static_new(master, 32, &o.secrets));
+    icms_auth *auth = NULL;
+    assert_icms_ok(icms_auth_new(&auth, f.db, &o));
+    icms_auth_identity id = ICMS_AUTH_IDENTITY_INIT;
+    id.provider = "google";
+    id.subject = "schema-1";
+    id.email = "schema@example.com";
+    id.email_verified = 1;
+    assert_icms_ok(icms_auth_login_external(auth, &f.host, &id, &out));
+    cJSON *pair = fx_json(out);
+    assert_icms_ok(icms_auth_logout(f.db, &f.host, fx_str(pair, "session_id"), NULL));
+    cJSON_Delete(pair);
+    assert_icms_ok(icms_auth_rotate_keys(auth, &f.host, &out));
+    icms_free(out);
+    icms_auth_free(auth);
     cJSON *all = ev_outbox(f.db);
     const cJSON *e;
     cJSON_ArrayForEach(e, all)
@@ -226,7 +250,8 @@ static void test_lifecycle_events_validate(void **state)
                                      "participation.requested", "participation.approved",
                                      "participation.rejected", "participation.withdrawn",
                                      "project.funding_started", "project.expired",
-                                     "participation.cancelled"};
+                                     "participation.cancelled", "session.created",
+                                     "session.invalidated", "auth.keys_rotated", "user.created"};
     for (size_t i = 0; i < sizeof expected / sizeof *expected; i++)
         if (!cJSON_GetObjectItem(types_seen, expected[i]))
             fail_msg("the lifecycle run did not emit %s", expected[i]);
