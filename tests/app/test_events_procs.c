@@ -15,7 +15,9 @@
 #include "app/db.h"
 #include "core/json.h"
 #include "events_fixture.h"
+#include "icms/participations.h"
 #include "icms/projects.h"
+#include "icms/sys/notifier.h"
 
 static int setup(void **state)
 {
@@ -211,11 +213,93 @@ static void test_crash_between_delivery_and_ack(void **state)
     cJSON_Delete(rest);
 }
 
+
+/* ---- two processes sending notifications at once ---- */
+
+static int send_to_pipe(icms_notifier *self, const icms_notification *n)
+{
+    int fd = *(int *)self->payload;
+    char line[64];
+    int len = snprintf(line, sizeof line, "%s\n", n->id);
+    return write(fd, line, (size_t)len) == len ? ICMS_OK : ICMS_ETRANSPORT; /* atomic: < PIPE_BUF */
+}
+
+static void notify_worker(const fx *f, int fd)
+{
+    icms_db *db = open_again(f);
+    static int pipe_fd;
+    pipe_fd = fd;
+    static icms_notifier n = ICMS_NOTIFIER_INIT;
+    n.send = send_to_pipe;
+    n.payload = &pipe_fd;
+    if (icms_notify_set_notifier(db, &n))
+        _exit(80);
+    for (int i = 0; i < 5; i++)
+        if (icms_notify_run(db, NULL) != ICMS_OK)
+            _exit(81);
+    icms_notify_set_notifier(db, NULL);
+    icms_close(db);
+    _exit(0);
+}
+
+static void test_two_notifier_processes_send_each_once(void **state)
+{
+    fx *f = *state;
+    char project[37], p[37];
+    ev_published_project(f, 30, project);
+    fx_user *investors[] = {&f->investor, &f->investor2};
+    for (int i = 0; i < 2; i++)
+        ev_request(f, investors[i], project, 100000000, p); /* 2 x (email, push) to the owner */
+    for (int round = 0; round < 3; round++) {
+        ev_published_project(f, 30, project);
+        for (int i = 0; i < 2; i++)
+            ev_request(f, investors[i], project, 100000000, p);
+    }
+    const int expected = 4 * 2 * 2;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pids[2];
+    for (int i = 0; i < 2; i++) {
+        pids[i] = fork();
+        assert_true(pids[i] >= 0);
+        if (pids[i] == 0) {
+            close(fds[0]);
+            notify_worker(f, fds[1]);
+        }
+    }
+    close(fds[1]);
+    char *all = read_all(fds[0]);
+    close(fds[0]);
+    for (int i = 0; i < 2; i++) {
+        int status = wait_child(pids[i]);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+    /* Every notification sent, none twice: routing and claims are transactions. */
+    char *ids[64];
+    int lines = 0;
+    for (char *line = strtok(all, "\n"); line && lines < 64; line = strtok(NULL, "\n"))
+        ids[lines++] = line;
+    assert_int_equal(lines, expected);
+    for (int i = 0; i < lines; i++)
+        for (int j = i + 1; j < lines; j++)
+            if (strcmp(ids[i], ids[j]) == 0)
+                fail_msg("notification %s was sent twice", ids[i]);
+    free(all);
+    char *out = NULL;
+    assert_icms_ok(icms_notify_list(f->db, &f->host, "SENT", NULL, &out));
+    cJSON *sent = fx_json(out);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(sent, "items")), expected);
+    cJSON_Delete(sent);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_two_writer_processes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash_between_delivery_and_ack, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_notifier_processes_send_each_once, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
