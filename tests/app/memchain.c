@@ -1,0 +1,217 @@
+#include "memchain.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "icms/gapcoin.h"
+
+typedef struct tx {
+    char txid[65];
+    char *hex;
+    int64_t confirmations; /* -1 unknown (dropped), 0 mempool, >= 1 in a block */
+    char blockhash[65];
+} tx;
+
+struct memchain {
+    tx txs[MEMCHAIN_MAX_TX];
+    int count;
+    int next_address;
+    char addresses[64][64];
+    char scripts[64][64];
+};
+
+static void hex_of(const uint8_t *bytes, size_t len, char *out)
+{
+    for (size_t i = 0; i < len; i++)
+        snprintf(out + 2 * i, 3, "%02x", bytes[i]);
+}
+
+memchain *memchain_new(void)
+{
+    memchain *c = calloc(1, sizeof *c);
+    for (int i = 0; i < 64; i++) {
+        uint8_t h160[20];
+        memset(h160, 0xA0 ^ i, sizeof h160);
+        h160[0] = (uint8_t)i;
+        char *address = NULL;
+        icms_gapcoin_base58check_encode(38, h160, 20, &address);
+        snprintf(c->addresses[i], 64, "%s", address);
+        icms_free(address);
+        uint8_t script[25] = {0x76, 0xa9, 20};
+        memcpy(script + 3, h160, 20);
+        script[23] = 0x88;
+        script[24] = 0xac;
+        hex_of(script, 25, c->scripts[i]);
+    }
+    return c;
+}
+
+void memchain_free(memchain *c)
+{
+    if (!c)
+        return;
+    for (int i = 0; i < c->count; i++)
+        icms_free(c->txs[i].hex);
+    free(c);
+}
+
+const char *memchain_address(memchain *c, int n, const char **script_hex)
+{
+    if (script_hex)
+        *script_hex = c->scripts[n % 64];
+    return c->addresses[n % 64];
+}
+
+int memchain_count(const memchain *c)
+{
+    return c->count;
+}
+
+int memchain_pay(memchain *c, const char *script_hex, int64_t value, const char **txid_out)
+{
+    if (c->count == MEMCHAIN_MAX_TX)
+        return -1;
+    int i = c->count++;
+    uint8_t raw[256];
+    size_t len = 0;
+    const uint8_t head[] = {1, 0, 0, 0, 1}; /* version 1, one input */
+    memcpy(raw, head, sizeof head);
+    len = sizeof head;
+    memset(raw + len, 0x5a, 32); /* a previous output unique to this transaction */
+    memcpy(raw + len, &i, sizeof i);
+    len += 32;
+    memset(raw + len, 0, 4);
+    len += 4;
+    raw[len++] = 1;
+    raw[len++] = 0;
+    memset(raw + len, 0xff, 4);
+    len += 4;
+    raw[len++] = 1; /* one output */
+    for (int b = 0; b < 8; b++)
+        raw[len++] = (uint8_t)((uint64_t)value >> (8 * b));
+    size_t script_len = strlen(script_hex) / 2;
+    raw[len++] = (uint8_t)script_len;
+    for (size_t b = 0; b < script_len; b++) {
+        unsigned int byte;
+        sscanf(script_hex + 2 * b, "%2x", &byte);
+        raw[len++] = (uint8_t)byte;
+    }
+    memset(raw + len, 0, 4);
+    len += 4;
+    icms_gapcoin_tx *decoded = NULL;
+    if (icms_gapcoin_tx_decode(raw, len, &decoded) != 0)
+        return -1;
+    icms_gapcoin_hash_to_hex(decoded->txid, c->txs[i].txid);
+    icms_gapcoin_tx_free(decoded);
+    icms_gapcoin_hex_encode(raw, len, &c->txs[i].hex);
+    c->txs[i].confirmations = 0;
+    if (txid_out)
+        *txid_out = c->txs[i].txid;
+    return i;
+}
+
+void memchain_mine(memchain *c, int blocks)
+{
+    static unsigned block_counter;
+    for (int i = 0; i < c->count; i++) {
+        tx *t = &c->txs[i];
+        if (t->confirmations == 0) {
+            t->confirmations = blocks;
+            snprintf(t->blockhash, sizeof t->blockhash, "%064x", ++block_counter);
+        } else if (t->confirmations > 0) {
+            t->confirmations += blocks;
+        }
+    }
+}
+
+void memchain_drop(memchain *c, int i)
+{
+    if (i >= 0 && i < c->count)
+        c->txs[i].confirmations = -1;
+}
+
+static const tx *find(const memchain *c, const char *txid)
+{
+    for (int i = 0; i < c->count; i++)
+        if (strcmp(c->txs[i].txid, txid) == 0 && c->txs[i].confirmations >= 0)
+            return &c->txs[i];
+    return NULL;
+}
+
+static char *answer(const memchain *c, memchain *mc, const cJSON *request, int *status)
+{
+    const cJSON *method = cJSON_GetObjectItem(request, "method");
+    const cJSON *params = cJSON_GetObjectItem(request, "params");
+    const cJSON *id = cJSON_GetObjectItem(request, "id");
+    cJSON *reply = cJSON_CreateObject();
+    cJSON_AddItemToObject(reply, "id", cJSON_Duplicate(id, 1));
+    *status = 200;
+    if (cJSON_IsString(method) && strcmp(method->valuestring, "getnewaddress") == 0) {
+        cJSON_AddStringToObject(reply, "result", mc->addresses[mc->next_address++ % 64]);
+        cJSON_AddNullToObject(reply, "error");
+    } else if (cJSON_IsString(method) &&
+               strcmp(method->valuestring, "getrawtransaction") == 0) {
+        const cJSON *txid = cJSON_GetArrayItem(params, 0);
+        const tx *t = cJSON_IsString(txid) ? find(c, txid->valuestring) : NULL;
+        if (!t) {
+            *status = 500;
+            cJSON_AddNullToObject(reply, "result");
+            cJSON *err = cJSON_AddObjectToObject(reply, "error");
+            cJSON_AddNumberToObject(err, "code", -5);
+            cJSON_AddStringToObject(err, "message", "No such mempool or blockchain transaction");
+        } else {
+            cJSON *r = cJSON_AddObjectToObject(reply, "result");
+            cJSON_AddStringToObject(r, "hex", t->hex);
+            cJSON_AddStringToObject(r, "txid", t->txid);
+            cJSON_AddNumberToObject(r, "confirmations", (double)t->confirmations);
+            if (t->confirmations > 0) {
+                cJSON_AddStringToObject(r, "blockhash", t->blockhash);
+                cJSON_AddNumberToObject(r, "blocktime", 1413916000);
+            }
+            cJSON_AddArrayToObject(r, "vout");
+            cJSON_AddNullToObject(reply, "error");
+        }
+    } else {
+        *status = 404;
+        cJSON_AddNullToObject(reply, "result");
+        cJSON *err = cJSON_AddObjectToObject(reply, "error");
+        cJSON_AddNumberToObject(err, "code", -32601);
+        cJSON_AddStringToObject(err, "message", "Method not found");
+    }
+    char *text = cJSON_PrintUnformatted(reply);
+    cJSON_Delete(reply);
+    return text;
+}
+
+static int post(icms_transport *t, const icms_transport_request *req, int *status,
+                uint8_t **body, size_t *body_len)
+{
+    memchain *c = t->payload;
+    cJSON *request = cJSON_ParseWithLength((const char *)req->body, req->body_len);
+    char *text = answer(c, c, request, status);
+    cJSON_Delete(request);
+    size_t n = strlen(text);
+    *body = icms_transport_alloc(n + 1);
+    memcpy(*body, text, n + 1);
+    *body_len = n;
+    cJSON_free(text);
+    return 0;
+}
+
+static void free_transport(icms_transport *t)
+{
+    icms_free(t); /* the chain itself belongs to whoever made it */
+}
+
+icms_transport *memchain_transport(memchain *c)
+{
+    icms_transport *t = icms_transport_alloc(sizeof *t);
+    *t = (icms_transport)ICMS_TRANSPORT_INIT;
+    t->post = post;
+    t->free = free_transport;
+    t->payload = c;
+    return t;
+}
