@@ -502,6 +502,17 @@ int main(int argc, char **argv)
         status = cli_usage(&c, "give the document with --json or --data, not both");
         goto done;
     }
+    {
+        /* stdin can feed one thing only */
+        const char *from_stdin[] = {c.json_file, c.password_file, c.refresh_token_file};
+        int n = 0;
+        for (size_t i = 0; i < 3; i++)
+            n += from_stdin[i] && strcmp(from_stdin[i], "-") == 0;
+        if (n > 1) {
+            status = cli_usage(&c, "only one option may read stdin ('-')");
+            goto done;
+        }
+    }
     if ((c.cmd->flags & CMD_DOC_REQ) && !c.json_file && !c.data) {
         status = cli_usage(&c, "this command needs a JSON document (--json FILE|- or --data JSON)");
         goto done;

@@ -571,6 +571,7 @@ class Auth(CliCase):
                                                "--password-file", "-", stdin="pw"))
         self.assertIn("--password-file", self.usage("--as", admin, "auth", "password", admin, *key))
         self.usage("--as", admin, "auth", "password", admin, "--password", "x", *key)
+        self.assertIn("stdin", self.usage("auth", "login", "--json", "-", "--password-file", "-", *key))
         bad = os.path.join(self.dir, "bad.key")
         with open(bad, "w") as f:
             f.write("abcd\n")
