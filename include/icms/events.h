@@ -83,7 +83,10 @@ ICMS_EXTERN int icms_events_seek(icms_db *db, const icms_request *req, const cha
                                  int64_t seq);
 
 /**
- * Forget a consumer, so that retention no longer waits for it. Audited.
+ * Forget a consumer, so that retention no longer waits for it; the
+ * library's own names are accepted here (delete "icms.notify" when a host
+ * stops using notifications: routing starts again from the oldest event kept
+ * if a notifier is set later). Audited.
  * Host or admin only. Errors: ICMS_EINVALID, ICMS_ENOTFOUND, ICMS_EFORBIDDEN.
  */
 ICMS_EXTERN int icms_events_consumer_delete(icms_db *db, const icms_request *req,

@@ -261,7 +261,8 @@ static int delete_consumer(icms__cmd *cmd)
 
 int icms_events_consumer_delete(icms_db *db, const icms_request *req, const char *consumer)
 {
-    int rc = check_name(consumer);
+    /* The library's own ("icms.notify") too: a host that stops notifying must free the outbox. */
+    int rc = icms__consumer_name_check(consumer, true);
     if (rc)
         return rc;
     return icms__command(db, req, "events.consumer_delete", NULL, delete_consumer,
