@@ -2,8 +2,8 @@
  * Confirmed payments per second through the whole path: the RPC answer
  * parsed, the raw transaction decoded and its txid recomputed, the output
  * claimed, the ledger entry, the participation and project updated, the
- * audit entry and the outbox event written, and the commit. The node is a
- * local fixture answering getrawtransaction in-process through the transport
+ * audit entry and the outbox event written, and the commit. The node is the
+ * in-process memchain (tests/app/memchain.c) answering through the transport
  * port (no network), so what is measured is libicms and the disk.
  *
  *   bench_payments [DIR] [PAYMENTS] [BATCH]      (defaults: /tmp, 1000, 100)
@@ -31,6 +31,7 @@
 #include "icms/rpc.h"
 #include "icms/sys/address.h"
 #include "icms/sys/transport.h"
+#include "memchain.h"
 
 #define PRICE 100000000LL
 
@@ -49,129 +50,8 @@ static void check(int rc, const char *what)
     }
 }
 
-/* ---- the fixture node: raw transactions by txid ---- */
-
-typedef struct fixture {
-    int n;
-    char (*addresses)[64];
-    char (*scripts)[64];
-    char (*txids)[65];
-    char **raw_hex;
-    int next_address;
-} fixture;
-
-static fixture fx;
-
-static void make_fixture(int n)
-{
-    fx.n = n;
-    fx.addresses = calloc((size_t)n, 64);
-    fx.scripts = calloc((size_t)n, 64);
-    fx.txids = calloc((size_t)n, 65);
-    fx.raw_hex = calloc((size_t)n, sizeof *fx.raw_hex);
-    for (int i = 0; i < n; i++) {
-        uint8_t h160[20] = {0};
-        memcpy(h160, &i, sizeof i);
-        h160[19] = 0x42;
-        char *address = NULL;
-        check(icms_gapcoin_base58check_encode(38, h160, 20, &address), "address");
-        snprintf(fx.addresses[i], 64, "%s", address);
-        icms_free(address);
-        uint8_t raw[128];
-        size_t len = 0;
-        /* version 1; one input spending (i, 0); one P2PKH output of PRICE; locktime 0 */
-        const uint8_t head[] = {1, 0, 0, 0, 1};
-        memcpy(raw, head, sizeof head);
-        len = sizeof head;
-        memset(raw + len, 0, 32);
-        memcpy(raw + len, &i, sizeof i);
-        len += 32;
-        memset(raw + len, 0, 4); /* vout */
-        len += 4;
-        raw[len++] = 1;
-        raw[len++] = 0; /* script_sig 00 */
-        memset(raw + len, 0xff, 4);
-        len += 4;
-        raw[len++] = 1; /* one output */
-        uint64_t value = (uint64_t)PRICE;
-        for (int b = 0; b < 8; b++)
-            raw[len++] = (uint8_t)(value >> (8 * b));
-        const uint8_t p2pkh_head[] = {25, 0x76, 0xa9, 20};
-        memcpy(raw + len, p2pkh_head, sizeof p2pkh_head);
-        len += sizeof p2pkh_head;
-        memcpy(raw + len, h160, 20);
-        len += 20;
-        raw[len++] = 0x88;
-        raw[len++] = 0xac;
-        memset(raw + len, 0, 4);
-        len += 4;
-        icms_gapcoin_tx *tx = NULL;
-        check(icms_gapcoin_tx_decode(raw, len, &tx), "decode");
-        icms_gapcoin_hash_to_hex(tx->txid, fx.txids[i]);
-        icms_gapcoin_tx_free(tx);
-        check(icms_gapcoin_hex_encode(raw, len, &fx.raw_hex[i]), "hex");
-        uint8_t script[25] = {0x76, 0xa9, 20};
-        memcpy(script + 3, h160, 20);
-        script[23] = 0x88;
-        script[24] = 0xac;
-        for (int b = 0; b < 25; b++)
-            snprintf(fx.scripts[i] + 2 * b, 3, "%02x", script[b]);
-    }
-}
-
-static int find_txid(const char *body)
-{
-    const char *p = strstr(body, "\"params\"");
-    for (int i = 0; p && i < fx.n; i++)
-        if (strstr(p, fx.txids[i]))
-            return i;
-    return -1;
-}
-
-static int fixture_post(icms_transport *t, const icms_transport_request *req, int *status,
-                        uint8_t **body, size_t *body_len)
-{
-    (void)t;
-    char *text = malloc(req->body_len + 1);
-    memcpy(text, req->body, req->body_len);
-    text[req->body_len] = '\0';
-    int i = find_txid(text);
-    /* Echo the request's id, as a node does. */
-    char id[32] = "1";
-    const char *p = strstr(text, "\"id\":");
-    if (p) {
-        p += 5;
-        size_t k = 0;
-        while (*p && *p != ',' && *p != '}' && k + 1 < sizeof id)
-            id[k++] = *p++;
-        id[k] = '\0';
-    }
-    free(text);
-    char *answer = icms_transport_alloc(4096);
-    int n;
-    if (i < 0)
-        n = snprintf(answer, 4096, "{\"result\":null,\"error\":{\"code\":-5,\"message\":\"No such "
-                                   "mempool or blockchain transaction\"},\"id\":%s}", id);
-    else
-        n = snprintf(answer, 4096,
-                     "{\"result\":{\"hex\":\"%s\",\"txid\":\"%s\",\"confirmations\":6,"
-                     "\"blockhash\":\"%064x\",\"blocktime\":1413916000,\"vout\":[{\"value\":"
-                     "1.00000000,\"n\":0,\"scriptPubKey\":{\"hex\":\"%s\",\"addresses\":[\"%s\"]}}]},"
-                     "\"error\":null,\"id\":%s}",
-                     fx.raw_hex[i], fx.txids[i], 7, fx.scripts[i], fx.addresses[i], id);
-    *status = i < 0 ? 500 : 200;
-    *body = (uint8_t *)answer;
-    *body_len = (size_t)n;
-    return ICMS_OK;
-}
-
-static int next_address(icms_address_provider *self, const char *project_id, char **out)
-{
-    (void)self;
-    (void)project_id;
-    *out = icms_address_dup(fx.addresses[fx.next_address++ % fx.n]);
-    return ICMS_OK;
-}
+/* The node: tests/app/memchain.c, answering in-process through the transport port. */
+static memchain *chain;
 
 /* ---- setting up N submitted payments ---- */
 
@@ -216,15 +96,9 @@ static icms_db *open_db(const char *path, unsigned sync)
     icms_options options = ICMS_OPTIONS_INIT;
     options.path = path;
     options.sqlite_sync = sync;
-    icms_transport *t = NULL;
-    t = icms_transport_alloc(sizeof *t);
-    *t = (icms_transport)ICMS_TRANSPORT_INIT;
-    t->post = fixture_post;
-    check(icms_rpc_client_new(&options.gapcoin, t, "http://fixture.invalid/", NULL), "rpc");
-    options.addresses = icms_transport_alloc(sizeof *options.addresses);
-    *options.addresses = (icms_address_provider)ICMS_ADDRESS_PROVIDER_INIT;
-    options.addresses->next_address = next_address;
-    options.addresses->free = NULL;
+    check(icms_rpc_client_new(&options.gapcoin, memchain_transport(chain),
+                              "http://memchain.invalid/", NULL),
+          "rpc");
     icms_db *db;
     check(icms_open(&db, &options), "open");
     return db;
@@ -237,7 +111,6 @@ static char **setup(const char *path, int n)
     unlink(path);
     snprintf(wal, sizeof wal, "%s-wal", path);
     unlink(wal);
-    fx.next_address = 0;
     icms_db *db = open_db(path, 2 /* OFF: setup is not what is measured */);
     char owner[37], json[512];
     add_user(db, "OWNER", -1, owner);
@@ -263,13 +136,19 @@ static char **setup(const char *path, int n)
         check(icms_participation_approve(db, &owner_req, part, NULL), "approve");
         snprintf(key, sizeof key, "pay-%d", i);
         req.idempotency_key = key;
-        snprintf(json, sizeof json, "{\"refund_address\":\"%s\"}", fx.addresses[0]);
+        snprintf(json, sizeof json, "{\"refund_address\":\"%s\"}",
+                 memchain_address(chain, 0, NULL));
         check(icms_payment_initiate(db, &req, part, json, &out), "initiate");
+        cJSON *payment = cJSON_Parse(out);
+        const char *txid = NULL;
+        memchain_pay(chain, cJSON_GetObjectItem(payment, "script")->valuestring, PRICE, &txid);
+        cJSON_Delete(payment);
         payments[i] = id_of(out);
         req.idempotency_key = NULL;
-        check(icms_payment_submit(db, &req, payments[i], fx.txids[i], NULL), "submit");
+        check(icms_payment_submit(db, &req, payments[i], txid, NULL), "submit");
         free(part);
     }
+    memchain_mine(chain, 6);
     free(project);
     icms_close(db);
     return payments;
@@ -337,7 +216,7 @@ int main(int argc, char **argv)
     int batch = argc > 3 ? atoi(argv[3]) : 100;
     if (icms_init() < 0)
         return 1;
-    make_fixture(n);
+    chain = memchain_new();
     char path[4096], raw[4096];
     snprintf(path, sizeof path, "%s/bench_payments.db", dir);
     snprintf(raw, sizeof raw, "%s/bench_payments_raw.db", dir);
@@ -361,6 +240,7 @@ int main(int argc, char **argv)
         double base = raw_sqlite(raw, syncs[s].name, n);
         printf("%-7s %14.0f %18.0f %22.0f   (N = %d)\n", syncs[s].name, one, many, base, batch);
     }
+    memchain_free(chain);
     icms_shutdown();
     return 0;
 }
