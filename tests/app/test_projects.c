@@ -4,6 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
 
 #include "app/db.h"
 #include "app_fixture.h"
@@ -447,11 +451,43 @@ static void test_idempotency_key(void **state)
     assert_int_equal(icms_project_create(f->db, &req, fx_project_json(31), NULL), ICMS_EINVALID);
 }
 
+static char *request_id(fx *f, fx_user *u, const char *project)
+{
+    char *out = NULL;
+    assert_icms_ok(icms_participation_request(f->db, &u->req, project,
+                                              "{\"type\":\"PROFIT\",\"capital\":100000000}",
+                                              &out));
+    cJSON *p = fx_json(out);
+    char *id = strdup(fx_str(p, "id"));
+    cJSON_Delete(p);
+    return id;
+}
+
+/*
+ * Every project and participation command, each against a store that fails
+ * its 1st, 2nd, ... call until the command runs through: each failure must
+ * leave the store byte-for-byte as it was.
+ */
 static void test_commands_fail_cleanly_at_every_store_call(void **state)
 {
     fx *f = *state;
-    char id[37];
-    fx_published_project(f, id);
+    char open_project[37], *out = NULL;
+    fx_published_project(f, open_project);
+    assert_icms_ok(icms_project_create(f->db, &f->owner.req, fx_project_json(30), &out));
+    cJSON *draft = fx_json(out);
+    char draft_id[37], product[37];
+    snprintf(draft_id, sizeof draft_id, "%s", fx_str(draft, "id"));
+    snprintf(product, sizeof product, "%s",
+             fx_str(cJSON_GetArrayItem(cJSON_GetObjectItem(draft, "products"), 0), "id"));
+    cJSON_Delete(draft);
+    fx_user approver, rejected, withdrawer, requester;
+    fx_add_user(f, &approver, ICMS_ROLE_INVESTOR, "VERIFIED");
+    fx_add_user(f, &rejected, ICMS_ROLE_INVESTOR, "VERIFIED");
+    fx_add_user(f, &withdrawer, ICMS_ROLE_INVESTOR, "VERIFIED");
+    fx_add_user(f, &requester, ICMS_ROLE_INVESTOR, "VERIFIED");
+    char *to_approve = request_id(f, &approver, open_project);
+    char *to_reject = request_id(f, &rejected, open_project);
+    char *to_withdraw = request_id(f, &withdrawer, open_project);
     icms_close(f->db);
     /* Reopen the same file through a fault-injecting store. */
     icms_store *inner, *fault;
@@ -463,7 +499,9 @@ static void test_commands_fail_cleanly_at_every_store_call(void **state)
     assert_icms_ok(icms_clock_fake_new(FX_NOW, &options.clock));
     assert_icms_ok(icms_open(&f->db, &options));
 
-    for (int which = 0; which < 3; which++) {
+    enum { CREATE, UPDATE, PRODUCT_ADD, PRODUCT_UPDATE, PRODUCT_REMOVE, PUBLISH, REQUEST, APPROVE,
+           REJECT, WITHDRAW, CANCEL, COMMANDS };
+    for (int which = 0; which < COMMANDS; which++) {
         unsigned long calls = 0;
         for (unsigned long nth = 1;; nth++) {
             uint64_t before, after;
@@ -471,15 +509,48 @@ static void test_commands_fail_cleanly_at_every_store_call(void **state)
             assert_icms_ok(icms_test_store_digest(inner, &before, &kb));
             icms_test_fault_store_reset(fault);
             icms_test_fault_store_fail(fault, ICMS_TEST_FAULT_ANY, nth, ICMS_ESTORAGE);
-            int rc;
-            if (which == 0)
+            int rc = ICMS_ERROR;
+            switch (which) {
+            case CREATE:
                 rc = icms_project_create(f->db, &f->owner.req, fx_project_json(30), NULL);
-            else if (which == 1)
-                rc = icms_participation_request(f->db, &f->investor.req, id,
-                                                "{\"type\":\"PROFIT\",\"capital\":100000000}",
-                                                NULL);
-            else
-                rc = icms_project_cancel(f->db, &f->owner.req, id, "done", NULL);
+                break;
+            case UPDATE:
+                rc = icms_project_update(f->db, &f->owner.req, draft_id, "{\"title\":\"New\"}",
+                                         NULL);
+                break;
+            case PRODUCT_ADD:
+                rc = icms_product_add(f->db, &f->owner.req, draft_id,
+                                      "{\"name\":\"Soap\",\"unit\":\"box\",\"quantity\":5,"
+                                      "\"unit_price\":100}",
+                                      NULL);
+                break;
+            case PRODUCT_UPDATE:
+                rc = icms_product_update(f->db, &f->owner.req, draft_id, product,
+                                         "{\"quantity\":7}", NULL);
+                break;
+            case PRODUCT_REMOVE:
+                rc = icms_product_remove(f->db, &f->owner.req, draft_id, product, NULL);
+                break;
+            case PUBLISH:
+                rc = icms_project_publish(f->db, &f->owner.req, draft_id, NULL);
+                break;
+            case REQUEST:
+                rc = icms_participation_request(f->db, &requester.req, open_project,
+                                                "{\"type\":\"PROFIT\",\"capital\":5}", NULL);
+                break;
+            case APPROVE:
+                rc = icms_participation_approve(f->db, &f->owner.req, to_approve, NULL);
+                break;
+            case REJECT:
+                rc = icms_participation_reject(f->db, &f->owner.req, to_reject, "no", NULL);
+                break;
+            case WITHDRAW:
+                rc = icms_participation_withdraw(f->db, &withdrawer.req, to_withdraw, NULL);
+                break;
+            case CANCEL:
+                rc = icms_project_cancel(f->db, &f->owner.req, open_project, "done", NULL);
+                break;
+            }
             if (!icms_test_fault_store_fired(fault)) {
                 assert_icms_ok(rc); /* every call was failed once; now it runs through */
                 calls = nth - 1;
@@ -493,6 +564,76 @@ static void test_commands_fail_cleanly_at_every_store_call(void **state)
         assert_true(calls > 5);
     }
     icms_test_fault_store_reset(fault); /* disarmed for the teardown's checks */
+    free(to_approve);
+    free(to_reject);
+    free(to_withdraw);
+}
+
+/*
+ * Two processes sweeping at once, each with its own handle on the file:
+ * every overdue project expires exactly once (one project.expired event
+ * each), and the reports add up.
+ */
+static void test_two_processes_sweep_at_once(void **state)
+{
+    fx *f = *state;
+    enum { PROJECTS = 80 };
+    for (int i = 0; i < PROJECTS; i++) {
+        char id[37];
+        fx_published_project(f, id);
+    }
+    int pipes[2][2];
+    pid_t pids[2];
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(pipe(pipes[i]), 0);
+        pids[i] = fork();
+        if (pids[i] == 0) {
+            icms_options options = ICMS_OPTIONS_INIT;
+            options.path = f->path;
+            icms_clock_fake_new(FX_NOW + 31 * FX_DAY, &options.clock);
+            icms_db *db = NULL;
+            char *report = NULL;
+            int rc = icms_open(&db, &options);
+            if (rc == ICMS_OK)
+                rc = icms_tick(db, &report);
+            long long expired = -1;
+            if (rc == ICMS_OK) {
+                cJSON *doc = cJSON_Parse(report);
+                expired = (long long)cJSON_GetObjectItem(doc, "expired")->valuedouble;
+                cJSON_Delete(doc);
+            }
+            icms_free(report);
+            icms_close(db);
+            if (write(pipes[i][1], &expired, sizeof expired) != sizeof expired)
+                _exit(2);
+            _exit(rc == ICMS_OK ? 0 : 1);
+        }
+    }
+    long long total = 0;
+    for (int i = 0; i < 2; i++) {
+        int status;
+        long long expired = 0;
+        waitpid(pids[i], &status, 0);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        assert_int_equal(read(pipes[i][0], &expired, sizeof expired), sizeof expired);
+        total += expired;
+        close(pipes[i][0]);
+        close(pipes[i][1]);
+    }
+    assert_int_equal(total, PROJECTS);
+    /* And the outbox agrees: one project.expired per project, no more. */
+    sqlite3 *conn;
+    assert_int_equal(sqlite3_open(f->path, &conn), SQLITE_OK);
+    sqlite3_stmt *stmt;
+    assert_int_equal(sqlite3_prepare_v2(conn,
+                                        "SELECT count(*) FROM kv WHERE instr(CAST(v AS TEXT), "
+                                        "'\"type\":\"project.expired\"') > 0",
+                                        -1, &stmt, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(stmt, 0), PROJECTS);
+    sqlite3_finalize(stmt);
+    sqlite3_close(conn);
 }
 
 int main(void)
@@ -513,6 +654,7 @@ int main(void)
         T(test_tick_works_in_batches),
         T(test_idempotency_key),
         T(test_commands_fail_cleanly_at_every_store_call),
+        T(test_two_processes_sweep_at_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
