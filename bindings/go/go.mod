@@ -1,0 +1,3 @@
+module libicms.org/icms
+
+go 1.19

@@ -1,0 +1,89 @@
+#include "shim.h"
+
+#include <string.h>
+
+#include "_cgo_export.h"
+
+static _Thread_local uintptr_t current_ctx;
+static _Thread_local uintptr_t pending;
+
+void icms_go_set_ctx(uintptr_t handle) { current_ctx = handle; }
+uintptr_t icms_go_ctx(void) { return current_ctx; }
+
+void icms_go_set_pending(uintptr_t handle)
+{
+    if (pending)
+        icmsGoDeleteHandle(pending); /* an earlier error nobody took */
+    pending = handle;
+}
+
+uintptr_t icms_go_take_pending(void)
+{
+    uintptr_t h = pending;
+    pending = 0;
+    return h;
+}
+
+typedef struct go_transport {
+    icms_transport base;
+    uintptr_t handle;
+} go_transport;
+
+static int go_post(icms_transport *t, const icms_transport_request *r, int *status, uint8_t **body,
+                   size_t *body_len)
+{
+    go_transport *self = (go_transport *)t;
+    /* The Go side copies everything it needs; nothing of r outlives the call. */
+    return icmsGoPost(self->handle, (char *)r->url, (char **)r->headers, (int)r->header_count,
+                      (void *)r->body, (int)r->body_len, (long long)r->max_response_len, status,
+                      body, body_len);
+}
+
+static void go_free(icms_transport *t)
+{
+    go_transport *self = (go_transport *)t;
+    icmsGoDeleteHandle(self->handle);
+    free(self);
+}
+
+icms_transport *icms_go_transport_new(uintptr_t handle)
+{
+    go_transport *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    icms_transport init = ICMS_TRANSPORT_INIT;
+    t->base = init;
+    t->base.post = go_post;
+    t->base.free = go_free;
+    t->handle = handle;
+    return &t->base;
+}
+
+int icms_go_open(icms_db **out, const char *path, icms_clock *clock, icms_rpc_client *gapcoin,
+                 int kyc_optional, unsigned int sqlite_sync, unsigned int gapcoin_network,
+                 unsigned int retry_attempts)
+{
+    icms_options options = ICMS_OPTIONS_INIT;
+    options.path = path;
+    options.clock = clock;
+    options.gapcoin = gapcoin;
+    options.kyc_optional = kyc_optional;
+    options.sqlite_sync = sqlite_sync;
+    options.gapcoin_network = gapcoin_network;
+    options.retry_attempts = retry_attempts;
+    return icms_open(out, &options);
+}
+
+int icms_go_rpc_curl(icms_rpc_client **out, const char *url, const char *username,
+                     const char *password, unsigned int timeout_ms)
+{
+    icms_transport_curl_options options = ICMS_TRANSPORT_CURL_OPTIONS_INIT;
+    options.username = username;
+    options.password = password;
+    options.timeout_ms = timeout_ms;
+    icms_transport *t = NULL;
+    int rc = icms_transport_curl_new(&t, &options);
+    if (rc != ICMS_OK)
+        return rc;
+    return icms_rpc_client_new(out, t, url, NULL);
+}
