@@ -91,8 +91,7 @@ int main(int argc, char **argv)
     long delivered = 0, bytes = 0;
     for (;;) {
         char *page = NULL;
-        check(icms_events_read(db, &host, "bench", ICMS_EVENTS_FROM_CURSOR, batch, &page),
-              "read");
+        check(icms_events_read(db, &host, "bench", ICMS_EVENTS_FROM_CURSOR, batch, &page), "read");
         cJSON *doc = cJSON_Parse(page);
         const cJSON *list = cJSON_GetObjectItem(doc, "events");
         int n = cJSON_GetArraySize(list);

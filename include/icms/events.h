@@ -182,7 +182,10 @@ typedef struct icms_events_policy {
 } icms_events_policy;
 
 #define ICMS_EVENTS_POLICY_VERSION 1
-#define ICMS_EVENTS_POLICY_INIT {ICMS_EVENTS_POLICY_VERSION, 0, 0, 0, 0, 0}
+#define ICMS_EVENTS_POLICY_INIT                                                                    \
+    {                                                                                              \
+        ICMS_EVENTS_POLICY_VERSION, 0, 0, 0, 0, 0                                                  \
+    }
 
 /**
  * Replace the handle's policy (zeros mean the defaults above). Errors:
@@ -241,8 +244,8 @@ ICMS_EXTERN int icms_notify_list(icms_db *db, const icms_request *req, const cha
  * Put a DEAD notification back to PENDING with its attempts reset, due now.
  * Admin or host only. Errors: ICMS_ENOTFOUND, ICMS_EINVALID_TRANSITION.
  */
-ICMS_EXTERN int icms_notify_retry(icms_db *db, const icms_request *req,
-                                  const char *notification_id, char **out);
+ICMS_EXTERN int icms_notify_retry(icms_db *db, const icms_request *req, const char *notification_id,
+                                  char **out);
 
 /* ---- NATS JetStream ---- */
 
@@ -269,7 +272,10 @@ typedef struct icms_nats_options {
 } icms_nats_options;
 
 #define ICMS_NATS_OPTIONS_VERSION 1
-#define ICMS_NATS_OPTIONS_INIT {ICMS_NATS_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0, 0, 0, 0}
+#define ICMS_NATS_OPTIONS_INIT                                                                     \
+    {                                                                                              \
+        ICMS_NATS_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0, 0, 0, 0                              \
+    }
 
 /**
  * A publisher for db (borrowed: it must outlive the publisher). Connects

@@ -75,8 +75,8 @@ void icms__events_hub_free(icms__events_hub *hub)
 
 /* ---- subscribe ---- */
 
-int icms_events_subscribe(icms_db *db, const char *pattern, icms_event_cb callback,
-                          void *payload, uint64_t *subscription_id)
+int icms_events_subscribe(icms_db *db, const char *pattern, icms_event_cb callback, void *payload,
+                          uint64_t *subscription_id)
 {
     if (!db || !callback || !subscription_id)
         return icms__error(ICMS_EINVALID, "a database, a callback and subscription_id are "

@@ -65,8 +65,7 @@ static int on_read(int64_t seq, const uint8_t *value, size_t value_len, void *pa
     struct read_call *call = payload;
     /* Events are stored as the compact JSON they are handed out as. */
     if (value_len < 2 || value[0] != '{')
-        return icms__error(ICMS_ECORRUPT, "outbox event %lld is not a JSON object",
-                           (long long)seq);
+        return icms__error(ICMS_ECORRUPT, "outbox event %lld is not a JSON object", (long long)seq);
     int rc = call->count ? buf_add(&call->events, ",", 1) : ICMS_OK;
     if (rc == ICMS_OK)
         rc = buf_add(&call->events, (const char *)value, value_len);
@@ -143,8 +142,9 @@ int icms_events_read(icms_db *db, const icms_request *req, const char *consumer,
                            (void *)consumer, NULL);
     struct buf b = {NULL, 0, 0};
     char head[ICMS_EVENTS_CONSUMER_MAX + 128];
-    int n = snprintf(head, sizeof head, "{\"consumer\":\"%s\",\"acked\":%lld,\"last_seq\":%lld,"
-                                        "\"events\":[",
+    int n = snprintf(head, sizeof head,
+                     "{\"consumer\":\"%s\",\"acked\":%lld,\"last_seq\":%lld,"
+                     "\"events\":[",
                      consumer, (long long)call.acked, (long long)call.last_seq);
     if (rc == ICMS_OK)
         rc = buf_add(&b, head, (size_t)n);
@@ -216,8 +216,7 @@ static int move_cursor(icms__cmd *cmd)
     return rc;
 }
 
-static int move(icms_db *db, const icms_request *req, const char *consumer, int64_t seq,
-                bool seek)
+static int move(icms_db *db, const icms_request *req, const char *consumer, int64_t seq, bool seek)
 {
     int rc = check_name(consumer);
     if (rc)
@@ -265,8 +264,8 @@ int icms_events_consumer_delete(icms_db *db, const icms_request *req, const char
     int rc = icms__consumer_name_check(consumer, true);
     if (rc)
         return rc;
-    return icms__command(db, req, "events.consumer_delete", NULL, delete_consumer,
-                         (void *)consumer, NULL);
+    return icms__command(db, req, "events.consumer_delete", NULL, delete_consumer, (void *)consumer,
+                         NULL);
 }
 
 /* ---- listing ---- */

@@ -30,8 +30,7 @@ typedef enum icms__channel_t {
 extern const char *const icms__channel_names[ICMS__CHANNEL_COUNT];
 
 /* A user's channels (defaults when none stored): on[channel]. */
-int icms__notify_prefs_read(icms__tx *tx, const uint8_t user_id[16],
-                            bool on[ICMS__CHANNEL_COUNT]);
+int icms__notify_prefs_read(icms__tx *tx, const uint8_t user_id[16], bool on[ICMS__CHANNEL_COUNT]);
 int icms__notify_prefs_write(icms__tx *tx, const uint8_t user_id[16],
                              const bool on[ICMS__CHANNEL_COUNT]);
 

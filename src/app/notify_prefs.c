@@ -69,8 +69,7 @@ static void prefs_key(icms__key *key, const uint8_t user_id[16])
     icms__key_id(key, user_id);
 }
 
-int icms__notify_prefs_read(icms__tx *tx, const uint8_t user_id[16],
-                            bool on[ICMS__CHANNEL_COUNT])
+int icms__notify_prefs_read(icms__tx *tx, const uint8_t user_id[16], bool on[ICMS__CHANNEL_COUNT])
 {
     memcpy(on, default_on, sizeof default_on);
     icms__key key;

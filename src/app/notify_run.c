@@ -63,8 +63,8 @@ static void drop_events(struct route_call *call)
     call->count = 0;
 }
 
-static int notification_data(const icms__envelope *env, const icms__recipients *r,
-                             const char *role, cJSON **out)
+static int notification_data(const icms__envelope *env, const icms__recipients *r, const char *role,
+                             cJSON **out)
 {
     cJSON *data = cJSON_Duplicate(r->context, true);
     int rc = data ? icms__json_add_string(data, "event_type", env->type) : ICMS_ENOMEM;
@@ -435,8 +435,7 @@ static int record_outcome(icms__tx *tx, void *arg)
         if (rc == ICMS_OK)
             rc = icms__json_add_time(doc, "sent_at", now_ms);
         o->result = 1;
-    } else if (o->send_rc == ICMS_EINVALID ||
-               attempts >= (int64_t)c->policy.notify_max_attempts) {
+    } else if (o->send_rc == ICMS_EINVALID || attempts >= (int64_t)c->policy.notify_max_attempts) {
         rc = set_status(doc, "DEAD", o->error, now_ms);
         o->result = 3;
     } else {
@@ -466,8 +465,14 @@ static int send_one(icms_db *db, icms_notifier *notifier, const uint8_t id[16], 
         claim_clear(&c);
         return rc;
     }
-    icms_notification n = {ICMS_NOTIFICATION_VERSION, c.id_text, c.user_id, c.channel,
-                           c.address, c.template_key, c.data_json, c.event_id,
+    icms_notification n = {ICMS_NOTIFICATION_VERSION,
+                           c.id_text,
+                           c.user_id,
+                           c.channel,
+                           c.address,
+                           c.template_key,
+                           c.data_json,
+                           c.event_id,
                            (unsigned)c.attempts};
     struct outcome o = {db, &c, ICMS_OK, {0}, 0};
     icms_error_clear();
@@ -666,8 +671,7 @@ static int retry_cmd(icms__cmd *cmd)
     return rc;
 }
 
-int icms_notify_retry(icms_db *db, const icms_request *req, const char *notification_id,
-                      char **out)
+int icms_notify_retry(icms_db *db, const icms_request *req, const char *notification_id, char **out)
 {
     if (out)
         *out = NULL;

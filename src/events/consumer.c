@@ -12,8 +12,8 @@
 
 static bool name_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.';
 }
 
 int icms__consumer_name_check(const char *name, bool allow_reserved)
@@ -28,8 +28,8 @@ int icms__consumer_name_check(const char *name, bool allow_reserved)
         if (!name_char(name[i]))
             return icms__error(ICMS_EINVALID,
                                "consumer name: only A-Z, a-z, 0-9, '.', '_' and '-' are allowed");
-    if (!allow_reserved && strncmp(name, ICMS__CONSUMER_RESERVED_PREFIX,
-                                   strlen(ICMS__CONSUMER_RESERVED_PREFIX)) == 0)
+    if (!allow_reserved &&
+        strncmp(name, ICMS__CONSUMER_RESERVED_PREFIX, strlen(ICMS__CONSUMER_RESERVED_PREFIX)) == 0)
         return icms__error(ICMS_EINVALID, "consumer names starting with \"%s\" are the library's",
                            ICMS__CONSUMER_RESERVED_PREFIX);
     return ICMS_OK;
@@ -51,8 +51,7 @@ static int parse_cursor(const uint8_t *value, size_t len, int64_t *acked, int64_
 {
     cJSON *doc = NULL;
     int rc = icms__json_parse((const char *)value, len, NULL, &doc);
-    bool ok = rc == ICMS_OK && icms__json_int64(icms__json_get(doc, "acked"), acked) &&
-              *acked >= 0;
+    bool ok = rc == ICMS_OK && icms__json_int64(icms__json_get(doc, "acked"), acked) && *acked >= 0;
     if (ok && updated_at && !icms__json_int64(icms__json_get(doc, "updated_at"), updated_at))
         ok = false;
     cJSON_Delete(doc);
@@ -218,8 +217,8 @@ static int on_prune(int64_t seq, const uint8_t *value, size_t value_len, void *p
     return 0;
 }
 
-int icms__outbox_prune(icms__tx *tx, int64_t upto, int64_t cutoff_ms, size_t max,
-                       size_t *pruned, bool *more)
+int icms__outbox_prune(icms__tx *tx, int64_t upto, int64_t cutoff_ms, size_t max, size_t *pruned,
+                       bool *more)
 {
     *pruned = 0;
     *more = false;
@@ -252,11 +251,10 @@ int icms__envelope_parse(const char *json, size_t len, int bad_code, icms__envel
     out->subject = icms__json_get_string(out->doc, "subject");
     out->occurred_at = icms__json_get_string(out->doc, "occurred_at");
     out->data = icms__json_get(out->doc, "data");
-    bool ok = out->event_id && out->type && out->subject && out->occurred_at &&
-              cJSON_IsObject(out->data) &&
-              icms__json_int64(icms__json_get(out->doc, "seq"), &out->seq) &&
-              icms__time_parse(out->occurred_at, strlen(out->occurred_at), &out->occurred_ms) ==
-                  ICMS_OK;
+    bool ok =
+        out->event_id && out->type && out->subject && out->occurred_at &&
+        cJSON_IsObject(out->data) && icms__json_int64(icms__json_get(out->doc, "seq"), &out->seq) &&
+        icms__time_parse(out->occurred_at, strlen(out->occurred_at), &out->occurred_ms) == ICMS_OK;
     if (!ok) {
         icms__envelope_free(out);
         return icms__error(bad_code, "an event lacks event_id, type, subject, occurred_at, seq "

@@ -39,8 +39,7 @@ int icms__consumer_scan(icms__tx *tx, icms__consumer_cb cb, void *payload);
 int icms__consumer_min_acked(icms__tx *tx, bool *any, int64_t *min);
 
 /* Events with after < seq, oldest first, at most max (0: no limit). */
-typedef int (*icms__outbox_cb)(int64_t seq, const uint8_t *value, size_t value_len,
-                               void *payload);
+typedef int (*icms__outbox_cb)(int64_t seq, const uint8_t *value, size_t value_len, void *payload);
 int icms__outbox_scan(icms__tx *tx, int64_t after, size_t max, icms__outbox_cb cb, void *payload);
 
 /*
@@ -49,8 +48,8 @@ int icms__outbox_scan(icms__tx *tx, int64_t after, size_t max, icms__outbox_cb c
  * (kept, so that the sequence never restarts) or after max deletions (then
  * *more is true).
  */
-int icms__outbox_prune(icms__tx *tx, int64_t upto, int64_t cutoff_ms, size_t max,
-                       size_t *pruned, bool *more);
+int icms__outbox_prune(icms__tx *tx, int64_t upto, int64_t cutoff_ms, size_t max, size_t *pruned,
+                       bool *more);
 
 /* An event read back from the outbox. */
 typedef struct icms__envelope {

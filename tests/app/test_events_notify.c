@@ -143,7 +143,7 @@ static void test_participation_routes(void **state)
     fx_published_project(f, project);
     ev_request(f, &f->investor, project, 100000000, p1);
     cJSON *report = run(f);
-    assert_int_equal(fx_int(report, "routed"), 3); /* created, published, requested */
+    assert_int_equal(fx_int(report, "routed"), 3);  /* created, published, requested */
     assert_int_equal(fx_int(report, "created"), 2); /* the owner, by email and push */
     assert_int_equal(fx_int(report, "sent"), 2);
     cJSON_Delete(report);
@@ -264,10 +264,16 @@ static void test_routing_table(void **state)
         assert_non_null(r);
         assert_int_equal(r->to, want[i].to);
     }
-    static const char *silent[] = {"project.created", "project.published", "project.updated",
-                                   "participation.withdrawn", "participation.cancelled",
-                                   "payment.initiated", "payment.failed", "refund.paid",
-                                   "user.created", "session.invalidated"};
+    static const char *silent[] = {"project.created",
+                                   "project.published",
+                                   "project.updated",
+                                   "participation.withdrawn",
+                                   "participation.cancelled",
+                                   "payment.initiated",
+                                   "payment.failed",
+                                   "refund.paid",
+                                   "user.created",
+                                   "session.invalidated"};
     for (size_t i = 0; i < sizeof silent / sizeof *silent; i++)
         assert_null(icms__route_find(silent[i]));
 
@@ -339,9 +345,9 @@ static void test_preferences(void **state)
         assert_icms(ICMS_EINVALID,
                     icms_notify_prefs_set(f->db, &f->owner.req, f->owner.id, bad[i], &out));
     assert_icms(ICMS_EINVALID, icms_notify_prefs_get(f->db, &f->owner.req, "nope", &out));
-    assert_icms(ICMS_ENOTFOUND, icms_notify_prefs_get(f->db, &f->admin.req,
-                                                      "01900000-0000-7000-8000-000000000000",
-                                                      &out));
+    assert_icms(
+        ICMS_ENOTFOUND,
+        icms_notify_prefs_get(f->db, &f->admin.req, "01900000-0000-7000-8000-000000000000", &out));
     /* The channels in force when routing: push, and sms, which is skipped without a phone. */
     char project[37], p1[37];
     fx_published_project(f, project);
@@ -533,7 +539,6 @@ static void test_sender_dies_mid_send(void **state)
     assert_string_equal(t->r.items[0].id, id);
     assert_int_equal(t->r.items[0].attempt, 2);
 }
-
 
 /* Reopen f's file through a fault-injecting store; returns the fault store. */
 static icms_store *reopen_faulty(fx *f, rec *r)

@@ -213,7 +213,6 @@ static void test_crash_between_delivery_and_ack(void **state)
     cJSON_Delete(rest);
 }
 
-
 /* ---- two processes sending notifications at once ---- */
 
 static int send_to_pipe(icms_notifier *self, const icms_notification *n)

@@ -83,8 +83,7 @@ static void test_unacked_events_are_read_again(void **state)
     free(ta);
     free(tb);
     assert_string_equal(fx_str(cJSON_GetArrayItem(events_of(a), 0), "type"), "project.created");
-    assert_string_equal(fx_str(cJSON_GetArrayItem(events_of(a), 1), "type"),
-                        "project.published");
+    assert_string_equal(fx_str(cJSON_GetArrayItem(events_of(a), 1), "type"), "project.published");
     /* Acknowledge the first: only the second comes again. */
     assert_icms_ok(icms_events_ack(f->db, &f->host, "worker", 1));
     cJSON *c = ev_read(f, "worker", ICMS_EVENTS_FROM_CURSOR, 0);
@@ -123,8 +122,8 @@ static void test_max_pages(void **state)
     cJSON *p = ev_read(f, "pager", ICMS_EVENTS_FROM_CURSOR, 4);
     assert_int_equal(cJSON_GetArraySize(events_of(p)), 4);
     assert_int_equal(fx_int(p, "last_seq"), 6);
-    assert_icms_ok(icms_events_ack(f->db, &f->host, "pager",
-                                   ev_seq(cJSON_GetArrayItem(events_of(p), 3))));
+    assert_icms_ok(
+        icms_events_ack(f->db, &f->host, "pager", ev_seq(cJSON_GetArrayItem(events_of(p), 3))));
     cJSON *q = ev_read(f, "pager", ICMS_EVENTS_FROM_CURSOR, 4);
     assert_int_equal(cJSON_GetArraySize(events_of(q)), 2);
     assert_int_equal(ev_seq(cJSON_GetArrayItem(events_of(q), 0)), 5);
@@ -149,8 +148,7 @@ static void test_cursor_survives_reopen(void **state)
     cJSON *p = ev_read(f, "durable", ICMS_EVENTS_FROM_CURSOR, 0);
     assert_int_equal(fx_int(p, "acked"), 1);
     assert_int_equal(cJSON_GetArraySize(events_of(p)), 1);
-    assert_string_equal(fx_str(cJSON_GetArrayItem(events_of(p), 0), "type"),
-                        "project.published");
+    assert_string_equal(fx_str(cJSON_GetArrayItem(events_of(p), 0), "type"), "project.published");
     cJSON_Delete(p);
 }
 
@@ -194,8 +192,8 @@ static void test_only_host_and_admins(void **state)
     char *out = (char *)1;
     fx_user *users[] = {&f->owner, &f->investor, &f->stranger};
     for (size_t i = 0; i < 3; i++) {
-        assert_icms(ICMS_EFORBIDDEN, icms_events_read(f->db, &users[i]->req, "c",
-                                                      ICMS_EVENTS_FROM_CURSOR, 0, &out));
+        assert_icms(ICMS_EFORBIDDEN,
+                    icms_events_read(f->db, &users[i]->req, "c", ICMS_EVENTS_FROM_CURSOR, 0, &out));
         assert_null(out);
         assert_icms(ICMS_EFORBIDDEN, icms_events_ack(f->db, &users[i]->req, "c", 0));
         assert_icms(ICMS_EFORBIDDEN, icms_events_seek(f->db, &users[i]->req, "c", 0));
@@ -223,9 +221,14 @@ static void test_bad_arguments(void **state)
     char *out = (char *)1;
     char project[37];
     fx_published_project(f, project);
-    static const char *bad_names[] = {"", "with space", "slash/y", "icms.notify", "icms.x",
-                                      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-                                      "aaaaa"};
+    static const char *bad_names[] = {
+        "",
+        "with space",
+        "slash/y",
+        "icms.notify",
+        "icms.x",
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+        "aaaaa"};
     for (size_t i = 0; i < sizeof bad_names / sizeof *bad_names; i++) {
         assert_icms(ICMS_EINVALID, icms_events_read(f->db, &f->host, bad_names[i],
                                                     ICMS_EVENTS_FROM_CURSOR, 0, &out));

@@ -73,8 +73,7 @@ static void test_patterns_and_order(void **state)
     uint64_t a, b, c;
     assert_icms_ok(icms_events_subscribe(f->db, "*", record, &all, &a));
     assert_icms_ok(icms_events_subscribe(f->db, "project.*", record, &projects, &b));
-    assert_icms_ok(icms_events_subscribe(f->db, "participation.requested", record, &requested,
-                                         &c));
+    assert_icms_ok(icms_events_subscribe(f->db, "participation.requested", record, &requested, &c));
     assert_true(a > 0 && b > a && c > b);
     char project[37], participation[37];
     fx_published_project(f, project);

@@ -200,8 +200,8 @@ static void test_lifecycle_events_validate(void **state)
     req.correlation_id = "schema-run";
     assert_icms_ok(icms_project_create(f.db, &req, fx_project_json(30), &out));
     cJSON *draft = fx_json(out);
-    assert_icms_ok(icms_project_cancel(f.db, &f.owner.req, fx_str(draft, "id"), "changed mind",
-                                       NULL));
+    assert_icms_ok(
+        icms_project_cancel(f.db, &f.owner.req, fx_str(draft, "id"), "changed mind", NULL));
     cJSON_Delete(draft);
     ev_published_project(&f, 30, project);
     ev_request(&f, &f.investor, project, 100000000, p1);
@@ -246,12 +246,13 @@ static void test_lifecycle_events_validate(void **state)
     }
     assert_true(cJSON_GetArraySize(all) >= 14);
     cJSON_Delete(all);
-    static const char *expected[] = {"project.created", "project.cancelled", "project.published",
-                                     "participation.requested", "participation.approved",
-                                     "participation.rejected", "participation.withdrawn",
-                                     "project.funding_started", "project.expired",
-                                     "participation.cancelled", "session.created",
-                                     "session.invalidated", "auth.keys_rotated", "user.created"};
+    static const char *expected[] = {"project.created",         "project.cancelled",
+                                     "project.published",       "participation.requested",
+                                     "participation.approved",  "participation.rejected",
+                                     "participation.withdrawn", "project.funding_started",
+                                     "project.expired",         "participation.cancelled",
+                                     "session.created",         "session.invalidated",
+                                     "auth.keys_rotated",       "user.created"};
     for (size_t i = 0; i < sizeof expected / sizeof *expected; i++)
         if (!cJSON_GetObjectItem(types_seen, expected[i]))
             fail_msg("the lifecycle run did not emit %s", expected[i]);

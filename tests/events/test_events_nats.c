@@ -82,7 +82,7 @@ static void server_start(server *s)
         dup2(null, 1);
         dup2(null, 2);
         execl(ICMS_NATS_SERVER, "nats-server", "-js", "-a", "127.0.0.1", "-p", port, "-sd", s->dir,
-               (char *)NULL);
+              (char *)NULL);
         _exit(127);
     }
     for (int i = 0; i < 500 && !port_open(s->port); i++)
@@ -178,8 +178,8 @@ static void check_stream(nfx *t)
         assert_string_equal(ce, fx_str(e, "type"));
         /* The body is the event as the pull API gives it. */
         cJSON *body = NULL;
-        assert_icms_ok(icms__json_parse(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m),
-                                        NULL, &body));
+        assert_icms_ok(
+            icms__json_parse(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), NULL, &body));
         assert_string_equal(fx_str(body, "event_id"), fx_str(e, "event_id"));
         cJSON_Delete(body);
         natsMsg_Destroy(m);
@@ -192,8 +192,7 @@ static void check_stream(nfx *t)
 static int64_t cursor(nfx *t)
 {
     char *out = NULL;
-    assert_icms_ok(icms_events_read(t->f.db, &t->f.host, "nats", ICMS_EVENTS_FROM_CURSOR, 1,
-                                    &out));
+    assert_icms_ok(icms_events_read(t->f.db, &t->f.host, "nats", ICMS_EVENTS_FROM_CURSOR, 1, &out));
     cJSON *page = fx_json(out);
     int64_t acked = fx_int(page, "acked");
     cJSON_Delete(page);
@@ -358,8 +357,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_every_event_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_publisher_restarts_are_deduplicated, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_publisher_restarts_are_deduplicated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_down_events_wait, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_restarted_mid_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_options, setup, teardown),

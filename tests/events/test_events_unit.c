@@ -18,8 +18,8 @@ static void test_patterns(void **state)
     assert_int_equal(icms_events_pattern_match("project.published", "project.published"), 1);
     assert_int_equal(icms_events_pattern_match("project.published", "project.publishedx"), 0);
     assert_int_equal(icms_events_pattern_match("payment.*", "payment.confirmed"), 1);
-    static const char *bad[] = {"", "Project.*", "project.**", "*.published", "pro ject",
-                                ".x", "a*b", "project*"};
+    static const char *bad[] = {"",         "Project.*", "project.**", "*.published",
+                                "pro ject", ".x",        "a*b",        "project*"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         assert_icms(ICMS_EINVALID, icms_events_pattern_match(bad[i], "project.published"));
     assert_icms(ICMS_EINVALID, icms_events_pattern_match(NULL, "x"));
@@ -92,7 +92,10 @@ static void test_cloudevent_refuses_non_events(void **state)
 {
     (void)state;
     static const char *bad[] = {
-        "", "[]", "{}", "{\"event_id\":\"e\"}",
+        "",
+        "[]",
+        "{}",
+        "{\"event_id\":\"e\"}",
         "{\"event_id\":\"e\",\"type\":\"t\",\"occurred_at\":\"yesterday\",\"subject\":\"s\","
         "\"seq\":1,\"data\":{}}",
         "{\"event_id\":\"e\",\"type\":\"t\",\"occurred_at\":\"2026-01-01T00:00:00Z\","

@@ -23,8 +23,8 @@ typedef struct icms_notification {
      * whose outcome was not recorded (a crash): dedupe on it.
      */
     const char *id;
-    const char *user_id;      /**< the recipient */
-    const char *channel;      /**< "email", "push" or "sms" */
+    const char *user_id; /**< the recipient */
+    const char *channel; /**< "email", "push" or "sms" */
     /** Where to: the email address (email), phone number (sms), or NULL (push: user_id). */
     const char *address;
     const char *template_key; /**< "participation.requested.owner" (docs/events.md) */
@@ -54,7 +54,10 @@ typedef struct icms_notifier {
 } icms_notifier;
 
 #define ICMS_NOTIFIER_VERSION 1
-#define ICMS_NOTIFIER_INIT {ICMS_NOTIFIER_VERSION, NULL, NULL, NULL}
+#define ICMS_NOTIFIER_INIT                                                                         \
+    {                                                                                              \
+        ICMS_NOTIFIER_VERSION, NULL, NULL, NULL                                                    \
+    }
 
 #ifdef __cplusplus
 }
