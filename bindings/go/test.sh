@@ -11,11 +11,11 @@
 # directory's disposable state, kept so that a second run is fast).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=$(cd "${1:-${ICMS_BUILD_DIR:-$ROOT/build}}" && pwd)
-if [ ! -f "$BUILD/src/libicms.so" ]; then
-  echo "test.sh: no $BUILD/src/libicms.so: build libicms first" >&2
-  exit 1
-fi
+BUILD=${1:-${ICMS_BUILD_DIR:-$ROOT/build}}
+# shellcheck source=bindings/lib.sh
+. "$ROOT/bindings/lib.sh"
+bindings_libicms "$BUILD"
+BUILD=$(cd "$BUILD" && pwd)
 GOTMP="$BUILD/bindings/go"
 mkdir -p "$GOTMP"
 export GOPATH="$GOTMP/gopath" GOCACHE="$GOTMP/gocache" GOFLAGS=-mod=mod GOPROXY=off GO111MODULE=on \

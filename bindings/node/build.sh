@@ -9,13 +9,13 @@
 # that require('BUILD_DIR/bindings/node') works.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=$(cd "${1:-${ICMS_BUILD_DIR:-$ROOT/build}}" && pwd)
+BUILD=${1:-${ICMS_BUILD_DIR:-$ROOT/build}}
+# shellcheck source=bindings/lib.sh
+. "$ROOT/bindings/lib.sh"
+bindings_libicms "$BUILD"
+BUILD=$(cd "$BUILD" && pwd)
 NODE_INCLUDE=${NODE_INCLUDE:-/usr/include/node}
 LIB="$BUILD/src"
-if [ ! -f "$LIB/libicms.so" ]; then
-  echo "build.sh: no $LIB/libicms.so: build libicms first" >&2
-  exit 1
-fi
 if [ ! -f "$NODE_INCLUDE/node.h" ]; then
   echo "build.sh: no $NODE_INCLUDE/node.h: install Node's headers (Debian: libnode-dev)" >&2
   exit 1

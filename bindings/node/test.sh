@@ -7,8 +7,9 @@
 # runs `node --test` and the example.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=$(cd "${1:-${ICMS_BUILD_DIR:-$ROOT/build}}" && pwd)
+BUILD=${1:-${ICMS_BUILD_DIR:-$ROOT/build}}
 bash "$ROOT/bindings/node/build.sh" "$BUILD"
+BUILD=$(cd "$BUILD" && pwd)
 export ICMS_NODE_ADDON="$BUILD/bindings/node/native.node"
 cd "$ROOT/bindings/node"
 node --test test/

@@ -11,15 +11,15 @@
 # python3-dev; the pyenv python3 on PATH is not used.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=$(cd "${1:-${ICMS_BUILD_DIR:-$ROOT/build}}" && pwd)
+BUILD=${1:-${ICMS_BUILD_DIR:-$ROOT/build}}
+# shellcheck source=bindings/lib.sh
+. "$ROOT/bindings/lib.sh"
+bindings_libicms "$BUILD"
+BUILD=$(cd "$BUILD" && pwd)
 PY=${ICMS_PYTHON:-/usr/bin/python3}
 PYCONFIG=${PY}-config
 [ -x "$PYCONFIG" ] || PYCONFIG=/usr/bin/python3-config
 LIB="$BUILD/src"
-if [ ! -f "$LIB/libicms.so" ]; then
-  echo "build.sh: no $LIB/libicms.so: build libicms first (cmake --build $BUILD --target icms)" >&2
-  exit 1
-fi
 OUT="$BUILD/bindings/python"
 mkdir -p "$OUT/icms"
 swig -python -threads -Wall -I"$ROOT/include" -I"$ROOT/bindings/swig" \

@@ -7,8 +7,9 @@
 # the unittest suite with Debian's /usr/bin/python3 and the example.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=$(cd "${1:-${ICMS_BUILD_DIR:-$ROOT/build}}" && pwd)
+BUILD=${1:-${ICMS_BUILD_DIR:-$ROOT/build}}
 bash "$ROOT/bindings/python/build.sh" "$BUILD"
+BUILD=$(cd "$BUILD" && pwd)
 export PYTHONPATH="$BUILD/bindings/python"
 cd "$ROOT"
 /usr/bin/python3 -W error::ResourceWarning -m unittest discover -s bindings/python/tests -v

@@ -26,6 +26,7 @@
 #include <string.h>
 #include "icms.h"
 #include "icms/sys/clock.h"
+#include "icms/sys/notifier.h"
 #include "icms/sys/transport.h"
 
 /* A malloc'ed copy for the request's fields (freed by its destructor). */

@@ -69,6 +69,9 @@ int icms_gapcoin_base58check_encode(uint8_t version, const uint8_t *bytes, size_
 int icms_gapcoin_address_to_script(const char *text, int network, uint8_t **out,
                                    size_t *out_len);
 
+typedef struct icms_notifier icms_notifier;
+int icms_notify_set_notifier(icms_db *db, icms_notifier *notifier);
+
 /* ---- host callbacks -------------------------------------------------------- */
 %{
 /*
@@ -177,12 +180,62 @@ static void py_clock_free(icms_clock *c)
     PyGILState_Release(gil);
     free(self);
 }
+
+typedef struct py_notifier {
+    icms_notifier base;
+    PyObject *send; /* owned: callable(dict) -> None */
+} py_notifier;
+
+/*
+ * An exception from send() asks for a retry (ICMS_EUSER), unless it carries
+ * a library code (icms.Invalid: never deliverable, dead-lettered); it is
+ * kept for the Python layer, which logs it once the run returns.
+ */
+static int py_notifier_send(icms_notifier *n, const icms_notification *x)
+{
+    py_notifier *self = (py_notifier *)n;
+    int rc = ICMS_OK;
+    PyGILState_STATE gil = PyGILState_Ensure();
+    PyObject *result = PyObject_CallFunction(
+        self->send, "({s:z,s:z,s:z,s:z,s:z,s:z,s:z,s:I})", "id", x->id, "user_id", x->user_id,
+        "channel", x->channel, "address", x->address, "template_key", x->template_key,
+        "data_json", x->data_json, "event_id", x->event_id, "attempt", x->attempt);
+    if (!result) {
+        rc = ICMS_EUSER;
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        PyErr_NormalizeException(&type, &value, &tb);
+        PyObject *code = value ? PyObject_GetAttrString(value, "code") : NULL;
+        if (code && PyLong_Check(code)) {
+            long c = PyLong_AsLong(code);
+            if (c < 0 && c >= ICMS_EUSER)
+                rc = (int)c;
+        }
+        Py_XDECREF(code);
+        PyErr_Clear();
+        PyErr_Restore(type, value, tb);
+        stash_error();
+    }
+    Py_XDECREF(result);
+    PyGILState_Release(gil);
+    return rc;
+}
+
+static void py_notifier_free(icms_notifier *n)
+{
+    py_notifier *self = (py_notifier *)n;
+    PyGILState_STATE gil = PyGILState_Ensure();
+    Py_XDECREF(self->send);
+    PyGILState_Release(gil);
+    free(self);
+}
 %}
 
 /* These touch Python objects: they keep the GIL (the Python layer checks callability). */
 %nothread icms_binding_transport_new;
 %nothread icms_binding_clock_new;
 %nothread icms_binding_take_callback_error;
+%nothread icms_binding_notifier_new;
 
 %inline %{
 /* A transport whose post() calls a Python callable; the client it is handed to owns it. */
@@ -213,6 +266,21 @@ icms_clock *icms_binding_clock_new(PyObject *now)
     Py_INCREF(now);
     c->now = now;
     return &c->base;
+}
+
+/* A notifier whose send() calls a Python callable; icms_notify_set_notifier takes it over. */
+icms_notifier *icms_binding_notifier_new(PyObject *send)
+{
+    py_notifier *n = (py_notifier *)calloc(1, sizeof *n);
+    if (!n)
+        return NULL;
+    icms_notifier init = ICMS_NOTIFIER_INIT;
+    n->base = init;
+    n->base.send = py_notifier_send;
+    n->base.free = py_notifier_free;
+    Py_INCREF(send);
+    n->send = send;
+    return &n->base;
 }
 
 /* The exception a callback raised on this thread (and forget it), or None. */

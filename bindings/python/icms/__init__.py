@@ -279,11 +279,23 @@ def _command(name):
     return call
 
 
+def _log_notifier_errors():
+    """A notifier's exception did not fail the run (it is retried): log it."""
+    exc = _c.icms_binding_take_callback_error()
+    if exc is not None:
+        import logging
+        logging.getLogger("icms").error("notifier failed (will be retried): %s", exc,
+                                        exc_info=(type(exc), exc, exc.__traceback__))
+
+
 def _db_only(name):
     fn = getattr(_c, "icms_" + name)
 
     def call(self, *args):
-        return _parse(_check(fn(self._handle(), *map(_arg, args))))
+        result = fn(self._handle(), *map(_arg, args))
+        if result[0] >= 0:
+            _log_notifier_errors()
+        return _parse(_check(result))
 
     call.__name__ = name
     call.__doc__ = f"icms_{name}(db, ...): see the C header; returns the parsed JSON."
@@ -325,6 +337,29 @@ class Database:
         except BaseException:
             self._release()
             raise
+
+    def set_notifier(self, send):
+        """Hand notifications to send(notification: dict) (icms_notify_set_notifier).
+
+        The dict has id, user_id, channel, address, template_key, data (the
+        parsed data_json), event_id and attempt. Returning means handed over;
+        raising icms.Invalid means never deliverable (dead-lettered); any
+        other exception means retry later, and is logged (logger "icms")
+        with its traceback when the run returns. None removes the notifier.
+        """
+        if send is None:
+            _check(_c.icms_notify_set_notifier(self._handle(), None))
+            return
+        if not callable(send):
+            raise TypeError("send must be callable")
+
+        def deliver(n):
+            n = dict(n)
+            text = n.pop("data_json")
+            n["data"] = _json.loads(text) if text else None
+            send(n)
+
+        _check(_c.icms_notify_set_notifier(self._handle(), _c.icms_binding_notifier_new(deliver)))
 
     def _handle(self):
         if self._db is None:

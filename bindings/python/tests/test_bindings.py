@@ -223,6 +223,49 @@ class Callbacks(Fixture):
             with self.assertRaises(TypeError):
                 db.payment_initiate(inv.with_(idempotency_key="k"), part["id"], {"refund_address": "GXr5onuXCxtRNLBYYbTW7qhy6UM1fTGDuU"})
 
+    def notified(self, send):
+        """A participation request with send as the notifier; returns notify_run's report."""
+        with icms.Database(self.path, clock=NOW, sync=2, kyc_optional=True) as db:
+            admin, owner, inv = self.users(db)
+            db.set_notifier(send)
+            p = self.project(db, owner)
+            db.project_publish(owner, p["id"])
+            db.participation_request(inv, p["id"], {"type": "PROFIT", "capital": 1000})
+            return db.notify_run()
+
+    def test_notifier_receives_notifications(self):
+        got = []
+        report = self.notified(got.append)
+        self.assertEqual(report["sent"], len(got))
+        self.assertGreaterEqual(len(got), 1)
+        n = got[0]
+        self.assertEqual(n["template_key"], "participation.requested.owner")
+        self.assertEqual(n["data"]["commitment"], 1000)
+        self.assertEqual(n["attempt"], 1)
+
+    def test_notifier_exception_is_retried_and_logged_with_traceback(self):
+        def send(n):
+            raise ConnectionError("smtp down")
+
+        with self.assertLogs("icms", "ERROR") as logs:
+            report = self.notified(send)
+        self.assertEqual(report["sent"], 0)
+        self.assertGreaterEqual(report["failed"], 1)
+        self.assertEqual(report["dead"], 0)
+        record = logs.records[0]
+        self.assertIs(record.exc_info[0], ConnectionError)
+        frames = [f.name for f in traceback.extract_tb(record.exc_info[2])]
+        self.assertIn("send", frames)
+
+    def test_notifier_invalid_dead_letters(self):
+        def send(n):
+            raise icms.Invalid("no such mailbox")
+
+        with self.assertLogs("icms", "ERROR"):
+            report = self.notified(send)
+        self.assertGreaterEqual(report["dead"], 1)
+        self.assertEqual(report["dead"], report["failed"])  # every failure dead-lettered
+
     def test_python_clock(self):
         now = [NOW + 5000]
         with icms.Database(self.path, clock=lambda: now[0], sync=2) as db:
