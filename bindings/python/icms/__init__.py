@@ -212,12 +212,6 @@ class FakeClock:
             self._ptr = None
 
 
-def _clock_from_callable(now):
-    if not callable(now):
-        raise TypeError("clock must be a FakeClock or a callable returning ms")
-    return _c.icms_binding_clock_new(now)
-
-
 class Gapcoin:
     """How to reach a Gapcoin node: the built-in libcurl transport, or a Python one.
 
@@ -322,18 +316,27 @@ class Database:
             _raise(rc)
         self._initialised = True
         try:
+            # Validate everything before anything passes to the library, so
+            # that a refusal leaves nothing half-owned.
             if isinstance(clock, int) and not isinstance(clock, bool):
                 clock = FakeClock(clock)
+            if isinstance(clock, FakeClock):
+                if clock._owner is not None or clock._ptr is None:
+                    raise Invalid("this clock already belongs to a database", _c.ICMS_EINVALID)
+            elif clock is not None and not callable(clock):
+                raise TypeError("clock must be a FakeClock, an int (ms) or a callable returning ms")
+            rpc = gapcoin._client() if gapcoin is not None else None
             if isinstance(clock, FakeClock):
                 clock_ptr = clock._take(self)
                 self.clock = clock
             elif clock is not None:
-                clock_ptr = _clock_from_callable(clock)
+                clock_ptr = _c.icms_binding_clock_new(clock)
             else:
                 clock_ptr = None
-            rpc = gapcoin._client() if gapcoin is not None else None
-            self._db = _check(_c.icms_binding_open(str(path), clock_ptr, rpc, int(bool(kyc_optional)),
-                                                   sync, gapcoin_network, retry_attempts))
+            # From here the library owns clock_ptr and rpc, even if opening fails.
+            self._db = _check(_c.icms_binding_open(str(path), clock_ptr, rpc,
+                                                   int(bool(kyc_optional)), sync,
+                                                   gapcoin_network, retry_attempts))
         except BaseException:
             self._release()
             raise

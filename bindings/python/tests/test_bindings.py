@@ -282,6 +282,16 @@ class Callbacks(Fixture):
             with self.assertRaises(icms.Invalid):
                 icms.Database(self.path + "2", clock=clock)  # already owned
 
+    def test_refused_open_leaves_the_clock_free(self):
+        clock = icms.FakeClock(NOW)
+        with self.assertRaises(TypeError):
+            icms.Database(self.path, clock=clock, gapcoin=icms.Gapcoin("http://x/", transport=42))
+        with self.assertRaises(TypeError):
+            icms.Database(self.path, clock="not a clock")
+        with icms.Database(self.path, clock=clock, sync=2) as db:  # still ours to give
+            self.assertIs(db.clock, clock)
+            self.assertEqual(clock.now(), NOW)
+
     def test_threads_share_one_handle(self):
         with icms.Database(self.path, clock=NOW, sync=2) as db:
             admin, _, _ = self.users(db)
