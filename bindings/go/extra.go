@@ -79,3 +79,15 @@ func (d *DB) EventsConsumerDelete(ctx context.Context, actor Request, consumer s
 		return C.icms_events_consumer_delete(db, req, c)
 	})
 }
+
+// NotifyRun is icms_notify_run: route new events to notifications and send
+// those due through the Notifier, now. The report counts what happened.
+func (d *DB) NotifyRun(ctx context.Context) (Result, error) {
+	var a cargs
+	defer a.free()
+	text, err := d.invoke(ctx, &a, func(db *C.icms_db, out **C.char) C.int { return C.icms_notify_run(db, out) })
+	if err != nil {
+		return nil, err
+	}
+	return decode(text)
+}

@@ -323,3 +323,50 @@ func TestMemoryNoGrowthOver10000Calls(t *testing.T) {
 		t.Fatalf("RSS grew by %d KiB", after-before)
 	}
 }
+
+func notified(t *testing.T, n icms.Notifier) icms.Result {
+	ctx := context.Background()
+	db := open(t, icms.Options{KYCOptional: true})
+	u := users(t, db)
+	if err := db.SetNotifier(n); err != nil {
+		t.Fatal(err)
+	}
+	p := must(t)(db.ProjectCreate(ctx, u.owner, crate(100_000_000)))
+	must(t)(db.ProjectPublish(ctx, u.owner, p.Str("id")))
+	must(t)(db.ParticipationRequest(ctx, u.inv, p.Str("id"), map[string]any{"type": "PROFIT", "capital": 1000}))
+	return must(t)(db.NotifyRun(ctx))
+}
+
+func TestNotifier(t *testing.T) {
+	var got []icms.Notification
+	report := notified(t, icms.NotifierFunc(func(ctx context.Context, n icms.Notification) error {
+		got = append(got, n)
+		return nil
+	}))
+	if len(got) == 0 || int64(len(got)) != report.Int("sent") {
+		t.Fatalf("got %d, report %v", len(got), report)
+	}
+	if got[0].TemplateKey != "participation.requested.owner" || got[0].Attempt != 1 ||
+		!strings.Contains(string(got[0].Data), `"commitment":1000`) {
+		t.Fatalf("%+v", got[0])
+	}
+}
+
+func TestNotifierErrors(t *testing.T) {
+	retry := notified(t, icms.NotifierFunc(func(context.Context, icms.Notification) error {
+		return errors.New("smtp down")
+	}))
+	if retry.Int("sent") != 0 || retry.Int("failed") == 0 || retry.Int("dead") != 0 {
+		t.Fatalf("retry: %v", retry)
+	}
+	dead := notified(t, icms.NotifierFunc(func(context.Context, icms.Notification) error {
+		return fmt.Errorf("no such mailbox: %w", icms.ErrInvalid)
+	}))
+	if dead.Int("dead") == 0 || dead.Int("dead") != dead.Int("failed") {
+		t.Fatalf("dead: %v", dead)
+	}
+	panicked := notified(t, icms.NotifierFunc(func(context.Context, icms.Notification) error { panic("boom") }))
+	if panicked.Int("failed") == 0 || panicked.Int("dead") != 0 {
+		t.Fatalf("panic: %v", panicked)
+	}
+}

@@ -59,6 +59,35 @@ icms_transport *icms_go_transport_new(uintptr_t handle)
     return &t->base;
 }
 
+typedef struct go_notifier {
+    icms_notifier base;
+    uintptr_t handle;
+} go_notifier;
+
+static int go_send(icms_notifier *n, const icms_notification *x)
+{
+    return icmsGoNotify(((go_notifier *)n)->handle, (icms_notification *)x);
+}
+
+static void go_notifier_free(icms_notifier *n)
+{
+    icmsGoDeleteHandle(((go_notifier *)n)->handle);
+    free(n);
+}
+
+icms_notifier *icms_go_notifier_new(uintptr_t handle)
+{
+    go_notifier *n = calloc(1, sizeof *n);
+    if (!n)
+        return NULL;
+    icms_notifier init = ICMS_NOTIFIER_INIT;
+    n->base = init;
+    n->base.send = go_send;
+    n->base.free = go_notifier_free;
+    n->handle = handle;
+    return &n->base;
+}
+
 int icms_go_open(icms_db **out, const char *path, icms_clock *clock, icms_rpc_client *gapcoin,
                  int kyc_optional, unsigned int sqlite_sync, unsigned int gapcoin_network,
                  unsigned int retry_attempts)

@@ -12,10 +12,14 @@
 
 #include "icms.h"
 #include "icms/sys/clock.h"
+#include "icms/sys/notifier.h"
 #include "icms/sys/transport.h"
 
 /* A transport calling the Go Transport behind handle; it deletes the handle when freed. */
 icms_transport *icms_go_transport_new(uintptr_t handle);
+
+/* A notifier calling the Go Notifier behind handle; it deletes the handle when freed. */
+icms_notifier *icms_go_notifier_new(uintptr_t handle);
 
 /* The cgo.Handle of the context of the call running on this thread (0 = none). */
 void icms_go_set_ctx(uintptr_t handle);
