@@ -1,4 +1,8 @@
-/* Listing payments and refunds: an investor's own, a project's (its owner), any (admins). */
+/*
+ * Listing participations, payments, refunds and payouts: the same rule for
+ * all four: an investor's own, a project's (its owner, by project_id), any
+ * (admins, by project_id or investor_id).
+ */
 #include <string.h>
 
 #include "app/page.h"
@@ -6,11 +10,24 @@
 #include "app/records.h"
 #include "core/core.h"
 #include "core/uuid.h"
+#include "icms/participations.h"
 #include "icms/payments.h"
 
 static const char *const payment_statuses[] = {"PENDING", "SUBMITTED", "CONFIRMED", "PARTIAL",
                                                "EXPIRED", "FAILED",    "REVERSED",  NULL};
 static const char *const refund_statuses[] = {"DUE", "PAID", NULL};
+static const char *const participation_statuses[] = {"PENDING",   "APPROVED",  "REJECTED",
+                                                     "WITHDRAWN", "CANCELLED", NULL};
+
+static const icms__json_field participation_filter_fields[] = {
+    ICMS__JSON_F_UUID("project_id", 0),
+    ICMS__JSON_F_UUID("investor_id", 0),
+    ICMS__JSON_F_ENUM("status", 0, participation_statuses),
+    ICMS__JSON_F_INT("limit", 0, 1, ICMS__PAGE_MAX_LIMIT),
+    ICMS__JSON_F_UUID("after", 0),
+};
+static const icms__json_schema participation_filter =
+    ICMS__JSON_SCHEMA(participation_filter_fields);
 
 static const icms__json_field payment_filter_fields[] = {
     ICMS__JSON_F_UUID("project_id", 0),    ICMS__JSON_F_UUID("investor_id", 0),
@@ -132,6 +149,12 @@ static int run_list(icms_db *db, const icms_request *req, const icms__record_typ
     icms__page_clear(&list.page);
     cJSON_Delete(doc);
     return rc;
+}
+
+int icms_participation_list(icms_db *db, const icms_request *req, const char *filter,
+                            char **out)
+{
+    return run_list(db, req, &icms__participation_record, &participation_filter, filter, out);
 }
 
 int icms_payment_list(icms_db *db, const icms_request *req, const char *filter, char **out)

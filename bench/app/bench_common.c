@@ -1,0 +1,87 @@
+#include "bench_common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "app/db.h"
+#include "app/records.h"
+#include "core/uuid.h"
+
+double bench_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void bench_check(int rc, const char *what)
+{
+    if (rc != ICMS_OK) {
+        fprintf(stderr, "%s: %s\n", what, icms_error_last()->message);
+        exit(1);
+    }
+}
+
+struct put_user {
+    const uint8_t *id;
+    cJSON *doc;
+};
+
+static int put_user(icms__tx *tx, void *arg)
+{
+    struct put_user *p = arg;
+    return icms__record_put(tx, &icms__user_record, p->id, p->doc);
+}
+
+void bench_add_user(icms_db *db, const char *role, int n, char id_text[37])
+{
+    uint8_t id[16];
+    bench_check(icms__uuid7_new(db->clock, id), "uuid");
+    icms__uuid_format(id, id_text);
+    char json[512];
+    snprintf(json, sizeof json,
+             "{\"id\":\"%s\",\"name\":\"Bench\",\"email\":\"b%d@example.com\",\"roles\":[\"%s\"],"
+             "\"status\":\"ACTIVE\",\"kyc\":{\"status\":\"VERIFIED\"}}",
+             id_text, n, role);
+    cJSON *doc = cJSON_Parse(json);
+    struct put_user p = {id, doc};
+    bench_check(icms__db_write(db, put_user, &p), "user");
+    cJSON_Delete(doc);
+}
+
+double bench_raw_sqlite(const char *path, const char *sync, int count)
+{
+    sqlite3 *conn;
+    unlink(path);
+    sqlite3_open(path, &conn);
+    char pragma[64];
+    snprintf(pragma, sizeof pragma, "PRAGMA synchronous=%s", sync);
+    sqlite3_exec(conn, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+    sqlite3_exec(conn, pragma, NULL, NULL, NULL);
+    sqlite3_exec(conn, "CREATE TABLE kv(k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID", NULL,
+                 NULL, NULL);
+    sqlite3_stmt *insert;
+    sqlite3_prepare_v2(conn, "INSERT INTO kv VALUES(?1, ?2)", -1, &insert, NULL);
+    char value[600];
+    memset(value, 'v', sizeof value);
+    double t0 = bench_now();
+    for (int i = 0; i < count; i++) {
+        char key[32];
+        int n = snprintf(key, sizeof key, "key-%08d", i);
+        sqlite3_exec(conn, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+        sqlite3_bind_blob(insert, 1, key, n, SQLITE_STATIC);
+        sqlite3_bind_blob(insert, 2, value, sizeof value, SQLITE_STATIC);
+        sqlite3_step(insert);
+        sqlite3_reset(insert);
+        sqlite3_exec(conn, "COMMIT", NULL, NULL, NULL);
+    }
+    double rate = count / (bench_now() - t0);
+    sqlite3_finalize(insert);
+    sqlite3_close(conn);
+    return rate;
+}
