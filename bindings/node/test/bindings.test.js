@@ -159,3 +159,18 @@ test('memory: 10,000 iterations do not grow RSS', (t) => {
   // iteration (4 MiB) would trip this.
   assert.ok(growth < 4 * 1024 * 1024, `RSS grew by ${growth} bytes`);
 });
+
+test('events: read, ack, read again', (t) => {
+  const db = icms.open(path.join(tmpdir(t), 'icms.db'), { clock: NOW, sync: 2 });
+  t.after(() => db.close());
+  users(db);
+  const page = db.events_read(icms.HOST, 'js');
+  assert.ok(page.events.length >= 3);
+  const last = page.events[page.events.length - 1].seq;
+  assert.equal(typeof last, 'bigint');
+  db.events_ack(icms.HOST, 'js', last);
+  const again = db.events_read(icms.HOST, 'js');
+  assert.deepEqual(again.events, []);
+  assert.equal(again.acked, last);
+  assert.throws(() => db.events_read(icms.ANONYMOUS, 'js', 0, 10), icms.ForbiddenError);
+});

@@ -248,7 +248,7 @@ _COMMANDS = (
     "product_add", "product_update", "product_remove",
     "participation_request", "participation_approve", "participation_reject",
     "participation_withdraw", "participation_get", "participation_list",
-    "payment_initiate", "payment_submit", "payment_verify", "payment_verify_batch",
+    "payment_initiate", "payment_submit", "payment_verify",
     "payment_get", "payment_list", "refund_list", "refund_record", "project_distribute",
     "payout_list", "payout_record", "check",
     "events_read", "events_ack", "events_seek", "events_consumer_delete", "events_consumers",
@@ -340,6 +340,13 @@ class Database:
         except BaseException:
             self._release()
             raise
+
+    def payment_verify_batch(self, actor, payment_ids):
+        """icms_payment_verify_batch: payment_ids is a list of str (not JSON)."""
+        if not isinstance(actor, Request):
+            raise TypeError("the first argument is the acting Request")
+        return _parse(_check(_c.icms_payment_verify_batch(self._handle(), actor._req,
+                                                          list(payment_ids))))
 
     def set_notifier(self, send):
         """Hand notifications to send(notification: dict) (icms_notify_set_notifier).

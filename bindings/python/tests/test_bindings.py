@@ -185,6 +185,48 @@ class Errors(Fixture):
             return None
 
 
+class Helpers(Fixture):
+    def test_bytes_in_and_out(self):
+        h160 = bytes([0x11]) * 20
+        self.assertEqual(icms.hex_encode(b"\x00\xffab"), "00ff6162")
+        self.assertEqual(icms.hex_decode("00FF6162"), b"\x00\xffab")
+        self.assertEqual(icms.hex_decode(""), b"")
+        with self.assertRaises(icms.Invalid):
+            icms.hex_decode("abc")  # odd length
+        address = icms.base58check_encode(38, h160)
+        self.assertEqual(address, "GKQAMCcZtsJkfZqmLEkGPmq1psQeHtPeGZ")  # as scenario.py computes
+        self.assertEqual(icms.address_to_script(address), bytes.fromhex("76a914") + h160 + b"\x88\xac")
+        with self.assertRaises(icms.Invalid):
+            icms.address_to_script(address[:-1] + "1")  # checksum broken
+        with self.assertRaises(icms.Limit):
+            icms.base58check_encode(38, bytes(129))
+        with self.assertRaises(TypeError):
+            icms.hex_encode("not bytes")
+
+    def test_events_pull(self):
+        with icms.Database(self.path, clock=NOW, sync=2) as db:
+            self.users(db)
+            page = db.events_read(icms.HOST, "py", icms.native.ICMS_EVENTS_FROM_CURSOR, 100)
+            self.assertGreaterEqual(len(page["events"]), 3)  # three users created
+            last = page["events"][-1]["seq"]
+            self.assertIsNone(db.events_ack(icms.HOST, "py", last))
+            again = db.events_read(icms.HOST, "py", icms.native.ICMS_EVENTS_FROM_CURSOR, 100)
+            self.assertEqual(again["events"], [])
+            self.assertEqual(again["acked"], last)
+            with self.assertRaises(icms.Forbidden):
+                db.events_read(icms.ANONYMOUS, "py", 0, 10)
+
+    def test_payment_verify_batch_arguments(self):
+        with icms.Database(self.path, clock=NOW, sync=2) as db:
+            admin, _, _ = self.users(db)
+            with self.assertRaises(TypeError):
+                db.payment_verify_batch(icms.HOST, 42)
+            with self.assertRaises(TypeError):
+                db.payment_verify_batch(icms.HOST, ["ok", 3])
+            with self.assertRaises(icms.Error):
+                db.payment_verify_batch(icms.HOST, ["not-a-uuid"])
+
+
 class Callbacks(Fixture):
     def test_transport_exception_is_reraised_with_its_traceback(self):
         class HostDown(RuntimeError):
