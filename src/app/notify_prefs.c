@@ -84,7 +84,10 @@ int icms__notify_prefs_read(icms__tx *tx, const uint8_t user_id[16], bool on[ICM
     if (rc)
         return rc;
     cJSON *doc = NULL;
-    if (icms__json_parse((const char *)value, len, NULL, &doc) != ICMS_OK)
+    rc = icms__json_parse((const char *)value, len, NULL, &doc);
+    if (rc == ICMS_ENOMEM)
+        return rc;
+    if (rc)
         return icms__error(ICMS_ECORRUPT, "stored notification preferences are not JSON");
     for (int c = 0; c < ICMS__CHANNEL_COUNT; c++) {
         const cJSON *v = icms__json_get(doc, icms__channel_names[c]);

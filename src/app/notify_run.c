@@ -295,11 +295,6 @@ static int set_int(cJSON *doc, const char *name, int64_t v)
     return icms__json_add_int64(doc, name, v);
 }
 
-static char *dup_or_null(const char *s)
-{
-    return s ? icms__strdup(s) : NULL;
-}
-
 /* Why a notification cannot go out any more, or NULL when it can. */
 static const char *skip_reason(icms__tx *tx, const cJSON *doc, const uint8_t user[16],
                                struct claim *c, int *rc)
@@ -326,12 +321,16 @@ static const char *skip_reason(icms__tx *tx, const cJSON *doc, const uint8_t use
         reason = "unknown channel";
     else if ((*rc = icms__notify_prefs_read(tx, user, on)) == ICMS_OK && !on[channel])
         reason = "the recipient turned this channel off";
-    if (!reason && *rc == ICMS_OK && channel == ICMS__CHANNEL_EMAIL) {
-        if (!(c->address = dup_or_null(icms__json_get_string(u, "email"))))
-            reason = "the recipient has no email address";
-    } else if (!reason && *rc == ICMS_OK && channel == ICMS__CHANNEL_SMS) {
-        if (!(c->address = dup_or_null(icms__json_get_string(u, "phone"))))
-            reason = "the recipient has no phone number";
+    const char *field = channel == ICMS__CHANNEL_EMAIL ? "email"
+                        : channel == ICMS__CHANNEL_SMS ? "phone"
+                                                       : NULL;
+    if (!reason && *rc == ICMS_OK && field) {
+        const char *address = icms__json_get_string(u, field);
+        if (!address)
+            reason = channel == ICMS__CHANNEL_EMAIL ? "the recipient has no email address"
+                                                    : "the recipient has no phone number";
+        else if (!(c->address = icms__strdup(address)))
+            *rc = icms__error(ICMS_ENOMEM, "out of memory");
     }
     (void)doc;
     cJSON_Delete(u);
@@ -381,10 +380,13 @@ static int claim_one(icms__tx *tx, void *arg)
             const cJSON *data = icms__json_get(doc, "data");
             rc = icms__json_write(data, 0, &c->data_json, NULL);
         }
-        c->template_key = dup_or_null(icms__json_get_string(doc, "template"));
-        c->event_id = dup_or_null(icms__json_get_string(doc, "event_id"));
-        if (rc == ICMS_OK && (!c->template_key || !c->event_id))
+        const char *template_key = icms__json_get_string(doc, "template");
+        const char *event_id = icms__json_get_string(doc, "event_id");
+        if (rc == ICMS_OK && (!template_key || !event_id))
             rc = icms__error(ICMS_ECORRUPT, "a notification record is malformed");
+        if (rc == ICMS_OK && (!(c->template_key = icms__strdup(template_key)) ||
+                              !(c->event_id = icms__strdup(event_id))))
+            rc = icms__error(ICMS_ENOMEM, "out of memory");
         c->claimed = rc == ICMS_OK;
     }
     if (rc == ICMS_OK)

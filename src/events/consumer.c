@@ -51,6 +51,8 @@ static int parse_cursor(const uint8_t *value, size_t len, int64_t *acked, int64_
 {
     cJSON *doc = NULL;
     int rc = icms__json_parse((const char *)value, len, NULL, &doc);
+    if (rc == ICMS_ENOMEM)
+        return rc;
     bool ok = rc == ICMS_OK && icms__json_int64(icms__json_get(doc, "acked"), acked) && *acked >= 0;
     if (ok && updated_at && !icms__json_int64(icms__json_get(doc, "updated_at"), updated_at))
         ok = false;
@@ -244,6 +246,8 @@ int icms__envelope_parse(const char *json, size_t len, int bad_code, icms__envel
 {
     memset(out, 0, sizeof *out);
     int rc = icms__json_parse(json, len, NULL, &out->doc);
+    if (rc == ICMS_ENOMEM)
+        return rc;
     if (rc)
         return icms__error(bad_code, "an event is not JSON: %s", icms_error_last()->message);
     out->event_id = icms__json_get_string(out->doc, "event_id");

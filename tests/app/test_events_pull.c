@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "app/db.h"
+#include "core/core.h"
 #include "core/json.h"
 #include "core/uuid.h"
 #include "events_fixture.h"
@@ -268,6 +269,56 @@ static void test_failed_and_replayed_commands_write_no_events(void **state)
     assert_int_equal(ev_last_seq(f->db), before + 1); /* the replay wrote nothing */
 }
 
+
+/* Reading, acknowledging and subscribing fail cleanly at every allocation. */
+static int ignore(const icms_event_view *e, void *payload)
+{
+    (void)e;
+    (void)payload;
+    return 0;
+}
+
+static void test_allocation_failures(void **state)
+{
+    fx *f = *state;
+    char project[37];
+    fx_published_project(f, project);
+    /*
+     * Registered beforehand: registering writes an audit entry, and the audit
+     * log answers an allocation failure with ICMS_ECORRUPT (reported to its
+     * owners); what is tested here is the events code.
+     */
+    assert_icms_ok(icms_events_ack(f->db, &f->host, "mem", 0));
+    assert_icms_ok(icms_events_ack(f->db, &f->host, "mem2", 0));
+    for (int which = 0; which < 3; which++) {
+        int failures = 0;
+        for (long n = 1;; n++) {
+            char *out = NULL;
+            uint64_t id = 0;
+            icms__alloc_fail_after(n);
+            int rc = which == 0   ? icms_events_read(f->db, &f->host, "mem", ICMS_EVENTS_FROM_CURSOR,
+                                                     0, &out)
+                     : which == 1 ? icms_events_ack(f->db, &f->host, "mem2", 2)
+                                  : icms_events_subscribe(f->db, "project.*", ignore, NULL, &id);
+            icms__alloc_fail_after(0);
+            if (rc == ICMS_OK) {
+                icms_free(out);
+                if (id)
+                    assert_icms_ok(icms_events_unsubscribe(f->db, id));
+                break;
+            }
+            assert_icms(ICMS_ENOMEM, rc);
+            assert_null(out);
+            failures++;
+        }
+        assert_true(failures >= 1);
+    }
+    /* What failed registered nothing twice and moved nothing wrongly. */
+    cJSON *p = ev_read(f, "mem2", ICMS_EVENTS_FROM_CURSOR, 0);
+    assert_int_equal(fx_int(p, "acked"), 2);
+    cJSON_Delete(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -280,6 +331,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_and_replayed_commands_write_no_events, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_allocation_failures, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

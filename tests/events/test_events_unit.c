@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "core/core.h"
 #include "core/json.h"
 #include "events/consumer.h"
 #include "icms/events.h"
@@ -111,6 +112,31 @@ static void test_cloudevent_refuses_non_events(void **state)
     assert_icms(ICMS_EINVALID, icms_events_to_cloudevent(NULL, 0, NULL));
 }
 
+
+/* Every allocation of the mapping may fail: ICMS_ENOMEM, nothing leaked, then it works. */
+static void test_cloudevent_allocation_failures(void **state)
+{
+    (void)state;
+    assert_true(icms_init() > 0); /* cJSON allocates through libicms from here on */
+    int failures = 0;
+    for (long n = 1;; n++) {
+        char *out = NULL;
+        icms__alloc_fail_after(n);
+        int rc = icms_events_to_cloudevent(event_json, strlen(event_json), &out);
+        icms__alloc_fail_after(0);
+        if (rc == ICMS_OK) {
+            assert_non_null(out);
+            icms_free(out);
+            break;
+        }
+        assert_icms(ICMS_ENOMEM, rc);
+        assert_null(out);
+        failures++;
+    }
+    assert_true(failures > 5);
+    icms_shutdown();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -118,6 +144,7 @@ int main(void)
         cmocka_unit_test(test_consumer_names),
         cmocka_unit_test(test_cloudevent),
         cmocka_unit_test(test_cloudevent_refuses_non_events),
+        cmocka_unit_test(test_cloudevent_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
