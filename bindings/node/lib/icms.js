@@ -212,8 +212,17 @@ for (const name of COMMANDS) {
 
 function open(file, options) { return new Database(file, options); }
 
+// OAuth 2.0 / PKCE helpers (icms/auth.h): pure, throw UnauthenticatedError on a mismatch.
+const auth = {
+  stateNew: () => check(native.icms_auth_state_new(null)),
+  stateCheck: (expected, received) => { check(native.icms_auth_state_check(expected, received)); },
+  pkceVerifierNew: () => check(native.icms_auth_pkce_verifier_new(null)),
+  pkceChallenge: (verifier) => check(native.icms_auth_pkce_challenge(verifier, null)),
+  pkceCheck: (verifier, challenge) => { check(native.icms_auth_pkce_check(verifier, challenge)); },
+};
+
 module.exports = {
-  open, Database, Request, HOST, SYSTEM, ANONYMOUS, IcmsError, ...errorClasses,
+  open, Database, Request, HOST, SYSTEM, ANONYMOUS, IcmsError, ...errorClasses, auth,
   version: () => native.icms_version(),
   parseJSON: json.parse, stringifyJSON: json.stringify,
   native,

@@ -174,3 +174,15 @@ test('events: read, ack, read again', (t) => {
   assert.equal(again.acked, last);
   assert.throws(() => db.events_read(icms.ANONYMOUS, 'js', 0, 10), icms.ForbiddenError);
 });
+
+test('OAuth helpers', () => {
+  const v = icms.auth.pkceVerifierNew();
+  assert.equal(v.length, 43);
+  const c = icms.auth.pkceChallenge(v);
+  icms.auth.pkceCheck(v, c);
+  assert.throws(() => icms.auth.pkceCheck(v, c.slice(0, -1) + (c.endsWith('A') ? 'B' : 'A')), icms.UnauthenticatedError);
+  assert.throws(() => icms.auth.pkceChallenge('short'), icms.InvalidError);
+  const s = icms.auth.stateNew();
+  icms.auth.stateCheck(s, s);
+  assert.throws(() => icms.auth.stateCheck(s, s + 'x'), icms.UnauthenticatedError);
+});

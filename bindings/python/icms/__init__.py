@@ -431,3 +431,30 @@ def base58check_encode(version_byte: int, payload: bytes) -> str:
 
 def address_to_script(address: str, network: int = 0) -> bytes:
     return _check(_c.icms_gapcoin_address_to_script(address, network))
+
+
+# ---------------------------------------------------------------- OAuth helpers
+
+def auth_state_new() -> str:
+    """A random OAuth state value (icms_auth_state_new)."""
+    return _check(_c.icms_auth_state_new())
+
+
+def auth_state_check(expected: str, received: str) -> None:
+    """Raises Unauthenticated unless the states match (constant time)."""
+    _check(_c.icms_auth_state_check(expected, received))
+
+
+def auth_pkce_verifier_new() -> str:
+    """A PKCE code verifier (RFC 7636)."""
+    return _check(_c.icms_auth_pkce_verifier_new())
+
+
+def auth_pkce_challenge(verifier: str) -> str:
+    """The S256 challenge of a verifier."""
+    return _check(_c.icms_auth_pkce_challenge(verifier))
+
+
+def auth_pkce_check(verifier: str, challenge: str) -> None:
+    """Raises Unauthenticated unless challenge is verifier's S256 challenge."""
+    _check(_c.icms_auth_pkce_check(verifier, challenge))

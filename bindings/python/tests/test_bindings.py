@@ -203,6 +203,20 @@ class Helpers(Fixture):
         with self.assertRaises(TypeError):
             icms.hex_encode("not bytes")
 
+    def test_oauth_helpers(self):
+        v = icms.auth_pkce_verifier_new()
+        self.assertEqual(len(v), 43)
+        c = icms.auth_pkce_challenge(v)
+        self.assertIsNone(icms.auth_pkce_check(v, c))
+        with self.assertRaises(icms.Unauthenticated):
+            icms.auth_pkce_check(v, c[:-1] + ("A" if c[-1] != "A" else "B"))
+        with self.assertRaises(icms.Invalid):
+            icms.auth_pkce_challenge("short")
+        st = icms.auth_state_new()
+        self.assertIsNone(icms.auth_state_check(st, st))
+        with self.assertRaises(icms.Unauthenticated):
+            icms.auth_state_check(st, st + "x")
+
     def test_events_pull(self):
         with icms.Database(self.path, clock=NOW, sync=2) as db:
             self.users(db)
