@@ -26,6 +26,7 @@ typedef struct world {
     fx f;
     chain c;
     char project[37];
+    icms_store *inner, *fault; /* when reopened with faults (borrowed: the handle owns them) */
 } world;
 
 static int setup(void **state)
@@ -545,6 +546,60 @@ static void test_batch_is_all_or_nothing(void **state)
     cJSON_Delete(pb);
 }
 
+/* Reopen the same file through a fault-injecting store, still verifying against the node. */
+static void reopen_with_faults(world *w)
+{
+    int64_t now = icms_clock_now(w->f.clock);
+    icms_close(w->f.db);
+    assert_icms_ok(icms_store_sqlite_new(&w->inner, w->f.path, NULL));
+    assert_icms_ok(icms_test_fault_store_new(&w->fault, w->inner, true));
+    icms_options options = ICMS_OPTIONS_INIT;
+    options.store = w->fault;
+    options.retry_attempts = 1;
+    assert_icms_ok(icms_clock_fake_new(now, &options.clock));
+    w->f.clock = options.clock;
+    icms_transport_curl_options topts = ICMS_TRANSPORT_CURL_OPTIONS_INIT;
+    topts.username = FAKE_NODE_USER;
+    topts.password = FAKE_NODE_PASSWORD;
+    icms_transport *t = NULL;
+    assert_icms_ok(icms_transport_curl_new(&t, &topts));
+    assert_icms_ok(icms_rpc_client_new(&options.gapcoin, t, fake_node_url(&w->c.node, "/", 0),
+                                       NULL));
+    assert_icms_ok(icms_open(&w->f.db, &options));
+}
+
+/*
+ * Run call against a store that fails its 1st, 2nd, ... call until the call
+ * runs through: each failure must leave the store byte-for-byte unchanged.
+ */
+static void fail_at_every_call(world *w, int (*call)(world *, void *), void *arg)
+{
+    unsigned long nth;
+    for (nth = 1;; nth++) {
+        uint64_t before, after;
+        size_t kb, ka;
+        assert_icms_ok(icms_test_store_digest(w->inner, &before, &kb));
+        icms_test_fault_store_reset(w->fault);
+        icms_test_fault_store_fail(w->fault, ICMS_TEST_FAULT_ANY, nth, ICMS_ESTORAGE);
+        int rc = call(w, arg);
+        if (!icms_test_fault_store_fired(w->fault)) {
+            assert_icms_ok(rc);
+            break;
+        }
+        assert_int_equal(rc, ICMS_ESTORAGE);
+        assert_icms_ok(icms_test_store_digest(w->inner, &after, &ka));
+        if (before != after)
+            fail_msg("failing store call %lu changed the store", nth);
+    }
+    icms_test_fault_store_reset(w->fault); /* disarmed for the teardown's check */
+    assert_true(nth > 10);
+}
+
+static int verify_call(world *w, void *arg)
+{
+    return icms_payment_verify(w->f.db, &w->f.host, arg, NULL);
+}
+
 static void test_confirm_fails_cleanly_at_every_store_call(void **state)
 {
     world *w = *state;
@@ -563,47 +618,51 @@ static void test_confirm_fails_cleanly_at_every_store_call(void **state)
                                        fake_node_txid(&w->c.node, "pay"), NULL));
     chain_next(&w->c);
 
-    /* Reopen through a fault-injecting store, still verifying against the node. */
-    int64_t now = icms_clock_now(w->f.clock);
-    icms_close(w->f.db);
-    icms_store *inner, *fault;
-    assert_icms_ok(icms_store_sqlite_new(&inner, w->f.path, NULL));
-    assert_icms_ok(icms_test_fault_store_new(&fault, inner, true));
-    icms_options options = ICMS_OPTIONS_INIT;
-    options.store = fault;
-    options.retry_attempts = 1;
-    assert_icms_ok(icms_clock_fake_new(now, &options.clock));
-    w->f.clock = options.clock;
-    icms_transport_curl_options topts = ICMS_TRANSPORT_CURL_OPTIONS_INIT;
-    topts.username = FAKE_NODE_USER;
-    topts.password = FAKE_NODE_PASSWORD;
-    icms_transport *t = NULL;
-    assert_icms_ok(icms_transport_curl_new(&t, &topts));
-    assert_icms_ok(icms_rpc_client_new(&options.gapcoin, t, fake_node_url(&w->c.node, "/", 0),
-                                       NULL));
-    assert_icms_ok(icms_open(&w->f.db, &options));
-
     /* Confirming (with an excess turned into a refund due) fails at each store call in turn. */
-    unsigned long nth;
-    for (nth = 1;; nth++) {
-        uint64_t before, after;
-        size_t kb, ka;
-        assert_icms_ok(icms_test_store_digest(inner, &before, &kb));
-        icms_test_fault_store_reset(fault);
-        icms_test_fault_store_fail(fault, ICMS_TEST_FAULT_ANY, nth, ICMS_ESTORAGE);
-        int rc = icms_payment_verify(w->f.db, &w->f.host, id, NULL);
-        if (!icms_test_fault_store_fired(fault)) {
-            assert_icms_ok(rc);
-            break;
-        }
-        assert_int_equal(rc, ICMS_ESTORAGE);
-        assert_icms_ok(icms_test_store_digest(inner, &after, &ka));
-        if (before != after)
-            fail_msg("failing store call %lu changed the store", nth);
-    }
-    icms_test_fault_store_reset(fault);
-    assert_true(nth > 20);
+    reopen_with_faults(w);
+    fail_at_every_call(w, verify_call, (void *)id);
     assert_int_equal(funded(w), TARGET);
+    cJSON_Delete(payment);
+}
+
+static int settle_refund_call(world *w, void *arg)
+{
+    const char *const *ids = arg; /* refund id, txid */
+    return icms_refund_record(w->f.db, &w->f.admin.req, ids[0], ids[1], NULL);
+}
+
+static void test_refund_settlement_fails_cleanly_at_every_store_call(void **state)
+{
+    world *w = *state;
+    chain_begin(&w->c, 1);
+    char pay[512], refund_tx[512];
+    snprintf(pay, sizeof pay, "[%s]", chain_tx(&w->c, "pay", w->c.scripts[0], TARGET));
+    snprintf(refund_tx, sizeof refund_tx, "[%s]",
+             chain_tx(&w->c, "refund", w->c.refund_script, TARGET));
+    chain_step_blocks(&w->c, pay, 6, "[]");
+    chain_step_blocks(&w->c, refund_tx, 6, "[]");
+    chain_start(&w->c, pay, "payments_refund_faults");
+    chain_attach(&w->f, &w->c, 0);
+    publish_small_project(w);
+    char part[37];
+    approved(w, &w->f.investor, TARGET, part);
+    cJSON *payment = initiate(w, &w->f.investor, part, "k", 0);
+    assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor.req, fx_str(payment, "id"),
+                                       fake_node_txid(&w->c.node, "pay"), NULL));
+    chain_next(&w->c);
+    cJSON_Delete(verify(w, fx_str(payment, "id")));
+    assert_icms_ok(icms_project_cancel(w->f.db, &w->f.admin.req, w->project, "closed", NULL));
+    char *out = NULL;
+    assert_icms_ok(icms_refund_list(w->f.db, &w->f.investor.req, NULL, &out));
+    cJSON *page = fx_json(out);
+    char refund_id[37];
+    snprintf(refund_id, sizeof refund_id, "%s",
+             fx_str(cJSON_GetArrayItem(cJSON_GetObjectItem(page, "items"), 0), "id"));
+    cJSON_Delete(page);
+    chain_next(&w->c);
+    reopen_with_faults(w);
+    const char *args[2] = {refund_id, fake_node_txid(&w->c.node, "refund")};
+    fail_at_every_call(w, settle_refund_call, args);
     cJSON_Delete(payment);
 }
 
@@ -658,6 +717,7 @@ int main(void)
         T(test_profit_shares_sum_exactly),
         T(test_batch_is_all_or_nothing),
         T(test_confirm_fails_cleanly_at_every_store_call),
+        T(test_refund_settlement_fails_cleanly_at_every_store_call),
         T(test_initiate_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
