@@ -21,9 +21,12 @@ function loop(n) {
   }
 }
 
+// RSS, and the part of it outside V8's heap (where a leak of the addon or
+// the library would show), after full collections.
 function settle() {
   for (let i = 0; i < 5; i++) global.gc();
-  return process.memoryUsage().rss;
+  const m = process.memoryUsage();
+  return { rss: m.rss, native: m.rss - m.heapTotal };
 }
 
 loop(3000); // warm up: JIT, V8 heap, allocator arenas
