@@ -39,7 +39,10 @@ int icms__audit_parse_entry(const uint8_t *bytes, size_t len, int64_t *seq,
 {
     static const icms__json_limits limits = {ICMS_STORE_VALUE_MAX, ICMS__JSON_MAX_DEPTH_DEFAULT};
     cJSON *doc = NULL;
-    if (icms__json_parse((const char *)bytes, len, &limits, &doc) != ICMS_OK)
+    int parsed = icms__json_parse((const char *)bytes, len, &limits, &doc);
+    if (parsed == ICMS_ENOMEM)
+        return parsed; /* out of memory says nothing about the entry */
+    if (parsed != ICMS_OK)
         return icms__error(ICMS_ECORRUPT, "audit entry is not JSON");
     const cJSON *jprev = icms__json_get(doc, "prev");
     int rc = ICMS_OK;
