@@ -129,6 +129,11 @@ class Database {
   constructor(file, options = {}) {
     this.handle = null;
     this.clock = null;
+    // A missing path must not become a database called "undefined".
+    if (typeof file !== 'string' || file.length === 0) {
+      throw new errorClasses.InvalidError('a database path (a non-empty string) is required',
+        native.ICMS_EINVALID);
+    }
     const rc = native.icms_init();
     if (rc < 0) raise(rc);
     this.initialised = true;

@@ -131,6 +131,8 @@ test('bad arguments and a closed database are clear errors', (t) => {
   assert.throws(() => db.project_list(icms.HOST, null), icms.InvalidError);
   assert.throws(() => db.clock.now(), icms.InvalidError);
   assert.throws(() => icms.open('/nonexistent-dir/x/icms.db'), icms.IcmsError);
+  assert.throws(() => icms.open(undefined), icms.InvalidError);
+  assert.throws(() => icms.open(''), icms.InvalidError);
 });
 
 test('the exact JSON parser', () => {
