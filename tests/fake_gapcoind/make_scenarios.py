@@ -4,7 +4,7 @@
     /usr/bin/python3 tests/fake_gapcoind/make_scenarios.py
 
 genesis.json, mainnet_headers_1_9.json, getblock_mainnet_blocks_1_to_9.txt and
-addresses.json are copies of /work/shared/vectors/gapcoin (real Gapcoin mainnet
+addresses.json are copies of the shared Gapcoin vectors (shared/vectors/gapcoin: real Gapcoin mainnet
 data). Blocks 0-9 are real; blocks 10-12 are synthetic (their headers are
 built by the fake node and do NOT carry valid proof of work), holding test
 payments that spend the genesis coinbase output (a test fiction).
