@@ -64,9 +64,13 @@ summary() {
   printf '  %-10s %-8s %5ss\n' total "" "$SECONDS"
   # CPU time of everything run, which the machine's load does not inflate:
   # on an idle machine with 2 cores the run takes at least half of it.
-  local cpu
-  cpu=$(times | tail -n1 | awk '{ for (i = 1; i <= 2; i++) { split($i, t, "m");
+  # (`times` runs in this shell only when not in a pipe or $(...).)
+  local cpu f
+  f=$(mktemp)
+  times >"$f"
+  cpu=$(tail -n1 "$f" | awk '{ for (i = 1; i <= 2; i++) { split($i, t, "m");
         sub("s", "", t[2]); s += t[1] * 60 + t[2] } printf "%.0f", s }')
+  rm -f "$f"
   echo "  cpu time of all stages: ${cpu}s (user + system)"
   echo "$passed passed, $failed failed, $skipped skipped"
 }
