@@ -58,10 +58,15 @@ typedef struct icms_options {
      * instead of trusting the node for inclusion and depth (docs/rpc.md).
      */
     int gapcoin_spv;
+    /**
+     * How long a writer waits for another process's write lock on the SQLite
+     * file before ICMS_EBUSY, in milliseconds; 0 is the store's default (5000).
+     */
+    unsigned int sqlite_busy_timeout_ms;
 } icms_options;
 
 #define ICMS_OPTIONS_VERSION 1
-#define ICMS_OPTIONS_INIT {ICMS_OPTIONS_VERSION, NULL, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0}
+#define ICMS_OPTIONS_INIT {ICMS_OPTIONS_VERSION, NULL, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, 0}
 
 /**
  * Open a database: the SQLite file at options->path, or options->store.

@@ -77,6 +77,7 @@ static int open_sqlite(const icms_options *options, icms_store **out)
     size_t prefix_lens[3] = {audit.len, ledger.len, outpoints.len};
     icms_sqlite_options sqlite = ICMS_SQLITE_OPTIONS_INIT;
     sqlite.sync = (icms_sqlite_sync_t)options->sqlite_sync;
+    sqlite.busy_timeout_ms = options->sqlite_busy_timeout_ms;
     sqlite.append_only_prefixes = prefixes;
     sqlite.append_only_prefix_lens = prefix_lens;
     sqlite.append_only_count = 3;

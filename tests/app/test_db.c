@@ -3,6 +3,9 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+
+#include "icms/users.h"
 
 #include "icms/db.h"
 #include "icms/sys/clock.h"
@@ -122,6 +125,40 @@ static void test_open_takes_ownership_even_on_failure(void **state)
     icms_close(NULL);
 }
 
+/* Another process holding the write lock: a writer gives up after its busy timeout. */
+static void test_busy_timeout_is_an_option(void **state)
+{
+    (void)state;
+    char path[4200];
+    db_path(path, sizeof path, "db_busy");
+    icms_options options = ICMS_OPTIONS_INIT;
+    options.path = path;
+    icms_db *db;
+    assert_icms_ok(icms_open(&db, &options));
+    icms_close(db);
+    /* Hold the file's write lock through a second store of our own. */
+    icms_store *holder;
+    icms__tx tx;
+    assert_icms_ok(icms_store_sqlite_new(&holder, path, NULL));
+    assert_icms_ok(icms__tx_begin(holder, ICMS_STORE_WRITE, &tx));
+    options.sqlite_busy_timeout_ms = 50;
+    options.retry_attempts = 1;
+    assert_icms_ok(icms_open(&db, &options)); /* opening reads; it needs no write lock */
+    icms_request host = ICMS_REQUEST_INIT;
+    host.actor_kind = ICMS_ACTOR_HOST;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(icms_user_create(db, &host, "{\"name\":\"A\",\"email\":\"a@example.com\"}",
+                                      NULL),
+                     ICMS_EBUSY);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    /* It gave up after its own 50 ms, not the 5-second default (a loose bound for valgrind). */
+    assert_true(t1.tv_sec - t0.tv_sec < 3);
+    icms_close(db);
+    icms__tx_rollback(&tx);
+    icms_store_free(holder);
+}
+
 static void test_open_needs_init(void **state)
 {
     (void)state;
@@ -142,6 +179,7 @@ int main(void)
         cmocka_unit_test(test_unreadable_stamp_is_corrupt),
         cmocka_unit_test(test_bad_options),
         cmocka_unit_test(test_open_takes_ownership_even_on_failure),
+        cmocka_unit_test(test_busy_timeout_is_an_option),
         cmocka_unit_test(test_open_needs_init),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
