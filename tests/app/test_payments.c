@@ -443,28 +443,38 @@ static void test_transaction_that_pays_elsewhere_fails(void **state)
     cJSON_Delete(payment);
 }
 
-static void test_profit_shares_sum_exactly(void **state)
+/*
+ * Investor (1 GAP) and investor2 (0.5 GAP) each approved for PROFIT, each with
+ * a payment submitted for a transaction paying it in full, mined 6 deep.
+ */
+static void two_paid_in_full(world *w, const char *test_name, cJSON **pa, cJSON **pb)
 {
-    world *w = *state;
     chain_begin(&w->c, 1);
     char mempool[2048];
     snprintf(mempool, sizeof mempool, "[%s,%s]",
              chain_tx(&w->c, "a", w->c.scripts[0], 100000000),
              chain_tx(&w->c, "b", w->c.scripts[1], 50000000));
     chain_step_blocks(&w->c, mempool, 6, "[]");
-    chain_start(&w->c, mempool, "payments_shares");
+    chain_start(&w->c, mempool, test_name);
     chain_attach(&w->f, &w->c, 0);
     publish_small_project(w);
     char a[37], b[37];
     approved(w, &w->f.investor, 100000000, a);
     approved(w, &w->f.investor2, 50000000, b);
-    cJSON *pa = initiate(w, &w->f.investor, a, "k-a", 0);
-    cJSON *pb = initiate(w, &w->f.investor2, b, "k-b", 0);
-    assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor.req, fx_str(pa, "id"),
+    *pa = initiate(w, &w->f.investor, a, "k-a", 0);
+    *pb = initiate(w, &w->f.investor2, b, "k-b", 0);
+    assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor.req, fx_str(*pa, "id"),
                                        fake_node_txid(&w->c.node, "a"), NULL));
-    assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor2.req, fx_str(pb, "id"),
+    assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor2.req, fx_str(*pb, "id"),
                                        fake_node_txid(&w->c.node, "b"), NULL));
     chain_next(&w->c);
+}
+
+static void test_profit_shares_sum_exactly(void **state)
+{
+    world *w = *state;
+    cJSON *pa, *pb;
+    two_paid_in_full(w, "payments_shares", &pa, &pb);
     /* icms_tick verifies every submitted payment. */
     char *out = NULL;
     assert_icms_ok(icms_tick(w->f.db, &out));
@@ -504,25 +514,8 @@ static void test_profit_shares_sum_exactly(void **state)
 static void test_batch_is_all_or_nothing(void **state)
 {
     world *w = *state;
-    chain_begin(&w->c, 1);
-    char mempool[2048];
-    snprintf(mempool, sizeof mempool, "[%s,%s]",
-             chain_tx(&w->c, "a", w->c.scripts[0], 100000000),
-             chain_tx(&w->c, "b", w->c.scripts[1], 50000000));
-    chain_step_blocks(&w->c, mempool, 6, "[]");
-    chain_start(&w->c, mempool, "payments_batch");
-    chain_attach(&w->f, &w->c, 0);
-    publish_small_project(w);
-    char a[37], b[37];
-    approved(w, &w->f.investor, 100000000, a);
-    approved(w, &w->f.investor2, 50000000, b);
-    cJSON *pa = initiate(w, &w->f.investor, a, "k-a", 0);
-    cJSON *pb = initiate(w, &w->f.investor2, b, "k-b", 0);
-    assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor.req, fx_str(pa, "id"),
-                                       fake_node_txid(&w->c.node, "a"), NULL));
-    assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor2.req, fx_str(pb, "id"),
-                                       fake_node_txid(&w->c.node, "b"), NULL));
-    chain_next(&w->c);
+    cJSON *pa, *pb;
+    two_paid_in_full(w, "payments_batch", &pa, &pb);
     const char *ids[3] = {fx_str(pa, "id"), fx_str(pb, "id"),
                           "0190e4a4-0000-7000-8000-000000000000"};
     uint64_t before, after;
