@@ -6,6 +6,14 @@
 # configured first.
 bindings_libicms() {
   local build=$1 root
+  # Inside a CMake build (-DICMS_PYTHON=ON / -DICMS_NODE=ON) the library is a
+  # dependency of the target that runs this script: building it again from
+  # here would run a second build in the same tree at the same time.
+  if [ -n "${ICMS_BINDINGS_IN_CMAKE:-}" ]; then
+    [ -f "$build/src/libicms.so" ] && return 0
+    echo "bindings: no $build/src/libicms.so" >&2
+    return 1
+  fi
   root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
   if [ ! -f "$build/CMakeCache.txt" ]; then
     cmake -S "$root" -B "$build" --log-level=WARNING >/dev/null || return 1
