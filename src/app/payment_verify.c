@@ -361,12 +361,15 @@ static int reverse(icms__cmd *cmd, applied *a, const char *reason)
     return rc;
 }
 
-/* Whether a confirmed payment's project is still before APPROVED, where a reversal un-funds it. */
+/* Whether a confirmed payment's project can still be un-funded (the rule is the domain's). */
 static bool reversible(const cJSON *project)
 {
-    const char *state = icms__json_get_string(project, "state");
-    return state && (strcmp(state, "FUNDING") == 0 || strcmp(state, "FULLY_FUNDED") == 0 ||
-                     strcmp(state, "PENDING_ADMIN_APPROVAL") == 0);
+    icms_project_state_t state;
+    if (icms__project_state(project, &state) != ICMS_OK) {
+        icms_error_clear();
+        return false;
+    }
+    return icms__project_funds_reversible(state);
 }
 
 /* Apply one answer; *result receives the payment as it stands afterwards. */

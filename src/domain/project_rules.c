@@ -168,6 +168,18 @@ static const icms__machine machine = {
     .facts_invalid = facts_invalid,
 };
 
+bool icms__project_funds_reversible(icms_project_state_t state)
+{
+    if (state == ICMS_PROJECT_FUNDING)
+        return true;
+    /* Otherwise exactly the states a reversal can take back to FUNDING, read from the table. */
+    for (size_t i = 0; i < ICMS__ARRAY_LEN(project_rules); i++)
+        if (project_rules[i].action == ICMS__PROJECT_BACK_TO_FUNDING &&
+            (project_rules[i].from & (1u << state)))
+            return true;
+    return false;
+}
+
 const icms__machine *icms__project_machine(void)
 {
     return &machine;

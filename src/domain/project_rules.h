@@ -116,6 +116,13 @@ int icms__project_action_parse(const char *name, icms__project_action_t *out);
 /* "has products", "deadline ahead"... for one guard bit; NULL for an unknown bit. */
 const char *icms__project_guard_name(unsigned guard);
 
+/*
+ * Whether confirmed funds of a project in this state may still be taken back
+ * (a re-org or double spend reverses a payment): while funding, and in the
+ * states the BACK_TO_FUNDING rule leaves; from APPROVED on, money is spent.
+ */
+bool icms__project_funds_reversible(icms_project_state_t state);
+
 /* The table itself, for docs and tests. */
 const icms__machine *icms__project_machine(void);
 

@@ -502,10 +502,23 @@ static void test_action_names(void **state)
     assert_null(icms__project_guard_name(3));
 }
 
+/* Funds can be taken back while funding and before approval, never after. */
+static void test_funds_reversible_until_approval(void **state)
+{
+    (void)state;
+    for (int st = ICMS_PROJECT_DRAFT; st <= ICMS_PROJECT_EXPIRED; st++) {
+        bool expected = st == ICMS_PROJECT_FUNDING || st == ICMS_PROJECT_FULLY_FUNDED ||
+                        st == ICMS_PROJECT_PENDING_ADMIN_APPROVAL;
+        if (icms__project_funds_reversible((icms_project_state_t)st) != expected)
+            fail_msg("state %s", icms_project_state_name((icms_project_state_t)st));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_state_action_actor),
+        cmocka_unit_test(test_funds_reversible_until_approval),
         cmocka_unit_test(test_every_action_reachable),
         cmocka_unit_test(test_final_states_have_no_way_out),
         cmocka_unit_test(test_messages_name_the_reason),
