@@ -5,6 +5,7 @@
 
 #include "core/core.h"
 #include "core/json.h"
+#include "kv/tx_cache.h"
 
 void icms__account(char out[ICMS__ACCOUNT_MAX], const char *kind, const char *id)
 {
@@ -73,19 +74,8 @@ static int add_to_balance(icms__tx *tx, const char *account, int64_t amount)
     return icms__tx_put(tx, &key, text, (size_t)n);
 }
 
-static int on_last(const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len,
-                   void *payload)
-{
-    (void)value;
-    (void)value_len;
-    icms__key_reader r;
-    char table[8];
-    icms__key_reader_init(&r, key, key_len);
-    int rc = icms__key_read_str(&r, table, sizeof table);
-    if (rc == ICMS_OK)
-        rc = icms__key_read_int(&r, payload);
-    return rc ? rc : ICMS_STORE_STOP;
-}
+/* The memo of the last entry's sequence in this transaction. */
+static const char last_seq_tag = 0;
 
 static int check_postings(const icms__posting *postings, size_t count, size_t *used)
 {
@@ -121,12 +111,12 @@ int icms__ledger_post(icms__tx *tx, int64_t at_ms, const char *kind,
             *seq_out = 0;
         return ICMS_OK;
     }
-    int64_t seq = 0;
+    int64_t *last_seq;
     icms__key key;
     icms__ledger_prefix(&key);
-    if ((rc = icms__tx_scan_prefix(tx, &key, ICMS_STORE_SCAN_REVERSE, on_last, &seq)))
+    if ((rc = icms__tx_memo_last_seq(tx, &last_seq_tag, &key, &last_seq)))
         return rc;
-    seq++;
+    int64_t seq = *last_seq + 1;
 
     cJSON *entry = cJSON_CreateObject(), *list = NULL;
     rc = entry ? icms__json_add_int64(entry, "seq", seq) : ICMS_ENOMEM;
@@ -163,6 +153,8 @@ int icms__ledger_post(icms__tx *tx, int64_t at_ms, const char *kind,
     icms__key_int(&key, seq);
     rc = icms__tx_put(tx, &key, text, len);
     icms__free(text);
+    if (rc == ICMS_OK)
+        *last_seq = seq;
     if (rc == ICMS_OK && seq_out)
         *seq_out = seq;
     return rc;

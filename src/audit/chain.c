@@ -8,6 +8,7 @@
 
 #include "core/core.h"
 #include "core/json.h"
+#include "kv/tx_cache.h"
 
 static const char hash_domain[] = "icms-audit-v1"; /* sizeof includes the NUL separator */
 
@@ -77,17 +78,51 @@ static int on_last_entry(const uint8_t *key, size_t key_len, const uint8_t *valu
     return last->rc ? last->rc : ICMS_STORE_STOP;
 }
 
-int icms__audit_head(icms__tx *tx, int64_t *seq, uint8_t hash[ICMS__AUDIT_HASH_LEN])
+/* The head as this transaction knows it; found once, then kept by icms__audit_append. */
+typedef struct head_memo {
+    int64_t seq;
+    uint8_t hash[ICMS__AUDIT_HASH_LEN];
+} head_memo;
+
+static const char head_tag = 0;
+
+static int find_head(icms__tx *tx, head_memo *head)
 {
-    /* The chain's head is derived from its last entry, never kept twice. */
+    /* The chain's head is derived from its last entry, never kept twice in the store. */
     struct last_entry last = {0, {0}, ICMS_OK};
     icms__key prefix;
     icms__audit_prefix(&prefix);
     int rc = icms__tx_scan_prefix(tx, &prefix, ICMS_STORE_SCAN_REVERSE, on_last_entry, &last);
     if (rc)
         return rc;
-    *seq = last.seq;
-    memcpy(hash, last.hash, ICMS__AUDIT_HASH_LEN);
+    head->seq = last.seq;
+    memcpy(head->hash, last.hash, ICMS__AUDIT_HASH_LEN);
+    return ICMS_OK;
+}
+
+static int head_of(icms__tx *tx, head_memo **out)
+{
+    void *memo;
+    bool fresh;
+    int rc = icms__tx_memo(tx, &head_tag, sizeof(head_memo), &memo, &fresh);
+    if (rc)
+        return rc;
+    if (fresh && (rc = find_head(tx, memo))) {
+        icms__tx_memo_drop(tx, &head_tag); /* not found: the next call looks again */
+        return rc;
+    }
+    *out = memo;
+    return ICMS_OK;
+}
+
+int icms__audit_head(icms__tx *tx, int64_t *seq, uint8_t hash[ICMS__AUDIT_HASH_LEN])
+{
+    head_memo *head;
+    int rc = head_of(tx, &head);
+    if (rc)
+        return rc;
+    *seq = head->seq;
+    memcpy(hash, head->hash, ICMS__AUDIT_HASH_LEN);
     return ICMS_OK;
 }
 
@@ -125,14 +160,13 @@ int icms__audit_append(icms__tx *tx, const icms__audit_entry *entry, int64_t *se
 {
     if (!entry->action || !entry->actor)
         return icms__error(ICMS_EINVALID, "audit entry needs an action and an actor");
-    int64_t seq;
-    uint8_t prev[ICMS__AUDIT_HASH_LEN];
-    int rc = icms__audit_head(tx, &seq, prev);
+    head_memo *head;
+    int rc = head_of(tx, &head);
     if (rc)
         return rc;
-    seq++;
+    int64_t seq = head->seq + 1;
 
-    cJSON *doc = entry_document(entry, seq, prev);
+    cJSON *doc = entry_document(entry, seq, head->hash);
     if (!doc)
         return icms__error(ICMS_ENOMEM, "out of memory building an audit entry");
     char *text = NULL;
@@ -145,8 +179,14 @@ int icms__audit_append(icms__tx *tx, const icms__audit_entry *entry, int64_t *se
     icms__key key;
     icms__audit_entry_key(&key, seq);
     rc = icms__tx_put(tx, &key, text, text_len);
+    if (rc == ICMS_OK) {
+        uint8_t prev[ICMS__AUDIT_HASH_LEN];
+        memcpy(prev, head->hash, sizeof prev);
+        icms__audit_link_hash(prev, (const uint8_t *)text, text_len, head->hash);
+        head->seq = seq;
+        if (seq_out)
+            *seq_out = seq;
+    }
     icms__free(text);
-    if (rc == ICMS_OK && seq_out)
-        *seq_out = seq;
     return rc;
 }

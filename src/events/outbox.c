@@ -6,6 +6,7 @@
 #include "core/json.h"
 #include "core/rfc3339.h"
 #include "core/uuid.h"
+#include "kv/tx_cache.h"
 
 void icms__outbox_prefix(icms__key *key)
 {
@@ -19,27 +20,20 @@ void icms__outbox_key(icms__key *key, int64_t seq)
     icms__key_int(key, seq);
 }
 
-static int on_last(const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len,
-                   void *payload)
-{
-    (void)value;
-    (void)value_len;
-    icms__key_reader r;
-    char table[8];
-    icms__key_reader_init(&r, key, key_len);
-    int rc = icms__key_read_str(&r, table, sizeof table);
-    if (rc == ICMS_OK)
-        rc = icms__key_read_int(&r, payload);
-    return rc ? rc : ICMS_STORE_STOP;
-}
+/* The memo of the last event's sequence in this transaction. */
+static const char last_seq_tag = 0;
 
 int icms__outbox_last_seq(icms__tx *tx, int64_t *seq)
 {
-    /* Derived from the last key, so the sequence is never kept twice. */
+    /* Derived from the last key, so the sequence is never kept twice in the store. */
     icms__key prefix;
     icms__outbox_prefix(&prefix);
+    int64_t *last;
     *seq = 0;
-    return icms__tx_scan_prefix(tx, &prefix, ICMS_STORE_SCAN_REVERSE, on_last, seq);
+    int rc = icms__tx_memo_last_seq(tx, &last_seq_tag, &prefix, &last);
+    if (rc == ICMS_OK)
+        *seq = *last;
+    return rc;
 }
 
 static cJSON *envelope(const icms__event *event, const uint8_t id[16], int64_t now_ms, int64_t seq)
@@ -80,11 +74,13 @@ int icms__outbox_append(icms__tx *tx, icms_clock *clock, int64_t now_ms, const i
 {
     if (!event->type || !event->subject)
         return icms__error(ICMS_EINVALID, "an event needs a type and a subject");
-    int64_t seq;
-    int rc = icms__outbox_last_seq(tx, &seq);
+    icms__key prefix;
+    icms__outbox_prefix(&prefix);
+    int64_t *last;
+    int rc = icms__tx_memo_last_seq(tx, &last_seq_tag, &prefix, &last);
     if (rc)
         return rc;
-    seq++;
+    int64_t seq = *last + 1;
     uint8_t id[16];
     if ((rc = icms__uuid7_new(clock, id)))
         return rc;
@@ -101,6 +97,8 @@ int icms__outbox_append(icms__tx *tx, icms_clock *clock, int64_t now_ms, const i
     icms__outbox_key(&key, seq);
     rc = icms__tx_put(tx, &key, text, text_len);
     icms__free(text);
+    if (rc == ICMS_OK)
+        *last = seq;
     if (rc == ICMS_OK && seq_out)
         *seq_out = seq;
     return rc;

@@ -4,6 +4,7 @@
 
 #include "core/core.h"
 #include "core/json.h"
+#include "kv/tx_cache.h"
 
 void icms__record_key(icms__key *key, const icms__record_type *type, const uint8_t id[16])
 {
@@ -48,78 +49,77 @@ static int parse_doc(const uint8_t *value, size_t len, cJSON **out)
     return rc;
 }
 
+/*
+ * The transaction's cache entry for a record, loaded from the store the first
+ * time: PRESENT with the parsed document, or ABSENT.
+ */
+static int load(icms__tx *tx, const icms__record_type *type, const uint8_t id[16],
+                icms__cached **out)
+{
+    icms__key key;
+    icms__record_key(&key, type, id);
+    int rc = icms__key_check(&key);
+    if (rc == ICMS_OK)
+        rc = icms__tx_cache_entry(tx, &key, out);
+    if (rc || (*out)->state != ICMS__CACHED_UNKNOWN)
+        return rc;
+    const uint8_t *value;
+    size_t len;
+    rc = icms__tx_get(tx, &key, &value, &len);
+    if (rc == ICMS_ENOTFOUND) {
+        icms__tx_cache_set(*out, NULL, false);
+        return ICMS_OK;
+    }
+    cJSON *doc = NULL;
+    if (rc == ICMS_OK)
+        rc = parse_doc(value, len, &doc);
+    if (rc == ICMS_OK)
+        icms__tx_cache_set(*out, doc, false);
+    return rc;
+}
+
 int icms__record_get(icms__tx *tx, const icms__record_type *type, const uint8_t id[16],
                      cJSON **out)
 {
-    icms__key key;
-    const uint8_t *value;
-    size_t len;
-    icms__record_key(&key, type, id);
-    int rc = icms__tx_get(tx, &key, &value, &len);
-    if (rc == ICMS_ENOTFOUND)
+    icms__cached *cached;
+    int rc = load(tx, type, id, &cached);
+    if (rc)
+        return rc;
+    if (cached->state == ICMS__CACHED_ABSENT)
         return icms__error(ICMS_ENOTFOUND, "%s not found", type->name);
-    if (rc)
-        return rc;
-    return parse_doc(value, len, out);
+    /* The caller owns what it gets and may change it; the cache keeps its own. */
+    *out = cJSON_Duplicate(cached->doc, true);
+    return *out ? ICMS_OK : icms__error(ICMS_ENOMEM, "out of memory");
 }
 
-/* Remove old's entries from the indexes whose key changed (or from all when doc is NULL). */
-static int unindex(icms__tx *tx, const icms__record_type *type, const uint8_t id[16],
-                   const cJSON *old, const cJSON *doc)
+/*
+ * Bring index ix from old's entry to doc's (either may be NULL: no record).
+ * Most updates leave most index values alone: an unchanged entry is not
+ * written at all.
+ */
+static int reindex(icms__tx *tx, const icms__record_type *type, const icms__index_def *ix,
+                   const uint8_t id[16], const cJSON *old, const cJSON *doc)
 {
-    for (size_t i = 0; i < type->index_count; i++) {
-        const icms__index_def *ix = &type->indexes[i];
-        icms__key old_key, new_key;
-        int rc = index_key(type, ix, old, id, &old_key);
-        if (rc == ICMS_ENOTFOUND)
-            continue;
-        if (rc)
-            return rc;
-        if (doc) {
-            rc = index_key(type, ix, doc, id, &new_key);
-            if (rc == ICMS_OK && new_key.len == old_key.len &&
-                memcmp(new_key.bytes, old_key.bytes, old_key.len) == 0)
-                continue;
-            if (rc && rc != ICMS_ENOTFOUND)
-                return rc;
-        }
-        rc = icms__tx_del(tx, &old_key);
-        if (rc)
-            return rc;
-    }
-    return ICMS_OK;
-}
-
-/* Whether old already has exactly the entry key in index ix (so nothing needs writing). */
-static bool entry_unchanged(const icms__record_type *type, const icms__index_def *ix,
-                            const cJSON *old, const uint8_t id[16], const icms__key *key)
-{
-    icms__key old_key;
-    if (!old || index_key(type, ix, old, id, &old_key) != ICMS_OK) {
-        icms_error_clear();
-        return false;
-    }
-    return old_key.len == key->len && memcmp(old_key.bytes, key->bytes, key->len) == 0;
-}
-
-static int index_one(icms__tx *tx, const icms__record_type *type, const icms__index_def *ix,
-                     const uint8_t id[16], const cJSON *old, const cJSON *doc)
-{
-    icms__key key;
-    int rc = index_key(type, ix, doc, id, &key);
-    if (rc == ICMS_ENOTFOUND)
+    icms__key old_key, new_key;
+    int old_rc = old ? index_key(type, ix, old, id, &old_key) : ICMS_ENOTFOUND;
+    int new_rc = doc ? index_key(type, ix, doc, id, &new_key) : ICMS_ENOTFOUND;
+    if (old_rc && old_rc != ICMS_ENOTFOUND)
+        return old_rc;
+    if (new_rc && new_rc != ICMS_ENOTFOUND)
+        return new_rc;
+    bool has_old = old_rc == ICMS_OK, has_new = new_rc == ICMS_OK;
+    if (has_old && has_new && old_key.len == new_key.len &&
+        memcmp(old_key.bytes, new_key.bytes, old_key.len) == 0)
         return ICMS_OK;
-    if (rc)
+    int rc = has_old ? icms__tx_del(tx, &old_key) : ICMS_OK;
+    if (rc || !has_new)
         return rc;
-    /* Most updates leave most index values alone: write only entries that changed. */
-    if (entry_unchanged(type, ix, old, id, &key))
-        return ICMS_OK;
     if (!ix->unique)
-        return icms__tx_put(tx, &key, "", 0);
+        return icms__tx_put(tx, &new_key, "", 0);
 
     const uint8_t *owner;
     size_t owner_len;
-    rc = icms__tx_get(tx, &key, &owner, &owner_len);
+    rc = icms__tx_get(tx, &new_key, &owner, &owner_len);
     if (rc == ICMS_OK) {
         if (owner_len == 16 && memcmp(owner, id, 16) == 0)
             return ICMS_OK;
@@ -127,48 +127,53 @@ static int index_one(icms__tx *tx, const icms__record_type *type, const icms__in
     }
     if (rc != ICMS_ENOTFOUND)
         return rc;
-    return icms__tx_put(tx, &key, id, 16);
+    return icms__tx_put(tx, &new_key, id, 16);
+}
+
+static int reindex_all(icms__tx *tx, const icms__record_type *type, const uint8_t id[16],
+                       const cJSON *old, const cJSON *doc)
+{
+    for (size_t i = 0; i < type->index_count; i++) {
+        int rc = reindex(tx, type, &type->indexes[i], id, old, doc);
+        if (rc)
+            return rc;
+    }
+    return ICMS_OK;
 }
 
 int icms__record_put(icms__tx *tx, const icms__record_type *type, const uint8_t id[16],
                      const cJSON *doc)
 {
-    cJSON *old = NULL;
-    int rc = icms__record_get(tx, type, id, &old);
-    if (rc == ICMS_ENOTFOUND)
-        rc = ICMS_OK;
-    if (rc == ICMS_OK && old)
-        rc = unindex(tx, type, id, old, doc);
-    for (size_t i = 0; rc == ICMS_OK && i < type->index_count; i++)
-        rc = index_one(tx, type, &type->indexes[i], id, old, doc);
-    cJSON_Delete(old);
+    icms__cached *cached;
+    int rc = load(tx, type, id, &cached);
+    if (rc == ICMS_OK)
+        rc = reindex_all(tx, type, id, cached->doc, doc);
     if (rc)
         return rc;
-
-    char *text;
-    size_t text_len;
-    if ((rc = icms__json_write(doc, 0, &text, &text_len)))
-        return rc;
-    icms__key key;
-    icms__record_key(&key, type, id);
-    rc = icms__tx_put(tx, &key, text, text_len);
-    icms__free(text);
-    return rc;
+    /* Stored when the transaction commits: a record written many times is written once. */
+    cJSON *copy = cJSON_Duplicate(doc, true);
+    if (!copy)
+        return icms__error(ICMS_ENOMEM, "out of memory");
+    icms__tx_cache_set(cached, copy, true);
+    return ICMS_OK;
 }
 
 int icms__record_delete(icms__tx *tx, const icms__record_type *type, const uint8_t id[16])
 {
-    cJSON *old = NULL;
-    int rc = icms__record_get(tx, type, id, &old);
+    icms__cached *cached;
+    int rc = load(tx, type, id, &cached);
     if (rc)
         return rc;
-    rc = unindex(tx, type, id, old, NULL);
-    cJSON_Delete(old);
-    if (rc)
+    if (cached->state == ICMS__CACHED_ABSENT)
+        return icms__error(ICMS_ENOTFOUND, "%s not found", type->name);
+    if ((rc = reindex_all(tx, type, id, cached->doc, NULL)))
         return rc;
     icms__key key;
     icms__record_key(&key, type, id);
-    return icms__tx_del(tx, &key);
+    if ((rc = icms__tx_del(tx, &key)))
+        return rc;
+    icms__tx_cache_set(cached, NULL, false);
+    return ICMS_OK;
 }
 
 static const icms__index_def *find_index(const icms__record_type *type, const char *name)

@@ -1,6 +1,7 @@
 #include "kv/tx.h"
 
 #include "core/core.h"
+#include "kv/tx_cache.h"
 
 /*
  * A host's store may answer a code without recording a message through our
@@ -20,6 +21,7 @@ int icms__tx_begin(icms_store *store, icms_store_mode_t mode, icms__tx *tx)
     tx->store = store;
     tx->mode = mode;
     tx->txn = NULL;
+    tx->cache = NULL;
     int rc = store->begin(store, mode, &tx->txn);
     if (rc == ICMS_OK && tx->txn == NULL)
         return icms__error(ICMS_ESTORAGE, "store begin returned no transaction");
@@ -28,6 +30,12 @@ int icms__tx_begin(icms_store *store, icms_store_mode_t mode, icms__tx *tx)
 
 int icms__tx_commit(icms__tx *tx)
 {
+    int rc = icms__tx_cache_flush(tx);
+    icms__tx_cache_free(tx);
+    if (rc) {
+        icms__tx_rollback(tx);
+        return rc;
+    }
     icms_store_txn *txn = tx->txn;
     tx->txn = NULL;
     return worded(tx->store->commit(txn), "commit");
@@ -35,6 +43,7 @@ int icms__tx_commit(icms__tx *tx)
 
 void icms__tx_rollback(icms__tx *tx)
 {
+    icms__tx_cache_free(tx);
     if (tx->txn) {
         tx->store->rollback(tx->txn);
         tx->txn = NULL;
@@ -46,6 +55,11 @@ int icms__tx_get(icms__tx *tx, const icms__key *key, const uint8_t **value, size
     int rc = icms__key_check(key);
     if (rc)
         return rc;
+    icms__cached *cached = icms__tx_cache_find(tx, key->bytes, key->len);
+    if (cached && cached->state == ICMS__CACHED_ABSENT)
+        return ICMS_ENOTFOUND;
+    if (cached && cached->dirty)
+        return icms__tx_cache_bytes(cached, value, value_len);
     return worded(tx->store->get(tx->txn, key->bytes, key->len, value, value_len), "get");
 }
 
@@ -57,6 +71,10 @@ int icms__tx_put(icms__tx *tx, const icms__key *key, const void *value, size_t v
     if (value_len > ICMS_STORE_VALUE_MAX)
         return icms__error(ICMS_ELIMIT, "value of %zu bytes is over the %u-byte limit", value_len,
                            ICMS_STORE_VALUE_MAX);
+    /* Written around the cache: whatever it held for the key is superseded. */
+    icms__cached *cached = icms__tx_cache_find(tx, key->bytes, key->len);
+    if (cached)
+        icms__tx_cache_forget(cached);
     return worded(tx->store->put(tx->txn, key->bytes, key->len, value, value_len), "put");
 }
 
@@ -65,6 +83,9 @@ int icms__tx_del(icms__tx *tx, const icms__key *key)
     int rc = icms__key_check(key);
     if (rc)
         return rc;
+    icms__cached *cached = icms__tx_cache_find(tx, key->bytes, key->len);
+    if (cached)
+        icms__tx_cache_forget(cached);
     return worded(tx->store->del(tx->txn, key->bytes, key->len), "delete");
 }
 
@@ -74,6 +95,8 @@ int icms__tx_scan_range(icms__tx *tx, const icms__key *start, const icms__key *e
     int rc = icms__key_check(start);
     if (rc == ICMS_OK && end)
         rc = icms__key_check(end);
+    if (rc == ICMS_OK)
+        rc = icms__tx_cache_flush(tx); /* so the scan sees this transaction's records */
     if (rc)
         return rc;
     rc = tx->store->scan(tx->txn, start->bytes, start->len, end ? end->bytes : NULL,

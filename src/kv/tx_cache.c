@@ -1,0 +1,266 @@
+#include "kv/tx_cache.h"
+
+#include <string.h>
+
+#include "core/core.h"
+#include "core/json.h"
+
+typedef struct memo {
+    struct memo *next;
+    const void *tag;
+    max_align_t data[]; /* the memo's bytes, aligned for anything */
+} memo;
+
+typedef struct icms__tx_cache icms__tx_cache;
+
+struct icms__tx_cache {
+    icms__cached **buckets;
+    size_t bucket_count; /* a power of two */
+    size_t count;
+    icms__cached *first;
+    icms__cached **last_next;
+    memo *memos;
+};
+
+enum { FIRST_BUCKETS = 64 };
+
+static uint32_t hash_key(const uint8_t *key, size_t len)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ key[i]) * 16777619u;
+    return h;
+}
+
+static int cache_of(icms__tx *tx, icms__tx_cache **out)
+{
+    if (!tx->cache) {
+        icms__tx_cache *cache = icms__calloc(1, sizeof *cache);
+        icms__cached **buckets = icms__calloc(FIRST_BUCKETS, sizeof *buckets);
+        if (!cache || !buckets) {
+            icms__free(cache);
+            icms__free(buckets);
+            return icms__error(ICMS_ENOMEM, "out of memory");
+        }
+        cache->buckets = buckets;
+        cache->bucket_count = FIRST_BUCKETS;
+        cache->last_next = &cache->first;
+        tx->cache = cache;
+    }
+    *out = tx->cache;
+    return ICMS_OK;
+}
+
+icms__cached *icms__tx_cache_find(const icms__tx *tx, const uint8_t *key, size_t key_len)
+{
+    const icms__tx_cache *cache = tx->cache;
+    if (!cache)
+        return NULL;
+    icms__cached *e = cache->buckets[hash_key(key, key_len) & (cache->bucket_count - 1)];
+    for (; e; e = e->bucket_next)
+        if (e->key_len == key_len && memcmp(e->key, key, key_len) == 0)
+            return e;
+    return NULL;
+}
+
+/* Double the buckets; on failure keep the old ones (longer chains, still correct). */
+static void grow(icms__tx_cache *cache)
+{
+    size_t n = cache->bucket_count * 2;
+    icms__cached **buckets = icms__calloc(n, sizeof *buckets);
+    if (!buckets)
+        return;
+    for (icms__cached *e = cache->first; e; e = e->order_next) {
+        size_t b = hash_key(e->key, e->key_len) & (n - 1);
+        e->bucket_next = buckets[b];
+        buckets[b] = e;
+    }
+    icms__free(cache->buckets);
+    cache->buckets = buckets;
+    cache->bucket_count = n;
+}
+
+int icms__tx_cache_entry(icms__tx *tx, const icms__key *key, icms__cached **out)
+{
+    icms__cached *e = icms__tx_cache_find(tx, key->bytes, key->len);
+    if (e) {
+        *out = e;
+        return ICMS_OK;
+    }
+    icms__tx_cache *cache;
+    int rc = cache_of(tx, &cache);
+    if (rc)
+        return rc;
+    e = icms__calloc(1, sizeof *e + key->len);
+    if (!e)
+        return icms__error(ICMS_ENOMEM, "out of memory");
+    e->key_len = key->len;
+    memcpy(e->key, key->bytes, key->len);
+    *cache->last_next = e;
+    cache->last_next = &e->order_next;
+    size_t b = hash_key(e->key, e->key_len) & (cache->bucket_count - 1);
+    e->bucket_next = cache->buckets[b];
+    cache->buckets[b] = e;
+    if (++cache->count > cache->bucket_count)
+        grow(cache); /* rebuilds the chains from the order list, e included */
+    *out = e;
+    return ICMS_OK;
+}
+
+static void clear_value(icms__cached *e)
+{
+    cJSON_Delete(e->doc);
+    e->doc = NULL;
+    icms__free(e->bytes);
+    e->bytes = NULL;
+    e->bytes_len = 0;
+}
+
+void icms__tx_cache_set(icms__cached *entry, cJSON *doc, bool dirty)
+{
+    clear_value(entry);
+    entry->doc = doc;
+    entry->state = doc ? ICMS__CACHED_PRESENT : ICMS__CACHED_ABSENT;
+    entry->dirty = dirty;
+}
+
+void icms__tx_cache_forget(icms__cached *entry)
+{
+    clear_value(entry);
+    entry->state = ICMS__CACHED_UNKNOWN;
+    entry->dirty = false;
+}
+
+int icms__tx_cache_bytes(icms__cached *entry, const uint8_t **bytes, size_t *len)
+{
+    if (!entry->bytes) {
+        char *text;
+        size_t text_len;
+        int rc = icms__json_write(entry->doc, 0, &text, &text_len);
+        if (rc)
+            return rc;
+        entry->bytes = (uint8_t *)text;
+        entry->bytes_len = text_len;
+    }
+    *bytes = entry->bytes;
+    *len = entry->bytes_len;
+    return ICMS_OK;
+}
+
+int icms__tx_cache_flush(icms__tx *tx)
+{
+    if (!tx->cache)
+        return ICMS_OK;
+    for (icms__cached *e = tx->cache->first; e; e = e->order_next) {
+        if (!e->dirty)
+            continue;
+        const uint8_t *bytes;
+        size_t len;
+        int rc = icms__tx_cache_bytes(e, &bytes, &len);
+        if (rc)
+            return rc;
+        if (len > ICMS_STORE_VALUE_MAX)
+            return icms__error(ICMS_ELIMIT, "value of %zu bytes is over the %u-byte limit", len,
+                               ICMS_STORE_VALUE_MAX);
+        rc = tx->store->put(tx->txn, e->key, e->key_len, bytes, len);
+        if (rc)
+            return icms_error_last()->code == rc
+                       ? rc
+                       : icms__error(rc, "store put failed: %s", icms_strerror(rc));
+        e->dirty = false;
+        /* The bytes were only for the store; the document is what is read again. */
+        icms__free(e->bytes);
+        e->bytes = NULL;
+        e->bytes_len = 0;
+    }
+    return ICMS_OK;
+}
+
+void icms__tx_cache_free(icms__tx *tx)
+{
+    icms__tx_cache *cache = tx->cache;
+    if (!cache)
+        return;
+    for (icms__cached *e = cache->first, *next; e; e = next) {
+        next = e->order_next;
+        clear_value(e);
+        icms__free(e);
+    }
+    for (memo *m = cache->memos, *next; m; m = next) {
+        next = m->next;
+        icms__free(m);
+    }
+    icms__free(cache->buckets);
+    icms__free(cache);
+    tx->cache = NULL;
+}
+
+int icms__tx_memo(icms__tx *tx, const void *tag, size_t size, void **out, bool *fresh)
+{
+    icms__tx_cache *cache;
+    int rc = cache_of(tx, &cache);
+    if (rc)
+        return rc;
+    for (memo *m = cache->memos; m; m = m->next)
+        if (m->tag == tag) {
+            *out = m->data;
+            *fresh = false;
+            return ICMS_OK;
+        }
+    memo *m = icms__calloc(1, sizeof *m + size);
+    if (!m)
+        return icms__error(ICMS_ENOMEM, "out of memory");
+    m->tag = tag;
+    m->next = cache->memos;
+    cache->memos = m;
+    *out = m->data;
+    *fresh = true;
+    return ICMS_OK;
+}
+
+void icms__tx_memo_drop(icms__tx *tx, const void *tag)
+{
+    if (!tx->cache)
+        return;
+    for (memo **m = &tx->cache->memos; *m; m = &(*m)->next)
+        if ((*m)->tag == tag) {
+            memo *gone = *m;
+            *m = gone->next;
+            icms__free(gone);
+            return;
+        }
+}
+
+static int on_last_key(const uint8_t *key, size_t key_len, const uint8_t *value,
+                       size_t value_len, void *payload)
+{
+    (void)value;
+    (void)value_len;
+    icms__key_reader r;
+    char name[16];
+    icms__key_reader_init(&r, key, key_len);
+    int rc = icms__key_read_str(&r, name, sizeof name);
+    if (rc == ICMS_OK)
+        rc = icms__key_read_int(&r, payload);
+    return rc ? rc : ICMS_STORE_STOP;
+}
+
+int icms__tx_memo_last_seq(icms__tx *tx, const void *tag, const icms__key *prefix, int64_t **seq)
+{
+    void *slot;
+    bool fresh;
+    int rc = icms__tx_memo(tx, tag, sizeof(int64_t), &slot, &fresh);
+    if (rc)
+        return rc;
+    if (fresh) {
+        int64_t last = 0;
+        rc = icms__tx_scan_prefix(tx, prefix, ICMS_STORE_SCAN_REVERSE, on_last_key, &last);
+        if (rc) {
+            icms__tx_memo_drop(tx, tag);
+            return rc;
+        }
+        memcpy(slot, &last, sizeof last);
+    }
+    *seq = slot;
+    return ICMS_OK;
+}

@@ -1,0 +1,84 @@
+/*
+ * What one transaction has already read and written, kept so that it is
+ * read, parsed and written once.
+ *
+ * A command that touches the same record many times (a batch of payments
+ * into one project updates the project once per payment) would otherwise
+ * fetch and parse the document, and serialise and store it, every time.
+ * The cache keeps each record a transaction touches as a parsed document;
+ * a record written is kept dirty and stored once, when the transaction
+ * commits (or before anything scans the store, so a scan sees it).
+ *
+ * Only records (kv/record.c) are deferred. Every other write goes straight
+ * to the store, so the store's own rules (the append-only ranges refuse a
+ * second write to a key) still see each write as it happens.
+ *
+ * Memos: small per-transaction values a module derives once and keeps up to
+ * date itself (the head of the audit chain, the last ledger sequence), so a
+ * transaction that appends many entries does not search for the head each
+ * time. A memo lives as long as the transaction.
+ */
+#ifndef ICMS_SRC_KV_TX_CACHE_H
+#define ICMS_SRC_KV_TX_CACHE_H
+
+#include <cjson/cJSON.h>
+
+#include "kv/tx.h"
+
+typedef enum icms__cached_state {
+    ICMS__CACHED_UNKNOWN = 0, /* nothing known: ask the store */
+    ICMS__CACHED_ABSENT,      /* the key has no value */
+    ICMS__CACHED_PRESENT      /* doc holds the value */
+} icms__cached_state;
+
+typedef struct icms__cached {
+    struct icms__cached *bucket_next;
+    struct icms__cached *order_next; /* first-touch order: the order of flushing */
+    icms__cached_state state;
+    bool dirty;     /* doc is newer than the store */
+    cJSON *doc;     /* the value, parsed (owned) */
+    uint8_t *bytes; /* doc serialised, when someone asked for the bytes (owned) */
+    size_t bytes_len;
+    size_t key_len;
+    uint8_t key[];
+} icms__cached;
+
+/* The entry for key, created (UNKNOWN) when missing. */
+int icms__tx_cache_entry(icms__tx *tx, const icms__key *key, icms__cached **out);
+
+/* The entry for key, or NULL when the transaction has none. */
+icms__cached *icms__tx_cache_find(const icms__tx *tx, const uint8_t *key, size_t key_len);
+
+/* Replace an entry's value: doc (taken) or, with doc NULL, the key's absence. */
+void icms__tx_cache_set(icms__cached *entry, cJSON *doc, bool dirty);
+
+/* Forget what an entry knows (after the key was written around the cache). */
+void icms__tx_cache_forget(icms__cached *entry);
+
+/* The entry's value as bytes (serialised on first use), borrowed from the entry. */
+int icms__tx_cache_bytes(icms__cached *entry, const uint8_t **bytes, size_t *len);
+
+/* Store every dirty entry. */
+int icms__tx_cache_flush(icms__tx *tx);
+
+/* Drop everything (after commit or rollback). */
+void icms__tx_cache_free(icms__tx *tx);
+
+/*
+ * This transaction's memo for tag (the address of a static in the module
+ * that owns it): size bytes, zero the first time (*fresh true).
+ */
+int icms__tx_memo(icms__tx *tx, const void *tag, size_t size, void **memo, bool *fresh);
+
+/* Forget tag's memo (its owner could not fill it in). */
+void icms__tx_memo_drop(icms__tx *tx, const void *tag);
+
+/*
+ * The last sequence number of an append-only log, for logs whose keys are
+ * (name, seq): found by one reverse scan of prefix the first time, then kept
+ * by the appender through *seq (a pointer into the memo).
+ */
+int icms__tx_memo_last_seq(icms__tx *tx, const void *tag, const icms__key *prefix,
+                           int64_t **seq);
+
+#endif

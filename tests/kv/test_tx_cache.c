@@ -1,0 +1,376 @@
+/*
+ * The transaction cache: records written in a transaction are held parsed and
+ * stored once at commit, yet every read in the transaction (typed, raw, by
+ * scan) sees them, a rollback leaves nothing, and a commit that cannot store
+ * them stores nothing. Run on the memory store and on a real SQLite file.
+ */
+#include "support/test_support.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "core/json.h"
+#include "kv/record.h"
+#include "kv/tx_cache.h"
+
+static int by_tag(const cJSON *doc, icms__key *key)
+{
+    const char *tag = icms__json_get_string(doc, "tag");
+    if (!tag)
+        return ICMS_ENOTFOUND;
+    icms__key_str(key, tag);
+    return ICMS_OK;
+}
+
+static int by_name(const cJSON *doc, icms__key *key)
+{
+    const char *name = icms__json_get_string(doc, "name");
+    if (!name)
+        return ICMS_ENOTFOUND;
+    icms__key_str(key, name);
+    return ICMS_OK;
+}
+
+static const icms__index_def thing_indexes[] = {{"by_tag", by_tag, false},
+                                                {"name", by_name, true}};
+static const icms__record_type thing = {"thing", thing_indexes, 2};
+
+enum { MANY = 3000 }; /* several times the cache's first bucket count */
+
+static void id_of(int i, uint8_t id[16])
+{
+    memset(id, 0, 16);
+    id[0] = 0x01;
+    id[14] = (uint8_t)(i >> 8);
+    id[15] = (uint8_t)i;
+}
+
+static cJSON *thing_doc(int i, const char *tag)
+{
+    char name[32];
+    snprintf(name, sizeof name, "thing-%d", i);
+    cJSON *doc = cJSON_CreateObject();
+    assert_non_null(doc);
+    assert_icms_ok(icms__json_add_string(doc, "name", name));
+    assert_icms_ok(icms__json_add_string(doc, "tag", tag));
+    assert_icms_ok(icms__json_add_int64(doc, "n", (int64_t)i * 1000000007LL));
+    return doc;
+}
+
+static int64_t n_of(const cJSON *doc)
+{
+    int64_t n = -1;
+    assert_true(icms__json_int64(icms__json_get(doc, "n"), &n));
+    return n;
+}
+
+static bool contains(const uint8_t *value, size_t len, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (size_t i = 0; i + n <= len; i++)
+        if (memcmp(value + i, needle, n) == 0)
+            return true;
+    return false;
+}
+
+static int count_cb(const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len,
+                    void *payload)
+{
+    (void)key;
+    (void)key_len;
+    (void)value;
+    (void)value_len;
+    (*(int *)payload)++;
+    return 0;
+}
+
+static int count_prefix(icms__tx *tx, const char *first, const char *second)
+{
+    icms__key prefix;
+    icms__key_init(&prefix);
+    icms__key_str(&prefix, first);
+    if (second)
+        icms__key_str(&prefix, second);
+    int n = 0;
+    assert_icms_ok(icms__tx_scan_prefix(tx, &prefix, 0, count_cb, &n));
+    return n;
+}
+
+static int count_records(icms_store *store)
+{
+    icms__tx tx;
+    assert_icms_ok(icms__tx_begin(store, ICMS_STORE_READ, &tx));
+    int n = count_prefix(&tx, "r", "thing");
+    icms__tx_rollback(&tx);
+    return n;
+}
+
+static icms_store *open_store(void **state)
+{
+    icms_store *store = NULL;
+    if (*state) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/cache.db", icms_test_tmpdir("kv_tx_cache"));
+        remove(path);
+        assert_icms_ok(icms_store_sqlite_new(&store, path, NULL));
+    } else {
+        assert_icms_ok(icms_store_memory_new(&store));
+    }
+    return store;
+}
+
+/* Many records in one transaction: read back within it, stored once at commit. */
+static void test_many_records_round_trip(void **state)
+{
+    icms_store *store = open_store(state);
+    icms__tx tx;
+    assert_icms_ok(icms__tx_begin(store, ICMS_STORE_WRITE, &tx));
+    for (int i = 0; i < MANY; i++) {
+        uint8_t id[16];
+        id_of(i, id);
+        cJSON *doc = thing_doc(i, i % 2 ? "odd" : "even");
+        assert_icms_ok(icms__record_put(&tx, &thing, id, doc));
+        cJSON_Delete(doc);
+    }
+    /* Written again: the last version is the one that counts. */
+    for (int i = 0; i < MANY; i += 3) {
+        uint8_t id[16];
+        id_of(i, id);
+        cJSON *doc = NULL;
+        assert_icms_ok(icms__record_get(&tx, &thing, id, &doc));
+        assert_int_equal(n_of(doc), (int64_t)i * 1000000007LL);
+        cJSON_DeleteItemFromObjectCaseSensitive(doc, "n");
+        assert_icms_ok(icms__json_add_int64(doc, "n", -i));
+        assert_icms_ok(icms__record_put(&tx, &thing, id, doc));
+        cJSON_Delete(doc);
+    }
+    assert_icms_ok(icms__tx_commit(&tx));
+    assert_int_equal(count_records(store), MANY);
+
+    assert_icms_ok(icms__tx_begin(store, ICMS_STORE_READ, &tx));
+    for (int i = 0; i < MANY; i++) {
+        uint8_t id[16];
+        id_of(i, id);
+        cJSON *doc = NULL;
+        assert_icms_ok(icms__record_get(&tx, &thing, id, &doc));
+        assert_int_equal(n_of(doc), i % 3 == 0 ? -i : (int64_t)i * 1000000007LL);
+        cJSON_Delete(doc);
+    }
+    /* The index entries were written as the records were. */
+    assert_int_equal(count_prefix(&tx, "i", "thing"), MANY);
+    icms__tx_rollback(&tx);
+    icms_store_free(store);
+}
+
+/* What the caller gets is its own copy: changing it changes nothing held. */
+static void test_get_returns_a_copy(void **state)
+{
+    icms_store *store = open_store(state);
+    icms__tx tx;
+    uint8_t id[16];
+    id_of(7, id);
+    assert_icms_ok(icms__tx_begin(store, ICMS_STORE_WRITE, &tx));
+    cJSON *doc = thing_doc(7, "a");
+    assert_icms_ok(icms__record_put(&tx, &thing, id, doc));
+    cJSON_DeleteItemFromObjectCaseSensitive(doc, "n"); /* after the put: not seen */
+    cJSON *got = NULL;
+    assert_icms_ok(icms__record_get(&tx, &thing, id, &got));
+    assert_int_equal(n_of(got), 7 * 1000000007LL);
+    cJSON_DeleteItemFromObjectCaseSensitive(got, "n");
+    cJSON_Delete(got);
+    assert_icms_ok(icms__record_get(&tx, &thing, id, &got));
+    assert_int_equal(n_of(got), 7 * 1000000007LL);
+    cJSON_Delete(got);
+    cJSON_Delete(doc);
+    assert_icms_ok(icms__tx_commit(&tx));
+    icms_store_free(store);
+}
+
+/* A scan and a raw read in the transaction see records not yet stored. */
+static void test_scans_and_raw_reads_see_pending_records(void **state)
+{
+    icms_store *store = open_store(state);
+    icms__tx tx;
+    assert_icms_ok(icms__tx_begin(store, ICMS_STORE_WRITE, &tx));
+    for (int i = 0; i < 10; i++) {
+        uint8_t id[16];
+        id_of(i, id);
+        cJSON *doc = thing_doc(i, "t");
+        assert_icms_ok(icms__record_put(&tx, &thing, id, doc));
+        cJSON_Delete(doc);
+    }
+    uint8_t id[16];
+    id_of(3, id);
+    icms__key key;
+    icms__record_key(&key, &thing, id);
+    const uint8_t *value;
+    size_t len;
+    assert_icms_ok(icms__tx_get(&tx, &key, &value, &len));
+    assert_true(contains(value, len, "\"thing-3\""));
+    assert_int_equal(count_prefix(&tx, "r", "thing"), 10);
+    /* After the scan stored them, more writes are still seen. */
+    cJSON *doc = thing_doc(3, "changed");
+    assert_icms_ok(icms__record_put(&tx, &thing, id, doc));
+    cJSON_Delete(doc);
+    assert_icms_ok(icms__tx_get(&tx, &key, &value, &len));
+    assert_true(contains(value, len, "\"changed\""));
+    icms__tx_rollback(&tx);
+    assert_int_equal(count_records(store), 0); /* the rollback undid the stored ones too */
+    icms_store_free(store);
+}
+
+/* A raw write to a record's key supersedes what the cache held; a delete is seen. */
+static void test_raw_writes_and_deletes_supersede(void **state)
+{
+    icms_store *store = open_store(state);
+    icms__tx tx;
+    uint8_t id[16];
+    id_of(1, id);
+    icms__key key;
+    icms__record_key(&key, &thing, id);
+    assert_icms_ok(icms__tx_begin(store, ICMS_STORE_WRITE, &tx));
+    cJSON *doc = thing_doc(1, "a");
+    assert_icms_ok(icms__record_put(&tx, &thing, id, doc));
+    cJSON_Delete(doc);
+    static const char raw[] = "{\"n\":42,\"name\":\"raw\",\"tag\":\"a\"}";
+    assert_icms_ok(icms__tx_put(&tx, &key, raw, sizeof raw - 1));
+    cJSON *got = NULL;
+    assert_icms_ok(icms__record_get(&tx, &thing, id, &got));
+    assert_int_equal(n_of(got), 42);
+    cJSON_Delete(got);
+    assert_icms_ok(icms__record_delete(&tx, &thing, id));
+    assert_icms(ICMS_ENOTFOUND, icms__record_get(&tx, &thing, id, &got));
+    const uint8_t *value;
+    size_t len;
+    assert_icms(ICMS_ENOTFOUND, icms__tx_get(&tx, &key, &value, &len));
+    assert_icms_ok(icms__tx_commit(&tx));
+    assert_int_equal(count_records(store), 0);
+    icms_store_free(store);
+}
+
+/* Unique indexes are still checked when the record is written, not at commit. */
+static void test_unique_index_checked_at_put(void **state)
+{
+    icms_store *store = open_store(state);
+    icms__tx tx;
+    uint8_t a[16], b[16];
+    id_of(1, a);
+    id_of(2, b);
+    assert_icms_ok(icms__tx_begin(store, ICMS_STORE_WRITE, &tx));
+    cJSON *doc = thing_doc(1, "x");
+    assert_icms_ok(icms__record_put(&tx, &thing, a, doc));
+    assert_icms(ICMS_EEXISTS, icms__record_put(&tx, &thing, b, doc)); /* same name */
+    cJSON_Delete(doc);
+    icms__tx_rollback(&tx);
+    icms_store_free(store);
+}
+
+/* A record that cannot be stored fails the commit, and nothing of the transaction stays. */
+static void test_commit_that_cannot_store_stores_nothing(void **state)
+{
+    icms_store *store = open_store(state);
+    icms__tx tx;
+    assert_icms_ok(icms__tx_begin(store, ICMS_STORE_WRITE, &tx));
+    uint8_t id[16];
+    id_of(1, id);
+    cJSON *doc = thing_doc(1, "small");
+    assert_icms_ok(icms__record_put(&tx, &thing, id, doc));
+    cJSON_Delete(doc);
+    id_of(2, id);
+    doc = thing_doc(2, "big");
+    size_t big_len = ICMS_STORE_VALUE_MAX;
+    char *big = icms__malloc(big_len + 1);
+    assert_non_null(big);
+    memset(big, 'x', big_len);
+    big[big_len] = '\0';
+    assert_icms_ok(icms__json_add_string(doc, "blob", big));
+    icms__free(big);
+    assert_icms_ok(icms__record_put(&tx, &thing, id, doc)); /* too big is found at commit */
+    cJSON_Delete(doc);
+    assert_icms(ICMS_ELIMIT, icms__tx_commit(&tx));
+    assert_null(tx.txn);
+    assert_null(tx.cache);
+    assert_int_equal(count_records(store), 0);
+    icms__key prefix;
+    icms__key_init(&prefix);
+    assert_icms_ok(icms__tx_begin(store, ICMS_STORE_READ, &tx));
+    assert_int_equal(count_prefix(&tx, "i", NULL), 0); /* nor its index entries */
+    icms__tx_rollback(&tx);
+    icms_store_free(store);
+}
+
+/* Memos: zero the first time, the same block after, gone with the transaction. */
+static void test_memos(void **state)
+{
+    icms_store *store = open_store(state);
+    static const char tag_a = 0, tag_b = 0, log_tag = 0;
+    icms__tx tx;
+    assert_icms_ok(icms__tx_begin(store, ICMS_STORE_WRITE, &tx));
+    /* A log with entries 1..5 written before the memo is asked. */
+    for (int64_t seq = 1; seq <= 5; seq++) {
+        icms__key key;
+        icms__key_init(&key);
+        icms__key_str(&key, "log");
+        icms__key_int(&key, seq);
+        assert_icms_ok(icms__tx_put(&tx, &key, "e", 1));
+    }
+    void *a, *a2, *b;
+    bool fresh;
+    assert_icms_ok(icms__tx_memo(&tx, &tag_a, 32, &a, &fresh));
+    assert_true(fresh);
+    for (int i = 0; i < 32; i++)
+        assert_int_equal(((uint8_t *)a)[i], 0);
+    memset(a, 7, 32);
+    assert_icms_ok(icms__tx_memo(&tx, &tag_b, 8, &b, &fresh));
+    assert_true(fresh);
+    assert_icms_ok(icms__tx_memo(&tx, &tag_a, 32, &a2, &fresh));
+    assert_false(fresh);
+    assert_ptr_equal(a, a2);
+    assert_int_equal(((uint8_t *)a2)[31], 7);
+    icms__key prefix;
+    icms__key_init(&prefix);
+    icms__key_str(&prefix, "log");
+    int64_t *last;
+    assert_icms_ok(icms__tx_memo_last_seq(&tx, &log_tag, &prefix, &last));
+    assert_int_equal(*last, 5);
+    *last = 6; /* the appender keeps it */
+    assert_icms_ok(icms__tx_memo_last_seq(&tx, &log_tag, &prefix, &last));
+    assert_int_equal(*last, 6);
+    icms__tx_memo_drop(&tx, &tag_a);
+    assert_icms_ok(icms__tx_memo(&tx, &tag_a, 32, &a, &fresh));
+    assert_true(fresh);
+    assert_icms_ok(icms__tx_commit(&tx));
+    assert_icms_ok(icms__tx_begin(store, ICMS_STORE_READ, &tx));
+    assert_icms_ok(icms__tx_memo(&tx, &tag_a, 32, &a, &fresh));
+    assert_true(fresh); /* a new transaction starts with none */
+    icms__tx_rollback(&tx);
+    icms_store_free(store);
+}
+
+static int use_sqlite(void **state)
+{
+    static int yes = 1;
+    *state = &yes;
+    return 0;
+}
+
+#define BOTH(fn) cmocka_unit_test(fn), cmocka_unit_test_setup(fn, use_sqlite)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        BOTH(test_many_records_round_trip),
+        BOTH(test_get_returns_a_copy),
+        BOTH(test_scans_and_raw_reads_see_pending_records),
+        BOTH(test_raw_writes_and_deletes_supersede),
+        BOTH(test_unique_index_checked_at_put),
+        BOTH(test_commit_that_cannot_store_stores_nothing),
+        BOTH(test_memos),
+    };
+    if (icms_init() < 0)
+        return 1;
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    icms_shutdown();
+    return failed;
+}
