@@ -71,7 +71,8 @@ static int add_to_balance(icms__tx *tx, const char *account, int64_t amount)
     int n = snprintf(text, sizeof text, "%lld", (long long)balance);
     icms__key key;
     balance_key(&key, account);
-    return icms__tx_put(tx, &key, text, (size_t)n);
+    /* A batch moves the same balances again and again: stored once, at commit. */
+    return icms__tx_put_deferred(tx, &key, text, (size_t)n);
 }
 
 /* The memo of the last entry's sequence in this transaction. */

@@ -447,19 +447,31 @@ static int apply_answers(icms__cmd *cmd)
     return ICMS_OK;
 }
 
-/* Read each payment and ask the node about it, outside any store transaction. */
-static int ask(icms_db *db, const icms_request *req, struct verify *v)
+/* Step 1 for every payment of the batch, in one read transaction. */
+static int read_payments(icms__cmd *cmd)
 {
-    int rc = icms__query(db, req, read_payment, v, NULL);
+    struct batch *b = cmd->arg;
+    for (size_t i = 0; i < b->count; i++) {
+        cmd->arg = &b->items[i];
+        int rc = read_payment(cmd);
+        cmd->arg = b;
+        if (rc)
+            return rc;
+    }
+    return ICMS_OK;
+}
+
+/* Ask the node about one payment, outside any store transaction. */
+static int ask(icms_db *db, struct verify *v)
+{
     uint8_t *script = NULL;
     size_t script_len = 0;
-    if (rc == ICMS_OK && icms_gapcoin_hex_decode(v->script_hex, &script, &script_len) != ICMS_OK)
+    int rc = ICMS_OK;
+    if (icms_gapcoin_hex_decode(v->script_hex, &script, &script_len) != ICMS_OK)
         rc = icms__error(ICMS_ECORRUPT, "payment has a malformed output script");
     if (rc == ICMS_OK)
         rc = icms__chain_check(db, v->txid, script, script_len, v->depth, &v->chain);
     icms_free(script);
-    icms__free(v->script_hex);
-    v->script_hex = NULL;
     return rc;
 }
 
@@ -469,11 +481,15 @@ static int verify_all(icms_db *db, const icms_request *req, struct batch *b, cha
         *out = NULL;
     if (!req)
         return icms__error(ICMS_EINVALID, "a request context is required");
+    int rc = icms__query(db, req, read_payments, b, NULL);
+    for (size_t i = 0; rc == ICMS_OK && i < b->count; i++)
+        rc = ask(db, &b->items[i]);
     for (size_t i = 0; i < b->count; i++) {
-        int rc = ask(db, req, &b->items[i]);
-        if (rc)
-            return rc;
+        icms__free(b->items[i].script_hex);
+        b->items[i].script_hex = NULL;
     }
+    if (rc)
+        return rc;
     /* Applying is the library's own act; the caller's right to ask was checked above. */
     icms_request system = ICMS_REQUEST_INIT;
     system.actor_kind = ICMS_ACTOR_SYSTEM;

@@ -139,7 +139,9 @@ static cJSON *entry_document(const icms__audit_entry *entry, int64_t seq,
     if (entry->correlation_id)
         ok = ok && cJSON_AddStringToObject(doc, "correlation_id", entry->correlation_id);
     if (ok && entry->data) {
-        cJSON *copy = cJSON_Duplicate(entry->data, true);
+        /* A reference, not a copy: the entry is written and dropped before data is. */
+        cJSON *copy = cJSON_IsObject(entry->data) ? cJSON_CreateObjectReference(entry->data->child)
+                                                  : cJSON_Duplicate(entry->data, true);
         if (!copy || !cJSON_AddItemToObject(doc, "data", copy)) {
             cJSON_Delete(copy);
             ok = false;

@@ -216,8 +216,16 @@ static int write_number(struct buf *b, const cJSON *item, unsigned int flags)
     int64_t v;
     char text[40];
     if (icms__json_int64(item, &v)) {
-        snprintf(text, sizeof text, "%" PRId64, v);
-        return puts_(b, text);
+        /* Digits by hand: this runs for every amount of every record written. */
+        uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+        char *end = text + sizeof text, *p = end;
+        do {
+            *--p = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        if (v < 0)
+            *--p = '-';
+        return put(b, p, (size_t)(end - p));
     }
     if (cJSON_IsRaw(item))
         return icms__error(ICMS_EINVALID,

@@ -39,6 +39,10 @@ bool icms__utf8_valid(const char *s, size_t len)
     const uint8_t *p = (const uint8_t *)s;
     size_t i = 0;
     while (i < len) {
+        if (p[i] < 0x80) { /* most text is ASCII: one comparison per byte */
+            i++;
+            continue;
+        }
         size_t n = icms__utf8_sequence(p + i, len - i);
         if (n == 0)
             return false;

@@ -61,7 +61,17 @@ static int load(icms__tx *tx, const icms__record_type *type, const uint8_t id[16
     int rc = icms__key_check(&key);
     if (rc == ICMS_OK)
         rc = icms__tx_cache_entry(tx, &key, out);
-    if (rc || (*out)->state != ICMS__CACHED_UNKNOWN)
+    if (rc)
+        return rc;
+    if ((*out)->state == ICMS__CACHED_PRESENT && !(*out)->doc) { /* written raw, deferred */
+        cJSON *doc = NULL;
+        if ((rc = parse_doc((*out)->bytes, (*out)->bytes_len, &doc)))
+            return rc;
+        bool dirty = (*out)->dirty;
+        icms__tx_cache_set(*out, doc, dirty);
+        return ICMS_OK;
+    }
+    if ((*out)->state != ICMS__CACHED_UNKNOWN)
         return rc;
     const uint8_t *value;
     size_t len;

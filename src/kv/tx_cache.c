@@ -131,6 +131,29 @@ void icms__tx_cache_forget(icms__cached *entry)
     entry->dirty = false;
 }
 
+int icms__tx_put_deferred(icms__tx *tx, const icms__key *key, const void *value, size_t len)
+{
+    int rc = icms__key_check(key);
+    if (rc)
+        return rc;
+    if (len > ICMS_STORE_VALUE_MAX)
+        return icms__error(ICMS_ELIMIT, "value of %zu bytes is over the %u-byte limit", len,
+                           ICMS_STORE_VALUE_MAX);
+    icms__cached *e;
+    if ((rc = icms__tx_cache_entry(tx, key, &e)))
+        return rc;
+    uint8_t *copy = icms__malloc(len ? len : 1);
+    if (!copy)
+        return icms__error(ICMS_ENOMEM, "out of memory");
+    memcpy(copy, value, len);
+    clear_value(e);
+    e->bytes = copy;
+    e->bytes_len = len;
+    e->state = ICMS__CACHED_PRESENT;
+    e->dirty = true;
+    return ICMS_OK;
+}
+
 int icms__tx_cache_bytes(icms__cached *entry, const uint8_t **bytes, size_t *len)
 {
     if (!entry->bytes) {
@@ -168,10 +191,13 @@ int icms__tx_cache_flush(icms__tx *tx)
                        ? rc
                        : icms__error(rc, "store put failed: %s", icms_strerror(rc));
         e->dirty = false;
-        /* The bytes were only for the store; the document is what is read again. */
-        icms__free(e->bytes);
-        e->bytes = NULL;
-        e->bytes_len = 0;
+        if (e->doc) { /* the bytes were only for the store; the document is what is read */
+            icms__free(e->bytes);
+            e->bytes = NULL;
+            e->bytes_len = 0;
+        } else { /* a raw value: the store has it now */
+            icms__tx_cache_forget(e);
+        }
     }
     return ICMS_OK;
 }

@@ -36,8 +36,8 @@ typedef struct icms__cached {
     struct icms__cached *order_next; /* first-touch order: the order of flushing */
     icms__cached_state state;
     bool dirty;     /* doc is newer than the store */
-    cJSON *doc;     /* the value, parsed (owned) */
-    uint8_t *bytes; /* doc serialised, when someone asked for the bytes (owned) */
+    cJSON *doc;     /* the value, parsed (owned); NULL for a raw deferred value */
+    uint8_t *bytes; /* the value's bytes: doc serialised, or the raw value (owned) */
     size_t bytes_len;
     size_t key_len;
     uint8_t key[];
@@ -57,6 +57,13 @@ void icms__tx_cache_forget(icms__cached *entry);
 
 /* The entry's value as bytes (serialised on first use), borrowed from the entry. */
 int icms__tx_cache_bytes(icms__cached *entry, const uint8_t **bytes, size_t *len);
+
+/*
+ * Write value under key at commit rather than now: for a small value that a
+ * transaction rewrites many times (a running balance). Never for keys in the
+ * store's append-only ranges, whose second write must be refused as it happens.
+ */
+int icms__tx_put_deferred(icms__tx *tx, const icms__key *key, const void *value, size_t len);
 
 /* Store every dirty entry. */
 int icms__tx_cache_flush(icms__tx *tx);

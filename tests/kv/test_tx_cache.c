@@ -348,6 +348,62 @@ static void test_memos(void **state)
     icms_store_free(store);
 }
 
+/* A deferred raw value: the latest is seen at once, stored once at commit, gone on rollback. */
+static void test_deferred_raw_values(void **state)
+{
+    icms_store *store = open_store(state);
+    icms__key key;
+    icms__key_init(&key);
+    icms__key_str(&key, "balance");
+    icms__key_str(&key, "escrow:p");
+    for (int commit = 0; commit < 2; commit++) {
+        icms__tx tx;
+        assert_icms_ok(icms__tx_begin(store, ICMS_STORE_WRITE, &tx));
+        const uint8_t *value;
+        size_t len;
+        assert_icms(ICMS_ENOTFOUND, icms__tx_get(&tx, &key, &value, &len));
+        assert_icms_ok(icms__tx_put_deferred(&tx, &key, "100", 3));
+        assert_icms_ok(icms__tx_put_deferred(&tx, &key, "250", 3));
+        assert_icms_ok(icms__tx_get(&tx, &key, &value, &len));
+        assert_int_equal(len, 3);
+        assert_memory_equal(value, "250", 3);
+        icms__key prefix;
+        icms__key_init(&prefix);
+        icms__key_str(&prefix, "balance");
+        assert_int_equal(count_prefix(&tx, "balance", NULL), 1); /* the scan stored it */
+        assert_icms_ok(icms__tx_put_deferred(&tx, &key, "-7", 2));
+        assert_icms_ok(icms__tx_get(&tx, &key, &value, &len));
+        assert_memory_equal(value, "-7", 2);
+        /* A record written raw and deferred reads back as a record. */
+        uint8_t id[16];
+        id_of(9, id);
+        icms__key record_key;
+        icms__record_key(&record_key, &thing, id);
+        static const char raw[] = "{\"n\":9,\"name\":\"nine\",\"tag\":\"t\"}";
+        assert_icms_ok(icms__tx_put_deferred(&tx, &record_key, raw, sizeof raw - 1));
+        cJSON *doc = NULL;
+        assert_icms_ok(icms__record_get(&tx, &thing, id, &doc));
+        assert_int_equal(n_of(doc), 9);
+        cJSON_Delete(doc);
+        if (!commit) {
+            icms__tx_rollback(&tx);
+            assert_icms_ok(icms__tx_begin(store, ICMS_STORE_READ, &tx));
+            assert_icms(ICMS_ENOTFOUND, icms__tx_get(&tx, &key, &value, &len));
+            assert_int_equal(count_prefix(&tx, "r", "thing"), 0);
+            icms__tx_rollback(&tx);
+            continue;
+        }
+        assert_icms_ok(icms__tx_commit(&tx));
+        assert_icms_ok(icms__tx_begin(store, ICMS_STORE_READ, &tx));
+        assert_icms_ok(icms__tx_get(&tx, &key, &value, &len));
+        assert_int_equal(len, 2);
+        assert_memory_equal(value, "-7", 2);
+        assert_int_equal(count_records(store), 1);
+        icms__tx_rollback(&tx);
+    }
+    icms_store_free(store);
+}
+
 static int use_sqlite(void **state)
 {
     static int yes = 1;
@@ -367,6 +423,7 @@ int main(void)
         BOTH(test_unique_index_checked_at_put),
         BOTH(test_commit_that_cannot_store_stores_nothing),
         BOTH(test_memos),
+        BOTH(test_deferred_raw_values),
     };
     if (icms_init() < 0)
         return 1;
