@@ -1,0 +1,704 @@
+/*
+ * One icms_db shared by the threads of a host backend (include/icms/db.h
+ * says the handle is thread-safe): writers creating users, projects,
+ * participations and payments, approvals racing for the last units of one
+ * project, payments confirming at once and funding it, readers listing and
+ * pulling events all the while; then every count the threads report is
+ * checked against what the database holds, and icms_check must find
+ * nothing. Also icms_init/icms_shutdown racing, UUIDv7 from many threads, and
+ * the thread-local last error.
+ *
+ * Built for the tsan stage of scripts/test.sh (label `threads`), where
+ * ThreadSanitizer watches every one of these interleavings; it also runs in
+ * the unit, asan and valgrind stages (shorter under ICMS_VALGRIND).
+ *
+ * cmocka's assertions may only fail on the test's own thread, so a worker
+ * records its first failure as text and the main thread fails with it.
+ */
+#include "support/test_support.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app/db.h"
+#include "app_fixture.h"
+#include "core/core.h"
+#include "core/json.h"
+#include "core/uuid.h"
+#include "icms/events.h"
+#include "icms/participations.h"
+#include "icms/payments.h"
+#include "icms/projects.h"
+#include "icms/rpc.h"
+#include "icms/sys/store.h"
+#include "icms/sys/transport.h"
+#include "icms/users.h"
+#include "memchain.h"
+
+#define MAX_THREADS 8
+#define MAX_ROUNDS 8
+#define READERS 2
+
+static bool under_valgrind(void)
+{
+    return getenv("ICMS_VALGRIND") != NULL;
+}
+
+/* ---- a worker's first failure, reported by the main thread ---- */
+
+typedef struct failure {
+    char text[768];
+} failure;
+
+static void note(failure *f, int line, const char *fmt, ...)
+{
+    if (f->text[0])
+        return;
+    char what[384];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    snprintf(f->text, sizeof f->text, "line %d: %s (last error on this thread: %s)", line, what,
+             icms_error_last()->message);
+}
+
+/* On a worker: record the failure and leave the worker's loop. */
+#define EXPECT(fail, cond, ...)                                                                    \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            note((fail), __LINE__, __VA_ARGS__);                                                   \
+            goto done;                                                                             \
+        }                                                                                          \
+    } while (0)
+
+static void assert_no_failure(const failure *f, const char *who)
+{
+    if (f->text[0])
+        fail_msg("%s: %s", who, f->text);
+}
+
+/* Parse a call's JSON output and free the text; NULL when it is no JSON (never fails the test). */
+static cJSON *parse_out(char *text)
+{
+    cJSON *doc = NULL;
+    if (text && icms__json_parse(text, strlen(text), NULL, &doc) != ICMS_OK)
+        doc = NULL;
+    icms_free(text);
+    return doc;
+}
+
+static int64_t int_field(const cJSON *doc, const char *name)
+{
+    int64_t v = -1;
+    if (!icms__json_int64(icms__json_get(doc, name), &v))
+        return -1;
+    return v;
+}
+
+static void copy_id(char out[37], const cJSON *doc, const char *name)
+{
+    const char *s = icms__json_get_string(doc, name);
+    snprintf(out, 37, "%s", s ? s : "");
+}
+
+static void pause_ms(long ms)
+{
+    struct timespec ts = {0, ms * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* ---- an in-process Gapcoin node that many threads may call ---- */
+
+/*
+ * memchain itself is single-threaded test code; the transport port lets
+ * post() be called from several threads at once (icms/sys/transport.h), so
+ * this wrapper serializes the node's calls, and the test takes the same lock
+ * to pay and mine.
+ */
+typedef struct locked_chain {
+    pthread_mutex_t lock;
+    memchain *chain;
+} locked_chain;
+
+typedef struct locked_transport {
+    icms_transport base;
+    locked_chain *chain;
+    icms_transport *inner;
+} locked_transport;
+
+static int locked_post(icms_transport *t, const icms_transport_request *req, int *status,
+                       uint8_t **body, size_t *body_len)
+{
+    locked_transport *lt = (locked_transport *)t;
+    pthread_mutex_lock(&lt->chain->lock);
+    int rc = lt->inner->post(lt->inner, req, status, body, body_len);
+    pthread_mutex_unlock(&lt->chain->lock);
+    return rc;
+}
+
+static void locked_free(icms_transport *t)
+{
+    locked_transport *lt = (locked_transport *)t;
+    lt->inner->free(lt->inner);
+    icms_free(lt);
+}
+
+static icms_transport *locked_transport_new(locked_chain *chain)
+{
+    locked_transport *lt = icms_transport_alloc(sizeof *lt);
+    assert_non_null(lt);
+    lt->base = (icms_transport)ICMS_TRANSPORT_INIT;
+    lt->base.post = locked_post;
+    lt->base.free = locked_free;
+    lt->chain = chain;
+    lt->inner = memchain_transport(chain->chain);
+    return &lt->base;
+}
+
+/* ---- the shared handle and its workload ---- */
+
+typedef struct shared {
+    fx f;
+    locked_chain chain;
+    int threads, rounds;
+    int units;          /* the race project's one product: fewer units than requests */
+    char race[37];      /* the race project */
+    char product[37];   /* its product */
+    int64_t unit_cost;  /* landed cost of one unit (no shipping: exactly the unit price) */
+    pthread_barrier_t start;
+    pthread_barrier_t writers_requested; /* the writers between their two phases */
+    atomic_int writers_running;
+} shared;
+
+typedef struct worker {
+    shared *s;
+    int index;
+    failure fail;
+    /* What this thread saw succeed (or be refused for the cap). */
+    int users, projects, requested, approved;
+    int refused;  /* by the cap, at request or at approval */
+    int rejected; /* of those, at approval (then rejected by the owner) */
+    int payments;
+    char payment_ids[MAX_ROUNDS][37];
+    int64_t paid;
+} worker;
+
+typedef struct reader {
+    shared *s;
+    int index;
+    failure fail;
+    int64_t last_seq; /* the last event seq pulled */
+    int events;
+    int user_created, project_created, participation_approved, payment_submitted;
+    int passes;
+} reader;
+
+static int create_investor(worker *w, char id_out[37])
+{
+    shared *s = w->s;
+    char json[200], *out = NULL;
+    snprintf(json, sizeof json,
+             "{\"name\":\"Thread %d investor %d\",\"email\":\"t%d.i%d@example.com\"}", w->index,
+             w->users, w->index, w->users);
+    int rc = icms_user_create(s->f.db, &s->f.host, json, &out);
+    if (rc)
+        return rc;
+    cJSON *doc = parse_out(out);
+    copy_id(id_out, doc, "id");
+    cJSON_Delete(doc);
+    if (!id_out[0])
+        return ICMS_ERROR;
+    if ((rc = icms_user_set_kyc(s->f.db, &s->f.host, id_out, "PENDING",
+                                "{\"document\":\"passport\"}", NULL)))
+        return rc;
+    return icms_user_set_kyc(s->f.db, &s->f.host, id_out, "VERIFIED", NULL, NULL);
+}
+
+/* A payment for the whole commitment, paid exactly on the node, then submitted. */
+static int pay(worker *w, const icms_request *investor, const char *participation_id)
+{
+    shared *s = w->s;
+    char key[48], json[160], *out = NULL;
+    snprintf(key, sizeof key, "pay-%d-%d", w->index, w->payments);
+    icms_request req = *investor;
+    req.idempotency_key = key;
+    snprintf(json, sizeof json, "{\"refund_address\":\"%s\"}",
+             memchain_address(s->chain.chain, 63, NULL));
+    int rc = icms_payment_initiate(s->f.db, &req, participation_id, json, &out);
+    if (rc)
+        return rc;
+    cJSON *payment = parse_out(out);
+    char id[37], script[128], txid[65] = "";
+    copy_id(id, payment, "id");
+    const char *sc = icms__json_get_string(payment, "script");
+    snprintf(script, sizeof script, "%s", sc ? sc : "");
+    int64_t amount = int_field(payment, "amount");
+    cJSON_Delete(payment);
+    if (!id[0] || !script[0] || amount != w->s->unit_cost)
+        return icms__error(ICMS_ERROR, "test: the payment lacks an id or a script, or asks %lld",
+                           (long long)amount);
+    pthread_mutex_lock(&s->chain.lock);
+    const char *t = NULL;
+    int index = memchain_pay(s->chain.chain, script, amount, &t);
+    if (index >= 0)
+        snprintf(txid, sizeof txid, "%s", t);
+    pthread_mutex_unlock(&s->chain.lock);
+    if (index < 0)
+        return icms__error(ICMS_ERROR, "test: memchain is full");
+    req.idempotency_key = NULL;
+    if ((rc = icms_payment_submit(s->f.db, &req, id, txid, NULL)))
+        return rc;
+    snprintf(w->payment_ids[w->payments++], 37, "%s", id);
+    w->paid += amount;
+    return ICMS_OK;
+}
+
+/* Approve one request; the loser of the race for the last units is refused and then rejected. */
+static int settle(worker *w, const char *investor_id, const char *participation_id)
+{
+    shared *s = w->s;
+    fx *f = &s->f;
+    char *out = NULL;
+    int rc = icms_participation_approve(f->db, &f->owner.req, participation_id, &out);
+    if (rc == ICMS_ELIMIT) {
+        w->refused++;
+        w->rejected++;
+        return icms_participation_reject(f->db, &f->owner.req, participation_id, "sold out",
+                                         NULL);
+    }
+    if (rc)
+        return rc;
+    cJSON *doc = parse_out(out);
+    const char *status = icms__json_get_string(doc, "status");
+    bool approved = status && strcmp(status, "APPROVED") == 0;
+    cJSON_Delete(doc);
+    if (!approved)
+        return icms__error(ICMS_ERROR, "test: an approved participation is not APPROVED");
+    w->approved++;
+    icms_request investor = ICMS_REQUEST_INIT;
+    investor.actor_id = investor_id;
+    return pay(w, &investor, participation_id);
+}
+
+/*
+ * Phase one, every round: a new investor (users commands), a project of the
+ * shared owner published, a request for one unit of the race project, and
+ * reads. Phase two, once every writer has made its requests (there are more
+ * than units): approvals race for the units, the winners pay.
+ */
+static void *writer_main(void *arg)
+{
+    worker *w = arg;
+    shared *s = w->s;
+    fx *f = &s->f;
+    char *out = NULL;
+    char investors[MAX_ROUNDS][37], participations[MAX_ROUNDS][37];
+    int pending = 0;
+    bool phase_one_done = false;
+    pthread_barrier_wait(&s->start);
+    for (int round = 0; round < s->rounds; round++) {
+        char *investor_id = investors[pending];
+        int rc = create_investor(w, investor_id);
+        EXPECT(&w->fail, rc == ICMS_OK, "creating investor %d: %s", w->users, icms_error_name(rc));
+        w->users++;
+        icms_request investor = ICMS_REQUEST_INIT;
+        investor.actor_id = investor_id;
+
+        rc = icms_project_create(f->db, &f->owner.req, fx_project_json(30), &out);
+        EXPECT(&w->fail, rc == ICMS_OK, "project_create: %s", icms_error_name(rc));
+        cJSON *doc = parse_out(out);
+        char project_id[37];
+        copy_id(project_id, doc, "id");
+        cJSON_Delete(doc);
+        rc = icms_project_publish(f->db, &f->owner.req, project_id, NULL);
+        EXPECT(&w->fail, rc == ICMS_OK, "project_publish: %s", icms_error_name(rc));
+        w->projects++;
+
+        /* The cap is checked at request too (against units already approved). */
+        char json[200];
+        snprintf(json, sizeof json,
+                 "{\"type\":\"PRODUCTS\",\"items\":[{\"product_id\":\"%s\",\"units\":1}]}",
+                 s->product);
+        rc = icms_participation_request(f->db, &investor, s->race, json, &out);
+        EXPECT(&w->fail, rc == ICMS_OK || rc == ICMS_ELIMIT, "participation_request: %s",
+               icms_error_name(rc));
+        if (rc == ICMS_ELIMIT) {
+            w->refused++;
+        } else {
+            w->requested++;
+            doc = parse_out(out);
+            copy_id(participations[pending], doc, "id");
+            cJSON_Delete(doc);
+            pending++;
+        }
+
+        /* Reads on the writer's own thread, between its writes. */
+        rc = icms_project_get(f->db, &investor, s->race, &out);
+        EXPECT(&w->fail, rc == ICMS_OK, "project_get: %s", icms_error_name(rc));
+        doc = parse_out(out);
+        const cJSON *product = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "products"), 0);
+        int64_t reserved = int_field(product, "reserved");
+        cJSON_Delete(doc);
+        EXPECT(&w->fail, reserved >= 0 && reserved <= s->units,
+               "the race project shows %lld units reserved (cap %d)", (long long)reserved,
+               s->units);
+        rc = icms_user_get(f->db, &investor, investor_id, &out);
+        EXPECT(&w->fail, rc == ICMS_OK, "user_get (self): %s", icms_error_name(rc));
+        icms_free(out);
+    }
+    phase_one_done = true;
+done:
+    /* Every writer reaches the barrier, failed or not, so that none waits forever. */
+    pthread_barrier_wait(&s->writers_requested);
+    for (int i = 0; phase_one_done && i < pending; i++) {
+        int rc = settle(w, investors[i], participations[i]);
+        if (rc) {
+            note(&w->fail, __LINE__, "approving or paying: %s", icms_error_name(rc));
+            break;
+        }
+    }
+    atomic_fetch_sub(&s->writers_running, 1);
+    return NULL;
+}
+
+/* One pass of the event pull: every seq after the last one, contiguously. */
+static int pull_events(reader *r, bool *empty)
+{
+    shared *s = r->s;
+    char consumer[32], *out = NULL;
+    snprintf(consumer, sizeof consumer, "reader-%d", r->index);
+    int rc = icms_events_read(s->f.db, &s->f.host, consumer, ICMS_EVENTS_FROM_CURSOR, 50, &out);
+    if (rc)
+        return rc;
+    cJSON *doc = parse_out(out);
+    const cJSON *events = cJSON_GetObjectItem(doc, "events");
+    if (!cJSON_IsArray(events)) {
+        cJSON_Delete(doc);
+        return icms__error(ICMS_ERROR, "test: events_read gave no events array");
+    }
+    *empty = cJSON_GetArraySize(events) == 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, events) {
+        int64_t seq = int_field(e, "seq");
+        if (seq != r->last_seq + 1) {
+            cJSON_Delete(doc);
+            return icms__error(ICMS_ERROR, "test: event seq %lld after %lld (lost or repeated)",
+                               (long long)seq, (long long)r->last_seq);
+        }
+        r->last_seq = seq;
+        r->events++;
+        const char *type = icms__json_get_string(e, "type");
+        type = type ? type : "";
+        r->user_created += strcmp(type, "user.created") == 0;
+        r->project_created += strcmp(type, "project.created") == 0;
+        r->participation_approved += strcmp(type, "participation.approved") == 0;
+        r->payment_submitted += strcmp(type, "payment.submitted") == 0;
+    }
+    cJSON_Delete(doc);
+    if (!*empty && (rc = icms_events_ack(s->f.db, &s->f.host, consumer, r->last_seq)))
+        return rc;
+    return ICMS_OK;
+}
+
+static void *reader_main(void *arg)
+{
+    reader *r = arg;
+    shared *s = r->s;
+    fx *f = &s->f;
+    char filter[128], *out = NULL;
+    pthread_barrier_wait(&s->start);
+    for (;;) {
+        bool writers_done = atomic_load(&s->writers_running) == 0;
+        int rc = icms_project_list(f->db, &f->anonymous, NULL, &out);
+        EXPECT(&r->fail, rc == ICMS_OK, "project_list: %s", icms_error_name(rc));
+        cJSON *doc = parse_out(out);
+        EXPECT(&r->fail, cJSON_IsArray(cJSON_GetObjectItem(doc, "items")), "no items listed");
+        cJSON_Delete(doc);
+        snprintf(filter, sizeof filter, "{\"project_id\":\"%s\",\"status\":\"APPROVED\"}",
+                 s->race);
+        rc = icms_participation_list(f->db, &f->admin.req, filter, &out);
+        EXPECT(&r->fail, rc == ICMS_OK, "participation_list: %s", icms_error_name(rc));
+        doc = parse_out(out);
+        int approved = cJSON_GetArraySize(cJSON_GetObjectItem(doc, "items"));
+        cJSON_Delete(doc);
+        EXPECT(&r->fail, approved <= s->units, "%d participations approved for %d units", approved,
+               s->units);
+        bool empty = false;
+        rc = pull_events(r, &empty);
+        EXPECT(&r->fail, rc == ICMS_OK, "pulling events: %s", icms_error_name(rc));
+        r->passes++;
+        /* After the writers stopped: drain what is left, then stop. */
+        while (writers_done && !empty) {
+            rc = pull_events(r, &empty);
+            EXPECT(&r->fail, rc == ICMS_OK, "pulling events: %s", icms_error_name(rc));
+        }
+        if (writers_done)
+            break;
+        pause_ms(2);
+    }
+done:
+    return NULL;
+}
+
+/* The race project: one product of `units` units, no shipping, one confirmation. */
+static void create_race_project(shared *s)
+{
+    char json[512], expiry[32], *out = NULL;
+    assert_icms_ok(icms_time_format(FX_NOW + 30 * FX_DAY, expiry, sizeof expiry));
+    s->unit_cost = 1000000;
+    snprintf(json, sizeof json,
+             "{\"title\":\"Race\",\"expiry_date\":\"%s\",\"confirmations\":1,"
+             "\"products\":[{\"name\":\"Saffron 1g\",\"unit\":\"tin\",\"quantity\":%d,"
+             "\"unit_price\":%lld}]}",
+             expiry, s->units, (long long)s->unit_cost);
+    assert_icms_ok(icms_project_create(s->f.db, &s->f.owner.req, json, &out));
+    cJSON *doc = fx_json(out);
+    copy_id(s->race, doc, "id");
+    copy_id(s->product, cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "products"), 0), "id");
+    cJSON_Delete(doc);
+    assert_int_equal(strlen(s->product), 36);
+    assert_icms_ok(icms_project_publish(s->f.db, &s->f.owner.req, s->race, NULL));
+}
+
+/* The handle: a SQLite file (path set) or the memory store, with the locked node. */
+static void open_shared(shared *s, const char *name, bool memory)
+{
+    memset(s, 0, sizeof *s);
+    fx_open(&s->f, name);
+    s->chain.chain = memchain_new();
+    pthread_mutex_init(&s->chain.lock, NULL);
+    icms_options options = ICMS_OPTIONS_INIT;
+    assert_icms_ok(icms_rpc_client_new(&options.gapcoin, locked_transport_new(&s->chain),
+                                       "http://memchain.invalid/", NULL));
+    if (memory) {
+        /*
+         * The memory store is optimistic: racing writers get ICMS_ECONFLICT
+         * and the handle retries; with every command appending to the one
+         * events outbox, eight threads need more tries than the default.
+         */
+        assert_icms_ok(icms_store_memory_new(&options.store));
+        options.retry_attempts = 1000;
+    }
+    fx_reopen(&s->f, &options);
+    if (memory) {
+        /* fx_reopen opened a new, empty store: put the users back. */
+        fx_add_user(&s->f, &s->f.admin, ICMS_ROLE_ADMIN, "VERIFIED");
+        fx_add_user(&s->f, &s->f.owner, ICMS_ROLE_OWNER, "VERIFIED");
+    }
+}
+
+static void close_shared(shared *s)
+{
+    fx_close(&s->f);
+    memchain_free(s->chain.chain);
+    pthread_mutex_destroy(&s->chain.lock);
+}
+
+/* Every page of a list call, counting items (and checking statuses when want_status is set). */
+static int count_listed(icms_db *db, const icms_request *req,
+                        int (*list)(icms_db *, const icms_request *, const char *, char **),
+                        const char *filter_head, const char *want_status)
+{
+    int count = 0;
+    char after[37] = "";
+    for (;;) {
+        char filter[256], *out = NULL;
+        if (after[0])
+            snprintf(filter, sizeof filter, "{%s%s\"limit\":100,\"after\":\"%s\"}", filter_head,
+                     filter_head[0] ? "," : "", after);
+        else
+            snprintf(filter, sizeof filter, "{%s%s\"limit\":100}", filter_head,
+                     filter_head[0] ? "," : "");
+        assert_icms_ok(list(db, req, filter, &out));
+        cJSON *page = fx_json(out);
+        const cJSON *item;
+        cJSON_ArrayForEach(item, cJSON_GetObjectItem(page, "items")) {
+            if (want_status)
+                assert_string_equal(fx_str(item, "status"), want_status);
+            count++;
+        }
+        const char *next = icms__json_get_string(page, "next");
+        snprintf(after, sizeof after, "%s", next ? next : "");
+        cJSON_Delete(page);
+        if (!after[0])
+            return count;
+    }
+}
+
+static void *verifier_main(void *arg)
+{
+    worker *w = arg;
+    shared *s = w->s;
+    pthread_barrier_wait(&s->start);
+    for (int i = 0; i < w->payments; i++) {
+        char *out = NULL;
+        int rc = icms_payment_verify(s->f.db, &s->f.host, w->payment_ids[i], &out);
+        EXPECT(&w->fail, rc == ICMS_OK, "payment_verify: %s", icms_error_name(rc));
+        cJSON *doc = parse_out(out);
+        const char *status = icms__json_get_string(doc, "status");
+        bool confirmed = status && strcmp(status, "CONFIRMED") == 0;
+        cJSON_Delete(doc);
+        EXPECT(&w->fail, confirmed, "a verified payment is %s", status ? status : "(no status)");
+    }
+done:
+    return NULL;
+}
+
+static void run_threads(shared *s, worker *w, void *(*fn)(void *), reader *r, int readers)
+{
+    pthread_t t[MAX_THREADS + READERS];
+    assert_int_equal(pthread_barrier_init(&s->start, NULL, (unsigned)(s->threads + readers)), 0);
+    assert_int_equal(pthread_barrier_init(&s->writers_requested, NULL, (unsigned)s->threads), 0);
+    atomic_store(&s->writers_running, s->threads);
+    for (int i = 0; i < s->threads; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, fn, &w[i]), 0);
+    for (int i = 0; i < readers; i++)
+        assert_int_equal(pthread_create(&t[s->threads + i], NULL, reader_main, &r[i]), 0);
+    for (int i = 0; i < s->threads + readers; i++)
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    pthread_barrier_destroy(&s->start);
+    pthread_barrier_destroy(&s->writers_requested);
+    for (int i = 0; i < s->threads; i++)
+        assert_no_failure(&w[i].fail, "a writer");
+    for (int i = 0; i < readers; i++)
+        assert_no_failure(&r[i].fail, "a reader");
+}
+
+static void shared_handle_workload(const char *name, bool memory)
+{
+    shared *s = calloc(1, sizeof *s);
+    assert_non_null(s);
+    open_shared(s, name, memory);
+    s->threads = under_valgrind() ? 4 : 6;
+    s->rounds = under_valgrind() ? 2 : MAX_ROUNDS;
+    /* Two thirds as many units as requests: the last ones are raced for. */
+    s->units = s->threads * s->rounds * 2 / 3;
+    create_race_project(s);
+
+    worker w[MAX_THREADS];
+    reader r[READERS];
+    memset(w, 0, sizeof w);
+    memset(r, 0, sizeof r);
+    for (int i = 0; i < s->threads; i++)
+        w[i] = (worker){.s = s, .index = i};
+    for (int i = 0; i < READERS; i++)
+        r[i] = (reader){.s = s, .index = i};
+    run_threads(s, w, writer_main, r, READERS);
+
+    int users = 0, projects = 0, approved = 0, refused = 0, rejected = 0, payments = 0;
+    int64_t paid = 0;
+    for (int i = 0; i < s->threads; i++) {
+        users += w[i].users;
+        projects += w[i].projects;
+        approved += w[i].approved;
+        refused += w[i].refused;
+        rejected += w[i].rejected;
+        payments += w[i].payments;
+        paid += w[i].paid;
+    }
+    int attempts = s->threads * s->rounds;
+    printf("%s: %d threads x %d rounds: %d approved, %d refused at request, %d at approval; "
+           "readers made %d and %d passes over %lld events\n",
+           memory ? "memory store" : "sqlite", s->threads, s->rounds, approved, refused - rejected,
+           rejected, r[0].passes, r[1].passes, (long long)r[0].last_seq);
+    /* Exactly the units there were went out, and everyone else was refused. */
+    assert_int_equal(users, attempts);
+    assert_int_equal(projects, attempts);
+    assert_int_equal(approved, s->units);
+    assert_int_equal(refused, attempts - s->units);
+    assert_int_equal(payments, approved);
+
+    /* The database agrees with what the threads saw succeed. */
+    fx *f = &s->f;
+    char head[128];
+    snprintf(head, sizeof head, "\"project_id\":\"%s\",\"status\":\"APPROVED\"", s->race);
+    assert_int_equal(count_listed(f->db, &f->admin.req, icms_participation_list, head, NULL),
+                     approved);
+    snprintf(head, sizeof head, "\"project_id\":\"%s\",\"status\":\"REJECTED\"", s->race);
+    assert_int_equal(count_listed(f->db, &f->admin.req, icms_participation_list, head, NULL),
+                     rejected);
+    assert_int_equal(count_listed(f->db, &f->admin.req, icms_project_list, "", NULL),
+                     projects + 1);
+    snprintf(head, sizeof head, "\"project_id\":\"%s\"", s->race);
+    assert_int_equal(count_listed(f->db, &f->admin.req, icms_payment_list, head, "SUBMITTED"),
+                     payments);
+    char *out = NULL;
+    assert_icms_ok(icms_project_get(f->db, &f->admin.req, s->race, &out));
+    cJSON *race = fx_json(out);
+    assert_string_equal(fx_str(race, "state"), "FUNDING");
+    assert_int_equal(fx_int(cJSON_GetArrayItem(cJSON_GetObjectItem(race, "products"), 0),
+                            "reserved"),
+                     s->units);
+    assert_int_equal(fx_int(race, "committed"), fx_int(race, "total_cost"));
+    assert_int_equal(fx_int(race, "committed"), paid);
+    assert_int_equal(fx_int(race, "funded"), 0);
+    cJSON_Delete(race);
+
+    /* Every event, once, in order, on both readers; as many as the threads caused. */
+    for (int i = 0; i < READERS; i++) {
+        assert_true(r[i].passes >= 1);
+        assert_true(r[i].last_seq == r[0].last_seq && r[i].events == r[0].events);
+        assert_int_equal(r[i].user_created, users);
+        assert_int_equal(r[i].project_created, projects + 1);
+        assert_int_equal(r[i].participation_approved, approved);
+        assert_int_equal(r[i].payment_submitted, payments);
+    }
+    assert_icms_ok(icms_events_read(f->db, &f->host, "reader-0", ICMS_EVENTS_FROM_CURSOR, 1, &out));
+    cJSON *pulled = fx_json(out);
+    assert_int_equal(fx_int(pulled, "last_seq"), r[0].last_seq);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(pulled, "events")), 0);
+    cJSON_Delete(pulled);
+
+    /* The payments confirm at once, on every thread, funding the project together. */
+    pthread_mutex_lock(&s->chain.lock);
+    memchain_mine(s->chain.chain, 2);
+    pthread_mutex_unlock(&s->chain.lock);
+    for (int i = 0; i < s->threads; i++)
+        memset(&w[i].fail, 0, sizeof w[i].fail);
+    run_threads(s, w, verifier_main, NULL, 0);
+    assert_int_equal(count_listed(f->db, &f->admin.req, icms_payment_list, head, "CONFIRMED"),
+                     payments);
+    assert_icms_ok(icms_project_get(f->db, &f->admin.req, s->race, &out));
+    race = fx_json(out);
+    assert_int_equal(fx_int(race, "funded"), paid);
+    assert_string_equal(fx_str(race, "state"), "PENDING_ADMIN_APPROVAL");
+    cJSON_Delete(race);
+
+    char *report = NULL;
+    int rc = icms_check(f->db, &f->host, &report);
+    if (rc != ICMS_OK)
+        fail_msg("icms_check: %s\n%s", icms_error_last()->message, report ? report : "");
+    cJSON *doc = fx_json(report);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(doc, "ok")));
+    cJSON_Delete(doc);
+    close_shared(s);
+    free(s);
+}
+
+static void test_shared_handle_sqlite(void **state)
+{
+    (void)state;
+    shared_handle_workload("threads_sqlite", false);
+}
+
+static void test_shared_handle_memory_store(void **state)
+{
+    (void)state;
+    shared_handle_workload("threads_memory", true);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_shared_handle_sqlite),
+        cmocka_unit_test(test_shared_handle_memory_store),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
