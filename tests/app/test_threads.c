@@ -18,6 +18,7 @@
 #include "support/test_support.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -27,6 +28,7 @@
 #include <time.h>
 
 #include "app/db.h"
+#include "app/events_hub.h"
 #include "app_fixture.h"
 #include "core/core.h"
 #include "core/json.h"
@@ -108,6 +110,11 @@ static void copy_id(char out[37], const cJSON *doc, const char *name)
     snprintf(out, 37, "%s", s ? s : "");
 }
 
+static int compare_text(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
 static void pause_ms(long ms)
 {
     struct timespec ts = {0, ms * 1000000L};
@@ -187,6 +194,7 @@ typedef struct worker {
     int rejected; /* of those, at approval (then rejected by the owner) */
     int payments;
     char payment_ids[MAX_ROUNDS][37];
+    char project_ids[MAX_ROUNDS][37]; /* in the order this thread created them */
     int64_t paid;
 } worker;
 
@@ -314,7 +322,7 @@ static void *writer_main(void *arg)
         rc = icms_project_create(f->db, &f->owner.req, fx_project_json(30), &out);
         EXPECT(&w->fail, rc == ICMS_OK, "project_create: %s", icms_error_name(rc));
         cJSON *doc = parse_out(out);
-        char project_id[37];
+        char *project_id = w->project_ids[w->projects];
         copy_id(project_id, doc, "id");
         cJSON_Delete(doc);
         rc = icms_project_publish(f->db, &f->owner.req, project_id, NULL);
@@ -615,6 +623,21 @@ static void shared_handle_workload(const char *name, bool memory)
     assert_int_equal(refused, attempts - s->units);
     assert_int_equal(payments, approved);
 
+    /* Ids made on many threads at once: each thread's increase, and none is made twice. */
+    char(*all_ids)[37] = calloc((size_t)projects, sizeof *all_ids);
+    assert_non_null(all_ids);
+    int n_ids = 0;
+    for (int i = 0; i < s->threads; i++)
+        for (int j = 0; j < w[i].projects; j++) {
+            if (j > 0)
+                assert_true(strcmp(w[i].project_ids[j - 1], w[i].project_ids[j]) < 0);
+            memcpy(all_ids[n_ids++], w[i].project_ids[j], 37);
+        }
+    qsort(all_ids, (size_t)n_ids, sizeof *all_ids, compare_text);
+    for (int j = 1; j < n_ids; j++)
+        assert_true(strcmp(all_ids[j - 1], all_ids[j]) < 0);
+    free(all_ids);
+
     /* The database agrees with what the threads saw succeed. */
     fx *f = &s->f;
     char head[128];
@@ -694,11 +717,430 @@ static void test_shared_handle_memory_store(void **state)
     shared_handle_workload("threads_memory", true);
 }
 
+/* ---- icms_init and icms_shutdown from many threads ---- */
+
+typedef struct init_job {
+    pthread_barrier_t *start;
+    int index, iterations;
+    failure fail;
+} init_job;
+
+/* Each pass holds its own reference, and uses the library (cJSON and the allocator) meanwhile. */
+static void *init_main(void *arg)
+{
+    init_job *job = arg;
+    pthread_barrier_wait(job->start);
+    for (int i = 0; i < job->iterations; i++) {
+        int refs = icms_init();
+        EXPECT(&job->fail, refs >= 1, "icms_init answered %d", refs);
+        icms_options options = ICMS_OPTIONS_INIT;
+        int rc = icms_store_memory_new(&options.store);
+        icms_db *db = NULL;
+        if (rc == ICMS_OK)
+            rc = icms_open(&db, &options);
+        EXPECT(&job->fail, rc == ICMS_OK, "opening a memory database: %s", icms_error_name(rc));
+        char json[128], *out = NULL;
+        icms_request host = ICMS_REQUEST_INIT;
+        host.actor_kind = ICMS_ACTOR_HOST;
+        snprintf(json, sizeof json, "{\"name\":\"Init %d\",\"email\":\"init%d.%d@example.com\"}",
+                 job->index, job->index, i);
+        rc = icms_user_create(db, &host, json, &out);
+        cJSON *doc = parse_out(out);
+        bool named = doc && icms__json_get_string(doc, "id") != NULL;
+        cJSON_Delete(doc);
+        icms_close(db);
+        EXPECT(&job->fail, rc == ICMS_OK && named, "user_create: %s", icms_error_name(rc));
+        refs = icms_shutdown();
+        EXPECT(&job->fail, refs >= 0, "icms_shutdown answered %d", refs);
+    }
+done:
+    return NULL;
+}
+
+static void test_init_shutdown_race(void **state)
+{
+    (void)state;
+    /* Nothing else holds the library: the count really goes to zero and back during the race. */
+    assert_int_equal(icms_init(), 1);
+    assert_int_equal(icms_shutdown(), 0);
+    int threads = under_valgrind() ? 3 : MAX_THREADS;
+    pthread_barrier_t start;
+    assert_int_equal(pthread_barrier_init(&start, NULL, (unsigned)threads), 0);
+    init_job jobs[MAX_THREADS];
+    pthread_t t[MAX_THREADS];
+    for (int i = 0; i < threads; i++) {
+        jobs[i] = (init_job){.start = &start, .index = i, .iterations = under_valgrind() ? 5 : 50};
+        assert_int_equal(pthread_create(&t[i], NULL, init_main, &jobs[i]), 0);
+    }
+    for (int i = 0; i < threads; i++)
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    pthread_barrier_destroy(&start);
+    for (int i = 0; i < threads; i++)
+        assert_no_failure(&jobs[i].fail, "an init thread");
+    /* Every reference was given back: the count is zero again, and says so. */
+    assert_icms(ICMS_ERROR, icms_shutdown());
+    assert_int_equal(icms_init(), 1);
+    assert_int_equal(icms_shutdown(), 0);
+}
+
+/* ---- UUIDv7 from many threads, the clock standing still or going back ---- */
+
+#define UUID_MAX 4000
+
+typedef struct uuid_job {
+    pthread_barrier_t *start;
+    icms_clock *clock;
+    int count;
+    uint8_t (*ids)[ICMS_UUID_BYTES];
+    failure fail;
+} uuid_job;
+
+static void *uuid_main(void *arg)
+{
+    uuid_job *job = arg;
+    pthread_barrier_wait(job->start);
+    for (int i = 0; i < job->count; i++) {
+        int rc = icms__uuid7_new(job->clock, job->ids[i]);
+        EXPECT(&job->fail, rc == ICMS_OK, "uuid %d: %s", i, icms_error_name(rc));
+        EXPECT(&job->fail, job->ids[i][6] >> 4 == 7 && (job->ids[i][8] & 0xc0) == 0x80,
+               "uuid %d is not a version 7, RFC 9562 variant id", i);
+        EXPECT(&job->fail, i == 0 || memcmp(job->ids[i - 1], job->ids[i], ICMS_UUID_BYTES) < 0,
+               "uuid %d is not above the one before it on the same thread", i);
+    }
+done:
+    return NULL;
+}
+
+/* A thread that moves the shared fake clock back and forth while ids are made. */
+typedef struct clock_job {
+    icms_clock *clock;
+    atomic_bool stop;
+} clock_job;
+
+static void *clock_main(void *arg)
+{
+    clock_job *job = arg;
+    for (int64_t tick = 0; !atomic_load(&job->stop); tick++) {
+        icms_clock_fake_set(job->clock, FX_NOW + (tick % 7) - 3);
+        sched_yield();
+    }
+    return NULL;
+}
+
+static int compare_uuid(const void *a, const void *b)
+{
+    return memcmp(a, b, ICMS_UUID_BYTES);
+}
+
+static void uuid_race(icms_clock *clock, bool move_clock)
+{
+    int threads = under_valgrind() ? 3 : MAX_THREADS;
+    int per_thread = under_valgrind() ? 300 : UUID_MAX;
+    uint8_t(*ids)[ICMS_UUID_BYTES] = calloc((size_t)(threads * per_thread), ICMS_UUID_BYTES);
+    assert_non_null(ids);
+    pthread_barrier_t start;
+    assert_int_equal(pthread_barrier_init(&start, NULL, (unsigned)threads), 0);
+    uuid_job jobs[MAX_THREADS];
+    pthread_t t[MAX_THREADS], mover;
+    clock_job cj = {.clock = clock};
+    atomic_init(&cj.stop, false);
+    if (move_clock)
+        assert_int_equal(pthread_create(&mover, NULL, clock_main, &cj), 0);
+    for (int i = 0; i < threads; i++) {
+        jobs[i] = (uuid_job){.start = &start, .clock = clock, .count = per_thread,
+                             .ids = ids + (size_t)i * per_thread};
+        assert_int_equal(pthread_create(&t[i], NULL, uuid_main, &jobs[i]), 0);
+    }
+    for (int i = 0; i < threads; i++)
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    atomic_store(&cj.stop, true);
+    if (move_clock)
+        assert_int_equal(pthread_join(mover, NULL), 0);
+    pthread_barrier_destroy(&start);
+    for (int i = 0; i < threads; i++)
+        assert_no_failure(&jobs[i].fail, "a uuid thread");
+    qsort(ids, (size_t)(threads * per_thread), ICMS_UUID_BYTES, compare_uuid);
+    for (int j = 1; j < threads * per_thread; j++)
+        if (memcmp(ids[j - 1], ids[j], ICMS_UUID_BYTES) == 0)
+            fail_msg("the same uuid was made twice");
+    free(ids);
+}
+
+static void test_uuid_from_threads(void **state)
+{
+    (void)state;
+    icms_clock *clock = NULL;
+    /* The clock stands still: every id comes from the counter of one millisecond. */
+    assert_icms_ok(icms_clock_fake_new(FX_NOW, &clock));
+    uuid_race(clock, false);
+    /* The clock jumps back and forth under the threads' feet. */
+    uuid_race(clock, true);
+    icms_clock_free(clock);
+    /* The real clock. */
+    uuid_race(NULL, false);
+}
+
+/* ---- the last error belongs to its thread ---- */
+
+typedef struct error_job {
+    pthread_barrier_t *start;
+    icms_db *db;
+    icms_request owner;
+    int index, iterations;
+    failure fail;
+} error_job;
+
+static void *error_main(void *arg)
+{
+    error_job *job = arg;
+    char bad_uuid[64], expect_uuid[32], bad_project[160], expect_field[32];
+    /* Failures whose messages name this thread: a uuid of 40 + index characters, a field. */
+    memset(bad_uuid, 'a', sizeof bad_uuid);
+    bad_uuid[40 + job->index] = '\0';
+    snprintf(expect_uuid, sizeof expect_uuid, "got %d", 40 + job->index);
+    snprintf(expect_field, sizeof expect_field, "thread_%d_field", job->index);
+    snprintf(bad_project, sizeof bad_project, "{\"title\":\"T\",\"%s\":1}", expect_field);
+    pthread_barrier_wait(job->start);
+    EXPECT(&job->fail, icms_error_last()->code == ICMS_OK, "a new thread starts with an error");
+    for (int i = 0; i < job->iterations; i++) {
+        uint8_t id[ICMS_UUID_BYTES];
+        int rc = icms_uuid_parse(bad_uuid, id, sizeof id);
+        EXPECT(&job->fail, rc == ICMS_EINVALID, "icms_uuid_parse: %s", icms_error_name(rc));
+        sched_yield(); /* let the others set theirs */
+        const icms_error *e = icms_error_last();
+        EXPECT(&job->fail, e->code == ICMS_EINVALID && strstr(e->message, expect_uuid),
+               "the uuid error is not this thread's: %s", e->message);
+        rc = icms_project_create(job->db, &job->owner, bad_project, NULL);
+        EXPECT(&job->fail, rc == ICMS_EINVALID, "project_create: %s", icms_error_name(rc));
+        sched_yield();
+        e = icms_error_last();
+        EXPECT(&job->fail, e->code == ICMS_EINVALID && strstr(e->message, expect_field),
+               "the project error is not this thread's: %s", e->message);
+        icms_error_clear();
+        sched_yield();
+        EXPECT(&job->fail, icms_error_last()->code == ICMS_OK,
+               "after icms_error_clear another thread's error shows: %s",
+               icms_error_last()->message);
+    }
+done:
+    return NULL;
+}
+
+static void test_errors_stay_on_their_thread(void **state)
+{
+    (void)state;
+    fx f;
+    fx_open(&f, "threads_errors");
+    /* The main thread's own error must survive the others' too. */
+    icms__error(ICMS_EFORBIDDEN, "the main thread's error");
+    int threads = under_valgrind() ? 3 : MAX_THREADS;
+    pthread_barrier_t start;
+    assert_int_equal(pthread_barrier_init(&start, NULL, (unsigned)threads), 0);
+    error_job jobs[MAX_THREADS];
+    pthread_t t[MAX_THREADS];
+    for (int i = 0; i < threads; i++) {
+        jobs[i] = (error_job){.start = &start, .db = f.db, .owner = f.owner.req, .index = i,
+                              .iterations = under_valgrind() ? 10 : 200};
+        assert_int_equal(pthread_create(&t[i], NULL, error_main, &jobs[i]), 0);
+    }
+    for (int i = 0; i < threads; i++)
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    pthread_barrier_destroy(&start);
+    for (int i = 0; i < threads; i++)
+        assert_no_failure(&jobs[i].fail, "an error thread");
+    assert_int_equal(icms_error_last()->code, ICMS_EFORBIDDEN);
+    assert_string_equal(icms_error_last()->message, "the main thread's error");
+    fx_close(&f);
+}
+
+/* ---- handles of one file opened at once, from threads ---- */
+
+typedef struct open_job {
+    pthread_barrier_t *start;
+    const char *path;
+    int index;
+    failure fail;
+} open_job;
+
+static void *open_main(void *arg)
+{
+    open_job *job = arg;
+    icms_options options = ICMS_OPTIONS_INIT;
+    options.path = job->path;
+    options.sqlite_sync = ICMS_SQLITE_SYNC_OFF;
+    icms_db *db = NULL;
+    pthread_barrier_wait(job->start);
+    int rc = icms_open(&db, &options);
+    EXPECT(&job->fail, rc == ICMS_OK, "icms_open: %s", icms_error_name(rc));
+    icms_request host = ICMS_REQUEST_INIT;
+    host.actor_kind = ICMS_ACTOR_HOST;
+    char json[128];
+    snprintf(json, sizeof json, "{\"name\":\"Opener %d\",\"email\":\"opener%d@example.com\"}",
+             job->index, job->index);
+    rc = icms_user_create(db, &host, json, NULL);
+    EXPECT(&job->fail, rc == ICMS_OK, "user_create: %s", icms_error_name(rc));
+done:
+    icms_close(db);
+    return NULL;
+}
+
+/* Creating the file, its schema and its format stamp from threads at once: all agree. */
+static void test_handles_open_one_new_file_at_once(void **state)
+{
+    (void)state;
+    assert_true(icms_init() > 0);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/icms.db", icms_test_tmpdir("threads_open"));
+    int threads = under_valgrind() ? 3 : MAX_THREADS;
+    pthread_barrier_t start;
+    assert_int_equal(pthread_barrier_init(&start, NULL, (unsigned)threads), 0);
+    open_job jobs[MAX_THREADS];
+    pthread_t t[MAX_THREADS];
+    for (int i = 0; i < threads; i++) {
+        jobs[i] = (open_job){.start = &start, .path = path, .index = i};
+        assert_int_equal(pthread_create(&t[i], NULL, open_main, &jobs[i]), 0);
+    }
+    for (int i = 0; i < threads; i++)
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    pthread_barrier_destroy(&start);
+    for (int i = 0; i < threads; i++)
+        assert_no_failure(&jobs[i].fail, "an opener");
+    /* One database holding every opener's user: one user.created event each. */
+    icms_options options = ICMS_OPTIONS_INIT;
+    options.path = path;
+    icms_db *db = NULL;
+    assert_icms_ok(icms_open(&db, &options));
+    icms_request host = ICMS_REQUEST_INIT;
+    host.actor_kind = ICMS_ACTOR_HOST;
+    char *out = NULL;
+    assert_icms_ok(icms_events_read(db, &host, "check", 0, ICMS_EVENTS_READ_MAX, &out));
+    cJSON *doc = fx_json(out);
+    int created = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(doc, "events"))
+        created += strcmp(fx_str(e, "type"), "user.created") == 0;
+    cJSON_Delete(doc);
+    assert_int_equal(created, threads);
+    icms_close(db);
+    icms_shutdown();
+}
+
+/* ---- subscribers coming and going while commands dispatch ---- */
+
+typedef struct churn {
+    fx *f;
+    pthread_barrier_t start;
+    atomic_int writers_running;
+    atomic_int seen_by_permanent; /* project.created seen by the subscriber that stays */
+    atomic_int seen_by_passing;   /* by the ones that come and go */
+} churn;
+
+typedef struct churn_job {
+    churn *c;
+    int created;
+    failure fail;
+} churn_job;
+
+static int count_permanent(const icms_event_view *e, void *payload)
+{
+    (void)e;
+    atomic_fetch_add(&((churn *)payload)->seen_by_permanent, 1);
+    return 0;
+}
+
+static int count_passing(const icms_event_view *e, void *payload)
+{
+    (void)e;
+    atomic_fetch_add(&((churn *)payload)->seen_by_passing, 1);
+    return 0;
+}
+
+static void *churn_writer(void *arg)
+{
+    churn_job *job = arg;
+    fx *f = job->c->f;
+    pthread_barrier_wait(&job->c->start);
+    for (int i = 0; i < (under_valgrind() ? 3 : 15); i++) {
+        int rc = icms_project_create(f->db, &f->owner.req, fx_project_json(30), NULL);
+        EXPECT(&job->fail, rc == ICMS_OK, "project_create: %s", icms_error_name(rc));
+        job->created++;
+        rc = icms_tick(f->db, NULL);
+        EXPECT(&job->fail, rc == ICMS_OK, "tick: %s", icms_error_name(rc));
+    }
+done:
+    atomic_fetch_sub(&job->c->writers_running, 1);
+    return NULL;
+}
+
+static void *churn_subscriber(void *arg)
+{
+    churn_job *job = arg;
+    fx *f = job->c->f;
+    pthread_barrier_wait(&job->c->start);
+    while (atomic_load(&job->c->writers_running) > 0) {
+        uint64_t id = 0;
+        int rc = icms_events_subscribe(f->db, "project.*", count_passing, job->c, &id);
+        EXPECT(&job->fail, rc == ICMS_OK, "subscribe: %s", icms_error_name(rc));
+        icms_events_policy policy = ICMS_EVENTS_POLICY_INIT;
+        policy.retention_ms = 30LL * FX_DAY;
+        rc = icms_events_set_policy(f->db, &policy);
+        EXPECT(&job->fail, rc == ICMS_OK, "set_policy: %s", icms_error_name(rc));
+        sched_yield();
+        rc = icms_events_unsubscribe(f->db, id);
+        EXPECT(&job->fail, rc == ICMS_OK, "unsubscribe: %s", icms_error_name(rc));
+        job->created++; /* here: subscriptions made */
+    }
+done:
+    return NULL;
+}
+
+static void test_subscribers_come_and_go_during_dispatch(void **state)
+{
+    (void)state;
+    fx f;
+    fx_open(&f, "threads_churn");
+    churn c = {.f = &f};
+    atomic_init(&c.seen_by_permanent, 0);
+    atomic_init(&c.seen_by_passing, 0);
+    uint64_t permanent = 0;
+    assert_icms_ok(icms_events_subscribe(f.db, "project.created", count_permanent, &c, &permanent));
+    enum { WRITERS = 4, SUBSCRIBERS = 2 };
+    atomic_init(&c.writers_running, WRITERS);
+    assert_int_equal(pthread_barrier_init(&c.start, NULL, WRITERS + SUBSCRIBERS), 0);
+    churn_job jobs[WRITERS + SUBSCRIBERS];
+    pthread_t t[WRITERS + SUBSCRIBERS];
+    for (int i = 0; i < WRITERS + SUBSCRIBERS; i++) {
+        jobs[i] = (churn_job){.c = &c};
+        assert_int_equal(pthread_create(&t[i], NULL, i < WRITERS ? churn_writer : churn_subscriber,
+                                        &jobs[i]),
+                         0);
+    }
+    for (int i = 0; i < WRITERS + SUBSCRIBERS; i++)
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    pthread_barrier_destroy(&c.start);
+    int created = 0;
+    for (int i = 0; i < WRITERS + SUBSCRIBERS; i++) {
+        assert_no_failure(&jobs[i].fail, i < WRITERS ? "a writer" : "a subscriber");
+        if (i < WRITERS)
+            created += jobs[i].created;
+    }
+    /* The subscriber that stayed saw every project created, once; no callback failed. */
+    assert_int_equal(atomic_load(&c.seen_by_permanent), created);
+    assert_int_equal(icms__events_callback_failures(f.db), 0);
+    assert_icms_ok(icms_events_unsubscribe(f.db, permanent));
+    fx_close(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shared_handle_sqlite),
         cmocka_unit_test(test_shared_handle_memory_store),
+        cmocka_unit_test(test_init_shutdown_race),
+        cmocka_unit_test(test_uuid_from_threads),
+        cmocka_unit_test(test_errors_stay_on_their_thread),
+        cmocka_unit_test(test_handles_open_one_new_file_at_once),
+        cmocka_unit_test(test_subscribers_come_and_go_during_dispatch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
