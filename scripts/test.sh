@@ -17,6 +17,8 @@
 #             through find_package(icms) and through pkg-config
 #   asan      the same suites built in build-asan/ with
 #             -DICMS_SANITIZE=address,undefined; ctest
+#   tsan      the tests labelled `threads` built in build-tsan/ with
+#             -DICMS_SANITIZE=thread (only their targets); ctest -L threads
 #   valgrind  the suites of build/ under valgrind memcheck (errors and definite
 #             leaks fail the test): tests/build/memcheck.sh
 #   python, node, go, cli, fuzz
@@ -31,11 +33,15 @@
 #                valgrind stage without a label: tests/build/foreign_tests.py.)
 #   no-asan      not run in the sanitizer build: a test that loads the library
 #                into an interpreter that was not built with ASan
-# Tests see ICMS_VALGRIND=1 under valgrind and ICMS_SANITIZE=1 under ASan, and
+#   threads      runs threads over shared library state (one icms_db, a store,
+#                the rpc client...): also run by the tsan stage, which builds
+#                only these tests (a `threads` test must be an icms_add_test
+#                target of the same name)
+# Tests see ICMS_VALGRIND=1 under valgrind and ICMS_SANITIZE=1 under ASan and TSan, and
 # may use them to shorten long loops (never to skip their assertions).
 #
 # A hung test fails instead of eating CI's time: ctest's per-test timeout is
-# 300 s in unit, 600 s under ASan, 1200 s under valgrind (a test may set its
+# 300 s in unit, 600 s under ASan and TSan, 1200 s under valgrind (a test may set its
 # own TIMEOUT property).
 #
 # Environment: ICMS_JOBS (parallel jobs, default nproc), ICMS_FUZZ_SECONDS
@@ -157,6 +163,31 @@ run_asan() {
       -LE no-asan
 }
 
+# ThreadSanitizer cannot share a process with ASan, so it gets a build of its
+# own; building all of build-tsan/ would double the asan stage's time for
+# suites that start no thread, so only the `threads` tests are built (ctest
+# names them; each is a target of the same name). No suppressions: the
+# third-party libraries (SQLite, libsodium, cJSON, libcurl) are not
+# instrumented, so TSan sees only our accesses and the pthread calls they make.
+# ASLR is turned off for the run (setarch -R) because some kernels place
+# mappings where TSan's fixed shadow layout does not expect them.
+run_tsan() {
+  icms_configure build-tsan -DICMS_SANITIZE=thread -DICMS_BUILD_BENCH=OFF \
+    -DICMS_BUILD_EXAMPLES=OFF || return 1
+  local targets
+  targets=$(ctest --test-dir build-tsan -N -L threads 2>/dev/null |
+            sed -n 's/^ *Test *#[0-9]*: //p')
+  [ -n "$targets" ] || { echo "no test is labelled threads"; return 1; }
+  # shellcheck disable=SC2086 # one target per word
+  cmake --build build-tsan -j "$ICMS_JOBS" --target $targets || return 1
+  local norandom=()
+  setarch "$(uname -m)" -R true 2>/dev/null && norandom=(setarch "$(uname -m)" -R)
+  ICMS_SANITIZE=1 \
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+    "${norandom[@]}" ctest --test-dir build-tsan -j "$ICMS_JOBS" --output-on-failure \
+      --no-tests=error --timeout 600 -L threads
+}
+
 run_valgrind() {
   [ -f build/CTestTestfile.cmake ] || { icms_configure build && icms_build build; } || return 1
   bash tests/build/memcheck.sh build
@@ -187,6 +218,7 @@ stage headers run_headers
 stage symbols run_symbols
 stage install run_install
 stage asan run_asan
+stage tsan run_tsan
 stage valgrind run_valgrind
 
 # ==== HOOKS for later stages. Each runs only when its script exists; add

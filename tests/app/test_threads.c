@@ -783,6 +783,96 @@ static void test_init_shutdown_race(void **state)
     assert_int_equal(icms_shutdown(), 0);
 }
 
+/* ---- icms_set_allocator racing icms_init ---- */
+
+/* A counting allocator: every block it hands out must come back to it, and no other. */
+static atomic_long counted_allocs, counted_frees;
+
+static void *counted_malloc(size_t size, void *payload)
+{
+    (void)payload;
+    atomic_fetch_add(&counted_allocs, 1);
+    return malloc(size);
+}
+
+static void *counted_realloc(void *ptr, size_t size, void *payload)
+{
+    (void)payload;
+    if (!ptr)
+        atomic_fetch_add(&counted_allocs, 1);
+    return realloc(ptr, size);
+}
+
+static void counted_free(void *ptr, void *payload)
+{
+    (void)payload;
+    if (ptr)
+        atomic_fetch_add(&counted_frees, 1);
+    free(ptr);
+}
+
+typedef struct allocator_job {
+    pthread_barrier_t *start;
+    atomic_bool *stop;
+    int swaps, refused;
+    failure fail;
+} allocator_job;
+
+/* Swaps the allocator back and forth; refused (ICMS_EBUSY) whenever the library is in use. */
+static void *allocator_main(void *arg)
+{
+    allocator_job *job = arg;
+    icms_allocator counted = {ICMS_ALLOCATOR_VERSION, counted_malloc, counted_realloc,
+                              counted_free, NULL};
+    pthread_barrier_wait(job->start);
+    while (!atomic_load(job->stop)) {
+        int rc = icms_set_allocator(job->swaps % 2 ? NULL : &counted);
+        EXPECT(&job->fail, rc == ICMS_OK || rc == ICMS_EBUSY, "icms_set_allocator: %s",
+               icms_error_name(rc));
+        if (rc == ICMS_OK)
+            job->swaps++;
+        else
+            job->refused++;
+    }
+done:
+    return NULL;
+}
+
+static void test_allocator_swap_races_init(void **state)
+{
+    (void)state;
+    assert_int_equal(icms_init(), 1);
+    assert_int_equal(icms_shutdown(), 0);
+    atomic_store(&counted_allocs, 0);
+    atomic_store(&counted_frees, 0);
+    int threads = under_valgrind() ? 2 : 4;
+    pthread_barrier_t start;
+    assert_int_equal(pthread_barrier_init(&start, NULL, (unsigned)threads + 1), 0);
+    atomic_bool stop;
+    atomic_init(&stop, false);
+    allocator_job swapper = {.start = &start, .stop = &stop};
+    init_job jobs[MAX_THREADS];
+    pthread_t t[MAX_THREADS], st;
+    assert_int_equal(pthread_create(&st, NULL, allocator_main, &swapper), 0);
+    for (int i = 0; i < threads; i++) {
+        jobs[i] = (init_job){.start = &start, .index = i, .iterations = under_valgrind() ? 5 : 40};
+        assert_int_equal(pthread_create(&t[i], NULL, init_main, &jobs[i]), 0);
+    }
+    for (int i = 0; i < threads; i++)
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    atomic_store(&stop, true);
+    assert_int_equal(pthread_join(st, NULL), 0);
+    pthread_barrier_destroy(&start);
+    assert_no_failure(&swapper.fail, "the allocator thread");
+    for (int i = 0; i < threads; i++)
+        assert_no_failure(&jobs[i].fail, "an init thread");
+    assert_icms_ok(icms_set_allocator(NULL));
+    /* Never a block of one allocator given back to the other. */
+    assert_int_equal(atomic_load(&counted_allocs), atomic_load(&counted_frees));
+    printf("allocator swapped %d times, refused %d times while in use; %ld blocks counted\n",
+           swapper.swaps, swapper.refused, atomic_load(&counted_allocs));
+}
+
 /* ---- UUIDv7 from many threads, the clock standing still or going back ---- */
 
 #define UUID_MAX 4000
@@ -1137,6 +1227,7 @@ int main(void)
         cmocka_unit_test(test_shared_handle_sqlite),
         cmocka_unit_test(test_shared_handle_memory_store),
         cmocka_unit_test(test_init_shutdown_race),
+        cmocka_unit_test(test_allocator_swap_races_init),
         cmocka_unit_test(test_uuid_from_threads),
         cmocka_unit_test(test_errors_stay_on_their_thread),
         cmocka_unit_test(test_handles_open_one_new_file_at_once),
