@@ -33,11 +33,15 @@
 #include "core/core.h"
 #include "core/json.h"
 #include "core/uuid.h"
+#include "icms/audit.h"
+#include "icms/auth.h"
 #include "icms/events.h"
 #include "icms/participations.h"
 #include "icms/payments.h"
 #include "icms/projects.h"
 #include "icms/rpc.h"
+#include "icms/sys/notifier.h"
+#include "icms/sys/secrets.h"
 #include "icms/sys/store.h"
 #include "icms/sys/transport.h"
 #include "icms/users.h"
@@ -1221,6 +1225,342 @@ static void test_subscribers_come_and_go_during_dispatch(void **state)
     fx_close(&f);
 }
 
+/* ---- one auth handle: logins, tokens, refreshes and key rotations at once ---- */
+
+typedef struct auth_shared {
+    fx *f;
+    icms_auth *auth;
+    pthread_barrier_t start;
+    atomic_int users_running;
+    int rounds;
+} auth_shared;
+
+typedef struct auth_job {
+    auth_shared *a;
+    int index;
+    int logins, refreshes, verified, commands, rotations;
+    char user[37]; /* the user this thread signed in as */
+    failure fail;
+} auth_job;
+
+/* The fields of a token pair this test needs (each buffer big enough for its token). */
+typedef struct token_pair {
+    char access[1024];
+    char refresh[64];
+    char user[37];
+} token_pair;
+
+static bool take_tokens(char *out, token_pair *p)
+{
+    cJSON *doc = parse_out(out);
+    const char *access = icms__json_get_string(doc, "access_token");
+    const char *refresh = icms__json_get_string(doc, "refresh_token");
+    const char *user = icms__json_get_string(doc, "user_id");
+    bool ok = access && refresh && user && strlen(access) < sizeof p->access &&
+              strlen(refresh) < sizeof p->refresh && strlen(user) < sizeof p->user;
+    if (ok) {
+        strcpy(p->access, access);
+        strcpy(p->refresh, refresh);
+        strcpy(p->user, user);
+    }
+    cJSON_Delete(doc);
+    return ok;
+}
+
+static void *auth_user_main(void *arg)
+{
+    auth_job *job = arg;
+    auth_shared *a = job->a;
+    char subject[32], email[64], password[32], *out = NULL;
+    snprintf(subject, sizeof subject, "subject-%d", job->index);
+    snprintf(email, sizeof email, "auth%d@example.com", job->index);
+    snprintf(password, sizeof password, "password of %d", job->index);
+    token_pair p;
+    pthread_barrier_wait(&a->start);
+    icms_auth_identity id = ICMS_AUTH_IDENTITY_INIT;
+    id.provider = "google";
+    id.subject = subject;
+    id.email = email;
+    id.email_verified = 1;
+    int rc = icms_auth_login_external(a->auth, &a->f->anonymous, &id, &out);
+    EXPECT(&job->fail, rc == ICMS_OK && take_tokens(out, &p), "login_external: %s",
+           icms_error_name(rc));
+    job->logins++;
+    memcpy(job->user, p.user, sizeof job->user);
+    icms_request self = ICMS_REQUEST_INIT;
+    self.actor_id = p.user;
+    rc = icms_auth_password_set(a->auth, &self, p.user, password);
+    EXPECT(&job->fail, rc == ICMS_OK, "password_set: %s", icms_error_name(rc));
+    for (int round = 0; round < a->rounds; round++) {
+        rc = icms_auth_verify(a->auth, p.access, NULL);
+        EXPECT(&job->fail, rc == ICMS_OK, "verify: %s", icms_error_name(rc));
+        job->verified++;
+        /* A command acting through the token: this thread's user, nobody else's. */
+        icms_request bearer = ICMS_REQUEST_INIT;
+        bearer.access_token = p.access;
+        rc = icms_user_get(a->f->db, &bearer, p.user, &out);
+        cJSON *doc = parse_out(out);
+        const char *mail = icms__json_get_string(doc, "email");
+        bool mine = mail && strcmp(mail, email) == 0;
+        cJSON_Delete(doc);
+        EXPECT(&job->fail, rc == ICMS_OK && mine, "user_get with a token: %s",
+               icms_error_name(rc));
+        job->commands++;
+        if (round % 2 == 0) {
+            rc = icms_auth_refresh(a->auth, &a->f->anonymous, p.refresh, &out);
+            EXPECT(&job->fail, rc == ICMS_OK && take_tokens(out, &p), "refresh: %s",
+                   icms_error_name(rc));
+            job->refreshes++;
+        } else {
+            icms_auth_password_login login = ICMS_AUTH_PASSWORD_LOGIN_INIT;
+            login.email = email;
+            login.password = password;
+            rc = icms_auth_login_password(a->auth, &a->f->anonymous, &login, &out);
+            EXPECT(&job->fail, rc == ICMS_OK && take_tokens(out, &p), "login_password: %s",
+                   icms_error_name(rc));
+            job->logins++;
+        }
+    }
+done:
+    atomic_fetch_sub(&a->users_running, 1);
+    return NULL;
+}
+
+static void *auth_rotator_main(void *arg)
+{
+    auth_job *job = arg;
+    auth_shared *a = job->a;
+    pthread_barrier_wait(&a->start);
+    while (atomic_load(&a->users_running) > 0) {
+        char *out = NULL;
+        int rc = icms_auth_rotate_keys(a->auth, &a->f->host, &out);
+        EXPECT(&job->fail, rc == ICMS_OK, "rotate_keys: %s", icms_error_name(rc));
+        icms_free(out);
+        rc = icms_auth_jwks(a->auth, &out);
+        EXPECT(&job->fail, rc == ICMS_OK, "jwks: %s", icms_error_name(rc));
+        icms_free(out);
+        job->rotations++;
+        pause_ms(5);
+    }
+done:
+    return NULL;
+}
+
+static void test_auth_handle_shared_by_threads(void **state)
+{
+    (void)state;
+    fx f;
+    fx_open(&f, "threads_auth");
+    auth_shared a = {.f = &f, .rounds = under_valgrind() ? 2 : 6};
+    icms_auth_options o = ICMS_AUTH_OPTIONS_INIT;
+    o.issuer = "https://icms.example";
+    o.audience = "icms-api";
+    o.password_opslimit = 1;
+    o.password_memlimit = 8192; /* libsodium's minimum: Argon2id's cost is not the subject */
+    uint8_t master[32];
+    for (int i = 0; i < 32; i++)
+        master[i] = (uint8_t)(i * 5 + 1);
+    assert_icms_ok(icms_secrets_static_new(master, sizeof master, &o.secrets));
+    assert_icms_ok(icms_auth_new(&a.auth, f.db, &o));
+    int users = under_valgrind() ? 3 : 6;
+    atomic_init(&a.users_running, users);
+    assert_int_equal(pthread_barrier_init(&a.start, NULL, (unsigned)users + 1), 0);
+    auth_job jobs[MAX_THREADS + 1];
+    pthread_t t[MAX_THREADS + 1];
+    for (int i = 0; i <= users; i++) {
+        jobs[i] = (auth_job){.a = &a, .index = i};
+        assert_int_equal(pthread_create(&t[i], NULL, i < users ? auth_user_main : auth_rotator_main,
+                                        &jobs[i]),
+                         0);
+    }
+    for (int i = 0; i <= users; i++)
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    pthread_barrier_destroy(&a.start);
+    for (int i = 0; i <= users; i++) {
+        assert_no_failure(&jobs[i].fail, i < users ? "a user thread" : "the rotator");
+        if (i < users) {
+            assert_int_equal(jobs[i].verified, a.rounds);
+            assert_int_equal(jobs[i].commands, a.rounds);
+        }
+    }
+    assert_true(jobs[users].rotations >= 1);
+    /* One live session per login (a refresh keeps its session), each user only their own. */
+    for (int i = 0; i < users; i++) {
+        char *out = NULL;
+        assert_icms_ok(icms_auth_sessions(f.db, &f.host, jobs[i].user, &out));
+        cJSON *doc = fx_json(out);
+        int live = 0;
+        const cJSON *session;
+        cJSON_ArrayForEach(session, cJSON_GetObjectItem(doc, "sessions"))
+            live += strcmp(fx_str(session, "status"), "ACTIVE") == 0;
+        assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "sessions")), jobs[i].logins);
+        assert_int_equal(live, jobs[i].logins);
+        cJSON_Delete(doc);
+    }
+    assert_icms_ok(icms_audit_verify(f.db, NULL, NULL, 0, NULL));
+    icms_auth_free(a.auth);
+    fx_close(&f);
+}
+
+/* ---- notifications routed and sent while commands run, the notifier swapped ---- */
+
+#define SENT_MAX 512
+
+/* What every notifier of the test saw sent, shared by the notifiers that replace each other. */
+typedef struct sent_log {
+    pthread_mutex_t lock;
+    char ids[SENT_MAX][37];
+    int count;
+    bool overflow;
+    atomic_int freed; /* notifiers released by the handle */
+} sent_log;
+
+static int logging_send(icms_notifier *self, const icms_notification *n)
+{
+    sent_log *log = self->payload;
+    pthread_mutex_lock(&log->lock);
+    if (log->count < SENT_MAX)
+        snprintf(log->ids[log->count++], 37, "%s", n->id);
+    else
+        log->overflow = true;
+    pthread_mutex_unlock(&log->lock);
+    return ICMS_OK;
+}
+
+static void logging_free(icms_notifier *self)
+{
+    sent_log *log = self->payload;
+    atomic_fetch_add(&log->freed, 1);
+    free(self);
+}
+
+static icms_notifier *logging_notifier(sent_log *log)
+{
+    icms_notifier *n = malloc(sizeof *n);
+    if (!n)
+        return NULL;
+    *n = (icms_notifier)ICMS_NOTIFIER_INIT;
+    n->send = logging_send;
+    n->free = logging_free;
+    n->payload = log;
+    return n;
+}
+
+typedef struct notify_shared {
+    fx *f;
+    sent_log *log;
+    char project[37];
+    fx_user investors[MAX_THREADS];
+    pthread_barrier_t start;
+    atomic_int writers_running;
+} notify_shared;
+
+typedef struct notify_job {
+    notify_shared *n;
+    int index;
+    int runs, swaps;
+    failure fail;
+} notify_job;
+
+/* An investor asks to take part and the owner approves: one notification each way. */
+static void *notify_writer(void *arg)
+{
+    notify_job *job = arg;
+    notify_shared *n = job->n;
+    fx *f = n->f;
+    char *out = NULL;
+    pthread_barrier_wait(&n->start);
+    int rc = icms_participation_request(f->db, &n->investors[job->index].req, n->project,
+                                        "{\"type\":\"PROFIT\",\"capital\":1000}", &out);
+    cJSON *doc = parse_out(out);
+    char id[37];
+    copy_id(id, doc, "id");
+    cJSON_Delete(doc);
+    EXPECT(&job->fail, rc == ICMS_OK, "participation_request: %s", icms_error_name(rc));
+    rc = icms_participation_approve(f->db, &f->owner.req, id, NULL);
+    EXPECT(&job->fail, rc == ICMS_OK, "participation_approve: %s", icms_error_name(rc));
+done:
+    atomic_fetch_sub(&n->writers_running, 1);
+    return NULL;
+}
+
+/* Runs notifications (and ticks) until the writers are done; the last one swaps notifiers too. */
+static void *notify_runner(void *arg)
+{
+    notify_job *job = arg;
+    notify_shared *n = job->n;
+    pthread_barrier_wait(&n->start);
+    while (atomic_load(&n->writers_running) > 0) {
+        int rc = job->index == 0 ? icms_notify_run(n->f->db, NULL) : icms_tick(n->f->db, NULL);
+        EXPECT(&job->fail, rc == ICMS_OK, "notify_run or tick: %s", icms_error_name(rc));
+        job->runs++;
+        if (job->index == 1) {
+            rc = icms_notify_set_notifier(n->f->db, logging_notifier(n->log));
+            EXPECT(&job->fail, rc == ICMS_OK, "set_notifier: %s", icms_error_name(rc));
+            job->swaps++;
+        }
+        pause_ms(1);
+    }
+done:
+    return NULL;
+}
+
+static void test_notifications_sent_once_under_threads(void **state)
+{
+    (void)state;
+    fx f;
+    fx_open(&f, "threads_notify");
+    sent_log *log = calloc(1, sizeof *log);
+    assert_non_null(log);
+    pthread_mutex_init(&log->lock, NULL);
+    atomic_init(&log->freed, 0);
+    notify_shared n = {.f = &f, .log = log};
+    int writers = under_valgrind() ? 3 : MAX_THREADS;
+    for (int i = 0; i < writers; i++)
+        fx_add_user(&f, &n.investors[i], ICMS_ROLE_INVESTOR, "VERIFIED");
+    fx_published_project(&f, n.project);
+    assert_icms_ok(icms_notify_set_notifier(f.db, logging_notifier(log)));
+    enum { RUNNERS = 2 };
+    atomic_init(&n.writers_running, writers);
+    assert_int_equal(pthread_barrier_init(&n.start, NULL, (unsigned)(writers + RUNNERS)), 0);
+    notify_job jobs[MAX_THREADS + RUNNERS];
+    pthread_t t[MAX_THREADS + RUNNERS];
+    for (int i = 0; i < writers + RUNNERS; i++) {
+        jobs[i] = (notify_job){.n = &n, .index = i < writers ? i : i - writers};
+        assert_int_equal(pthread_create(&t[i], NULL, i < writers ? notify_writer : notify_runner,
+                                        &jobs[i]),
+                         0);
+    }
+    for (int i = 0; i < writers + RUNNERS; i++)
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    pthread_barrier_destroy(&n.start);
+    for (int i = 0; i < writers + RUNNERS; i++)
+        assert_no_failure(&jobs[i].fail, i < writers ? "a writer" : "a runner");
+    /* Whatever is left goes out now. */
+    assert_icms_ok(icms_notify_run(f.db, NULL));
+    /*
+     * Each investor's request told the owner, each approval told the investor,
+     * by email and by push (the default channels): once each.
+     */
+    assert_false(log->overflow);
+    assert_int_equal(log->count, 2 * 2 * writers);
+    qsort(log->ids, (size_t)log->count, sizeof log->ids[0], compare_text);
+    for (int i = 1; i < log->count; i++)
+        if (strcmp(log->ids[i - 1], log->ids[i]) == 0)
+            fail_msg("notification %s was sent twice", log->ids[i]);
+    char *out = NULL;
+    assert_icms_ok(icms_notify_list(f.db, &f.host, "SENT", NULL, &out));
+    cJSON *doc = fx_json(out);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "items")), log->count);
+    cJSON_Delete(doc);
+    /* Every notifier replaced was released by the handle, and the last one is at close. */
+    assert_int_equal(atomic_load(&log->freed), jobs[writers + 1].swaps);
+    fx_close(&f);
+    assert_int_equal(atomic_load(&log->freed), jobs[writers + 1].swaps + 1);
+    pthread_mutex_destroy(&log->lock);
+    free(log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1232,6 +1572,8 @@ int main(void)
         cmocka_unit_test(test_errors_stay_on_their_thread),
         cmocka_unit_test(test_handles_open_one_new_file_at_once),
         cmocka_unit_test(test_subscribers_come_and_go_during_dispatch),
+        cmocka_unit_test(test_auth_handle_shared_by_threads),
+        cmocka_unit_test(test_notifications_sent_once_under_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
