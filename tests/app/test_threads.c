@@ -1413,11 +1413,19 @@ typedef struct sent_log {
     int count;
     bool overflow;
     atomic_int freed; /* notifiers released by the handle */
+    icms_db *db;      /* send may use the handle (icms/sys/notifier.h): it reads the recipient */
+    atomic_int recipients_missing;
 } sent_log;
 
 static int logging_send(icms_notifier *self, const icms_notification *n)
 {
     sent_log *log = self->payload;
+    icms_request host = ICMS_REQUEST_INIT;
+    host.actor_kind = ICMS_ACTOR_HOST;
+    char *out = NULL;
+    if (icms_user_get(log->db, &host, n->user_id, &out) != ICMS_OK)
+        atomic_fetch_add(&log->recipients_missing, 1);
+    icms_free(out);
     pthread_mutex_lock(&log->lock);
     if (log->count < SENT_MAX)
         snprintf(log->ids[log->count++], 37, "%s", n->id);
@@ -1514,6 +1522,8 @@ static void test_notifications_sent_once_under_threads(void **state)
     assert_non_null(log);
     pthread_mutex_init(&log->lock, NULL);
     atomic_init(&log->freed, 0);
+    atomic_init(&log->recipients_missing, 0);
+    log->db = f.db;
     notify_shared n = {.f = &f, .log = log};
     int writers = under_valgrind() ? 3 : MAX_THREADS;
     for (int i = 0; i < writers; i++)
@@ -1544,6 +1554,7 @@ static void test_notifications_sent_once_under_threads(void **state)
      */
     assert_false(log->overflow);
     assert_int_equal(log->count, 2 * 2 * writers);
+    assert_int_equal(atomic_load(&log->recipients_missing), 0);
     qsort(log->ids, (size_t)log->count, sizeof log->ids[0], compare_text);
     for (int i = 1; i < log->count; i++)
         if (strcmp(log->ids[i - 1], log->ids[i]) == 0)
