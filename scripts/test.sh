@@ -182,10 +182,32 @@ run_tsan() {
   cmake --build build-tsan -j "$ICMS_JOBS" --target $targets || return 1
   local norandom=()
   setarch "$(uname -m)" -R true 2>/dev/null && norandom=(setarch "$(uname -m)" -R)
+  tsan_canary "${norandom[@]}" || return 1
   ICMS_SANITIZE=1 \
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
     "${norandom[@]}" ctest --test-dir build-tsan -j "$ICMS_JOBS" --output-on-failure \
       --no-tests=error --timeout 600 -L threads
+}
+
+# The stage must be able to fail: the tests are linked with TSan, and TSan,
+# run the same way on this machine, reports a plain data race.
+tsan_canary() {
+  local bin=build-tsan/tests/app/test_app_threads cc
+  nm "$bin" 2>/dev/null | grep -q __tsan_init ||
+    { echo "tsan canary: $bin is not built with ThreadSanitizer"; return 1; }
+  cc=$(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' build-tsan/CMakeCache.txt)
+  printf '%s\n' '#include <pthread.h>' 'static int n;' \
+    'static void *bump(void *a) { n++; return a; }' \
+    'int main(void) { pthread_t t; pthread_create(&t, 0, bump, 0); n++;' \
+    '  pthread_join(t, 0); return 0; }' >build-tsan/tsan_canary.c
+  "${cc:-cc}" -fsanitize=thread -g -O1 build-tsan/tsan_canary.c -o build-tsan/tsan_canary \
+    -pthread || { echo "tsan canary: cannot build with -fsanitize=thread"; return 1; }
+  if TSAN_OPTIONS="halt_on_error=1" "$@" build-tsan/tsan_canary >build-tsan/tsan_canary.log 2>&1 ||
+    ! grep -q 'ThreadSanitizer: data race' build-tsan/tsan_canary.log; then
+    echo "tsan canary: ThreadSanitizer did not report a known race:"
+    cat build-tsan/tsan_canary.log
+    return 1
+  fi
 }
 
 run_valgrind() {
