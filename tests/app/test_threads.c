@@ -604,11 +604,13 @@ static void shared_handle_workload(const char *name, bool memory)
         r[i] = (reader){.s = s, .index = i};
     run_threads(s, w, writer_main, r, READERS);
 
-    int users = 0, projects = 0, approved = 0, refused = 0, rejected = 0, payments = 0;
+    int users = 0, projects = 0, requested = 0, approved = 0, refused = 0, rejected = 0;
+    int payments = 0;
     int64_t paid = 0;
     for (int i = 0; i < s->threads; i++) {
         users += w[i].users;
         projects += w[i].projects;
+        requested += w[i].requested;
         approved += w[i].approved;
         refused += w[i].refused;
         rejected += w[i].rejected;
@@ -625,6 +627,7 @@ static void shared_handle_workload(const char *name, bool memory)
     assert_int_equal(projects, attempts);
     assert_int_equal(approved, s->units);
     assert_int_equal(refused, attempts - s->units);
+    assert_int_equal(requested, approved + rejected);
     assert_int_equal(payments, approved);
 
     /* Ids made on many threads at once: each thread's increase, and none is made twice. */
