@@ -194,7 +194,8 @@ run_tsan() {
 # run the same way on this machine, reports a plain data race.
 tsan_canary() {
   local bin=build-tsan/tests/app/test_app_threads cc
-  nm "$bin" 2>/dev/null | grep -q __tsan_init ||
+  # (grep reads all of nm's output: with -q, nm could die of SIGPIPE and fail the pipe)
+  nm "$bin" 2>/dev/null | grep __tsan_init >/dev/null ||
     { echo "tsan canary: $bin is not built with ThreadSanitizer"; return 1; }
   cc=$(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' build-tsan/CMakeCache.txt)
   printf '%s\n' '#include <pthread.h>' 'static int n;' \
