@@ -17,6 +17,8 @@
 #             through find_package(icms) and through pkg-config
 #   asan      the same suites built in build-asan/ with
 #             -DICMS_SANITIZE=address,undefined; ctest
+#   tsan      the tests labelled `threads` built in build-tsan/ with
+#             -DICMS_SANITIZE=thread (only their targets); ctest -L threads
 #   valgrind  the suites of build/ under valgrind memcheck (errors and definite
 #             leaks fail the test): tests/build/memcheck.sh
 #   python, node, go, cli, fuzz
@@ -31,11 +33,15 @@
 #                valgrind stage without a label: tests/build/foreign_tests.py.)
 #   no-asan      not run in the sanitizer build: a test that loads the library
 #                into an interpreter that was not built with ASan
-# Tests see ICMS_VALGRIND=1 under valgrind and ICMS_SANITIZE=1 under ASan, and
+#   threads      runs threads over shared library state (one icms_db, a store,
+#                the rpc client...): also run by the tsan stage, which builds
+#                only these tests (a `threads` test must be an icms_add_test
+#                target of the same name)
+# Tests see ICMS_VALGRIND=1 under valgrind and ICMS_SANITIZE=1 under ASan and TSan, and
 # may use them to shorten long loops (never to skip their assertions).
 #
 # A hung test fails instead of eating CI's time: ctest's per-test timeout is
-# 300 s in unit, 600 s under ASan, 1200 s under valgrind (a test may set its
+# 300 s in unit, 600 s under ASan and TSan, 1200 s under valgrind (a test may set its
 # own TIMEOUT property).
 #
 # Environment: ICMS_JOBS (parallel jobs, default nproc), ICMS_FUZZ_SECONDS
@@ -157,6 +163,55 @@ run_asan() {
       -LE no-asan
 }
 
+# ThreadSanitizer cannot share a process with ASan, so it gets a build of its
+# own. Most suites start no thread and would only repeat the asan stage more
+# slowly, so only the `threads` tests are built and run (ctest names them;
+# each is a target of the same name). test_events_nats is not one: it forks
+# after libnats started threads, which TSan refuses. No suppressions: the
+# third-party libraries (SQLite, libsodium, cJSON, libcurl) are not
+# instrumented, so TSan sees only our accesses and the pthread calls they make.
+# ASLR is turned off for the run (setarch -R) because some kernels place
+# mappings where TSan's fixed shadow layout does not expect them.
+run_tsan() {
+  icms_configure build-tsan -DICMS_SANITIZE=thread -DICMS_BUILD_BENCH=OFF \
+    -DICMS_BUILD_EXAMPLES=OFF || return 1
+  local targets
+  targets=$(ctest --test-dir build-tsan -N -L threads 2>/dev/null |
+            sed -n 's/^ *Test *#[0-9]*: //p')
+  [ -n "$targets" ] || { echo "no test is labelled threads"; return 1; }
+  # shellcheck disable=SC2086 # one target per word
+  cmake --build build-tsan -j "$ICMS_JOBS" --target $targets || return 1
+  local norandom=()
+  setarch "$(uname -m)" -R true 2>/dev/null && norandom=(setarch "$(uname -m)" -R)
+  tsan_canary "${norandom[@]}" || return 1
+  ICMS_SANITIZE=1 \
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+    "${norandom[@]}" ctest --test-dir build-tsan -j "$ICMS_JOBS" --output-on-failure \
+      --no-tests=error --timeout 600 -L threads
+}
+
+# The stage must be able to fail: the tests are linked with TSan, and TSan,
+# run the same way on this machine, reports a plain data race.
+tsan_canary() {
+  local bin=build-tsan/tests/app/test_app_threads cc
+  # (grep reads all of nm's output: with -q, nm could die of SIGPIPE and fail the pipe)
+  nm "$bin" 2>/dev/null | grep __tsan_init >/dev/null ||
+    { echo "tsan canary: $bin is not built with ThreadSanitizer"; return 1; }
+  cc=$(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' build-tsan/CMakeCache.txt)
+  printf '%s\n' '#include <pthread.h>' 'static int n;' \
+    'static void *bump(void *a) { n++; return a; }' \
+    'int main(void) { pthread_t t; pthread_create(&t, 0, bump, 0); n++;' \
+    '  pthread_join(t, 0); return 0; }' >build-tsan/tsan_canary.c
+  "${cc:-cc}" -fsanitize=thread -g -O1 build-tsan/tsan_canary.c -o build-tsan/tsan_canary \
+    -pthread || { echo "tsan canary: cannot build with -fsanitize=thread"; return 1; }
+  if TSAN_OPTIONS="halt_on_error=1" "$@" build-tsan/tsan_canary >build-tsan/tsan_canary.log 2>&1 ||
+    ! grep -q 'ThreadSanitizer: data race' build-tsan/tsan_canary.log; then
+    echo "tsan canary: ThreadSanitizer did not report a known race:"
+    cat build-tsan/tsan_canary.log
+    return 1
+  fi
+}
+
 run_valgrind() {
   [ -f build/CTestTestfile.cmake ] || { icms_configure build && icms_build build; } || return 1
   bash tests/build/memcheck.sh build
@@ -187,6 +242,7 @@ stage headers run_headers
 stage symbols run_symbols
 stage install run_install
 stage asan run_asan
+stage tsan run_tsan
 stage valgrind run_valgrind
 
 # ==== HOOKS for later stages. Each runs only when its script exists; add

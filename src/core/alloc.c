@@ -42,20 +42,28 @@ static bool injected_failure(void)
 
 int icms_set_allocator(const icms_allocator *allocator)
 {
-    if (icms__initialized())
+    /*
+     * Checked and swapped under the init lock: with a separate check, an
+     * icms_init on another thread could slip in between and allocate with the
+     * allocator being replaced (a data race on `current`, found by
+     * ThreadSanitizer in tests/app/test_threads.c). An icms_init that waits
+     * for the lock then sees the new allocator.
+     */
+    if (!icms__init_lock_idle())
         return icms__error(ICMS_EBUSY, "the allocator cannot change while the library is initialised");
-    if (allocator == NULL) {
+    int rc = ICMS_OK;
+    if (allocator == NULL)
         current = (icms_allocator){ICMS_ALLOCATOR_VERSION, default_malloc, default_realloc,
                                    default_free, NULL};
-        return ICMS_OK;
-    }
-    if (allocator->version != ICMS_ALLOCATOR_VERSION)
-        return icms__error(ICMS_EVERSION, "allocator struct version %u is not %u",
-                           allocator->version, ICMS_ALLOCATOR_VERSION);
-    if (!allocator->malloc_fn || !allocator->realloc_fn || !allocator->free_fn)
-        return icms__error(ICMS_EINVALID, "allocator functions may not be NULL");
-    current = *allocator;
-    return ICMS_OK;
+    else if (allocator->version != ICMS_ALLOCATOR_VERSION)
+        rc = icms__error(ICMS_EVERSION, "allocator struct version %u is not %u",
+                         allocator->version, ICMS_ALLOCATOR_VERSION);
+    else if (!allocator->malloc_fn || !allocator->realloc_fn || !allocator->free_fn)
+        rc = icms__error(ICMS_EINVALID, "allocator functions may not be NULL");
+    else
+        current = *allocator;
+    icms__init_unlock();
+    return rc;
 }
 
 void *icms__malloc(size_t size)

@@ -77,4 +77,12 @@ void icms__wipe(void *p, size_t len);
 /* True once icms_init() has run and not been fully undone. */
 bool icms__initialized(void);
 
+/*
+ * Hold the initialisation lock if the library is not initialised (true), so
+ * that no icms_init() can start until icms__init_unlock(); false (and not
+ * held) when it is. For icms_set_allocator: check and swap as one step.
+ */
+bool icms__init_lock_idle(void);
+void icms__init_unlock(void);
+
 #endif

@@ -60,6 +60,20 @@ bool icms__initialized(void)
     return yes;
 }
 
+bool icms__init_lock_idle(void)
+{
+    pthread_mutex_lock(&init_lock);
+    if (init_count == 0)
+        return true;
+    pthread_mutex_unlock(&init_lock);
+    return false;
+}
+
+void icms__init_unlock(void)
+{
+    pthread_mutex_unlock(&init_lock);
+}
+
 const char *icms_version(void)
 {
     return ICMS_VERSION;

@@ -120,7 +120,8 @@ long long fx_int(const cJSON *doc, const char *field)
 
 const char *fx_project_json(int days)
 {
-    static char json[2048];
+    /* Per thread: threaded tests (test_events_push, test_threads) build projects at once. */
+    static _Thread_local char json[2048];
     char expiry[32];
     int64_t ms = FX_NOW + days * FX_DAY;
     icms_time_format(ms, expiry, sizeof expiry);
