@@ -35,7 +35,12 @@
 
 /* PRAGMA application_id of an icms store ("ICMS") and the layout version in user_version. */
 #define ICMS_APPLICATION_ID 0x49434D53
-#define ICMS_LAYOUT_VERSION 1
+/*
+ * Layout 1 had three triggers per append-only prefix; layout 2 keeps the
+ * prefixes in a table and three triggers that cover them all (a file of
+ * layout 1 is brought to 2 when opened).
+ */
+#define ICMS_LAYOUT_VERSION 2
 
 enum stmt_id {
     ST_BEGIN_READ,
@@ -300,38 +305,224 @@ static void hex(char *out, const uint8_t *bytes, size_t len)
     out[2 * len] = '\0';
 }
 
-/*
- * The triggers that make keys under a prefix append-only. INSERT is checked
- * as well as UPDATE and DELETE because INSERT OR REPLACE deletes the old row
- * without firing delete triggers (recursive_triggers is off by default).
- */
-static int create_append_only_triggers(sqlite3 *db, const uint8_t *prefix, size_t len)
+/* ---- append-only ranges ---- */
+
+/* A growable SQL text; a failed append marks it failed (one check at the end). */
+typedef struct sql_text {
+    char *data;
+    size_t len, cap;
+    bool failed;
+} sql_text;
+
+static void sql_add(sql_text *t, const char *s, size_t n)
 {
-    char *h = icms__malloc(2 * len + 1);
-    if (!h)
-        return ICMS_ENOMEM;
-    hex(h, prefix, len);
-    size_t cap = 6 * len + 1024;
-    char *sql = icms__malloc(cap);
-    if (!sql) {
-        icms__free(h);
-        return ICMS_ENOMEM;
+    if (t->failed)
+        return;
+    if (t->len + n + 1 > t->cap) {
+        size_t cap = t->cap ? t->cap : 1024;
+        while (cap < t->len + n + 1)
+            cap *= 2;
+        char *data = icms__realloc(t->data, cap);
+        if (!data) {
+            t->failed = true;
+            return;
+        }
+        t->data = data;
+        t->cap = cap;
     }
-    snprintf(sql, cap,
-             "CREATE TRIGGER IF NOT EXISTS icms_append_only_%s_update BEFORE UPDATE ON kv "
-             "WHEN substr(old.k, 1, %zu) = X'%s' OR substr(new.k, 1, %zu) = X'%s' "
-             "BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
-             "CREATE TRIGGER IF NOT EXISTS icms_append_only_%s_delete BEFORE DELETE ON kv "
-             "WHEN substr(old.k, 1, %zu) = X'%s' "
-             "BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
-             "CREATE TRIGGER IF NOT EXISTS icms_append_only_%s_replace BEFORE INSERT ON kv "
-             "WHEN substr(new.k, 1, %zu) = X'%s' AND EXISTS (SELECT 1 FROM kv WHERE k = new.k) "
-             "BEGIN SELECT RAISE(ABORT, 'append-only'); END;",
-             h, len, h, len, h, h, len, h, h, len, h);
-    int rc = exec_sql(db, sql, "creating append-only triggers");
-    icms__free(sql);
-    icms__free(h);
+    memcpy(t->data + t->len, s, n);
+    t->len += n;
+    t->data[t->len] = '\0';
+}
+
+static void sql_adds(sql_text *t, const char *s)
+{
+    sql_add(t, s, strlen(s));
+}
+
+static void sql_add_blob(sql_text *t, const uint8_t *bytes, size_t len)
+{
+    char pair[3];
+    sql_adds(t, "X'");
+    for (size_t i = 0; i < len; i++) {
+        hex(pair, bytes + i, 1);
+        sql_add(t, pair, 2);
+    }
+    sql_adds(t, "'");
+}
+
+/*
+ * "col starts with one of the prefixes", as range comparisons: a key starts
+ * with p exactly when p <= key < the least key above every extension of p.
+ * A range compares in place; substr() would build a value per prefix per row.
+ */
+static void sql_add_ranges(sql_text *t, const char *col, sqlite3_stmt *prefixes)
+{
+    bool first = true;
+    sql_adds(t, "(");
+    while (sqlite3_step(prefixes) == SQLITE_ROW) {
+        const uint8_t *p = sqlite3_column_blob(prefixes, 0);
+        size_t len = (size_t)sqlite3_column_bytes(prefixes, 0);
+        size_t end_len = len;
+        while (end_len > 0 && p[end_len - 1] == 0xff)
+            end_len--;
+        sql_adds(t, first ? "(" : " OR (");
+        first = false;
+        sql_adds(t, col);
+        sql_adds(t, " >= ");
+        sql_add_blob(t, p, len);
+        if (end_len > 0) { /* else nothing is above: every key from p on */
+            uint8_t end[ICMS_STORE_KEY_MAX];
+            memcpy(end, p, end_len);
+            end[end_len - 1]++;
+            sql_adds(t, " AND ");
+            sql_adds(t, col);
+            sql_adds(t, " < ");
+            sql_add_blob(t, end, end_len);
+        }
+        sql_adds(t, ")");
+    }
+    if (first)
+        sql_adds(t, "0");
+    sql_adds(t, ")");
+    sqlite3_reset(prefixes);
+}
+
+/*
+ * The triggers that make every key under a listed prefix append-only.
+ * INSERT is checked as well as UPDATE and DELETE because INSERT OR REPLACE
+ * deletes the old row without firing delete triggers (recursive_triggers is
+ * off by default). One trigger per statement kind, whatever the number of
+ * prefixes: each trigger is a sub-program run for every row written.
+ */
+static int create_append_only_triggers(sqlite3 *db)
+{
+    sqlite3_stmt *prefixes;
+    int rc = sqlite3_prepare_v2(db, "SELECT prefix FROM icms_append_only ORDER BY prefix", -1,
+                                &prefixes, NULL);
+    if (rc != SQLITE_OK)
+        return sql_error(db, rc, "reading the append-only prefixes");
+    sql_text t = {0};
+    sql_adds(&t, "DROP TRIGGER IF EXISTS icms_append_only_update;"
+                 "DROP TRIGGER IF EXISTS icms_append_only_delete;"
+                 "DROP TRIGGER IF EXISTS icms_append_only_insert;");
+    rc = sqlite3_step(prefixes);
+    sqlite3_reset(prefixes);
+    if (rc == SQLITE_DONE) { /* nothing to protect: no triggers (and no statement journals) */
+        sqlite3_finalize(prefixes);
+        rc = t.failed ? icms__error(ICMS_ENOMEM, "out of memory")
+                      : exec_sql(db, t.data, "dropping append-only triggers");
+        icms__free(t.data);
+        return rc;
+    }
+    sql_adds(&t, "CREATE TRIGGER icms_append_only_update BEFORE UPDATE ON kv WHEN ");
+    sql_add_ranges(&t, "old.k", prefixes);
+    sql_adds(&t, " OR ");
+    sql_add_ranges(&t, "new.k", prefixes);
+    sql_adds(&t, " BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
+                 "CREATE TRIGGER icms_append_only_delete BEFORE DELETE ON kv WHEN ");
+    sql_add_ranges(&t, "old.k", prefixes);
+    sql_adds(&t, " BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
+                 "CREATE TRIGGER icms_append_only_insert BEFORE INSERT ON kv WHEN ");
+    sql_add_ranges(&t, "new.k", prefixes);
+    sql_adds(&t, " AND EXISTS (SELECT 1 FROM kv WHERE k = new.k)"
+                 " BEGIN SELECT RAISE(ABORT, 'append-only'); END;");
+    sqlite3_finalize(prefixes);
+    rc = t.failed ? icms__error(ICMS_ENOMEM, "out of memory")
+                  : exec_sql(db, t.data, "creating append-only triggers");
+    icms__free(t.data);
     return rc;
+}
+
+/* Record the handle's prefixes beside those already protected (never fewer). */
+static int add_append_only_prefixes(sqlite3 *db, const icms_sqlite_options *o)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO icms_append_only(prefix) VALUES(?1)",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return sql_error(db, rc, "recording the append-only prefixes");
+    int code = ICMS_OK;
+    for (size_t i = 0; o && i < o->append_only_count && code == ICMS_OK; i++) {
+        sqlite3_bind_blob(st, 1, o->append_only_prefixes[i], (int)o->append_only_prefix_lens[i],
+                          SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        if (rc != SQLITE_DONE)
+            code = sql_error(db, rc, "recording the append-only prefixes");
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return code;
+}
+
+static int unhex_name(const char *h, size_t n, uint8_t *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        int v = 0;
+        for (int j = 0; j < 2; j++) {
+            char c = h[2 * i + (size_t)j];
+            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+            if (d < 0)
+                return -1;
+            v = v * 16 + d;
+        }
+        out[i] = (uint8_t)v;
+    }
+    return 0;
+}
+
+/*
+ * Layout 1 named its triggers icms_append_only_<prefix in hex>_<kind>: keep
+ * each such prefix protected under layout 2, then drop those triggers.
+ */
+static int upgrade_layout_1(sqlite3 *db)
+{
+    sqlite3_stmt *names, *insert;
+    int rc = sqlite3_prepare_v2(db,
+                                "SELECT name FROM sqlite_schema WHERE type = 'trigger' AND "
+                                "name GLOB 'icms_append_only_*_replace'",
+                                -1, &names, NULL);
+    if (rc != SQLITE_OK)
+        return sql_error(db, rc, "reading layout 1 triggers");
+    rc = sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO icms_append_only(prefix) VALUES(?1)", -1,
+                            &insert, NULL);
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(names);
+        return sql_error(db, rc, "upgrading layout 1");
+    }
+    sql_text drops = {0};
+    int code = ICMS_OK;
+    while (code == ICMS_OK && (rc = sqlite3_step(names)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(names, 0);
+        size_t hex_len = strlen(name) - strlen("icms_append_only_") - strlen("_replace");
+        uint8_t prefix[ICMS_STORE_KEY_MAX];
+        if (hex_len == 0 || hex_len % 2 || hex_len / 2 > sizeof prefix ||
+            unhex_name(name + strlen("icms_append_only_"), hex_len / 2, prefix) != 0) {
+            code = icms__error(ICMS_ECORRUPT, WHO ": unexpected trigger %s", name);
+            break;
+        }
+        sqlite3_bind_blob(insert, 1, prefix, (int)(hex_len / 2), SQLITE_TRANSIENT);
+        if (sqlite3_step(insert) != SQLITE_DONE)
+            code = sql_error(db, sqlite3_errcode(db), "upgrading layout 1");
+        sqlite3_reset(insert);
+        static const char *const kinds[] = {"update", "delete", "replace"};
+        for (size_t k = 0; k < 3; k++) {
+            sql_adds(&drops, "DROP TRIGGER IF EXISTS ");
+            sql_add(&drops, name, strlen(name) - strlen("replace"));
+            sql_adds(&drops, kinds[k]);
+            sql_adds(&drops, ";");
+        }
+    }
+    if (code == ICMS_OK && rc != SQLITE_DONE)
+        code = sql_error(db, rc, "reading layout 1 triggers");
+    sqlite3_finalize(names);
+    sqlite3_finalize(insert);
+    if (code == ICMS_OK && drops.failed)
+        code = icms__error(ICMS_ENOMEM, "out of memory");
+    if (code == ICMS_OK && drops.data)
+        code = exec_sql(db, drops.data, "dropping layout 1 triggers");
+    icms__free(drops.data);
+    return code;
 }
 
 /*
@@ -348,33 +539,41 @@ static int schema_ready(sqlite3 *db, const icms_sqlite_options *o, bool *ready)
     if (code == 0)
         code = query_int(db, "PRAGMA user_version", &layout);
     if (code == 0)
-        code = query_int(
-            db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'kv'", &n);
-    if (code != 0 || app_id != ICMS_APPLICATION_ID || layout != ICMS_LAYOUT_VERSION || n != 1)
+        code = query_int(db,
+                         "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN "
+                         "('kv', 'icms_append_only')",
+                         &n);
+    if (code != 0 || app_id != ICMS_APPLICATION_ID || layout != ICMS_LAYOUT_VERSION || n != 2)
         return code;
+    /* Three triggers when anything is protected, none when nothing is. */
+    code = query_int(db,
+                     "SELECT (SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND name "
+                     "IN ('icms_append_only_update', 'icms_append_only_delete', "
+                     "'icms_append_only_insert')) = 3 * (EXISTS (SELECT 1 FROM icms_append_only))",
+                     &n);
+    if (code != 0 || n != 1)
+        return code;
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM icms_append_only WHERE prefix = ?1", -1,
+                                &st, NULL);
+    if (rc != SQLITE_OK)
+        return sql_error(db, rc, "reading the append-only prefixes");
     for (size_t i = 0; o && i < o->append_only_count; i++) {
-        size_t len = o->append_only_prefix_lens[i];
-        char *h = icms__malloc(2 * len + 1);
-        size_t cap = 6 * len + 256;
-        char *sql = icms__malloc(cap);
-        if (!h || !sql) {
-            icms__free(h);
-            icms__free(sql);
-            return ICMS_ENOMEM;
+        sqlite3_bind_blob(st, 1, o->append_only_prefixes[i], (int)o->append_only_prefix_lens[i],
+                          SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        bool listed = rc == SQLITE_ROW && sqlite3_column_int64(st, 0) == 1;
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW) {
+            sqlite3_finalize(st);
+            return sql_error(db, rc, "reading the append-only prefixes");
         }
-        hex(h, o->append_only_prefixes[i], len);
-        /* Three triggers per prefix (create_append_only_triggers). */
-        snprintf(sql, cap,
-                 "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND name IN "
-                 "('icms_append_only_%s_update', 'icms_append_only_%s_delete', "
-                 "'icms_append_only_%s_replace')",
-                 h, h, h);
-        code = query_int(db, sql, &n);
-        icms__free(sql);
-        icms__free(h);
-        if (code != 0 || n != 3)
-            return code;
+        if (!listed) {
+            sqlite3_finalize(st);
+            return ICMS_OK;
+        }
     }
+    sqlite3_finalize(st);
     *ready = true;
     return ICMS_OK;
 }
@@ -444,9 +643,10 @@ static int ensure_schema(sql_conn *c, const icms_sqlite_options *o, unsigned int
     if (app_id == 0) {
         /* A new file (or an empty one another tool created). */
         sqlite3_int64 tables = 0;
-        if ((code = query_int(
-                 db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name <> 'kv'",
-                 &tables)) != 0)
+        if ((code = query_int(db,
+                              "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name "
+                              "NOT IN ('kv', 'icms_append_only')",
+                              &tables)) != 0)
             goto fail;
         if (tables != 0) {
             code = icms__error(ICMS_ESTORAGE,
@@ -461,16 +661,23 @@ static int ensure_schema(sql_conn *c, const icms_sqlite_options *o, unsigned int
     }
     code = exec_sql(db,
                     "CREATE TABLE IF NOT EXISTS kv(k BLOB PRIMARY KEY, v BLOB NOT NULL) "
+                    "WITHOUT ROWID;"
+                    "CREATE TABLE IF NOT EXISTS icms_append_only(prefix BLOB PRIMARY KEY) "
                     "WITHOUT ROWID",
-                    "creating the kv table");
+                    "creating the tables");
+    if (code == 0 && layout == 1)
+        code = upgrade_layout_1(db);
+    if (code == 0)
+        code = add_append_only_prefixes(db, o);
+    if (code == 0)
+        code = create_append_only_triggers(db);
+    if (code == 0 && layout != ICMS_LAYOUT_VERSION) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA user_version=%d", ICMS_LAYOUT_VERSION);
+        code = exec_sql(db, sql, "marking the layout");
+    }
     if (code != 0)
         goto fail;
-    for (size_t i = 0; o && i < o->append_only_count; i++) {
-        code = create_append_only_triggers(db, o->append_only_prefixes[i],
-                                           o->append_only_prefix_lens[i]);
-        if (code != 0)
-            goto fail;
-    }
     if ((code = exec_sql(db, "COMMIT", "creating the schema")) != 0)
         goto fail;
     return ICMS_OK;

@@ -192,7 +192,7 @@ static void test_survives_close_and_reopen(void **state)
 
     /* The file says what it is. */
     assert_int_equal(raw_int(path, "PRAGMA application_id"), 0x49434D53);
-    assert_int_equal(raw_int(path, "PRAGMA user_version"), 1);
+    assert_int_equal(raw_int(path, "PRAGMA user_version"), 2);
     assert_int_equal(raw_int(path, "SELECT count(*) FROM kv"), 4);
     assert_int_equal(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'kv' AND "
                                    "sql LIKE '%WITHOUT ROWID%'"),
@@ -387,7 +387,7 @@ static void test_bad_options_and_files(void **state)
     /* A layout from a newer build. */
     assert_icms_ok(icms_store_sqlite_new(&s, db_path("newer.db"), NULL));
     icms_store_free(s);
-    assert_int_equal(raw_exec(db_path("newer.db"), "PRAGMA user_version = 2", NULL, 0), SQLITE_OK);
+    assert_int_equal(raw_exec(db_path("newer.db"), "PRAGMA user_version = 3", NULL, 0), SQLITE_OK);
     assert_icms(ICMS_EVERSION, icms_store_sqlite_new(&s, db_path("newer.db"), NULL));
     assert_null(s);
 }
@@ -613,11 +613,86 @@ static void test_processes_create_one_file_together(void **state)
     }
     /* One table, every prefix protected, every key there. */
     assert_int_equal(raw_int(path, "SELECT count(*) FROM kv"), PROCS);
+    assert_int_equal(raw_int(path, "SELECT count(*) FROM icms_append_only"), PROCS);
     assert_int_equal(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'"),
-                     3 * PROCS);
+                     3);
     char err[128];
     assert_int_equal(raw_exec(path, "DELETE FROM kv", err, sizeof err), SQLITE_CONSTRAINT);
     assert_string_equal(err, "append-only");
+}
+
+/*
+ * A file of layout 1 (three triggers per prefix, as the first builds made
+ * it) is brought to layout 2 on open: its prefixes stay protected, with the
+ * new handle's added, by three triggers in all.
+ */
+static void test_layout_1_upgraded(void **state)
+{
+    (void)state;
+    const char *path = db_path("layout1.db");
+    /* "ledger" + NUL as a layout 1 build protected it, with a row under it. */
+    static const char layout_1[] =
+        "PRAGMA application_id = 1229147475; PRAGMA user_version = 1;"
+        "CREATE TABLE kv(k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID;"
+        "CREATE TRIGGER icms_append_only_6C656467657200_update BEFORE UPDATE ON kv WHEN "
+        "substr(old.k, 1, 7) = X'6C656467657200' OR substr(new.k, 1, 7) = X'6C656467657200' "
+        "BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
+        "CREATE TRIGGER icms_append_only_6C656467657200_delete BEFORE DELETE ON kv WHEN "
+        "substr(old.k, 1, 7) = X'6C656467657200' BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
+        "CREATE TRIGGER icms_append_only_6C656467657200_replace BEFORE INSERT ON kv WHEN "
+        "substr(new.k, 1, 7) = X'6C656467657200' AND EXISTS (SELECT 1 FROM kv WHERE k = new.k) "
+        "BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
+        "INSERT INTO kv VALUES(X'6C6564676572003031', CAST('entry' AS BLOB));";
+    assert_int_equal(raw_exec(path, layout_1, NULL, 0), SQLITE_OK);
+
+    static const uint8_t audit[] = {'a', 0x00};
+    static const uint8_t all_ff[] = {0xff, 0xff};
+    const uint8_t *prefixes[] = {audit, all_ff};
+    size_t lens[] = {sizeof audit, sizeof all_ff};
+    icms_sqlite_options o = ICMS_SQLITE_OPTIONS_INIT;
+    o.append_only_prefixes = prefixes;
+    o.append_only_prefix_lens = lens;
+    o.append_only_count = 2;
+    icms_store *s = NULL;
+    assert_icms_ok(icms_store_sqlite_new(&s, path, &o));
+    icms_store_free(s);
+
+    assert_int_equal(raw_int(path, "PRAGMA user_version"), 2);
+    assert_int_equal(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'"),
+                     3);
+    assert_int_equal(raw_int(path, "SELECT count(*) FROM icms_append_only"), 3);
+    /* Opened again with fewer prefixes: none is dropped. */
+    assert_icms_ok(icms_store_sqlite_new(&s, path, NULL));
+    icms_store_free(s);
+    assert_int_equal(raw_int(path, "SELECT count(*) FROM icms_append_only"), 3);
+
+    assert_int_equal(raw_exec(path,
+                              "INSERT INTO kv VALUES(X'610031', X'00');"
+                              "INSERT INTO kv VALUES(X'FFFF00', X'00');"
+                              "INSERT INTO kv VALUES(X'6C6564676572', X'00');"
+                              "INSERT INTO kv VALUES(X'6100', X'00');",
+                              NULL, 0),
+                     SQLITE_OK);
+    static const char *const refused[] = {
+        "UPDATE kv SET v = X'01' WHERE k = X'6C6564676572003031'",
+        "DELETE FROM kv WHERE k = X'6C6564676572003031'",
+        "INSERT OR REPLACE INTO kv VALUES(X'6C6564676572003031', X'01')",
+        "UPDATE kv SET v = X'01' WHERE k = X'610031'",
+        "DELETE FROM kv WHERE k = X'FFFF00'",
+        "UPDATE kv SET k = X'6C65646765720032' WHERE k = X'6C6564676572'",
+        "DELETE FROM kv WHERE k = X'6100'",
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        char err[128] = "";
+        assert_int_equal(raw_exec(path, refused[i], err, sizeof err), SQLITE_CONSTRAINT);
+        assert_string_equal(err, "append-only");
+    }
+    /* Keys beside the prefixes stay free. */
+    assert_int_equal(raw_exec(path,
+                              "UPDATE kv SET v = X'01' WHERE k = X'6C6564676572';"
+                              "DELETE FROM kv WHERE k = X'6C6564676572'",
+                              NULL, 0),
+                     SQLITE_OK);
 }
 
 /* A full database: the write fails with ICMS_ESTORAGE and SQLite's words, and changes nothing. */
@@ -734,6 +809,7 @@ int main(void)
         cmocka_unit_test(test_survives_close_and_reopen),
         cmocka_unit_test(test_pragmas_applied),
         cmocka_unit_test(test_append_only_prefixes),
+        cmocka_unit_test(test_layout_1_upgraded),
         cmocka_unit_test(test_bad_options_and_files),
         cmocka_unit_test(test_busy_timeout),
         cmocka_unit_test(test_processes_lose_no_write),
