@@ -92,12 +92,11 @@ int icms__pg_error(const pg_store *s, PGconn *pg, const PGresult *r, const char 
     if (!*libpq_msg)
         snprintf(libpq_msg, sizeof libpq_msg, "no answer from the server");
 
-    if (!pg || PQstatus(pg) == CONNECTION_BAD)
+    /* Errors libpq makes itself carry no SQLSTATE: the socket failed or closed. */
+    if (!pg || PQstatus(pg) == CONNECTION_BAD || !state)
         return icms__pg_errorf(s, ICMS_ESTORAGE,
                                PG_WHO ": %s: the connection to the server was lost (%s)", what,
                                libpq_msg);
-    if (!state)
-        return icms__pg_errorf(s, ICMS_ESTORAGE, PG_WHO ": %s: %s", what, libpq_msg);
     if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
         return icms__pg_errorf(s, ICMS_ECONFLICT,
                                PG_WHO ": %s: a concurrent transaction changed what this one "
