@@ -154,17 +154,18 @@ static void test_bytea_order_is_memcmp(void **state)
     enum { N = 300 };
     static uint8_t keys[N][4];
     static size_t lens[N];
-    char sql[64];
     for (int i = 0; i < N; i++) {
         lens[i] = 1 + (size_t)(i % 4);
         for (size_t j = 0; j < 4; j++) {
             x ^= x << 13, x ^= x >> 17, x ^= x << 5;
             keys[i][j] = (uint8_t)(j == 0 ? (x % 3 ? x : 0xff * (x & 1)) : x);
         }
-        snprintf(sql, sizeof sql, "INSERT INTO o VALUES ('\\x%02x%02x%02x%02x'::bytea)", keys[i][0],
-                 keys[i][1], keys[i][2], keys[i][3]);
-        sql[strlen("INSERT INTO o VALUES ('\\x") + 2 * lens[i]] = '\0';
-        strcat(sql, "'::bytea) ON CONFLICT DO NOTHING");
+        char hex[9] = "";
+        for (size_t j = 0; j < lens[i]; j++)
+            snprintf(hex + 2 * j, 3, "%02x", keys[i][j]);
+        char sql[128];
+        snprintf(sql, sizeof sql, "INSERT INTO o VALUES ('\\x%s'::bytea) ON CONFLICT DO NOTHING",
+                 hex);
         assert_string_equal(raw_exec(c, sql), "");
     }
     PGresult *r = PQexecParams(c, "SELECT k FROM o ORDER BY k", 0, NULL, NULL, NULL, NULL, 1);
