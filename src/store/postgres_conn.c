@@ -285,7 +285,8 @@ void icms__pg_conn_give_back(pg_store *s, pg_conn *c)
 {
     if (!c)
         return;
-    bool healthy = PQstatus(c->pg) == CONNECTION_OK && PQtransactionStatus(c->pg) == PQTRANS_IDLE;
+    bool healthy = PQstatus(c->pg) == CONNECTION_OK && PQtransactionStatus(c->pg) == PQTRANS_IDLE &&
+                   PQpipelineStatus(c->pg) == PQ_PIPELINE_OFF;
     pthread_mutex_lock(&s->lock);
     if (healthy) {
         c->next = s->idle;

@@ -5,6 +5,7 @@
  *   postgres_schema.c   the table, its layout stamp and the append-only triggers
  *   postgres_writes.c   a write transaction's buffered writes (sorted)
  *   postgres_txn.c      begin, get, put, del, commit, rollback
+ *   postgres_commit.c   a write transaction's writes and COMMIT in one pipeline
  *   postgres_scan.c     scans: server pages merged with the buffered writes
  */
 #ifndef ICMS_SRC_STORE_POSTGRES_INTERNAL_H
@@ -148,6 +149,9 @@ int icms__pg_scan(icms_store_txn *txn, const uint8_t *start, size_t start_len, c
                   size_t end_len, unsigned int flags, icms_store_scan_cb cb, void *cb_payload);
 int icms__pg_commit(icms_store_txn *txn);
 void icms__pg_rollback(icms_store_txn *txn);
+
+/* Send t's buffered writes and COMMIT (pipeline mode); 0 once committed. */
+int icms__pg_commit_writes(pg_txn *t);
 
 /* Mark t failed with the code and message just recorded; returns code. */
 int icms__pg_txn_fail(pg_txn *t, int code);

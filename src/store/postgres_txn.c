@@ -5,7 +5,8 @@
  * isolation refuses, with SQLSTATE 40001, any commit that could not have run
  * one after the other with every other serializable transaction. Reads take
  * their snapshot at begin (the "SELECT 1" after BEGIN pins it). Writes are
- * buffered (postgres_writes.c) and sent at commit, just before COMMIT.
+ * buffered (postgres_writes.c) and sent at commit with the COMMIT, in one
+ * pipeline (postgres_commit.c).
  *
  * Read transactions run at REPEATABLE READ, READ ONLY: a snapshot of what was
  * committed at begin, which never waits and never fails for concurrency.
@@ -182,30 +183,6 @@ int icms__pg_del(icms_store_txn *txn, const uint8_t *key, size_t key_len)
     return icms__pg_writes_set(&t->writes, key, key_len, NULL, 0, true);
 }
 
-/* Send the buffered writes, in key order. */
-static int flush(pg_txn *t)
-{
-    PGconn *pg = t->conn->pg;
-    for (size_t i = 0; i < t->writes.count; i++) {
-        const pg_write *w = &t->writes.items[i];
-        const char *params[2] = {(const char *)w->key,
-                                 w->value ? (const char *)w->value : (const char *)empty_bytes};
-        const int lens[2] = {(int)w->key_len, (int)w->value_len};
-        const int formats[2] = {1, 1};
-        enum pg_stmt_id id = w->value ? PG_ST_PUT : PG_ST_DEL;
-        PGresult *r = PQexecPrepared(pg, icms__pg_stmt_name[id], id == PG_ST_PUT ? 2 : 1, params,
-                                     lens, formats, 1);
-        int rc = r && PQresultStatus(r) == PGRES_COMMAND_OK
-                     ? ICMS_OK
-                     : icms__pg_error(t->store, pg, r,
-                                      id == PG_ST_PUT ? "commit (put)" : "commit (delete)");
-        PQclear(r);
-        if (rc != 0)
-            return rc;
-    }
-    return ICMS_OK;
-}
-
 /* End the server transaction if one is still open, hand the connection back, free t. */
 static void txn_end(pg_txn *t)
 {
@@ -221,10 +198,10 @@ static void txn_end(pg_txn *t)
 static int do_commit(pg_txn *t)
 {
     int rc = icms__pg_txn_check_alive(t);
-    if (rc == 0 && t->mode == ICMS_STORE_WRITE)
-        rc = flush(t);
     if (rc != 0)
         return rc;
+    if (t->mode == ICMS_STORE_WRITE)
+        return icms__pg_commit_writes(t);
     PGconn *pg = t->conn->pg;
     PGresult *r = PQexec(pg, "COMMIT");
     if (r && PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), "COMMIT") == 0) {
@@ -234,11 +211,6 @@ static int do_commit(pg_txn *t)
     if (r && PQresultStatus(r) == PGRES_COMMAND_OK) {
         /* The server answered ROLLBACK: it had aborted the transaction without telling us. */
         rc = icms__error(ICMS_ESTORAGE, PG_WHO ": commit: the server rolled the transaction back");
-    } else if (PQstatus(pg) == CONNECTION_BAD) {
-        rc = icms__pg_error(t->store, pg, r, "commit");
-        if (t->mode == ICMS_STORE_WRITE)
-            rc = icms__error(rc, "%s; the commit may or may not have been applied",
-                             icms_error_last()->message);
     } else {
         rc = icms__pg_error(t->store, pg, r, "commit");
     }

@@ -579,6 +579,36 @@ static void test_openers_create_one_table_together(void **state)
     }
 }
 
+/* The store's session is ended by the server (an operator's pg_terminate_backend) before commit. */
+static void test_backend_terminated_before_commit(void **state)
+{
+    (void)state;
+    icms_store *s = open_table("terminated", 0, 1000);
+    put1(s, K("k"), K("old"));
+    icms_store_txn *t;
+    const uint8_t *v;
+    size_t vl;
+    assert_icms_ok(s->begin(s, ICMS_STORE_WRITE, &t));
+    assert_icms_ok(s->get(t, K("k"), &v, &vl));
+    for (int i = 0; i < 300; i++) /* more than one pipeline batch */
+        assert_icms_ok(s->put(t, (const uint8_t *)&i, sizeof i, K("x")));
+    assert_icms_ok(s->put(t, K("k"), K("new")));
+    PGconn *c = raw_connect();
+    PGresult *r = PQexec(c, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                            "WHERE application_name = 'libicms' AND state = 'idle in transaction'");
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    assert_string_equal(PQgetvalue(r, 0, 0), "1");
+    PQclear(r);
+    PQfinish(c);
+    assert_icms(ICMS_ESTORAGE, s->commit(t));
+    assert_non_null(strstr(icms_error_last()->message, "connection"));
+    /* The next transaction gets a working connection, and nothing of the lost one is there. */
+    assert_value(s, K("k"), "old");
+    put1(s, K("k"), K("newer"));
+    assert_value(s, K("k"), "newer");
+    pg_close(NULL, s);
+}
+
 /* Last: stops and restarts the server. */
 static void test_server_killed_mid_transaction(void **state)
 {
@@ -663,6 +693,7 @@ int main(void)
         cmocka_unit_test(test_big_scans_come_in_pages),
         cmocka_unit_test(test_layout_checks),
         cmocka_unit_test(test_openers_create_one_table_together),
+        cmocka_unit_test(test_backend_terminated_before_commit),
         cmocka_unit_test(test_server_killed_mid_transaction),
     };
     memcpy(tests + n, own, sizeof own);
