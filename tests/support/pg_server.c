@@ -82,9 +82,25 @@ static int server_user(pg_server *s, uid_t *uid, gid_t *gid)
     }
     struct passwd *pw = getpwnam(RUN_AS);
     if (!pw) {
+        /* Debian's postgresql package creates the user; a machine without it gets one. */
+        fprintf(stderr, "pg_server: no '" RUN_AS "' user: creating it as a system user\n");
+        pid_t pid = fork();
+        if (pid == 0) {
+            execl("/usr/sbin/useradd", "useradd", "--system", "--user-group", "--no-create-home",
+                  "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", RUN_AS,
+                  (char *)NULL);
+            _exit(127);
+        }
+        int status = -1;
+        if (pid > 0)
+            while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        pw = getpwnam(RUN_AS);
+    }
+    if (!pw) {
         snprintf(s->error, sizeof s->error,
-                 "running as root and there is no '" RUN_AS "' user to run PostgreSQL as "
-                 "(Debian's postgresql package creates it)");
+                 "running as root and there is no '" RUN_AS "' user to run PostgreSQL as, nor "
+                 "could useradd create it (Debian's postgresql package creates it)");
         return -1;
     }
     *uid = pw->pw_uid;

@@ -2,7 +2,7 @@
  * A throw-away PostgreSQL server for tests: initdb into a fresh directory
  * under /tmp, the postmaster on a unix socket in that directory (no TCP), as
  * the `postgres` system user when the test runs as root (PostgreSQL refuses
- * to run as root). The postmaster is our child and gets SIGQUIT (immediate
+ * to run as root; the user is created with useradd if the machine lacks it). The postmaster is our child and gets SIGQUIT (immediate
  * shutdown) if the test process dies, so a crashed test leaves no server.
  *
  * Binaries: $ICMS_PG_BINDIR, else the newest /usr/lib/postgresql/<N>/bin
