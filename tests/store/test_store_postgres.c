@@ -579,6 +579,64 @@ static void test_openers_create_one_table_together(void **state)
     }
 }
 
+typedef struct committer {
+    icms_store *store;
+    icms_store_txn *txn;
+    int rc;
+    char message[512];
+} committer;
+
+static void *commit_thread(void *arg)
+{
+    committer *c = arg;
+    c->rc = c->store->commit(c->txn);
+    snprintf(c->message, sizeof c->message, "%s", icms_error_last()->message);
+    return NULL;
+}
+
+/* A deadlock with an operator's session (40P01) is a conflict: the command may be rerun. */
+static void test_deadlock_is_conflict(void **state)
+{
+    (void)state;
+    icms_store *s = open_table("deadlock", 0, 20000);
+    put1(s, K("a"), K("0"));
+    put1(s, K("b"), K("0"));
+    PGconn *c = raw_connect();
+    /* Only the store's session detects the deadlock (after the default 1 s), so it is the victim.
+     */
+    assert_string_equal(raw_exec(c, "SET deadlock_timeout = '60s'"), "");
+    assert_string_equal(raw_exec(c, "BEGIN; UPDATE deadlock SET v = 'raw' WHERE k = 'b'"), "");
+    committer job = {s, NULL, 0, ""};
+    assert_icms_ok(s->begin(s, ICMS_STORE_WRITE, &job.txn));
+    assert_icms_ok(s->put(job.txn, K("a"), K("store"))); /* sent first: key order */
+    assert_icms_ok(s->put(job.txn, K("b"), K("store")));
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, commit_thread, &job), 0);
+    /* Wait until the store's commit holds a and waits for b, then ask for a. */
+    PGconn *watch = raw_connect();
+    bool waiting = false;
+    for (int i = 0; i < 2000 && !waiting; i++) {
+        PGresult *r = PQexec(watch, "SELECT count(*) FROM pg_stat_activity WHERE application_name "
+                                    "= 'libicms' AND wait_event_type = 'Lock'");
+        waiting = PQresultStatus(r) == PGRES_TUPLES_OK && strcmp(PQgetvalue(r, 0, 0), "1") == 0;
+        PQclear(r);
+        if (!waiting)
+            usleep(5000);
+    }
+    PQfinish(watch);
+    assert_true(waiting);
+    assert_string_equal(raw_exec(c, "UPDATE deadlock SET v = 'raw' WHERE k = 'a'"), "");
+    pthread_join(th, NULL);
+    if (job.rc != ICMS_ECONFLICT)
+        fail_msg("commit answered %d: %s", job.rc, job.message);
+    assert_non_null(strstr(job.message, "40P01"));
+    assert_string_equal(raw_exec(c, "COMMIT"), "");
+    PQfinish(c);
+    assert_value(s, K("a"), "raw");
+    assert_value(s, K("b"), "raw");
+    pg_close(NULL, s);
+}
+
 /* The store's session is ended by the server (an operator's pg_terminate_backend) before commit. */
 static void test_backend_terminated_before_commit(void **state)
 {
@@ -693,6 +751,7 @@ int main(void)
         cmocka_unit_test(test_big_scans_come_in_pages),
         cmocka_unit_test(test_layout_checks),
         cmocka_unit_test(test_openers_create_one_table_together),
+        cmocka_unit_test(test_deadlock_is_conflict),
         cmocka_unit_test(test_backend_terminated_before_commit),
         cmocka_unit_test(test_server_killed_mid_transaction),
     };
