@@ -436,7 +436,7 @@ static void test_race_conflict_and_runner_retry(void **state)
     pg_close(NULL, a);
 }
 
-static void test_lock_timeout_is_busy(void **state)
+static void test_lock_and_statement_timeouts(void **state)
 {
     (void)state;
     icms_store *s = open_table("locked", 0, 200);
@@ -458,6 +458,23 @@ static void test_lock_timeout_is_busy(void **state)
     put1(s, K("row"), K("mine"));
     assert_value(s, K("row"), "mine");
     pg_close(NULL, s);
+
+    /* statement_timeout shorter than lock_timeout: the statement's own limit ends the wait. */
+    icms_postgres_options o = ICMS_POSTGRES_OPTIONS_INIT;
+    o.table = "locked";
+    o.statement_timeout_ms = 200;
+    o.lock_timeout_ms = 20000;
+    assert_icms_ok(icms_store_postgres_new(&s, server.conninfo, &o));
+    c = raw_connect();
+    assert_string_equal(raw_exec(c, "BEGIN; UPDATE locked SET v = 'held' WHERE k = 'row'"), "");
+    assert_icms_ok(s->begin(s, ICMS_STORE_WRITE, &t));
+    assert_icms_ok(s->put(t, K("row"), K("late")));
+    assert_icms(ICMS_ESTORAGE, s->commit(t));
+    assert_non_null(strstr(icms_error_last()->message, "statement_timeout"));
+    assert_string_equal(raw_exec(c, "ROLLBACK"), "");
+    PQfinish(c);
+    assert_value(s, K("row"), "mine");
+    icms_store_free(s);
 }
 
 static void test_pool_exhausted_is_busy(void **state)
@@ -746,7 +763,7 @@ int main(void)
         cmocka_unit_test(test_bad_conninfo_hides_password),
         cmocka_unit_test(test_append_only_prefixes),
         cmocka_unit_test(test_race_conflict_and_runner_retry),
-        cmocka_unit_test(test_lock_timeout_is_busy),
+        cmocka_unit_test(test_lock_and_statement_timeouts),
         cmocka_unit_test(test_pool_exhausted_is_busy),
         cmocka_unit_test(test_big_scans_come_in_pages),
         cmocka_unit_test(test_layout_checks),
