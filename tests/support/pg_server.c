@@ -252,6 +252,38 @@ int pg_server_restart(pg_server *s)
     return -1;
 }
 
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw);
+
+/*
+ * Remove the folders of servers whose test process died without cleaning up
+ * (a crash: the postmaster got SIGQUIT then, but the folder stayed). Each
+ * folder names its owner in the file "owner"; a live owner's is left alone.
+ */
+static void remove_orphans(void)
+{
+    DIR *d = opendir("/tmp");
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, "icms-pg-", 8) != 0)
+            continue;
+        char path[300], owner[320];
+        snprintf(path, sizeof path, "/tmp/%s", e->d_name);
+        snprintf(owner, sizeof owner, "%s/owner", path);
+        FILE *f = fopen(owner, "r");
+        long pid = 0;
+        if (f) {
+            if (fscanf(f, "%ld", &pid) != 1)
+                pid = 0;
+            fclose(f);
+        }
+        if (pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH)
+            nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    }
+    closedir(d);
+}
+
 int pg_server_start(pg_server *s)
 {
     s->error[0] = '\0';
@@ -265,12 +297,18 @@ int pg_server_start(pg_server *s)
     gid_t gid;
     if (server_user(s, &uid, &gid) != 0)
         return -1;
+    remove_orphans();
     snprintf(s->dir, sizeof s->dir, "/tmp/icms-pg-XXXXXX");
     if (!mkdtemp(s->dir)) {
         snprintf(s->error, sizeof s->error, "mkdtemp: %s", strerror(errno));
         s->dir[0] = '\0';
         return -1;
     }
+    char owner[320], pid[32];
+    snprintf(owner, sizeof owner, "%s/owner", s->dir);
+    snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (write_file(s, owner, pid, uid, gid) != 0)
+        return -1;
     if (geteuid() == 0 && chown(s->dir, uid, gid) != 0) {
         snprintf(s->error, sizeof s->error, "chown %s: %s", s->dir, strerror(errno));
         return -1;

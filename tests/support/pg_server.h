@@ -3,7 +3,8 @@
  * under /tmp, the postmaster on a unix socket in that directory (no TCP), as
  * the `postgres` system user when the test runs as root (PostgreSQL refuses
  * to run as root; the user is created with useradd if the machine lacks it). The postmaster is our child and gets SIGQUIT (immediate
- * shutdown) if the test process dies, so a crashed test leaves no server.
+ * shutdown) if the test process dies, so a crashed test leaves no server;
+ * its folder is removed by the next start (the folder names its owner's pid).
  *
  * Binaries: $ICMS_PG_BINDIR, else the newest /usr/lib/postgresql/<N>/bin
  * (Debian's layout; PATH is not consulted). No cmocka here: callers decide
