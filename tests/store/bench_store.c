@@ -1,8 +1,12 @@
 /*
  * Store micro-benchmarks: commits per second, bulk load, point reads, scans,
- * for the memory store and the SQLite store at each synchronous setting.
+ * for the memory store, the SQLite store at each synchronous setting and,
+ * when built with ICMS_POSTGRES, the PostgreSQL store.
  *
  *   bench_store [DIR]      (DIR for the SQLite files; default /tmp)
+ *
+ * PostgreSQL: on $ICMS_BENCH_PG_CONNINFO if set, else on a server of its own
+ * started with tests/support/pg_server (fsync on, unix socket).
  *
  * Not a test: numbers depend on the machine (docs/storage.md has ours).
  */
@@ -13,6 +17,10 @@
 #include <unistd.h>
 
 #include "icms/sys/store.h"
+#ifdef ICMS_BENCH_POSTGRES
+#include "icms/sys/store_postgres.h"
+#include "support/pg_server.h"
+#endif
 
 static double now_s(void)
 {
@@ -95,6 +103,30 @@ static void bench(const char *name, icms_store *s, unsigned long commits, unsign
            (double)bulk / get_s, (double)seen / scan_s, seen);
 }
 
+#ifdef ICMS_BENCH_POSTGRES
+static void bench_postgres(void)
+{
+    pg_server server = {0};
+    const char *conninfo = getenv("ICMS_BENCH_PG_CONNINFO");
+    if (!conninfo || !*conninfo) {
+        server.fsync = true; /* measure durable commits, as SQLite FULL */
+        if (pg_server_start(&server) != 0) {
+            fprintf(stderr, "postgres: not measured: %s\n", server.error);
+            pg_server_destroy(&server);
+            return;
+        }
+        conninfo = server.conninfo;
+    }
+    icms_postgres_options o = ICMS_POSTGRES_OPTIONS_INIT;
+    o.table = "bench_store";
+    icms_store *s;
+    CHECK("postgres", icms_store_postgres_new(&s, conninfo, &o));
+    bench("postgres", s, 2000, 20000);
+    icms_store_free(s);
+    pg_server_destroy(&server);
+}
+#endif
+
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : "/tmp";
@@ -121,5 +153,8 @@ int main(int argc, char **argv)
         icms_store_free(s);
         unlink(path);
     }
+#ifdef ICMS_BENCH_POSTGRES
+    bench_postgres();
+#endif
     return 0;
 }

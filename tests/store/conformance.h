@@ -18,7 +18,14 @@ typedef enum store_concurrency_t {
     /* Both begin; the commit that lost a read-write race answers ICMS_ECONFLICT (memory). */
     STORE_OPTIMISTIC,
     /* The second writer cannot begin and answers ICMS_EBUSY (SQLite's database lock). */
-    STORE_LOCKING
+    STORE_LOCKING,
+    /*
+     * Both begin; a commit is refused with ICMS_ECONFLICT only when the two could
+     * not have run one after the other (PostgreSQL SERIALIZABLE): a scanned range
+     * changed by a writer that read nothing this one writes is no conflict, and
+     * two blind writers of one key may conflict.
+     */
+    STORE_SERIALIZABLE
 } store_concurrency_t;
 
 typedef struct store_factory {
