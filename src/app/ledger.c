@@ -99,9 +99,8 @@ static int check_postings(const icms__posting *postings, size_t count, size_t *u
     return ICMS_OK;
 }
 
-int icms__ledger_post(icms__tx *tx, int64_t at_ms, const char *kind,
-                      const icms__posting *postings, size_t count, const cJSON *ref,
-                      int64_t *seq_out)
+int icms__ledger_post(icms__tx *tx, int64_t at_ms, const char *kind, const icms__posting *postings,
+                      size_t count, const cJSON *ref, int64_t *seq_out)
 {
     size_t used;
     int rc = check_postings(postings, count, &used);

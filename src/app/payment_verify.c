@@ -73,28 +73,26 @@ typedef struct applied {
     uint8_t participation_key[16];
 } applied;
 
+/*
+ * The three records, borrowed from the transaction (icms__record_ref): a
+ * batch touches its project once per payment, and copying it each time
+ * would cost more than the rest of the work.
+ */
 static int load_all(icms__cmd *cmd, applied *a)
 {
-    int rc = icms__record_get(cmd->tx, &icms__payment_record, a->id, &a->payment);
+    int rc = icms__record_ref(cmd->tx, &icms__payment_record, a->id, &a->payment);
     if (rc == ICMS_OK)
         rc = icms__parse_id(icms__json_get_string(a->payment, "project_id"), "project id",
                             a->project_key);
     if (rc == ICMS_OK)
-        rc = icms__record_get(cmd->tx, &icms__project_record, a->project_key, &a->project);
+        rc = icms__record_ref(cmd->tx, &icms__project_record, a->project_key, &a->project);
     if (rc == ICMS_OK)
         rc = icms__parse_id(icms__json_get_string(a->payment, "participation_id"),
                             "participation id", a->participation_key);
     if (rc == ICMS_OK)
-        rc = icms__record_get(cmd->tx, &icms__participation_record, a->participation_key,
+        rc = icms__record_ref(cmd->tx, &icms__participation_record, a->participation_key,
                               &a->participation);
     return rc;
-}
-
-static void free_all(applied *a)
-{
-    cJSON_Delete(a->payment);
-    cJSON_Delete(a->project);
-    cJSON_Delete(a->participation);
 }
 
 static int64_t int_or_zero(const cJSON *doc, const char *field)
@@ -372,7 +370,7 @@ static bool reversible(const cJSON *project)
     return icms__project_funds_reversible(state);
 }
 
-/* Apply one answer; *result receives the payment as it stands afterwards. */
+/* Apply one answer; *result (when not NULL) receives the payment as it stands afterwards. */
 static int apply_one(icms__cmd *cmd, const struct verify *v, cJSON **result)
 {
     applied a = {0};
@@ -386,7 +384,10 @@ static int apply_one(icms__cmd *cmd, const struct verify *v, cJSON **result)
     /* The answer is about v->txid; if the payment moved on meanwhile, leave it be. */
     bool same_tx = txid && strcmp(txid, v->txid) == 0;
     const icms__chain_payment *chain = &v->chain;
-    if (rc == ICMS_OK && same_tx) {
+    /* Only a payment still in play takes note of the chain (a borrowed record is saved). */
+    bool in_play = status == ICMS_PAYMENT_SUBMITTED || status == ICMS_PAYMENT_CONFIRMED ||
+                   status == ICMS_PAYMENT_PARTIAL;
+    if (rc == ICMS_OK && same_tx && in_play) {
         int64_t required = int_or_zero(a.payment, "required_confirmations");
         rc = note_chain(a.payment, chain, cmd->now_ms);
         if (rc == ICMS_OK && status == ICMS_PAYMENT_SUBMITTED) {
@@ -407,24 +408,31 @@ static int apply_one(icms__cmd *cmd, const struct verify *v, cJSON **result)
                 rc = icms__record_put(cmd->tx, &icms__payment_record, a.id, a.payment);
         }
     }
-    if (rc == ICMS_OK) {
-        *result = a.payment;
-        a.payment = NULL;
-    }
-    free_all(&a);
+    /* The payment as it stands now, when the caller wants it back. */
+    if (rc == ICMS_OK && result && !(*result = cJSON_Duplicate(a.payment, true)))
+        rc = icms__error(ICMS_ENOMEM, "out of memory");
     return rc;
 }
 
 struct batch {
     struct verify *items;
     size_t count;
-    bool list; /* answer with a list even for one payment */
+    bool list;          /* answer with a list even for one payment */
+    bool want_payments; /* the caller asked for the payments back */
 };
 
 /* Every answer in one transaction: all applied, or (on any error) none. */
 static int apply_answers(icms__cmd *cmd)
 {
     const struct batch *b = cmd->arg;
+    if (!b->want_payments) {
+        for (size_t i = 0; i < b->count; i++) {
+            int rc = apply_one(cmd, &b->items[i], NULL);
+            if (rc)
+                return rc;
+        }
+        return ICMS_OK;
+    }
     cJSON *results = cJSON_CreateArray();
     int rc = results ? ICMS_OK : icms__error(ICMS_ENOMEM, "out of memory");
     for (size_t i = 0; rc == ICMS_OK && i < b->count; i++) {
@@ -501,7 +509,7 @@ int icms_payment_verify(icms_db *db, const icms_request *req, const char *paymen
                         char **out)
 {
     struct verify v = {payment_id, {0}, NULL, 0, {0}};
-    struct batch b = {&v, 1, false};
+    struct batch b = {&v, 1, false, out != NULL};
     return verify_all(db, req, &b, out);
 }
 
@@ -518,7 +526,7 @@ int icms_payment_verify_batch(icms_db *db, const icms_request *req,
         return ICMS_ENOMEM;
     for (size_t i = 0; i < count; i++)
         items[i].payment_id = payment_ids[i];
-    struct batch b = {items, count, true};
+    struct batch b = {items, count, true, out != NULL};
     int rc = verify_all(db, req, &b, out);
     icms__free(items);
     return rc;

@@ -65,8 +65,8 @@ struct last_entry {
     int rc;
 };
 
-static int on_last_entry(const uint8_t *key, size_t key_len, const uint8_t *value,
-                         size_t value_len, void *payload)
+static int on_last_entry(const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len,
+                         void *payload)
 {
     (void)key;
     (void)key_len;

@@ -57,9 +57,10 @@ static cJSON *envelope(const icms__event *event, const uint8_t id[16], int64_t n
     ok = ok && icms__json_add_int64(doc, "seq", seq) == ICMS_OK;
     if (ok) {
         /* A reference, not a copy: the envelope is written and dropped before data is. */
-        cJSON *data = !event->data                 ? cJSON_CreateObject()
-                      : cJSON_IsObject(event->data) ? cJSON_CreateObjectReference(event->data->child)
-                                                    : cJSON_Duplicate(event->data, true);
+        cJSON *data = !event->data ? cJSON_CreateObject()
+                      : cJSON_IsObject(event->data)
+                          ? cJSON_CreateObjectReference(event->data->child)
+                          : cJSON_Duplicate(event->data, true);
         if (!data || !cJSON_AddItemToObject(doc, "data", data)) {
             cJSON_Delete(data);
             ok = false;

@@ -88,8 +88,149 @@ static int load(icms__tx *tx, const icms__record_type *type, const uint8_t id[16
     return rc;
 }
 
-int icms__record_get(icms__tx *tx, const icms__record_type *type, const uint8_t id[16],
-                     cJSON **out)
+/*
+ * Index entry keys, all of a record's at once, as one blob: for each index of
+ * the type in order, a 2-byte big-endian length and the key, or 0xFFFF for
+ * no entry in that index.
+ */
+#define NO_ENTRY 0xFFFFu
+
+static int keys_of(const icms__record_type *type, const uint8_t id[16], const cJSON *doc,
+                   uint8_t **blob, size_t *blob_len)
+{
+    *blob = NULL;
+    *blob_len = 0;
+    if (!doc || type->index_count == 0)
+        return ICMS_OK;
+    size_t cap = type->index_count * (2 + ICMS_STORE_KEY_MAX), len = 0;
+    uint8_t *out = icms__malloc(cap);
+    if (!out)
+        return icms__error(ICMS_ENOMEM, "out of memory");
+    for (size_t i = 0; i < type->index_count; i++) {
+        icms__key key;
+        int rc = index_key(type, &type->indexes[i], doc, id, &key);
+        if (rc && rc != ICMS_ENOTFOUND) {
+            icms__free(out);
+            return rc;
+        }
+        size_t n = rc == ICMS_ENOTFOUND ? NO_ENTRY : key.len;
+        out[len++] = (uint8_t)(n >> 8);
+        out[len++] = (uint8_t)n;
+        if (rc == ICMS_OK) {
+            memcpy(out + len, key.bytes, key.len);
+            len += key.len;
+        }
+    }
+    *blob = out;
+    *blob_len = len;
+    return ICMS_OK;
+}
+
+/* The next index's entry in a blob: *present false when the record has none there. */
+static void next_key(const uint8_t *blob, size_t *pos, bool *present, const uint8_t **key,
+                     size_t *key_len)
+{
+    if (!blob) {
+        *present = false;
+        return;
+    }
+    size_t n = (size_t)blob[*pos] << 8 | blob[*pos + 1];
+    *pos += 2;
+    *present = n != NO_ENTRY;
+    if (*present) {
+        *key = blob + *pos;
+        *key_len = n;
+        *pos += n;
+    }
+}
+
+static int key_from(const uint8_t *bytes, size_t len, icms__key *key)
+{
+    icms__key_init(key);
+    memcpy(key->bytes, bytes, len);
+    key->len = len;
+    return icms__key_check(key);
+}
+
+/*
+ * Bring index ix from the old entry to the new one (either may be absent).
+ * Most updates leave most index values alone: an unchanged entry is not
+ * written at all.
+ */
+static int reindex(icms__tx *tx, const icms__record_type *type, const icms__index_def *ix,
+                   const uint8_t id[16], bool has_old, const uint8_t *old_key, size_t old_len,
+                   bool has_new, const uint8_t *new_key, size_t new_len)
+{
+    if (has_old && has_new && old_len == new_len && memcmp(old_key, new_key, old_len) == 0)
+        return ICMS_OK;
+    icms__key key;
+    int rc = ICMS_OK;
+    if (has_old && (rc = key_from(old_key, old_len, &key)) == ICMS_OK)
+        rc = icms__tx_del(tx, &key);
+    if (rc || !has_new)
+        return rc;
+    if ((rc = key_from(new_key, new_len, &key)))
+        return rc;
+    if (!ix->unique)
+        return icms__tx_put(tx, &key, "", 0);
+
+    const uint8_t *owner;
+    size_t owner_len;
+    rc = icms__tx_get(tx, &key, &owner, &owner_len);
+    if (rc == ICMS_OK) {
+        if (owner_len == 16 && memcmp(owner, id, 16) == 0)
+            return ICMS_OK;
+        return icms__error(ICMS_EEXISTS, "%s: %s is already taken", type->name, ix->name);
+    }
+    if (rc != ICMS_ENOTFOUND)
+        return rc;
+    return icms__tx_put(tx, &key, id, 16);
+}
+
+static int reindex_all(icms__tx *tx, const icms__record_type *type, const uint8_t id[16],
+                       const uint8_t *old_blob, const uint8_t *new_blob)
+{
+    size_t old_pos = 0, new_pos = 0;
+    for (size_t i = 0; i < type->index_count; i++) {
+        bool has_old, has_new;
+        const uint8_t *old_key = NULL, *new_key = NULL;
+        size_t old_len = 0, new_len = 0;
+        next_key(old_blob, &old_pos, &has_old, &old_key, &old_len);
+        next_key(new_blob, &new_pos, &has_new, &new_key, &new_len);
+        int rc = reindex(tx, type, &type->indexes[i], id, has_old, old_key, old_len, has_new,
+                         new_key, new_len);
+        if (rc)
+            return rc;
+    }
+    return ICMS_OK;
+}
+
+/* Make sure the entry knows its stored index keys (from its document, unchanged so far). */
+static int know_keys(const icms__record_type *type, const uint8_t id[16], icms__cached *cached)
+{
+    if (cached->index_keys_known)
+        return ICMS_OK;
+    int rc = keys_of(type, id, cached->doc, &cached->index_keys, &cached->index_keys_len);
+    cached->index_keys_known = rc == ICMS_OK;
+    return rc;
+}
+
+int icms__record_ref(icms__tx *tx, const icms__record_type *type, const uint8_t id[16], cJSON **doc)
+{
+    icms__cached *cached;
+    int rc = load(tx, type, id, &cached);
+    if (rc)
+        return rc;
+    if (cached->state == ICMS__CACHED_ABSENT)
+        return icms__error(ICMS_ENOTFOUND, "%s not found", type->name);
+    /* The caller may change the document: note its index entries while they are known. */
+    if ((rc = know_keys(type, id, cached)))
+        return rc;
+    *doc = cached->doc;
+    return ICMS_OK;
+}
+
+int icms__record_get(icms__tx *tx, const icms__record_type *type, const uint8_t id[16], cJSON **out)
 {
     icms__cached *cached;
     int rc = load(tx, type, id, &cached);
@@ -102,69 +243,39 @@ int icms__record_get(icms__tx *tx, const icms__record_type *type, const uint8_t 
     return *out ? ICMS_OK : icms__error(ICMS_ENOMEM, "out of memory");
 }
 
-/*
- * Bring index ix from old's entry to doc's (either may be NULL: no record).
- * Most updates leave most index values alone: an unchanged entry is not
- * written at all.
- */
-static int reindex(icms__tx *tx, const icms__record_type *type, const icms__index_def *ix,
-                   const uint8_t id[16], const cJSON *old, const cJSON *doc)
-{
-    icms__key old_key, new_key;
-    int old_rc = old ? index_key(type, ix, old, id, &old_key) : ICMS_ENOTFOUND;
-    int new_rc = doc ? index_key(type, ix, doc, id, &new_key) : ICMS_ENOTFOUND;
-    if (old_rc && old_rc != ICMS_ENOTFOUND)
-        return old_rc;
-    if (new_rc && new_rc != ICMS_ENOTFOUND)
-        return new_rc;
-    bool has_old = old_rc == ICMS_OK, has_new = new_rc == ICMS_OK;
-    if (has_old && has_new && old_key.len == new_key.len &&
-        memcmp(old_key.bytes, new_key.bytes, old_key.len) == 0)
-        return ICMS_OK;
-    int rc = has_old ? icms__tx_del(tx, &old_key) : ICMS_OK;
-    if (rc || !has_new)
-        return rc;
-    if (!ix->unique)
-        return icms__tx_put(tx, &new_key, "", 0);
-
-    const uint8_t *owner;
-    size_t owner_len;
-    rc = icms__tx_get(tx, &new_key, &owner, &owner_len);
-    if (rc == ICMS_OK) {
-        if (owner_len == 16 && memcmp(owner, id, 16) == 0)
-            return ICMS_OK;
-        return icms__error(ICMS_EEXISTS, "%s: %s is already taken", type->name, ix->name);
-    }
-    if (rc != ICMS_ENOTFOUND)
-        return rc;
-    return icms__tx_put(tx, &new_key, id, 16);
-}
-
-static int reindex_all(icms__tx *tx, const icms__record_type *type, const uint8_t id[16],
-                       const cJSON *old, const cJSON *doc)
-{
-    for (size_t i = 0; i < type->index_count; i++) {
-        int rc = reindex(tx, type, &type->indexes[i], id, old, doc);
-        if (rc)
-            return rc;
-    }
-    return ICMS_OK;
-}
-
 int icms__record_put(icms__tx *tx, const icms__record_type *type, const uint8_t id[16],
                      const cJSON *doc)
 {
     icms__cached *cached;
     int rc = load(tx, type, id, &cached);
     if (rc == ICMS_OK)
-        rc = reindex_all(tx, type, id, cached->doc, doc);
-    if (rc)
+        rc = know_keys(type, id, cached);
+    uint8_t *keys = NULL;
+    size_t keys_len = 0;
+    if (rc == ICMS_OK)
+        rc = keys_of(type, id, doc, &keys, &keys_len);
+    if (rc == ICMS_OK)
+        rc = reindex_all(tx, type, id, cached->index_keys, keys);
+    cJSON *copy = NULL;
+    if (rc == ICMS_OK && doc != cached->doc && !(copy = cJSON_Duplicate(doc, true)))
+        rc = icms__error(ICMS_ENOMEM, "out of memory");
+    if (rc) {
+        icms__free(keys);
         return rc;
+    }
     /* Stored when the transaction commits: a record written many times is written once. */
-    cJSON *copy = cJSON_Duplicate(doc, true);
-    if (!copy)
-        return icms__error(ICMS_ENOMEM, "out of memory");
-    icms__tx_cache_set(cached, copy, true);
+    if (copy) {
+        icms__tx_cache_set(cached, copy, true);
+    } else { /* its own document, changed in place */
+        icms__free(cached->index_keys);
+        icms__free(cached->bytes);
+        cached->bytes = NULL;
+        cached->bytes_len = 0;
+        cached->dirty = true;
+    }
+    cached->index_keys = keys;
+    cached->index_keys_len = keys_len;
+    cached->index_keys_known = true;
     return ICMS_OK;
 }
 
@@ -176,13 +287,15 @@ int icms__record_delete(icms__tx *tx, const icms__record_type *type, const uint8
         return rc;
     if (cached->state == ICMS__CACHED_ABSENT)
         return icms__error(ICMS_ENOTFOUND, "%s not found", type->name);
-    if ((rc = reindex_all(tx, type, id, cached->doc, NULL)))
+    if ((rc = know_keys(type, id, cached)) ||
+        (rc = reindex_all(tx, type, id, cached->index_keys, NULL)))
         return rc;
     icms__key key;
     icms__record_key(&key, type, id);
     if ((rc = icms__tx_del(tx, &key)))
         return rc;
     icms__tx_cache_set(cached, NULL, false);
+    cached->index_keys_known = true; /* none */
     return ICMS_OK;
 }
 

@@ -38,7 +38,20 @@ typedef struct icms__record_type {
 int icms__record_get(icms__tx *tx, const icms__record_type *type, const uint8_t id[16],
                      cJSON **out);
 
-/* Insert or replace a record, updating every index of its type. */
+/*
+ * The transaction's own copy of a record, borrowed: no copy is made, for
+ * code that reads a record many times in one transaction. It stays valid
+ * until the transaction ends or the record is deleted or written raw. The
+ * caller may change it only to write it back with icms__record_put (same
+ * pointer, no copy); never free it. ICMS_ENOTFOUND when absent.
+ */
+int icms__record_ref(icms__tx *tx, const icms__record_type *type, const uint8_t id[16],
+                     cJSON **doc);
+
+/*
+ * Insert or replace a record, updating every index of its type. doc stays
+ * the caller's, unless it is the record's own (from icms__record_ref).
+ */
 int icms__record_put(icms__tx *tx, const icms__record_type *type, const uint8_t id[16],
                      const cJSON *doc);
 

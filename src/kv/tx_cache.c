@@ -111,6 +111,10 @@ static void clear_value(icms__cached *e)
 {
     cJSON_Delete(e->doc);
     e->doc = NULL;
+    icms__free(e->index_keys);
+    e->index_keys = NULL;
+    e->index_keys_len = 0;
+    e->index_keys_known = false;
     icms__free(e->bytes);
     e->bytes = NULL;
     e->bytes_len = 0;
@@ -257,8 +261,8 @@ void icms__tx_memo_drop(icms__tx *tx, const void *tag)
         }
 }
 
-static int on_last_key(const uint8_t *key, size_t key_len, const uint8_t *value,
-                       size_t value_len, void *payload)
+static int on_last_key(const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len,
+                       void *payload)
 {
     (void)value;
     (void)value_len;

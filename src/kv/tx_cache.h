@@ -39,6 +39,14 @@ typedef struct icms__cached {
     cJSON *doc;     /* the value, parsed (owned); NULL for a raw deferred value */
     uint8_t *bytes; /* the value's bytes: doc serialised, or the raw value (owned) */
     size_t bytes_len;
+    /*
+     * For records: the entries the record has in its type's indexes as they
+     * stand in the store (kv/record.c), kept so that a document changed in
+     * place can still be re-indexed. Valid when index_keys_known.
+     */
+    bool index_keys_known;
+    uint8_t *index_keys; /* owned; NULL: no entries */
+    size_t index_keys_len;
     size_t key_len;
     uint8_t key[];
 } icms__cached;
@@ -85,7 +93,6 @@ void icms__tx_memo_drop(icms__tx *tx, const void *tag);
  * (name, seq): found by one reverse scan of prefix the first time, then kept
  * by the appender through *seq (a pointer into the memo).
  */
-int icms__tx_memo_last_seq(icms__tx *tx, const void *tag, const icms__key *prefix,
-                           int64_t **seq);
+int icms__tx_memo_last_seq(icms__tx *tx, const void *tag, const icms__key *prefix, int64_t **seq);
 
 #endif

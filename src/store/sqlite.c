@@ -438,8 +438,8 @@ static int create_append_only_triggers(sqlite3 *db)
 static int add_append_only_prefixes(sqlite3 *db, const icms_sqlite_options *o)
 {
     sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO icms_append_only(prefix) VALUES(?1)",
-                                -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO icms_append_only(prefix) VALUES(?1)", -1,
+                                &st, NULL);
     if (rc != SQLITE_OK)
         return sql_error(db, rc, "recording the append-only prefixes");
     int code = ICMS_OK;

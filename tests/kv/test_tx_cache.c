@@ -32,8 +32,7 @@ static int by_name(const cJSON *doc, icms__key *key)
     return ICMS_OK;
 }
 
-static const icms__index_def thing_indexes[] = {{"by_tag", by_tag, false},
-                                                {"name", by_name, true}};
+static const icms__index_def thing_indexes[] = {{"by_tag", by_tag, false}, {"name", by_name, true}};
 static const icms__record_type thing = {"thing", thing_indexes, 2};
 
 enum { MANY = 3000 }; /* several times the cache's first bucket count */
