@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "app/db.h"
+#include "core/core.h"
 #include "chain_fixture.h"
 #include "icms/participations.h"
 #include "icms/payments.h"
@@ -588,6 +589,74 @@ static void fail_at_every_call(world *w, int (*call)(world *, void *), void *arg
     assert_true(nth > 10);
 }
 
+/*
+ * The full treatment for a command that settles or computes what is owed:
+ *  1. every allocation it makes fails in turn, with its final commit refused
+ *     so that a run that gets through the allocations changes nothing either
+ *     (commits: the number of store commits the call makes, the last being
+ *     its write);
+ *  2. every store call (get, put, del, scan, commit: counted together) fails
+ *     in turn with each code a store gives;
+ *  3. it runs unfaulted and succeeds.
+ * After each failure the store must be byte-for-byte what it was.
+ */
+static void fail_everywhere(world *w, int (*call)(world *, void *), void *arg,
+                            unsigned long commits)
+{
+    uint64_t before, after;
+    size_t kb, ka;
+    long n;
+    for (n = 1;; n++) {
+        assert_icms_ok(icms_test_store_digest(w->inner, &before, &kb));
+        icms_test_fault_store_reset(w->fault);
+        icms_test_fault_store_fail(w->fault, ICMS_TEST_FAULT_COMMIT, commits, ICMS_ESTORAGE);
+        icms__alloc_fail_after(n);
+        int rc = call(w, arg);
+        icms__alloc_fail_after(0);
+        bool reached_commit = icms_test_fault_store_fired(w->fault);
+        assert_int_not_equal(rc, ICMS_OK);
+        assert_icms_ok(icms_test_store_digest(w->inner, &after, &ka));
+        if (before != after)
+            fail_msg("allocation %ld failing (%s) changed the store", n, icms_error_name(rc));
+        if (reached_commit) { /* every allocation before the write's commit has failed once */
+            if (rc != ICMS_ESTORAGE)
+                fail_msg("allocation %ld failed (%s), yet the command went on to commit", n,
+                         icms_error_name(rc));
+            break;
+        }
+    }
+    assert_true(n > 10);
+
+    static const int codes[] = {ICMS_ESTORAGE, ICMS_ECONFLICT, ICMS_EBUSY, ICMS_ENOMEM};
+    unsigned long nth;
+    bool done = false;
+    for (nth = 1; !done; nth++) {
+        for (size_t c = 0; c < sizeof codes / sizeof codes[0]; c++) {
+            assert_icms_ok(icms_test_store_digest(w->inner, &before, &kb));
+            icms_test_fault_store_reset(w->fault);
+            icms_test_fault_store_fail(w->fault, ICMS_TEST_FAULT_ANY, nth, codes[c]);
+            int rc = call(w, arg);
+            if (!icms_test_fault_store_fired(w->fault)) { /* past its last call: it ran through */
+                assert_icms_ok(rc);
+                done = true;
+                break;
+            }
+            assert_int_equal(rc, codes[c]);
+            assert_icms_ok(icms_test_store_digest(w->inner, &after, &ka));
+            if (before != after)
+                fail_msg("store call %lu failing with %s changed the store", nth,
+                         icms_error_name(codes[c]));
+        }
+    }
+    /* The run that succeeded used every kind of call the loop failed. */
+    assert_int_equal(icms_test_fault_store_calls(w->fault, ICMS_TEST_FAULT_COMMIT), commits);
+    assert_true(icms_test_fault_store_calls(w->fault, ICMS_TEST_FAULT_GET) > 0);
+    assert_true(icms_test_fault_store_calls(w->fault, ICMS_TEST_FAULT_PUT) > 0);
+    assert_true(icms_test_fault_store_calls(w->fault, ICMS_TEST_FAULT_SCAN) > 0);
+    assert_true(nth > 10);
+    icms_test_fault_store_reset(w->fault); /* disarmed for the teardown's check */
+}
+
 static int verify_call(world *w, void *arg)
 {
     return icms_payment_verify(w->f.db, &w->f.host, arg, NULL);
@@ -659,6 +728,118 @@ static void test_refund_settlement_fails_cleanly_at_every_store_call(void **stat
     cJSON_Delete(payment);
 }
 
+/* Two investors paid in full, the project approved, shipped and completed. */
+static void completed(world *w, const char *test_name, long long payout_amount)
+{
+    chain_begin(&w->c, 1);
+    char mempool[2048];
+    snprintf(mempool, sizeof mempool, "[%s,%s]",
+             chain_tx(&w->c, "a", w->c.scripts[0], 100000000),
+             chain_tx(&w->c, "b", w->c.scripts[1], 50000000));
+    chain_step_blocks(&w->c, mempool, 6, "[]");
+    if (payout_amount) { /* a transaction "payout" paying the investors' address, mined next */
+        char txs[1024];
+        snprintf(txs, sizeof txs, "[%s]",
+                 chain_tx(&w->c, "payout", w->c.refund_script, payout_amount));
+        chain_step_blocks(&w->c, txs, 6, "[]");
+    }
+    chain_start(&w->c, mempool, test_name);
+    chain_attach(&w->f, &w->c, 0);
+    publish_small_project(w);
+    char a[37], b[37];
+    approved(w, &w->f.investor, 100000000, a);
+    approved(w, &w->f.investor2, 50000000, b);
+    cJSON *pa = initiate(w, &w->f.investor, a, "k-a", 0);
+    cJSON *pb = initiate(w, &w->f.investor2, b, "k-b", 0);
+    assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor.req, fx_str(pa, "id"),
+                                       fake_node_txid(&w->c.node, "a"), NULL));
+    assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor2.req, fx_str(pb, "id"),
+                                       fake_node_txid(&w->c.node, "b"), NULL));
+    chain_next(&w->c);
+    cJSON_Delete(verify(w, fx_str(pa, "id")));
+    cJSON_Delete(verify(w, fx_str(pb, "id")));
+    cJSON_Delete(pa);
+    cJSON_Delete(pb);
+    assert_icms_ok(icms_project_approve(w->f.db, &w->f.admin.req, w->project, NULL));
+    assert_icms_ok(icms_project_ship(w->f.db, &w->f.admin.req, w->project,
+                                     "{\"container_number\":\"CSQU3054383\",\"vessel\":\"V\","
+                                     "\"bill_of_lading\":\"B\",\"port_of_loading\":\"P\","
+                                     "\"port_of_discharge\":\"H\","
+                                     "\"eta\":\"2026-03-01T00:00:00Z\"}",
+                                     NULL));
+    assert_icms_ok(icms_project_complete(w->f.db, &w->f.admin.req, w->project, NULL));
+}
+
+/* The project's payouts, optionally with a status. */
+static cJSON *payouts(world *w, const char *status)
+{
+    char filter[128], *out = NULL;
+    snprintf(filter, sizeof filter, "{\"project_id\":\"%s\"%s%s%s}", w->project,
+             status ? ",\"status\":\"" : "", status ? status : "", status ? "\"" : "");
+    assert_icms_ok(icms_payout_list(w->f.db, &w->f.admin.req, filter, &out));
+    return fx_json(out);
+}
+
+static int distribute_call(world *w, void *arg)
+{
+    (void)arg;
+    return icms_project_distribute(w->f.db, &w->f.admin.req, w->project, "{\"profit\":10}",
+                                   NULL);
+}
+
+static void test_distribution_fails_cleanly_everywhere(void **state)
+{
+    world *w = *state;
+    completed(w, "payments_distribute_faults", 0);
+    reopen_with_faults(w);
+    fail_everywhere(w, distribute_call, NULL, 1);
+    cJSON *page = payouts(w, NULL);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(page, "items")), 2);
+    cJSON_Delete(page);
+    assert_int_equal(distribute_call(w, NULL), ICMS_EINVALID_TRANSITION); /* once */
+}
+
+static int settle_payout_call(world *w, void *arg)
+{
+    const char *const *ids = arg; /* payout id, txid */
+    return icms_payout_record(w->f.db, &w->f.host, ids[0], ids[1], NULL);
+}
+
+/* The payout of the given amount among those listed. */
+static void payout_of(world *w, long long amount, char id[37])
+{
+    cJSON *page = payouts(w, NULL), *item;
+    id[0] = '\0';
+    cJSON_ArrayForEach(item, cJSON_GetObjectItem(page, "items"))
+    {
+        if (fx_int(item, "amount") == amount)
+            snprintf(id, 37, "%s", fx_str(item, "id"));
+    }
+    cJSON_Delete(page);
+    assert_true(id[0] != '\0');
+}
+
+static void test_payout_settlement_fails_cleanly_everywhere(void **state)
+{
+    world *w = *state;
+    /* Profit 10 over capital 2:1: payouts of 100000007 and 50000003. */
+    completed(w, "payments_payout_faults", 100000007);
+    assert_icms_ok(distribute_call(w, NULL));
+    char payout[37];
+    payout_of(w, 100000007, payout);
+    chain_next(&w->c);
+    reopen_with_faults(w);
+    const char *args[2] = {payout, fake_node_txid(&w->c.node, "payout")};
+    fail_everywhere(w, settle_payout_call, args, 2); /* a read, then the write */
+    cJSON *page = payouts(w, "PAID");
+    cJSON *items = cJSON_GetObjectItem(page, "items");
+    assert_int_equal(cJSON_GetArraySize(items), 1);
+    assert_string_equal(fx_str(cJSON_GetArrayItem(items, 0), "id"), payout);
+    cJSON_Delete(page);
+    /* Never twice. */
+    assert_int_equal(settle_payout_call(w, args), ICMS_EINVALID_TRANSITION);
+}
+
 static void test_initiate_rules(void **state)
 {
     world *w = *state;
@@ -711,6 +892,8 @@ int main(void)
         T(test_batch_is_all_or_nothing),
         T(test_confirm_fails_cleanly_at_every_store_call),
         T(test_refund_settlement_fails_cleanly_at_every_store_call),
+        T(test_distribution_fails_cleanly_everywhere),
+        T(test_payout_settlement_fails_cleanly_everywhere),
         T(test_initiate_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
