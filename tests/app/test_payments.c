@@ -12,7 +12,7 @@
 
 #include "app/db.h"
 #include "core/core.h"
-#include "chain_fixture.h"
+#include "pay_fixture.h"
 #include "icms/participations.h"
 #include "icms/payments.h"
 #include "icms/projects.h"
@@ -20,111 +20,6 @@
 #include "icms/users.h"
 #include "icms/sys/transport.h"
 #include "support/fault_store.h"
-
-#define TARGET 150000000LL /* 1 GAP of goods + 0.5 GAP freight */
-
-typedef struct world {
-    fx f;
-    chain c;
-    char project[37];
-    icms_store *inner, *fault; /* when reopened with faults (borrowed: the handle owns them) */
-} world;
-
-static int setup(void **state)
-{
-    static int n;
-    world *w = calloc(1, sizeof *w);
-    char name[32];
-    snprintf(name, sizeof name, "payments_%d", n++);
-    fx_open(&w->f, name);
-    *state = w;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    world *w = *state;
-    char *report = NULL;
-    int rc = icms_check(w->f.db, &w->f.host, &report);
-    if (rc != ICMS_OK)
-        fail_msg("icms_check: %s\n%s", icms_error_last()->message, report ? report : "");
-    icms_free(report);
-    chain_stop(&w->c);
-    fx_close(&w->f);
-    free(w);
-    return 0;
-}
-
-static void publish_small_project(world *w)
-{
-    char *out = NULL;
-    assert_icms_ok(icms_project_create(
-        w->f.db, &w->f.owner.req,
-        "{\"title\":\"One crate\",\"expiry_date\":\"2026-02-01T00:00:00Z\","
-        "\"shipping_costs\":{\"freight\":50000000},\"min_ticket\":1,"
-        "\"products\":[{\"name\":\"Crate\",\"unit\":\"crate\",\"quantity\":1,"
-        "\"unit_price\":100000000}]}",
-        &out));
-    cJSON *p = fx_json(out);
-    snprintf(w->project, sizeof w->project, "%s", fx_str(p, "id"));
-    assert_int_equal(fx_int(p, "total_cost"), TARGET);
-    cJSON_Delete(p);
-    assert_icms_ok(icms_project_publish(w->f.db, &w->f.owner.req, w->project, NULL));
-}
-
-/* An approved PROFIT participation of capital for user u; returns its id. */
-static void approved(world *w, fx_user *u, long long capital, char id[37])
-{
-    char json[128], *out = NULL;
-    snprintf(json, sizeof json, "{\"type\":\"PROFIT\",\"capital\":%lld}", capital);
-    assert_icms_ok(icms_participation_request(w->f.db, &u->req, w->project, json, &out));
-    cJSON *p = fx_json(out);
-    snprintf(id, 37, "%s", fx_str(p, "id"));
-    cJSON_Delete(p);
-    assert_icms_ok(icms_participation_approve(w->f.db, &w->f.owner.req, id, NULL));
-}
-
-static cJSON *initiate(world *w, fx_user *u, const char *participation, const char *key,
-                       long long amount)
-{
-    icms_request req = u->req;
-    req.idempotency_key = key;
-    char json[256], *out = NULL;
-    if (amount)
-        snprintf(json, sizeof json, "{\"amount\":%lld,\"refund_address\":\"%s\"}", amount,
-                 w->c.refund_address);
-    else
-        snprintf(json, sizeof json, "{\"refund_address\":\"%s\"}", w->c.refund_address);
-    assert_icms_ok(icms_payment_initiate(w->f.db, &req, participation, json, &out));
-    return fx_json(out);
-}
-
-static cJSON *verify(world *w, const char *payment)
-{
-    char *out = NULL;
-    assert_icms_ok(icms_payment_verify(w->f.db, &w->f.host, payment, &out));
-    return fx_json(out);
-}
-
-static const char *state_of(world *w, char buf[64])
-{
-    char *out = NULL;
-    assert_icms_ok(icms_project_get(w->f.db, &w->f.admin.req, w->project, &out));
-    cJSON *p = fx_json(out);
-    snprintf(buf, 64, "%s", fx_str(p, "state"));
-    cJSON_Delete(p);
-    return buf;
-}
-
-static long long funded(world *w)
-{
-    char *out = NULL;
-    assert_icms_ok(icms_project_get(w->f.db, &w->f.admin.req, w->project, &out));
-    cJSON *p = fx_json(out);
-    long long v = fx_int(p, "funded");
-    cJSON_Delete(p);
-    return v;
-}
 
 static void test_pay_confirm_at_depth_and_complete(void **state)
 {
@@ -540,28 +435,6 @@ static void test_batch_is_all_or_nothing(void **state)
     cJSON_Delete(pb);
 }
 
-/* Reopen the same file through a fault-injecting store, still verifying against the node. */
-static void reopen_with_faults(world *w)
-{
-    int64_t now = icms_clock_now(w->f.clock);
-    icms_close(w->f.db);
-    assert_icms_ok(icms_store_sqlite_new(&w->inner, w->f.path, NULL));
-    assert_icms_ok(icms_test_fault_store_new(&w->fault, w->inner, true));
-    icms_options options = ICMS_OPTIONS_INIT;
-    options.store = w->fault;
-    options.retry_attempts = 1;
-    assert_icms_ok(icms_clock_fake_new(now, &options.clock));
-    w->f.clock = options.clock;
-    icms_transport_curl_options topts = ICMS_TRANSPORT_CURL_OPTIONS_INIT;
-    topts.username = FAKE_NODE_USER;
-    topts.password = FAKE_NODE_PASSWORD;
-    icms_transport *t = NULL;
-    assert_icms_ok(icms_transport_curl_new(&t, &topts));
-    assert_icms_ok(icms_rpc_client_new(&options.gapcoin, t, fake_node_url(&w->c.node, "/", 0),
-                                       NULL));
-    assert_icms_ok(icms_open(&w->f.db, &options));
-}
-
 /*
  * Run call against a store that fails its 1st, 2nd, ... call until the call
  * runs through: each failure must leave the store byte-for-byte unchanged.
@@ -587,74 +460,6 @@ static void fail_at_every_call(world *w, int (*call)(world *, void *), void *arg
     }
     icms_test_fault_store_reset(w->fault); /* disarmed for the teardown's check */
     assert_true(nth > 10);
-}
-
-/*
- * The full treatment for a command that settles or computes what is owed:
- *  1. every allocation it makes fails in turn, with its final commit refused
- *     so that a run that gets through the allocations changes nothing either
- *     (commits: the number of store commits the call makes, the last being
- *     its write);
- *  2. every store call (get, put, del, scan, commit: counted together) fails
- *     in turn with each code a store gives;
- *  3. it runs unfaulted and succeeds.
- * After each failure the store must be byte-for-byte what it was.
- */
-static void fail_everywhere(world *w, int (*call)(world *, void *), void *arg,
-                            unsigned long commits)
-{
-    uint64_t before, after;
-    size_t kb, ka;
-    long n;
-    for (n = 1;; n++) {
-        assert_icms_ok(icms_test_store_digest(w->inner, &before, &kb));
-        icms_test_fault_store_reset(w->fault);
-        icms_test_fault_store_fail(w->fault, ICMS_TEST_FAULT_COMMIT, commits, ICMS_ESTORAGE);
-        icms__alloc_fail_after(n);
-        int rc = call(w, arg);
-        icms__alloc_fail_after(0);
-        bool reached_commit = icms_test_fault_store_fired(w->fault);
-        assert_int_not_equal(rc, ICMS_OK);
-        assert_icms_ok(icms_test_store_digest(w->inner, &after, &ka));
-        if (before != after)
-            fail_msg("allocation %ld failing (%s) changed the store", n, icms_error_name(rc));
-        if (reached_commit) { /* every allocation before the write's commit has failed once */
-            if (rc != ICMS_ESTORAGE)
-                fail_msg("allocation %ld failed (%s), yet the command went on to commit", n,
-                         icms_error_name(rc));
-            break;
-        }
-    }
-    assert_true(n > 10);
-
-    static const int codes[] = {ICMS_ESTORAGE, ICMS_ECONFLICT, ICMS_EBUSY, ICMS_ENOMEM};
-    unsigned long nth;
-    bool done = false;
-    for (nth = 1; !done; nth++) {
-        for (size_t c = 0; c < sizeof codes / sizeof codes[0]; c++) {
-            assert_icms_ok(icms_test_store_digest(w->inner, &before, &kb));
-            icms_test_fault_store_reset(w->fault);
-            icms_test_fault_store_fail(w->fault, ICMS_TEST_FAULT_ANY, nth, codes[c]);
-            int rc = call(w, arg);
-            if (!icms_test_fault_store_fired(w->fault)) { /* past its last call: it ran through */
-                assert_icms_ok(rc);
-                done = true;
-                break;
-            }
-            assert_int_equal(rc, codes[c]);
-            assert_icms_ok(icms_test_store_digest(w->inner, &after, &ka));
-            if (before != after)
-                fail_msg("store call %lu failing with %s changed the store", nth,
-                         icms_error_name(codes[c]));
-        }
-    }
-    /* The run that succeeded used every kind of call the loop failed. */
-    assert_int_equal(icms_test_fault_store_calls(w->fault, ICMS_TEST_FAULT_COMMIT), commits);
-    assert_true(icms_test_fault_store_calls(w->fault, ICMS_TEST_FAULT_GET) > 0);
-    assert_true(icms_test_fault_store_calls(w->fault, ICMS_TEST_FAULT_PUT) > 0);
-    assert_true(icms_test_fault_store_calls(w->fault, ICMS_TEST_FAULT_SCAN) > 0);
-    assert_true(nth > 10);
-    icms_test_fault_store_reset(w->fault); /* disarmed for the teardown's check */
 }
 
 static int verify_call(world *w, void *arg)
@@ -728,46 +533,19 @@ static void test_refund_settlement_fails_cleanly_at_every_store_call(void **stat
     cJSON_Delete(payment);
 }
 
-/* Two investors paid in full, the project approved, shipped and completed. */
-static void completed(world *w, const char *test_name, long long payout_amount)
+static void payout_step(world *w)
 {
-    chain_begin(&w->c, 1);
-    char mempool[2048];
-    snprintf(mempool, sizeof mempool, "[%s,%s]",
-             chain_tx(&w->c, "a", w->c.scripts[0], 100000000),
-             chain_tx(&w->c, "b", w->c.scripts[1], 50000000));
-    chain_step_blocks(&w->c, mempool, 6, "[]");
-    if (payout_amount) { /* a transaction "payout" paying the investors' address, mined next */
-        char txs[1024];
-        snprintf(txs, sizeof txs, "[%s]",
-                 chain_tx(&w->c, "payout", w->c.refund_script, payout_amount));
-        chain_step_blocks(&w->c, txs, 6, "[]");
-    }
-    chain_start(&w->c, mempool, test_name);
-    chain_attach(&w->f, &w->c, 0);
-    publish_small_project(w);
-    char a[37], b[37];
-    approved(w, &w->f.investor, 100000000, a);
-    approved(w, &w->f.investor2, 50000000, b);
-    cJSON *pa = initiate(w, &w->f.investor, a, "k-a", 0);
-    cJSON *pb = initiate(w, &w->f.investor2, b, "k-b", 0);
-    assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor.req, fx_str(pa, "id"),
-                                       fake_node_txid(&w->c.node, "a"), NULL));
-    assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor2.req, fx_str(pb, "id"),
-                                       fake_node_txid(&w->c.node, "b"), NULL));
-    chain_next(&w->c);
-    cJSON_Delete(verify(w, fx_str(pa, "id")));
-    cJSON_Delete(verify(w, fx_str(pb, "id")));
-    cJSON_Delete(pa);
-    cJSON_Delete(pb);
+    char txs[1024]; /* Profit 10 over capital 2:1: payouts of 100000007 and 50000003. */
+    snprintf(txs, sizeof txs, "[%s]", chain_tx(&w->c, "payout", w->c.refund_script, 100000007));
+    chain_step_blocks(&w->c, txs, 6, "[]");
+}
+
+/* Two investors paid in full, the project approved, shipped and completed. */
+static void completed(world *w, const char *test_name, bool with_payout)
+{
+    funded_by_two(w, test_name, with_payout ? payout_step : NULL);
     assert_icms_ok(icms_project_approve(w->f.db, &w->f.admin.req, w->project, NULL));
-    assert_icms_ok(icms_project_ship(w->f.db, &w->f.admin.req, w->project,
-                                     "{\"container_number\":\"CSQU3054383\",\"vessel\":\"V\","
-                                     "\"bill_of_lading\":\"B\",\"port_of_loading\":\"P\","
-                                     "\"port_of_discharge\":\"H\","
-                                     "\"eta\":\"2026-03-01T00:00:00Z\"}",
-                                     NULL));
-    assert_icms_ok(icms_project_complete(w->f.db, &w->f.admin.req, w->project, NULL));
+    ship_and_complete(w);
 }
 
 /* The project's payouts, optionally with a status. */
@@ -790,7 +568,7 @@ static int distribute_call(world *w, void *arg)
 static void test_distribution_fails_cleanly_everywhere(void **state)
 {
     world *w = *state;
-    completed(w, "payments_distribute_faults", 0);
+    completed(w, "payments_distribute_faults", false);
     reopen_with_faults(w);
     fail_everywhere(w, distribute_call, NULL, 1);
     cJSON *page = payouts(w, NULL);
@@ -822,8 +600,7 @@ static void payout_of(world *w, long long amount, char id[37])
 static void test_payout_settlement_fails_cleanly_everywhere(void **state)
 {
     world *w = *state;
-    /* Profit 10 over capital 2:1: payouts of 100000007 and 50000003. */
-    completed(w, "payments_payout_faults", 100000007);
+    completed(w, "payments_payout_faults", true);
     assert_icms_ok(distribute_call(w, NULL));
     char payout[37];
     payout_of(w, 100000007, payout);
@@ -880,7 +657,7 @@ static void test_initiate_rules(void **state)
 
 int main(void)
 {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, pay_setup, pay_teardown)
     const struct CMUnitTest tests[] = {
         T(test_pay_confirm_at_depth_and_complete),
         T(test_partial_excess_and_duplicate),
