@@ -346,6 +346,22 @@ static int on_refund_sum(const char *account, int64_t sum, void *payload)
     return ICMS_OK;
 }
 
+/* A due account holding money with no DUE record to explain it (one marked PAID unpaid). */
+static int on_due_balance(const char *account, int64_t balance, void *payload)
+{
+    struct check *c = payload;
+    static const char *const due_kinds[] = {"refunds_due:", "payouts_due:", "owner_due:"};
+    bool due_account = false;
+    for (size_t i = 0; i < ICMS__ARRAY_LEN(due_kinds); i++)
+        due_account = due_account || strncmp(account, due_kinds[i], strlen(due_kinds[i])) == 0;
+    bool seen;
+    icms__sums_get(c->refunds_due, account, &seen);
+    if (due_account && !seen && balance != 0)
+        return violation(c, "%s: what is due sums to 0 but the account holds %lld", account,
+                         (long long)balance);
+    return ICMS_OK;
+}
+
 /* ---- claims on Gapcoin outputs ---- */
 
 static int on_outpoint(const uint8_t *key, size_t key_len, const uint8_t *value, size_t len,
@@ -401,6 +417,8 @@ static int check_all(icms__cmd *cmd)
         rc = scan_prefix(c, "r", icms__payout_record.name, on_payout);
     if (rc == ICMS_OK)
         rc = icms__sums_each(c->refunds_due, on_refund_sum, c);
+    if (rc == ICMS_OK)
+        rc = icms__sums_each(c->balances, on_due_balance, c);
     icms__key prefix;
     icms__outpoint_prefix(&prefix);
     if (rc == ICMS_OK)

@@ -17,6 +17,10 @@
 
 #include "app/db.h"
 #include "app/ledger.h"
+#include "app/project_doc.h"
+#include "app/release.h"
+#include "core/json.h"
+#include "core/uuid.h"
 #include "icms/events.h"
 #include "icms/payments.h"
 #include "icms/projects.h"
@@ -330,6 +334,81 @@ static void test_reorg_after_approval_reverses_nothing(void **state)
     cJSON_Delete(r);
 }
 
+/* ---- icms_check sees a release that does not add up ---- */
+
+struct tamper {
+    const char *release_id;
+    const char *field;
+    const char *text; /* the new value: a string, or NULL to add delta to an integer */
+    int64_t delta;
+};
+
+static int tamper_release(icms__tx *tx, void *arg)
+{
+    struct tamper *t = arg;
+    uint8_t id[16];
+    cJSON *r = NULL;
+    int rc = icms__uuid_parse(t->release_id, strlen(t->release_id), id);
+    if (rc == ICMS_OK)
+        rc = icms__record_get(tx, &icms__release_record, id, &r);
+    int64_t v = 0;
+    if (rc == ICMS_OK && t->text)
+        rc = icms__doc_set_string(r, t->field, t->text);
+    else if (rc == ICMS_OK && icms__json_int64(icms__json_get(r, t->field), &v))
+        rc = icms__doc_set_int(r, t->field, v + t->delta);
+    if (rc == ICMS_OK)
+        rc = icms__record_put(tx, &icms__release_record, id, r);
+    cJSON_Delete(r);
+    return rc;
+}
+
+/* icms_check's answer: ICMS_ECORRUPT with a violation containing want, or ICMS_OK for NULL. */
+static void check_says(world *w, const char *want)
+{
+    char *out = NULL;
+    int rc = icms_check(w->f.db, &w->f.host, &out);
+    cJSON *report = fx_json(out);
+    char *text = cJSON_PrintUnformatted(cJSON_GetObjectItem(report, "violations"));
+    if (want) {
+        assert_int_equal(rc, ICMS_ECORRUPT);
+        if (!strstr(text, want))
+            fail_msg("icms_check did not report \"%s\": %s", want, text);
+    } else {
+        assert_icms_ok(rc);
+    }
+    assert_int_equal(fx_int(report, "releases"), 1);
+    cJSON_free(text);
+    cJSON_Delete(report);
+}
+
+static void test_check_sees_a_release_that_does_not_add_up(void **state)
+{
+    world *w = *state;
+    funded_by_two(w, "release_check", NULL);
+    char release_id[37];
+    approve(w, release_id);
+    check_says(w, NULL);
+    /* One base unit more than the project escrowed, and than the owner's account holds. */
+    struct tamper t = {release_id, "amount", NULL, 1};
+    assert_icms_ok(icms__db_write(w->f.db, tamper_release, &t));
+    check_says(w, "more than the 150000000 escrowed");
+    check_says(w, "owner_due:");
+    t.delta = -1;
+    assert_icms_ok(icms__db_write(w->f.db, tamper_release, &t));
+    check_says(w, NULL);
+    /* Marked PAID without the ledger entry that pays it. */
+    struct tamper paid = {release_id, "status", "PAID", 0};
+    assert_icms_ok(icms__db_write(w->f.db, tamper_release, &paid));
+    check_says(w, "what is due sums to 0 but the account holds 150000000");
+    /* Voided without the money going back: an approved project must have released it all. */
+    paid.text = "VOIDED";
+    assert_icms_ok(icms__db_write(w->f.db, tamper_release, &paid));
+    check_says(w, "APPROVED with 0 of its 150000000 escrowed released");
+    paid.text = "DUE";
+    assert_icms_ok(icms__db_write(w->f.db, tamper_release, &paid));
+    check_says(w, NULL);
+}
+
 /* ---- failing at every allocation and store call ---- */
 
 static int approve_call(world *w, void *arg)
@@ -398,6 +477,7 @@ int main(void)
         T(test_payout_address_is_checked_and_required),
         T(test_cancel_before_paying_the_owner_refunds_all),
         T(test_reorg_after_approval_reverses_nothing),
+        T(test_check_sees_a_release_that_does_not_add_up),
         T(test_approval_fails_cleanly_everywhere),
         T(test_release_settlement_fails_cleanly_everywhere),
         T(test_cancel_voiding_the_release_fails_cleanly_everywhere),
