@@ -125,6 +125,15 @@ ICMS_EXTERN int icms_release_get(icms_db *db, const icms_request *req, const cha
                                  char **out);
 
 /**
+ * List releases, oldest first. filter: {project_id?, owner_id?, status?:
+ * "DUE" | "PAID" | "VOIDED", limit?, after?}; at least one of the first
+ * three (the host's wallet lists {"status": "DUE"}). Admins and the host see
+ * all; an owner only their own (by default). *out: {"items", "next"}.
+ */
+ICMS_EXTERN int icms_release_list(icms_db *db, const icms_request *req, const char *filter,
+                                  char **out);
+
+/**
  * Settle a release with the transaction the host's wallet paid the owner
  * with, as icms_refund_record does a refund (host or admin): it must pay the
  * release's address at least the amount due, at the project's depth; a

@@ -92,6 +92,19 @@ static int events_of(world *w, const char *type, const char *subject)
     return n;
 }
 
+/* How many releases req lists with filter (NULL: none), or the error code. */
+static int listed(world *w, const icms_request *req, const char *filter)
+{
+    char *out = NULL;
+    int rc = icms_release_list(w->f.db, req, filter, &out);
+    if (rc)
+        return rc;
+    cJSON *page = fx_json(out);
+    int n = cJSON_GetArraySize(cJSON_GetObjectItem(page, "items"));
+    cJSON_Delete(page);
+    return n;
+}
+
 static int setup(void **state)
 {
     return pay_setup_named(state, "release");
@@ -139,6 +152,20 @@ static void test_approval_releases_escrow_and_settles_once(void **state)
     cJSON_Delete(r);
     assert_int_equal(events_of(w, "release.due", release_id), 1);
     assert_int_equal(events_of(w, "project.approved", w->project), 1);
+
+    /* The host's wallet finds what is due; the owner their own; an investor nothing. */
+    assert_int_equal(listed(w, &w->f.host, "{\"status\":\"DUE\"}"), 1);
+    assert_int_equal(listed(w, &w->f.owner.req, NULL), 1);
+    assert_int_equal(listed(w, &w->f.investor.req, NULL), 0);
+    char filter[128];
+    snprintf(filter, sizeof filter, "{\"owner_id\":\"%s\"}", w->f.owner.id);
+    assert_int_equal(listed(w, &w->f.investor.req, filter), ICMS_EFORBIDDEN);
+    assert_int_equal(listed(w, &w->f.admin.req, filter), 1);
+    snprintf(filter, sizeof filter, "{\"project_id\":\"%s\",\"status\":\"PAID\"}", w->project);
+    assert_int_equal(listed(w, &w->f.admin.req, filter), 0);
+    assert_int_equal(listed(w, &w->f.admin.req, NULL), ICMS_EINVALID);
+    assert_int_equal(listed(w, &w->f.admin.req, "{\"status\":\"LOST\"}"), ICMS_EINVALID);
+    assert_int_equal(listed(w, &w->f.anonymous, "{\"status\":\"DUE\"}"), ICMS_EFORBIDDEN);
 
     /* The owner reads their release; an investor may not. */
     char *out = NULL;
@@ -190,6 +217,8 @@ static void test_approval_releases_escrow_and_settles_once(void **state)
     assert_int_equal(balance(w, "owner_due", w->f.owner.id), 0);
     assert_int_equal(balance(w, "escrow", w->project), 0);
     assert_int_equal(events_of(w, "release.paid", release_id), 1);
+    assert_int_equal(listed(w, &w->f.host, "{\"status\":\"DUE\"}"), 0);
+    assert_int_equal(listed(w, &w->f.admin.req, filter), 1); /* the project's, PAID */
 
     /* Never twice, with the same transaction or another. */
     before = digest(w);
