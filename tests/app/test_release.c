@@ -19,6 +19,7 @@
 #include "app/ledger.h"
 #include "app/project_doc.h"
 #include "app/release.h"
+#include "audit/audit.h"
 #include "core/json.h"
 #include "core/uuid.h"
 #include "icms/events.h"
@@ -73,6 +74,43 @@ static void approve(world *w, char release_id[37])
     assert_string_equal(fx_str(p, "state"), "APPROVED");
     snprintf(release_id, 37, "%s", fx_str(p, "release_id"));
     cJSON_Delete(p);
+}
+
+/* How many audit entries record action on subject. */
+struct audit_count {
+    const char *action, *subject;
+    int n;
+};
+
+static int on_audit(const uint8_t *key, size_t key_len, const uint8_t *value, size_t len,
+                    void *payload)
+{
+    (void)key;
+    (void)key_len;
+    struct audit_count *a = payload;
+    cJSON *entry = cJSON_ParseWithLength((const char *)value, len);
+    const cJSON *action = cJSON_GetObjectItem(entry, "action");
+    const cJSON *subject = cJSON_GetObjectItem(entry, "subject");
+    if (cJSON_IsString(action) && cJSON_IsString(subject) &&
+        strcmp(action->valuestring, a->action) == 0 &&
+        strcmp(subject->valuestring, a->subject) == 0)
+        a->n++;
+    cJSON_Delete(entry);
+    return 0;
+}
+
+static int scan_audit(icms__tx *tx, void *arg)
+{
+    icms__key prefix;
+    icms__audit_prefix(&prefix);
+    return icms__tx_scan_prefix(tx, &prefix, 0, on_audit, arg);
+}
+
+static int audits_of(world *w, const char *action, const char *subject)
+{
+    struct audit_count a = {action, subject, 0};
+    assert_icms_ok(icms__db_read(w->f.db, scan_audit, &a));
+    return a.n;
 }
 
 /* How many events of type about subject the outbox holds. */
@@ -152,6 +190,8 @@ static void test_approval_releases_escrow_and_settles_once(void **state)
     cJSON_Delete(r);
     assert_int_equal(events_of(w, "release.due", release_id), 1);
     assert_int_equal(events_of(w, "project.approved", w->project), 1);
+    assert_int_equal(audits_of(w, "release.create", release_id), 1);
+    assert_int_equal(audits_of(w, "project.approve", w->project), 1);
 
     /* The host's wallet finds what is due; the owner their own; an investor nothing. */
     assert_int_equal(listed(w, &w->f.host, "{\"status\":\"DUE\"}"), 1);
@@ -217,6 +257,7 @@ static void test_approval_releases_escrow_and_settles_once(void **state)
     assert_int_equal(balance(w, "owner_due", w->f.owner.id), 0);
     assert_int_equal(balance(w, "escrow", w->project), 0);
     assert_int_equal(events_of(w, "release.paid", release_id), 1);
+    assert_int_equal(audits_of(w, "release.record", release_id), 1);
     assert_int_equal(listed(w, &w->f.host, "{\"status\":\"DUE\"}"), 0);
     assert_int_equal(listed(w, &w->f.admin.req, filter), 1); /* the project's, PAID */
 
@@ -316,6 +357,7 @@ static void test_cancel_before_paying_the_owner_refunds_all(void **state)
     assert_string_equal(fx_str(r, "status"), "VOIDED");
     cJSON_Delete(r);
     assert_int_equal(events_of(w, "release.voided", release_id), 1);
+    assert_int_equal(audits_of(w, "release.void", release_id), 1);
     assert_int_equal(balance(w, "owner_due", w->f.owner.id), 0);
     assert_int_equal(balance(w, "escrow", w->project), 0);
     assert_int_equal(balance(w, "refunds_due", w->f.investor.id), 100000000);
