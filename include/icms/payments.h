@@ -116,6 +116,37 @@ ICMS_EXTERN int icms_payout_record(icms_db *db, const icms_request *req, const c
                                    const char *txid, char **out);
 
 /**
+ * Read the release of a project's escrow to its owner (the project's
+ * release_id, made on approval): {id, project_id, owner_id, amount, address,
+ * required_confirmations, status: "DUE" | "PAID" | "VOIDED", txid,
+ * created_at, paid_at, voided_at}. The project's owner, admins, the host.
+ */
+ICMS_EXTERN int icms_release_get(icms_db *db, const icms_request *req, const char *release_id,
+                                 char **out);
+
+/**
+ * List releases, oldest first. filter: {project_id?, owner_id?, status?:
+ * "DUE" | "PAID" | "VOIDED", limit?, after?}; at least one of the first
+ * three (the host's wallet lists {"status": "DUE"}). Admins and the host see
+ * all; an owner only their own (by default). *out: {"items", "next"}.
+ */
+ICMS_EXTERN int icms_release_list(icms_db *db, const icms_request *req, const char *filter,
+                                  char **out);
+
+/**
+ * Settle a release with the transaction the host's wallet paid the owner
+ * with, as icms_refund_record does a refund (host or admin): it must pay the
+ * release's address at least the amount due, at the project's depth; a
+ * transaction settles one release; a release is settled once.
+ * Errors: ICMS_EINVALID (bad txid, or the transaction pays the address too
+ * little), ICMS_EINVALID_TRANSITION (not DUE, or not deep enough yet),
+ * ICMS_EEXISTS (the transaction settles another release),
+ * ICMS_EFORBIDDEN, ICMS_ENOTFOUND, ICMS_ETRANSPORT (the node).
+ */
+ICMS_EXTERN int icms_release_record(icms_db *db, const icms_request *req, const char *release_id,
+                                    const char *txid, char **out);
+
+/**
  * Recompute every balance from the ledger entries and check the invariants:
  * balances match, every entry balances, funded amounts equal the confirmed
  * contributions, commitments and reserved units within their caps, each

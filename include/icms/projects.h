@@ -28,7 +28,7 @@ extern "C" {
  * Create a project in DRAFT, owned by the acting user (who must hold the
  * OWNER role). json: {title, description?, currency?: "GAP", expiry_date,
  * exporter?, shipping_costs?, products?: [...], min_ticket?, investor_cap?,
- * confirmations?}. Emits project.created.
+ * confirmations?, payout_address?}. Emits project.created.
  */
 ICMS_EXTERN int icms_project_create(icms_db *db, const icms_request *req, const char *json,
                                     char **out);
@@ -54,7 +54,26 @@ ICMS_EXTERN int icms_project_list(icms_db *db, const icms_request *req, const ch
 ICMS_EXTERN int icms_project_publish(icms_db *db, const icms_request *req,
                                      const char *project_id, char **out);
 
-/** PENDING_ADMIN_APPROVAL -> APPROVED. Admin only. */
+/**
+ * Give or change the Gapcoin address the project's owner is paid at when
+ * its escrow is released (icms_project_approve). The owner (or the host),
+ * until the project is approved; the address must be one of the database's
+ * network. The same field, payout_address, may be given at creation and
+ * while a draft is edited. Emits project.updated.
+ * Errors: ICMS_EINVALID (not an address of this network), ICMS_EFORBIDDEN,
+ * ICMS_EINVALID_TRANSITION (approved or ended: the release holds the address).
+ */
+ICMS_EXTERN int icms_project_set_payout_address(icms_db *db, const icms_request *req,
+                                                const char *project_id, const char *address,
+                                                char **out);
+
+/**
+ * PENDING_ADMIN_APPROVAL -> APPROVED. Admin only. In the same transaction
+ * everything the project's escrow holds becomes due to its owner: a release
+ * DUE to the project's payout_address (ICMS_EINVALID_TRANSITION when the
+ * owner has given none), settled with icms_release_record (icms/payments.h).
+ * *out is the project, with its release_id.
+ */
 ICMS_EXTERN int icms_project_approve(icms_db *db, const icms_request *req,
                                      const char *project_id, char **out);
 
@@ -73,7 +92,10 @@ ICMS_EXTERN int icms_project_complete(icms_db *db, const icms_request *req,
 /**
  * Cancel a project, recording why (1..500 bytes). The owner may cancel in
  * DRAFT, PUBLISHED and FUNDING; an admin in any state before IN_TRANSIT.
- * Open participation requests end in the same transaction.
+ * Open participation requests end in the same transaction. An approved
+ * project's release, while still DUE, is voided back into the escrow and
+ * refunded with the rest; once it is PAID the project can no longer be
+ * cancelled (ICMS_EINVALID_TRANSITION).
  */
 ICMS_EXTERN int icms_project_cancel(icms_db *db, const icms_request *req, const char *project_id,
                                     const char *reason, char **out);

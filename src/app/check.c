@@ -10,6 +10,7 @@
 #include "app/payment_doc.h"
 #include "app/project_cmd.h"
 #include "app/records.h"
+#include "app/release.h"
 #include "app/sums.h"
 #include "audit/verify.h"
 #include "core/core.h"
@@ -21,12 +22,14 @@ struct check {
     icms__tx *tx;
     cJSON *violations;
     int64_t violation_count;
-    int64_t entries, payments, projects, participations, refunds, payouts, outpoints;
-    icms__sums *balances;       /* recomputed from the ledger entries */
-    icms__sums *credited;       /* by project, and by participation */
-    icms__sums *in_flight;      /* SUBMITTED payments by project */
-    icms__sums *committed;      /* APPROVED commitments by project */
-    icms__sums *refunds_due;    /* DUE refunds and payouts by their due account */
+    int64_t entries, payments, projects, participations, refunds, payouts, releases, outpoints;
+    icms__sums *balances;    /* recomputed from the ledger entries */
+    icms__sums *credited;    /* by project, and by participation */
+    icms__sums *in_flight;   /* SUBMITTED payments by project */
+    icms__sums *committed;   /* APPROVED commitments by project */
+    icms__sums *refunds_due; /* DUE refunds, payouts and releases by their due account */
+    icms__sums *released;    /* DUE and PAID releases by project */
+    icms__sums *seen;        /* the projects there are */
 };
 
 static int violation(struct check *c, const char *fmt, ...) ICMS__PRINTF(2, 3);
@@ -231,18 +234,32 @@ static int on_project(struct check *c, const uint8_t *key, size_t key_len, cJSON
     const char *id = str(p, "id");
     const char *state = str(p, "state");
     bool ended = strcmp(state, "CANCELLED") == 0 || strcmp(state, "EXPIRED") == 0;
+    bool approved = strcmp(state, "APPROVED") == 0 || strcmp(state, "IN_TRANSIT") == 0 ||
+                    strcmp(state, "COMPLETED") == 0;
     int64_t funded = num(p, "funded"), committed = num(p, "committed");
     int64_t credited = icms__sums_get(c->credited, id, NULL);
+    int64_t released = icms__sums_get(c->released, id, NULL);
     char account[ICMS__ACCOUNT_MAX];
     icms__account(account, "escrow", id);
     int64_t escrow = icms__sums_get(c->balances, account, NULL);
-    int rc = ICMS_OK;
-    if (funded != credited)
+    /* Ended: refunded, nothing left. Approved: all of it released to the owner. */
+    int64_t expected = ended || approved ? 0 : funded;
+    int rc = icms__sums_add(c->seen, id, 1);
+    if (rc == ICMS_OK && funded != credited)
         rc = violation(c, "project %s: funded %lld but confirmed contributions sum to %lld", id,
                        (long long)funded, (long long)credited);
-    if (rc == ICMS_OK && escrow != (ended ? 0 : funded))
+    if (rc == ICMS_OK && escrow != expected)
         rc = violation(c, "project %s: escrow holds %lld, expected %lld", id, (long long)escrow,
-                       (long long)(ended ? 0 : funded));
+                       (long long)expected);
+    if (rc == ICMS_OK && released > funded)
+        rc = violation(c, "project %s: %lld released to the owner, more than the %lld escrowed",
+                       id, (long long)released, (long long)funded);
+    else if (rc == ICMS_OK && approved && released != funded)
+        rc = violation(c, "project %s: %s with %lld of its %lld escrowed released to the owner",
+                       id, state, (long long)released, (long long)funded);
+    else if (rc == ICMS_OK && !approved && released != 0)
+        rc = violation(c, "project %s: %s but %lld released to the owner", id, state,
+                       (long long)released);
     if (rc == ICMS_OK && committed > num(p, "total_cost"))
         rc = violation(c, "project %s: commitments exceed the funding target", id);
     if (rc == ICMS_OK && !ended && committed != icms__sums_get(c->committed, id, NULL))
@@ -261,12 +278,12 @@ static int on_project(struct check *c, const uint8_t *key, size_t key_len, cJSON
 }
 
 /* What is owed and not yet paid must equal what the due accounts hold. */
-static int owed(struct check *c, const cJSON *r, const char *account_kind)
+static int owed(struct check *c, const cJSON *r, const char *account_kind, const char *recipient)
 {
     if (strcmp(str(r, "status"), "DUE") != 0)
         return ICMS_OK;
     char account[ICMS__ACCOUNT_MAX];
-    icms__account(account, account_kind, str(r, "investor_id"));
+    icms__account(account, account_kind, str(r, recipient));
     return icms__sums_add(c->refunds_due, account, num(r, "amount"));
 }
 
@@ -275,7 +292,7 @@ static int on_refund(struct check *c, const uint8_t *key, size_t key_len, cJSON 
     (void)key;
     (void)key_len;
     c->refunds++;
-    return owed(c, r, "refunds_due");
+    return owed(c, r, "refunds_due", "investor_id");
 }
 
 static int on_payout(struct check *c, const uint8_t *key, size_t key_len, cJSON *r)
@@ -283,7 +300,40 @@ static int on_payout(struct check *c, const uint8_t *key, size_t key_len, cJSON 
     (void)key;
     (void)key_len;
     c->payouts++;
-    return owed(c, r, "payouts_due");
+    return owed(c, r, "payouts_due", "investor_id");
+}
+
+/* A release: what it moved out of its project's escrow, and what it still owes the owner. */
+static int on_release(struct check *c, const uint8_t *key, size_t key_len, cJSON *r)
+{
+    (void)key;
+    (void)key_len;
+    c->releases++;
+    const char *status = str(r, "status");
+    int64_t amount = num(r, "amount");
+    int rc = ICMS_OK;
+    if (strcmp(status, "DUE") != 0 && strcmp(status, "PAID") != 0 &&
+        strcmp(status, "VOIDED") != 0)
+        return violation(c, "release %s: unknown status %s", str(r, "id"), status);
+    if (amount <= 0)
+        rc = violation(c, "release %s: amount %lld is not positive", str(r, "id"),
+                       (long long)amount);
+    if (rc == ICMS_OK && strcmp(status, "VOIDED") != 0)
+        rc = icms__sums_add(c->released, str(r, "project_id"), amount);
+    if (rc == ICMS_OK)
+        rc = owed(c, r, "owner_due", "owner_id");
+    return rc;
+}
+
+static int on_released(const char *project, int64_t sum, void *payload)
+{
+    struct check *c = payload;
+    bool seen;
+    icms__sums_get(c->seen, project, &seen);
+    if (!seen)
+        return violation(c, "%lld released for project %s, which does not exist", (long long)sum,
+                         project);
+    return ICMS_OK;
 }
 
 static int on_refund_sum(const char *account, int64_t sum, void *payload)
@@ -293,6 +343,22 @@ static int on_refund_sum(const char *account, int64_t sum, void *payload)
     if (balance != sum)
         return violation(c, "%s: what is due sums to %lld but the account holds %lld", account,
                          (long long)sum, (long long)balance);
+    return ICMS_OK;
+}
+
+/* A due account holding money with no DUE record to explain it (one marked PAID unpaid). */
+static int on_due_balance(const char *account, int64_t balance, void *payload)
+{
+    struct check *c = payload;
+    static const char *const due_kinds[] = {"refunds_due:", "payouts_due:", "owner_due:"};
+    bool due_account = false;
+    for (size_t i = 0; i < ICMS__ARRAY_LEN(due_kinds); i++)
+        due_account = due_account || strncmp(account, due_kinds[i], strlen(due_kinds[i])) == 0;
+    bool seen;
+    icms__sums_get(c->refunds_due, account, &seen);
+    if (due_account && !seen && balance != 0)
+        return violation(c, "%s: what is due sums to 0 but the account holds %lld", account,
+                         (long long)balance);
     return ICMS_OK;
 }
 
@@ -340,13 +406,19 @@ static int check_all(icms__cmd *cmd)
     if (rc == ICMS_OK)
         rc = scan_prefix(c, "r", icms__participation_record.name, on_participation);
     if (rc == ICMS_OK)
+        rc = scan_prefix(c, "r", icms__release_record.name, on_release);
+    if (rc == ICMS_OK)
         rc = scan_prefix(c, "r", icms__project_record.name, on_project);
+    if (rc == ICMS_OK)
+        rc = icms__sums_each(c->released, on_released, c);
     if (rc == ICMS_OK)
         rc = scan_prefix(c, "r", icms__refund_record.name, on_refund);
     if (rc == ICMS_OK)
         rc = scan_prefix(c, "r", icms__payout_record.name, on_payout);
     if (rc == ICMS_OK)
         rc = icms__sums_each(c->refunds_due, on_refund_sum, c);
+    if (rc == ICMS_OK)
+        rc = icms__sums_each(c->balances, on_due_balance, c);
     icms__key prefix;
     icms__outpoint_prefix(&prefix);
     if (rc == ICMS_OK)
@@ -371,6 +443,7 @@ static cJSON *report(const struct check *c)
     } counts[] = {{"ledger_entries", c->entries}, {"payments", c->payments},
                   {"projects", c->projects},      {"participations", c->participations},
                   {"refunds", c->refunds},        {"payouts", c->payouts},
+                  {"releases", c->releases},
                   {"outputs_claimed", c->outpoints},
                   {"violation_count", c->violation_count}};
     for (size_t i = 0; ok && i < ICMS__ARRAY_LEN(counts); i++)
@@ -391,7 +464,8 @@ int icms_check(icms_db *db, const icms_request *req, char **report_out)
     int rc = ICMS_OK;
     if (!(c.violations = cJSON_CreateArray()) || icms__sums_new(&c.balances) ||
         icms__sums_new(&c.credited) || icms__sums_new(&c.in_flight) ||
-        icms__sums_new(&c.committed) || icms__sums_new(&c.refunds_due))
+        icms__sums_new(&c.committed) || icms__sums_new(&c.refunds_due) ||
+        icms__sums_new(&c.released) || icms__sums_new(&c.seen))
         rc = icms__error(ICMS_ENOMEM, "out of memory");
     if (rc == ICMS_OK)
         rc = icms__query(db, req, check_all, &c, NULL);
@@ -411,5 +485,7 @@ int icms_check(icms_db *db, const icms_request *req, char **report_out)
     icms__sums_free(c.in_flight);
     icms__sums_free(c.committed);
     icms__sums_free(c.refunds_due);
+    icms__sums_free(c.released);
+    icms__sums_free(c.seen);
     return rc;
 }

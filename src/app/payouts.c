@@ -275,8 +275,8 @@ int icms_project_distribute(icms_db *db, const icms_request *req, const char *pr
     return rc;
 }
 
-static const icms__settle_kind payout_kind = {"payout", &icms__payout_record, "payouts_due",
-                                              "payout.paid", false};
+static const icms__settle_kind payout_kind = {"payout",      &icms__payout_record, "investor_id",
+                                              "payouts_due", "payout.paid",        false};
 
 int icms_payout_record(icms_db *db, const icms_request *req, const char *payout_id,
                        const char *txid, char **out)

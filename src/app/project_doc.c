@@ -103,7 +103,8 @@ static const char *const currencies[] = {"GAP", NULL};
         ICMS__JSON_F_OBJECT("shipping_costs", 0, &shipping_schema),                                \
         ICMS__JSON_F_INT("min_ticket", 0, 1, INT64_MAX),                                           \
         ICMS__JSON_F_INT("investor_cap", 0, 0, INT64_MAX),                                         \
-        ICMS__JSON_F_INT("confirmations", 0, 1, 100)
+        ICMS__JSON_F_INT("confirmations", 0, 1, 100),                                              \
+        ICMS__JSON_F_STRING("payout_address", 0, 1, 100)
 
 static const icms__json_field project_create_fields[] = {
     PROJECT_FIELDS(ICMS__JSON_REQUIRED),

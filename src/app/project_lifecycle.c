@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "app/project_cmd.h"
+#include "app/release.h"
 #include "core/core.h"
 #include "core/utf8.h"
 #include "icms/projects.h"
@@ -22,8 +23,16 @@ static int act_on_project(icms__cmd *cmd)
     int rc = data ? icms__project_load(cmd, act->project_id, id, &project) : ICMS_ENOMEM;
     if (rc == ICMS_OK && act->reason)
         rc = icms__json_add_string(data, "reason", act->reason);
+    /* Cancelling an approved project takes its release back into the escrow, to refund it. */
+    if (rc == ICMS_OK && act->action == ICMS__PROJECT_CANCEL)
+        rc = icms__project_check(cmd, project, act->action);
+    if (rc == ICMS_OK && act->action == ICMS__PROJECT_CANCEL)
+        rc = icms__release_void(cmd, project);
     if (rc == ICMS_OK)
         rc = icms__project_transition(cmd, project, act->action, data);
+    /* Approval releases the escrow to the owner, in the same transaction. */
+    if (rc == ICMS_OK && act->action == ICMS__PROJECT_APPROVE)
+        rc = icms__release_create(cmd, project);
     /* What the act records on the project, once the rules allowed it. */
     if (rc == ICMS_OK && act->document)
         rc = icms__doc_set_copy(project, "logistics", act->document);

@@ -5,6 +5,7 @@
 
 #include "app/project_cmd.h"
 #include "app/records.h"
+#include "app/release.h"
 #include "core/core.h"
 #include "core/uuid.h"
 
@@ -91,7 +92,9 @@ static int create_project(icms__cmd *cmd)
     if (!doc)
         return icms__error(ICMS_ENOMEM, "out of memory");
     uint8_t id[16];
-    int rc = icms__uuid7_new(cmd->db->clock, id);
+    int rc = icms__payout_address_check(cmd->db, doc);
+    if (rc == ICMS_OK)
+        rc = icms__uuid7_new(cmd->db->clock, id);
     if (rc == ICMS_OK)
         rc = new_project(cmd, doc, id);
     if (rc == ICMS_OK)
@@ -148,8 +151,8 @@ static int merge_fields(cJSON *target, const cJSON *input)
 
 static int apply_update(icms__cmd *cmd, struct edit *edit, cJSON *project)
 {
-    (void)cmd;
-    return merge_fields(project, edit->input);
+    int rc = icms__payout_address_check(cmd->db, edit->input);
+    return rc ? rc : merge_fields(project, edit->input);
 }
 
 static int apply_product_add(icms__cmd *cmd, struct edit *edit, cJSON *project)

@@ -168,8 +168,8 @@ int icms__refunds_for_ended_project(icms__cmd *cmd, const cJSON *project)
 
 /* ---- settling a refund ---- */
 
-static const icms__settle_kind refund_kind = {"refund", &icms__refund_record, "refunds_due",
-                                              "refund.paid", true};
+static const icms__settle_kind refund_kind = {"refund",      &icms__refund_record, "investor_id",
+                                              "refunds_due", "refund.paid",        true};
 
 int icms_refund_record(icms_db *db, const icms_request *req, const char *refund_id,
                        const char *txid, char **out)

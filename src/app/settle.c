@@ -81,8 +81,10 @@ static int apply(icms__cmd *cmd)
         rc = icms__error(ICMS_EINVALID, "the transaction pays the %s address %lld, not the %lld due",
                          s->kind->noun, (long long)s->chain.paid, (long long)s->amount);
     icms__posting postings[2];
-    icms__account(postings[0].account, s->kind->due_account,
-                  icms__json_get_string(record, "investor_id"));
+    const char *recipient = icms__json_get_string(record, s->kind->recipient);
+    if (rc == ICMS_OK && !recipient)
+        rc = icms__error(ICMS_ECORRUPT, "the %s names no %s", s->kind->noun, s->kind->recipient);
+    icms__account(postings[0].account, s->kind->due_account, recipient);
     postings[0].amount = -s->amount;
     icms__account(postings[1].account, "chain", NULL);
     postings[1].amount = s->amount;
@@ -100,9 +102,8 @@ static int apply(icms__cmd *cmd)
     if (rc == ICMS_OK)
         rc = icms__ledger_post(cmd->tx, cmd->now_ms, s->kind->event, postings, 2, ref, NULL);
     uint8_t investor_key[16];
-    if (rc == ICMS_OK)
-        rc = icms__parse_id(icms__json_get_string(record, "investor_id"), "investor id",
-                            investor_key);
+    if (rc == ICMS_OK && s->kind->counts_as_refund)
+        rc = icms__parse_id(recipient, "investor id", investor_key);
     if (rc == ICMS_OK && s->kind->counts_as_refund)
         rc = icms__user_stats_add(cmd->tx, investor_key, 0, s->amount, 0);
     if (rc == ICMS_OK)

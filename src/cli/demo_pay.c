@@ -2,7 +2,8 @@
  * The demo's payment chapter: investors pay in (simulated) Gapcoin, the
  * library verifies each transaction at depth, a reused txid and an
  * overpayment meet the rules, and the funded project goes through the
- * admin's approval, shipping and completion.
+ * admin's approval (its escrow released to the owner), shipping and
+ * completion.
  */
 #include "demo.h"
 
@@ -134,11 +135,46 @@ static void spv_check(demo *d, const payment *p)
                          out, "simulated headers carry no prime-gap proof of work"));
 }
 
+/*
+ * The owner says where the released funds go; the admin's approval makes the
+ * whole escrow due to the owner; the host's wallet pays and the library
+ * settles the release once the transaction is deep enough.
+ */
+static void approve_and_release(demo *d)
+{
+    char *address = NULL, *out = NULL;
+    int rc = sim_wallet_address(d->chain, "icms-demo-owner-payouts", &address);
+    if (rc == ICMS_OK)
+        rc = icms_project_set_payout_address(d->db, &d->owner.req, d->project_id, address, &out);
+    jread_free(demo_step(d, &d->owner, "give the payout address for the release", ICMS_OK, rc, out,
+                         NULL));
+    rc = icms_project_approve(d->db, &d->admin.req, d->project_id, &out);
+    jval *v = demo_step(d, &d->admin, "approve the funded project", ICMS_OK, rc, out,
+                        "the escrow becomes due to the owner");
+    char release_id[40];
+    demo_copy(v, "release_id", release_id, sizeof release_id);
+    jread_free(v);
+    payment release;
+    memset(&release, 0, sizeof release);
+    snprintf(release.address, sizeof release.address, "%s", address ? address : "");
+    icms_free(address);
+    rc = icms_release_get(d->db, &d->admin.req, release_id, &out);
+    v = rc == ICMS_OK && out ? jread_parse(out, strlen(out)) : NULL;
+    ji64(v, "amount", &release.amount);
+    jread_free(v);
+    icms_free(out);
+    demo_user wallet = {.label = "host", .req = d->host.req};
+    broadcast(d, &wallet, &release, release.amount);
+    mine(d, d->confirmations);
+    rc = icms_release_record(d->db, &d->host.req, release_id, release.txid, &out);
+    jread_free(demo_step(d, &d->host, "record the release to the owner", ICMS_OK, rc, out, NULL));
+}
+
 static void finish_project(demo *d)
 {
     char *out = NULL;
-    int rc = icms_project_approve(d->db, &d->admin.req, d->project_id, &out);
-    jread_free(demo_step(d, &d->admin, "approve the funded project", ICMS_OK, rc, out, NULL));
+    approve_and_release(d);
+    int rc;
     rc = icms_project_ship(d->db, &d->admin.req, d->project_id,
                            "{\"container_number\":\"MSCU1234566\",\"vessel\":\"MSC Aurora\","
                            "\"bill_of_lading\":\"BL-2026-0042\",\"port_of_loading\":\"Heraklion\","

@@ -11,7 +11,8 @@
 #include <string.h>
 
 #include "app/db.h"
-#include "chain_fixture.h"
+#include "core/core.h"
+#include "pay_fixture.h"
 #include "icms/participations.h"
 #include "icms/payments.h"
 #include "icms/projects.h"
@@ -19,111 +20,6 @@
 #include "icms/users.h"
 #include "icms/sys/transport.h"
 #include "support/fault_store.h"
-
-#define TARGET 150000000LL /* 1 GAP of goods + 0.5 GAP freight */
-
-typedef struct world {
-    fx f;
-    chain c;
-    char project[37];
-    icms_store *inner, *fault; /* when reopened with faults (borrowed: the handle owns them) */
-} world;
-
-static int setup(void **state)
-{
-    static int n;
-    world *w = calloc(1, sizeof *w);
-    char name[32];
-    snprintf(name, sizeof name, "payments_%d", n++);
-    fx_open(&w->f, name);
-    *state = w;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    world *w = *state;
-    char *report = NULL;
-    int rc = icms_check(w->f.db, &w->f.host, &report);
-    if (rc != ICMS_OK)
-        fail_msg("icms_check: %s\n%s", icms_error_last()->message, report ? report : "");
-    icms_free(report);
-    chain_stop(&w->c);
-    fx_close(&w->f);
-    free(w);
-    return 0;
-}
-
-static void publish_small_project(world *w)
-{
-    char *out = NULL;
-    assert_icms_ok(icms_project_create(
-        w->f.db, &w->f.owner.req,
-        "{\"title\":\"One crate\",\"expiry_date\":\"2026-02-01T00:00:00Z\","
-        "\"shipping_costs\":{\"freight\":50000000},\"min_ticket\":1,"
-        "\"products\":[{\"name\":\"Crate\",\"unit\":\"crate\",\"quantity\":1,"
-        "\"unit_price\":100000000}]}",
-        &out));
-    cJSON *p = fx_json(out);
-    snprintf(w->project, sizeof w->project, "%s", fx_str(p, "id"));
-    assert_int_equal(fx_int(p, "total_cost"), TARGET);
-    cJSON_Delete(p);
-    assert_icms_ok(icms_project_publish(w->f.db, &w->f.owner.req, w->project, NULL));
-}
-
-/* An approved PROFIT participation of capital for user u; returns its id. */
-static void approved(world *w, fx_user *u, long long capital, char id[37])
-{
-    char json[128], *out = NULL;
-    snprintf(json, sizeof json, "{\"type\":\"PROFIT\",\"capital\":%lld}", capital);
-    assert_icms_ok(icms_participation_request(w->f.db, &u->req, w->project, json, &out));
-    cJSON *p = fx_json(out);
-    snprintf(id, 37, "%s", fx_str(p, "id"));
-    cJSON_Delete(p);
-    assert_icms_ok(icms_participation_approve(w->f.db, &w->f.owner.req, id, NULL));
-}
-
-static cJSON *initiate(world *w, fx_user *u, const char *participation, const char *key,
-                       long long amount)
-{
-    icms_request req = u->req;
-    req.idempotency_key = key;
-    char json[256], *out = NULL;
-    if (amount)
-        snprintf(json, sizeof json, "{\"amount\":%lld,\"refund_address\":\"%s\"}", amount,
-                 w->c.refund_address);
-    else
-        snprintf(json, sizeof json, "{\"refund_address\":\"%s\"}", w->c.refund_address);
-    assert_icms_ok(icms_payment_initiate(w->f.db, &req, participation, json, &out));
-    return fx_json(out);
-}
-
-static cJSON *verify(world *w, const char *payment)
-{
-    char *out = NULL;
-    assert_icms_ok(icms_payment_verify(w->f.db, &w->f.host, payment, &out));
-    return fx_json(out);
-}
-
-static const char *state_of(world *w, char buf[64])
-{
-    char *out = NULL;
-    assert_icms_ok(icms_project_get(w->f.db, &w->f.admin.req, w->project, &out));
-    cJSON *p = fx_json(out);
-    snprintf(buf, 64, "%s", fx_str(p, "state"));
-    cJSON_Delete(p);
-    return buf;
-}
-
-static long long funded(world *w)
-{
-    char *out = NULL;
-    assert_icms_ok(icms_project_get(w->f.db, &w->f.admin.req, w->project, &out));
-    cJSON *p = fx_json(out);
-    long long v = fx_int(p, "funded");
-    cJSON_Delete(p);
-    return v;
-}
 
 static void test_pay_confirm_at_depth_and_complete(void **state)
 {
@@ -539,28 +435,6 @@ static void test_batch_is_all_or_nothing(void **state)
     cJSON_Delete(pb);
 }
 
-/* Reopen the same file through a fault-injecting store, still verifying against the node. */
-static void reopen_with_faults(world *w)
-{
-    int64_t now = icms_clock_now(w->f.clock);
-    icms_close(w->f.db);
-    assert_icms_ok(icms_store_sqlite_new(&w->inner, w->f.path, NULL));
-    assert_icms_ok(icms_test_fault_store_new(&w->fault, w->inner, true));
-    icms_options options = ICMS_OPTIONS_INIT;
-    options.store = w->fault;
-    options.retry_attempts = 1;
-    assert_icms_ok(icms_clock_fake_new(now, &options.clock));
-    w->f.clock = options.clock;
-    icms_transport_curl_options topts = ICMS_TRANSPORT_CURL_OPTIONS_INIT;
-    topts.username = FAKE_NODE_USER;
-    topts.password = FAKE_NODE_PASSWORD;
-    icms_transport *t = NULL;
-    assert_icms_ok(icms_transport_curl_new(&t, &topts));
-    assert_icms_ok(icms_rpc_client_new(&options.gapcoin, t, fake_node_url(&w->c.node, "/", 0),
-                                       NULL));
-    assert_icms_ok(icms_open(&w->f.db, &options));
-}
-
 /*
  * Run call against a store that fails its 1st, 2nd, ... call until the call
  * runs through: each failure must leave the store byte-for-byte unchanged.
@@ -659,6 +533,90 @@ static void test_refund_settlement_fails_cleanly_at_every_store_call(void **stat
     cJSON_Delete(payment);
 }
 
+static void payout_step(world *w)
+{
+    char txs[1024]; /* Profit 10 over capital 2:1: payouts of 100000007 and 50000003. */
+    snprintf(txs, sizeof txs, "[%s]", chain_tx(&w->c, "payout", w->c.refund_script, 100000007));
+    chain_step_blocks(&w->c, txs, 6, "[]");
+}
+
+/* Two investors paid in full, the project approved, shipped and completed. */
+static void completed(world *w, const char *test_name, bool with_payout)
+{
+    funded_by_two(w, test_name, with_payout ? payout_step : NULL);
+    assert_icms_ok(icms_project_approve(w->f.db, &w->f.admin.req, w->project, NULL));
+    ship_and_complete(w);
+}
+
+/* The project's payouts, optionally with a status. */
+static cJSON *payouts(world *w, const char *status)
+{
+    char filter[128], *out = NULL;
+    snprintf(filter, sizeof filter, "{\"project_id\":\"%s\"%s%s%s}", w->project,
+             status ? ",\"status\":\"" : "", status ? status : "", status ? "\"" : "");
+    assert_icms_ok(icms_payout_list(w->f.db, &w->f.admin.req, filter, &out));
+    return fx_json(out);
+}
+
+static int distribute_call(world *w, void *arg)
+{
+    (void)arg;
+    return icms_project_distribute(w->f.db, &w->f.admin.req, w->project, "{\"profit\":10}",
+                                   NULL);
+}
+
+static void test_distribution_fails_cleanly_everywhere(void **state)
+{
+    world *w = *state;
+    completed(w, "payments_distribute_faults", false);
+    reopen_with_faults(w);
+    fail_everywhere(w, distribute_call, NULL, 1);
+    cJSON *page = payouts(w, NULL);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(page, "items")), 2);
+    cJSON_Delete(page);
+    assert_int_equal(distribute_call(w, NULL), ICMS_EINVALID_TRANSITION); /* once */
+}
+
+static int settle_payout_call(world *w, void *arg)
+{
+    const char *const *ids = arg; /* payout id, txid */
+    return icms_payout_record(w->f.db, &w->f.host, ids[0], ids[1], NULL);
+}
+
+/* The payout of the given amount among those listed. */
+static void payout_of(world *w, long long amount, char id[37])
+{
+    cJSON *page = payouts(w, NULL), *item;
+    id[0] = '\0';
+    cJSON_ArrayForEach(item, cJSON_GetObjectItem(page, "items"))
+    {
+        if (fx_int(item, "amount") == amount)
+            snprintf(id, 37, "%s", fx_str(item, "id"));
+    }
+    cJSON_Delete(page);
+    assert_true(id[0] != '\0');
+}
+
+static void test_payout_settlement_fails_cleanly_everywhere(void **state)
+{
+    world *w = *state;
+    completed(w, "payments_payout_faults", true);
+    assert_icms_ok(distribute_call(w, NULL));
+    char payout[37];
+    payout_of(w, 100000007, payout);
+    chain_next(&w->c);
+    reopen_with_faults(w);
+    const char *args[2] = {payout, fake_node_txid(&w->c.node, "payout")};
+    fail_everywhere(w, settle_payout_call, args, 2); /* a read, then the write */
+    cJSON *page = payouts(w, "PAID");
+    cJSON *items = cJSON_GetObjectItem(page, "items");
+    assert_int_equal(cJSON_GetArraySize(items), 1);
+    assert_string_equal(fx_str(cJSON_GetArrayItem(items, 0), "id"), payout);
+    cJSON_Delete(page);
+    /* Never twice. */
+    assert_int_equal(settle_payout_call(w, args), ICMS_EINVALID_TRANSITION);
+}
+
 static void test_initiate_rules(void **state)
 {
     world *w = *state;
@@ -699,7 +657,7 @@ static void test_initiate_rules(void **state)
 
 int main(void)
 {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, pay_setup, pay_teardown)
     const struct CMUnitTest tests[] = {
         T(test_pay_confirm_at_depth_and_complete),
         T(test_partial_excess_and_duplicate),
@@ -711,6 +669,8 @@ int main(void)
         T(test_batch_is_all_or_nothing),
         T(test_confirm_fails_cleanly_at_every_store_call),
         T(test_refund_settlement_fails_cleanly_at_every_store_call),
+        T(test_distribution_fails_cleanly_everywhere),
+        T(test_payout_settlement_fails_cleanly_everywhere),
         T(test_initiate_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

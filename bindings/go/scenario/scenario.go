@@ -163,6 +163,7 @@ func Run(ctx context.Context, dbPath string, n *Node, builtin bool) (seen Seen, 
 	project := must(db.ProjectCreate(ctx, asOwner, map[string]any{
 		"title": "One crate", "expiry_date": "2026-02-01T00:00:00Z",
 		"shipping_costs": map[string]int64{"freight": 50_000_000}, "min_ticket": 1,
+		"payout_address": n.RefundAddress, // where the owner is paid on approval
 		"products": []map[string]any{{"name": "Crate", "unit": "crate", "quantity": 1, "unit_price": int64(100_000_000)}},
 	}))
 	if err != nil {

@@ -72,6 +72,7 @@ async function run(dbPath, node) {
     const project = db.project_create(asOwner, {
       title: 'One crate', expiry_date: '2026-02-01T00:00:00Z',
       shipping_costs: { freight: 50000000n }, min_ticket: 1n,
+      payout_address: node.refund_address, // where the owner is paid on approval
       products: [{ name: 'Crate', unit: 'crate', quantity: 1n, unit_price: 100000000n }],
     });
     seen.total_cost = project.total_cost;

@@ -81,6 +81,7 @@ def run(db_path, node, transport="python"):
         project = db.project_create(as_owner, {
             "title": "One crate", "expiry_date": "2026-02-01T00:00:00Z",
             "shipping_costs": {"freight": 50_000_000}, "min_ticket": 1,
+            "payout_address": node["refund_address"],  # where the owner is paid on approval
             "products": [{"name": "Crate", "unit": "crate", "quantity": 1,
                           "unit_price": 100_000_000}]})
         pid = project["id"]
