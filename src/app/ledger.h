@@ -14,7 +14,8 @@
  *   escrow:<project>            confirmed contributions held for a project
  *   refunds_due:<investor>      owed back to an investor, not yet paid
  *   payouts_due:<investor>      owed to an investor on completion, not yet paid
- *   owner_due:<owner>           released to a project's owner on completion
+ *   owner_due:<owner>           the escrow released to a project's owner on approval, not yet
+ *                               paid (icms_release_record settles it)
  */
 #ifndef ICMS_SRC_APP_LEDGER_H
 #define ICMS_SRC_APP_LEDGER_H
