@@ -249,8 +249,17 @@ static int parse_number(struct parser *p, cJSON **out)
     if (n > ICMS__JSON_NUMBER_MAX_LEN)
         return SYNTAX(p, "number is longer than %d characters", ICMS__JSON_NUMBER_MAX_LEN);
     double d;
-    if (!icms__json_literal_double(t + start, n, &d))
+    size_t digits = n - (t[start] == '-');
+    if (digits <= 15 && memchr(t + start, '.', n) == NULL && memchr(t + start, 'e', n) == NULL &&
+        memchr(t + start, 'E', n) == NULL) {
+        /* A short integer (the common case: amounts, counts, times) is exact as a double. */
+        int64_t v = 0;
+        for (size_t k = start + (t[start] == '-'); k < i; k++)
+            v = v * 10 + (t[k] - '0');
+        d = t[start] == '-' ? -(double)v : (double)v;
+    } else if (!icms__json_literal_double(t + start, n, &d)) {
         return SYNTAX(p, "number is out of range");
+    }
     cJSON *node = cJSON_CreateNumber(d);
     if (!node)
         return no_memory();
