@@ -54,34 +54,66 @@ void bench_add_user(icms_db *db, const char *role, int n, char id_text[37])
     cJSON_Delete(doc);
 }
 
-double bench_raw_sqlite(const char *path, const char *sync, int count)
-{
+struct bench_raw {
     sqlite3 *conn;
+    sqlite3_stmt *insert;
+    int next;
+};
+
+bench_raw *bench_raw_open(const char *path, const char *sync)
+{
+    bench_raw *raw = calloc(1, sizeof *raw);
+    if (!raw) {
+        fprintf(stderr, "out of memory\n");
+        exit(1);
+    }
     unlink(path);
-    sqlite3_open(path, &conn);
+    if (sqlite3_open(path, &raw->conn) != SQLITE_OK) {
+        fprintf(stderr, "cannot open %s\n", path);
+        exit(1);
+    }
     char pragma[64];
     snprintf(pragma, sizeof pragma, "PRAGMA synchronous=%s", sync);
-    sqlite3_exec(conn, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
-    sqlite3_exec(conn, pragma, NULL, NULL, NULL);
-    sqlite3_exec(conn, "CREATE TABLE kv(k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID", NULL,
-                 NULL, NULL);
-    sqlite3_stmt *insert;
-    sqlite3_prepare_v2(conn, "INSERT INTO kv VALUES(?1, ?2)", -1, &insert, NULL);
+    sqlite3_exec(raw->conn, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+    sqlite3_exec(raw->conn, pragma, NULL, NULL, NULL);
+    sqlite3_exec(raw->conn, "CREATE TABLE kv(k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID",
+                 NULL, NULL, NULL);
+    sqlite3_prepare_v2(raw->conn, "INSERT INTO kv VALUES(?1, ?2)", -1, &raw->insert, NULL);
+    return raw;
+}
+
+double bench_raw_commits(bench_raw *raw, int count)
+{
     char value[600];
     memset(value, 'v', sizeof value);
     double t0 = bench_now();
     for (int i = 0; i < count; i++) {
         char key[32];
-        int n = snprintf(key, sizeof key, "key-%08d", i);
-        sqlite3_exec(conn, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-        sqlite3_bind_blob(insert, 1, key, n, SQLITE_STATIC);
-        sqlite3_bind_blob(insert, 2, value, sizeof value, SQLITE_STATIC);
-        sqlite3_step(insert);
-        sqlite3_reset(insert);
-        sqlite3_exec(conn, "COMMIT", NULL, NULL, NULL);
+        int n = snprintf(key, sizeof key, "key-%08d", raw->next++);
+        sqlite3_exec(raw->conn, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+        sqlite3_bind_blob(raw->insert, 1, key, n, SQLITE_STATIC);
+        sqlite3_bind_blob(raw->insert, 2, value, sizeof value, SQLITE_STATIC);
+        if (sqlite3_step(raw->insert) != SQLITE_DONE) {
+            fprintf(stderr, "raw insert failed: %s\n", sqlite3_errmsg(raw->conn));
+            exit(1);
+        }
+        sqlite3_reset(raw->insert);
+        sqlite3_exec(raw->conn, "COMMIT", NULL, NULL, NULL);
     }
-    double rate = count / (bench_now() - t0);
-    sqlite3_finalize(insert);
-    sqlite3_close(conn);
-    return rate;
+    return bench_now() - t0;
+}
+
+void bench_raw_close(bench_raw *raw)
+{
+    sqlite3_finalize(raw->insert);
+    sqlite3_close(raw->conn);
+    free(raw);
+}
+
+double bench_raw_sqlite(const char *path, const char *sync, int count)
+{
+    bench_raw *raw = bench_raw_open(path, sync);
+    double seconds = bench_raw_commits(raw, count);
+    bench_raw_close(raw);
+    return count / seconds;
 }

@@ -22,4 +22,14 @@ void bench_add_user(icms_db *db, const char *role, int n, char id_text[37]);
  */
 double bench_raw_sqlite(const char *path, const char *sync, int count);
 
+/*
+ * The same floor in steps, to run interleaved with the work it is compared
+ * with, so that a shared machine's changing load falls on both alike:
+ * bench_raw_commits returns the seconds count commits took.
+ */
+typedef struct bench_raw bench_raw;
+bench_raw *bench_raw_open(const char *path, const char *sync);
+double bench_raw_commits(bench_raw *raw, int count);
+void bench_raw_close(bench_raw *raw);
+
 #endif
