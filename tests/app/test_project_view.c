@@ -17,10 +17,10 @@
 
 typedef struct vfx {
     fx f;
-    fx_user owner2;    /* another project owner */
-    char address[64];  /* the owner's payout address (mainnet P2PKH) */
-    char project[37];  /* published, with the address */
-    char draft[37];    /* a draft with the address */
+    fx_user owner2;   /* another project owner */
+    char address[64]; /* the owner's payout address (mainnet P2PKH) */
+    char project[37]; /* published, with the address */
+    char draft[37];   /* a draft with the address */
 } vfx;
 
 static void make_address(char out[64], uint8_t fill)
@@ -62,8 +62,7 @@ static int setup(void **state)
     owned_project(v, false, v->draft);
     /* The investor takes part: a participant is still not the owner. */
     assert_icms_ok(icms_participation_request(v->f.db, &v->f.investor.req, v->project,
-                                              "{\"type\":\"PROFIT\",\"capital\":100000000}",
-                                              NULL));
+                                              "{\"type\":\"PROFIT\",\"capital\":100000000}", NULL));
     *state = v;
     return 0;
 }
@@ -87,9 +86,12 @@ static size_t readers(vfx *v, reader out[7])
 {
     fx *f = &v->f;
     reader all[] = {
-        {"owner", &f->owner.req, true},         {"admin", &f->admin.req, true},
-        {"host", &f->host, true},               {"participant", &f->investor.req, false},
-        {"investor", &f->investor2.req, false}, {"other owner", &v->owner2.req, false},
+        {"owner", &f->owner.req, true},
+        {"admin", &f->admin.req, true},
+        {"host", &f->host, true},
+        {"participant", &f->investor.req, false},
+        {"investor", &f->investor2.req, false},
+        {"other owner", &v->owner2.req, false},
         {"anonymous", &f->anonymous, false},
     };
     memcpy(out, all, sizeof all);

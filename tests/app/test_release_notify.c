@@ -197,8 +197,8 @@ static void test_owner_channels_are_honoured(void **state)
     world *w = *state;
     funded_by_two(w, "release_notify_prefs", owner_paid_step);
     listen(w);
-    assert_icms_ok(icms_notify_prefs_set(w->f.db, &w->f.owner.req, w->f.owner.id,
-                                         "{\"email\":false}", NULL));
+    assert_icms_ok(
+        icms_notify_prefs_set(w->f.db, &w->f.owner.req, w->f.owner.id, "{\"email\":false}", NULL));
     char release_id[37];
     approve(w, release_id);
     run(w);
