@@ -163,6 +163,17 @@ func (d *DB) ProjectPublish(ctx context.Context, actor Request, projectID string
 	})
 }
 
+// ProjectSetPayoutAddress is icms_project_set_payout_address (see its C header): the parsed JSON answer.
+func (d *DB) ProjectSetPayoutAddress(ctx context.Context, actor Request, projectID string, address string) (Result, error) {
+	var a cargs
+	defer a.free()
+	c0 := a.str(projectID)
+	c1 := a.str(address)
+	return d.command(ctx, &a, actor, func(db *C.icms_db, req *C.icms_request, out **C.char) C.int {
+		return C.icms_project_set_payout_address(db, req, c0, c1, out)
+	})
+}
+
 // ProjectApprove is icms_project_approve (see its C header): the parsed JSON answer.
 func (d *DB) ProjectApprove(ctx context.Context, actor Request, projectID string) (Result, error) {
 	var a cargs
@@ -403,6 +414,37 @@ func (d *DB) PayoutRecord(ctx context.Context, actor Request, payoutID string, t
 	c1 := a.str(txid)
 	return d.command(ctx, &a, actor, func(db *C.icms_db, req *C.icms_request, out **C.char) C.int {
 		return C.icms_payout_record(db, req, c0, c1, out)
+	})
+}
+
+// ReleaseGet is icms_release_get (see its C header): the parsed JSON answer.
+func (d *DB) ReleaseGet(ctx context.Context, actor Request, releaseID string) (Result, error) {
+	var a cargs
+	defer a.free()
+	c0 := a.str(releaseID)
+	return d.command(ctx, &a, actor, func(db *C.icms_db, req *C.icms_request, out **C.char) C.int {
+		return C.icms_release_get(db, req, c0, out)
+	})
+}
+
+// ReleaseList is icms_release_list (see its C header): the parsed JSON answer.
+func (d *DB) ReleaseList(ctx context.Context, actor Request, filter any) (Result, error) {
+	var a cargs
+	defer a.free()
+	c0 := a.json(filter)
+	return d.command(ctx, &a, actor, func(db *C.icms_db, req *C.icms_request, out **C.char) C.int {
+		return C.icms_release_list(db, req, c0, out)
+	})
+}
+
+// ReleaseRecord is icms_release_record (see its C header): the parsed JSON answer.
+func (d *DB) ReleaseRecord(ctx context.Context, actor Request, releaseID string, txid string) (Result, error) {
+	var a cargs
+	defer a.free()
+	c0 := a.str(releaseID)
+	c1 := a.str(txid)
+	return d.command(ctx, &a, actor, func(db *C.icms_db, req *C.icms_request, out **C.char) C.int {
+		return C.icms_release_record(db, req, c0, c1, out)
 	})
 }
 

@@ -23,6 +23,7 @@ project_update s:projectID j
 project_get s:projectID
 project_list j:filter
 project_publish s:projectID
+project_set_payout_address s:projectID s:address
 project_approve s:projectID
 project_ship s:projectID j:logistics
 project_complete s:projectID
@@ -46,6 +47,9 @@ refund_record s:refundID s:txid
 project_distribute s:projectID j
 payout_list j:filter
 payout_record s:payoutID s:txid
+release_get s:releaseID
+release_list j:filter
+release_record s:releaseID s:txid
 check
 events_consumers
 notify_prefs_get s:userID

@@ -83,7 +83,11 @@ func TestEndToEnd(t *testing.T) {
 				KYC: "VERIFIED", TotalCost: node.Target, AfterApproval: "FUNDING",
 				Address: node.Addresses[0], Amount: node.Target, Confirmations: []int64{0, 1},
 				Payment: "CONFIRMED", Funded: node.Target, AfterPayment: "PENDING_ADMIN_APPROVAL",
-				Final: "COMPLETED", PayoutAmount: node.Target + node.Profit, Payout: "PAID", CheckOK: true,
+				Final: "COMPLETED", PayoutAmount: node.Target + node.Profit, Payout: "PAID",
+				OwnerReadsAddress: node.OwnerAddress, InvestorReadsAddress: false,
+				ReleaseStatus: "DUE", ReleaseAddress: node.OwnerAddress, ReleaseAmount: node.Target,
+				ReleasesDue: 1, Release: "PAID", ReleaseTxID: node.TxIDs["release"], ReleasesPaid: 1,
+				CheckOK: true,
 			}
 			if fmt.Sprint(seen) != fmt.Sprint(want) {
 				t.Fatalf("saw  %+v\nwant %+v", seen, want)
@@ -162,6 +166,70 @@ func TestFailedCallChangesNothing(t *testing.T) {
 	after := must(t)(db.ProjectList(ctx, u.admin, nil))
 	if fmt.Sprint(before) != fmt.Sprint(after) {
 		t.Fatalf("%v != %v", before, after)
+	}
+}
+
+func TestPayoutAddressAndReleases(t *testing.T) {
+	ctx := context.Background()
+	db := open(t, icms.Options{})
+	u := users(t, db)
+	const address, missing = "GcwphVTaks2XGGB8RUk7auWdgmG8CV14TF", "019b76da-a800-772e-94bb-16096678d52d"
+	pid := must(t)(db.ProjectCreate(ctx, u.owner, crate(100_000_000))).Str("id")
+	if got := must(t)(db.ProjectSetPayoutAddress(ctx, u.owner, pid, address)).Str("payout_address"); got != address {
+		t.Fatalf("owner set %q", got)
+	}
+	if got := must(t)(db.ProjectSetPayoutAddress(ctx, icms.Host, pid, address)).Str("payout_address"); got != address {
+		t.Fatalf("host set %q", got)
+	}
+	refusals := []struct {
+		want error
+		call func() (icms.Result, error)
+	}{
+		{icms.ErrForbidden, func() (icms.Result, error) { return db.ProjectSetPayoutAddress(ctx, u.admin, pid, address) }},
+		{icms.ErrInvalid, func() (icms.Result, error) { return db.ProjectSetPayoutAddress(ctx, u.owner, pid, "not-an-address") }},
+		{icms.ErrNotFound, func() (icms.Result, error) { return db.ProjectSetPayoutAddress(ctx, u.owner, missing, address) }},
+		{icms.ErrInvalid, func() (icms.Result, error) { return db.ReleaseList(ctx, icms.Host, nil) }},
+		{icms.ErrForbidden, func() (icms.Result, error) {
+			return db.ReleaseList(ctx, icms.Anonymous, map[string]any{"status": "DUE"})
+		}},
+		{icms.ErrNotFound, func() (icms.Result, error) { return db.ReleaseGet(ctx, u.admin, missing) }},
+		{icms.ErrInvalid, func() (icms.Result, error) { return db.ReleaseGet(ctx, u.admin, "not-a-uuid") }},
+		{icms.ErrForbidden, func() (icms.Result, error) {
+			return db.ReleaseRecord(ctx, u.owner, missing, strings.Repeat("ab", 32))
+		}},
+		{icms.ErrInvalid, func() (icms.Result, error) { return db.ReleaseRecord(ctx, icms.Host, missing, "nothex") }},
+	}
+	for i, r := range refusals {
+		if out, err := r.call(); !errors.Is(err, r.want) || out != nil {
+			t.Fatalf("refusal %d: %v, %v (want %v)", i, out, err, r.want)
+		}
+	}
+	must(t)(db.ProjectPublish(ctx, u.owner, pid))
+	if _, err := db.ProjectSetPayoutAddress(ctx, u.inv, pid, address); !errors.Is(err, icms.ErrForbidden) {
+		t.Fatalf("investor: %v", err)
+	}
+	for _, who := range []icms.Request{u.owner, u.admin, icms.Host} {
+		if got := must(t)(db.ProjectGet(ctx, who, pid)).Str("payout_address"); got != address {
+			t.Fatalf("%+v reads %q", who, got)
+		}
+	}
+	for _, who := range []icms.Request{u.inv, icms.Anonymous} {
+		if _, seen := must(t)(db.ProjectGet(ctx, who, pid))["payout_address"]; seen {
+			t.Fatalf("%+v reads the payout address", who)
+		}
+		items := must(t)(db.ProjectList(ctx, who, map[string]any{"state": "PUBLISHED"})).List("items")
+		if len(items) != 1 || items[0].Str("id") != pid {
+			t.Fatalf("%+v lists %v", who, items)
+		}
+		if _, seen := items[0]["payout_address"]; seen {
+			t.Fatalf("%+v lists the payout address", who)
+		}
+	}
+	if n := len(must(t)(db.ReleaseList(ctx, icms.Host, map[string]any{"status": "DUE"})).List("items")); n != 0 {
+		t.Fatalf("%d releases before approval", n)
+	}
+	if n := len(must(t)(db.ReleaseList(ctx, u.owner, map[string]any{"project_id": pid})).List("items")); n != 0 {
+		t.Fatalf("owner lists %d releases", n)
 	}
 }
 

@@ -242,6 +242,8 @@ int icms_project_update(icms_db *db, const icms_request *req, const char *projec
 int icms_project_get(icms_db *db, const icms_request *req, const char *project_id, char **out);
 int icms_project_list(icms_db *db, const icms_request *req, const char *filter, char **out);
 int icms_project_publish(icms_db *db, const icms_request *req, const char *project_id, char **out);
+int icms_project_set_payout_address(icms_db *db, const icms_request *req,
+                                    const char *project_id, const char *address, char **out);
 int icms_project_approve(icms_db *db, const icms_request *req, const char *project_id, char **out);
 int icms_project_ship(icms_db *db, const icms_request *req, const char *project_id,
                       const char *logistics_json, char **out);
@@ -284,6 +286,10 @@ int icms_project_distribute(icms_db *db, const icms_request *req, const char *pr
 int icms_payout_list(icms_db *db, const icms_request *req, const char *filter, char **out);
 int icms_payout_record(icms_db *db, const icms_request *req, const char *payout_id,
                        const char *txid, char **out);
+int icms_release_get(icms_db *db, const icms_request *req, const char *release_id, char **out);
+int icms_release_list(icms_db *db, const icms_request *req, const char *filter, char **out);
+int icms_release_record(icms_db *db, const icms_request *req, const char *release_id,
+                        const char *txid, char **out);
 int icms_check(icms_db *db, const icms_request *req, char **report_out);
 /* events.h: pull consumers and notifications */
 int icms_events_read(icms_db *db, const icms_request *req, const char *consumer, int64_t after,

@@ -37,7 +37,11 @@ ICMS_EXTERN int icms_project_create(icms_db *db, const icms_request *req, const 
 ICMS_EXTERN int icms_project_update(icms_db *db, const icms_request *req, const char *project_id,
                                     const char *json, char **out);
 
-/** Read a project: its owner and admins always; everyone once it is published. */
+/**
+ * Read a project: its owner and admins always; everyone once it is published.
+ * payout_address is handed only to the owner, admins and the host; other
+ * readers get the project without that field (as from icms_project_list).
+ */
 ICMS_EXTERN int icms_project_get(icms_db *db, const icms_request *req, const char *project_id,
                                  char **out);
 
@@ -45,7 +49,8 @@ ICMS_EXTERN int icms_project_get(icms_db *db, const icms_request *req, const cha
  * List projects, oldest first. filter (may be NULL): {state?, owner_id?,
  * limit?: 1..100 (default 50), after?: the last id of the previous page}.
  * *out: {"items": [...], "next": id or null}. Drafts are listed only to
- * admins and to their owner (filter by owner_id).
+ * admins and to their owner (filter by owner_id). Items carry
+ * payout_address for the owner, admins and the host only.
  */
 ICMS_EXTERN int icms_project_list(icms_db *db, const icms_request *req, const char *filter,
                                   char **out);

@@ -22,16 +22,20 @@ const icms__route icms__routes[] = {
     {"project.cancelled",       ICMS__TO_PARTICIPANTS | ICMS__TO_OWNER},
     {"project.expired",         ICMS__TO_PARTICIPANTS | ICMS__TO_OWNER},
     {"refund.due",              ICMS__TO_INVESTOR},
+    {"release.due",             ICMS__TO_OWNER},
+    {"release.paid",            ICMS__TO_OWNER},
+    {"release.voided",          ICMS__TO_OWNER},
 };
 /* clang-format on */
 const size_t icms__route_count = ICMS__ARRAY_LEN(icms__routes);
 
 /*
- * Payments and refunds are read here only, by key ("r", type, id): their
- * indexes are the payments code's business, so a bare type is enough.
+ * Payments, refunds and releases are read here only, by key ("r", type, id):
+ * their indexes are the payments code's business, so a bare type is enough.
  */
 static const icms__record_type payment_type = {"payment", NULL, 0};
 static const icms__record_type refund_type = {"refund", NULL, 0};
+static const icms__record_type release_type = {"release", NULL, 0};
 
 const icms__route *icms__route_find(const char *type)
 {
@@ -133,6 +137,7 @@ int icms__route_recipients(icms__tx *tx, const icms__route *route, const char *s
         const icms__record_type *type =
             strncmp(route->type, "participation", kind_len) == 0 ? &icms__participation_record
             : strncmp(route->type, "payment", kind_len) == 0     ? &payment_type
+            : strncmp(route->type, "release", kind_len) == 0     ? &release_type
                                                                  : &refund_type;
         rc = get_by_text(tx, type, subject, &record);
         if (rc == ICMS_OK)

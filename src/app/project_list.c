@@ -3,6 +3,7 @@
 
 #include "app/page.h"
 #include "app/project_cmd.h"
+#include "app/project_view.h"
 #include "app/records.h"
 #include "core/core.h"
 #include "core/uuid.h"
@@ -43,6 +44,7 @@ static int on_id(const uint8_t id[16], void *payload)
         cJSON_Delete(project);
         return 0;
     }
+    icms__project_view(list->cmd, project);
     return icms__page_offer(&list->page, id, project);
 }
 

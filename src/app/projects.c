@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "app/project_cmd.h"
+#include "app/project_view.h"
 #include "app/records.h"
 #include "app/release.h"
 #include "core/core.h"
@@ -288,8 +289,10 @@ static int get_project(icms__cmd *cmd)
     uint8_t id[16];
     cJSON *project = NULL;
     int rc = icms__project_load(cmd, cmd->arg, id, &project);
-    if (rc == ICMS_OK)
+    if (rc == ICMS_OK) {
+        icms__project_view(cmd, project);
         icms__cmd_set_result(cmd, project);
+    }
     return rc;
 }
 

@@ -89,7 +89,8 @@ const command cli_commands[] = {
      .doc_fn = icms_project_create, .summary = "create a project in DRAFT (owner)",
      .help = "Document: {\"title\",\"description\"?,\"expiry_date\",\"exporter\"?,\"shipping_costs\"?,\n"
              "\"products\"?:[{\"name\",\"unit\",\"quantity\",\"unit_price\"}],\"min_ticket\"?,\n"
-             "\"investor_cap\"?,\"confirmations\"?} with amounts in base units (docs/domain.md).\n\n"
+             "\"investor_cap\"?,\"confirmations\"?,\"payout_address\"?} with amounts in base units\n"
+             "(docs/domain.md); payout_address is where the owner is paid on approval.\n\n"
              "Example:\n  icms --as $OWNER project create --json project.json\n"},
     {.noun = "project", .verb = "update", .args = P, .min_args = 1, .max_args = 1,
      .opts = OPT_DOC, .flags = D | CMD_DOC_REQ, .id_doc_fn = icms_project_update,
@@ -106,9 +107,19 @@ const command cli_commands[] = {
     {.noun = "project", .verb = "publish", .args = P, .min_args = 1, .max_args = 1, .flags = D,
      .id_fn = icms_project_publish, .summary = "DRAFT -> PUBLISHED (owner)",
      .help = "Example:\n  icms --as $OWNER project publish $P\n"},
+    {.noun = "project", .verb = "set-payout-address", .args = P " ADDRESS", .min_args = 2,
+     .max_args = 2, .flags = D, .id2_fn = icms_project_set_payout_address,
+     .summary = "give where the owner is paid on approval (owner or host)",
+     .help = "ADDRESS is a Gapcoin address of the database's network (--network). The owner or\n"
+             "the host, until the project is approved: approval releases the escrow to it\n"
+             "(release get). Only the owner, admins and the host see a project's address.\n\n"
+             "Example:\n"
+             "  icms --as $OWNER project set-payout-address $P GcwphVTaks2XGGB8RUk7auWdgmG8CV14TF\n"},
     {.noun = "project", .verb = "approve", .args = P, .min_args = 1, .max_args = 1, .flags = D,
      .id_fn = icms_project_approve, .summary = "PENDING_ADMIN_APPROVAL -> APPROVED (admin)",
-     .help = "Example:\n  icms --as $ADMIN project approve $P\n"},
+     .help = "Approval releases the escrow to the owner: a release DUE to the project's\n"
+             "payout address (refused without one); the project's release_id names it.\n\n"
+             "Example:\n  icms --as $ADMIN project approve $P\n"},
     {.noun = "project", .verb = "ship", .args = P, .min_args = 1, .max_args = 1,
      .opts = OPT_DOC, .flags = D | CMD_DOC_REQ, .id_doc_fn = icms_project_ship,
      .summary = "APPROVED -> IN_TRANSIT with the logistics document (admin)",
@@ -219,6 +230,26 @@ const command cli_commands[] = {
      .flags = D, .id2_fn = icms_refund_record,
      .summary = "settle a refund due with the transaction that paid it (host or admin)",
      .help = "Example:\n  icms --host --rpc-url http://127.0.0.1:31397/ refund record $REFUND $TXID\n"},
+    {.noun = "release", .verb = "get", .args = "RELEASE_ID", .min_args = 1, .max_args = 1,
+     .flags = D, .id_fn = icms_release_get,
+     .summary = "read a project's escrow release to its owner (owner, admin, host)",
+     .help = "Prints {\"id\",\"project_id\",\"owner_id\",\"amount\",\"address\",\n"
+             "\"required_confirmations\",\"status\":\"DUE\"|\"PAID\"|\"VOIDED\",\"txid\",\n"
+             "\"created_at\",\"paid_at\",\"voided_at\"}. The id is the approved project's release_id.\n\n"
+             "Example:\n  icms --as $OWNER release get $RELEASE\n"},
+    {.noun = "release", .verb = "list", .opts = OPT_DOC, .flags = D,
+     .doc_fn = icms_release_list, .summary = "releases due, paid and voided (filter document)",
+     .help = "Filter: {\"project_id\"?,\"owner_id\"?,\"status\"?,\"limit\"?,\"after\"?} with at\n"
+             "least one of the first three. Admins and the host see all; an owner their own.\n"
+             "Prints {\"items\",\"next\"}.\n\n"
+             "Example:\n  icms --host release list --data '{\"status\":\"DUE\"}'\n"},
+    {.noun = "release", .verb = "record", .args = "RELEASE_ID TXID", .min_args = 2,
+     .max_args = 2, .flags = D, .id2_fn = icms_release_record,
+     .summary = "settle a release with the transaction that paid the owner (host or admin)",
+     .help = "The transaction must pay the release's address at least the amount, at the\n"
+             "project's depth; it settles one release, once. Needs the node (--rpc-url ...).\n\n"
+             "Example:\n"
+             "  icms --host --rpc-url http://127.0.0.1:31397/ release record $RELEASE $TXID\n"},
     {.noun = "check", .args = "", .max_args = 0, .flags = D, .fn = cli_check,
      .summary = "recompute the ledger and check every invariant (host or admin)",
      .help = "Prints {\"ok\",\"violations\":[...],...}; exit 1 when there is a violation.\n\n"

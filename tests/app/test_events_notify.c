@@ -238,6 +238,22 @@ static void emit_money(fx *f, const char *record_type, const char *event_type,
     cJSON_Delete(p.doc);
 }
 
+/* A release of project to its owner, and an event about it. */
+static void emit_release(fx *f, const char *event_type, const char *project)
+{
+    struct put p = {"release", {0}, cJSON_CreateObject(), event_type, NULL, f->db};
+    char id[37];
+    assert_icms_ok(icms__uuid7_new(f->db->clock, p.id));
+    icms__uuid_format(p.id, id);
+    cJSON_AddStringToObject(p.doc, "id", id);
+    cJSON_AddStringToObject(p.doc, "project_id", project);
+    cJSON_AddStringToObject(p.doc, "owner_id", f->owner.id);
+    icms__json_add_int64(p.doc, "amount", 150000000);
+    p.subject = id;
+    assert_icms_ok(icms__db_write(f->db, put_and_emit, &p));
+    cJSON_Delete(p.doc);
+}
+
 static void test_routing_table(void **state)
 {
     nfx *t = *state;
@@ -257,6 +273,9 @@ static void test_routing_table(void **state)
         {"project.cancelled", ICMS__TO_PARTICIPANTS | ICMS__TO_OWNER},
         {"project.expired", ICMS__TO_PARTICIPANTS | ICMS__TO_OWNER},
         {"refund.due", ICMS__TO_INVESTOR},
+        {"release.due", ICMS__TO_OWNER},
+        {"release.paid", ICMS__TO_OWNER},
+        {"release.voided", ICMS__TO_OWNER},
     };
     assert_int_equal(icms__route_count, sizeof want / sizeof *want);
     for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
@@ -292,9 +311,12 @@ static void test_routing_table(void **state)
         emit(f, project_types[i], project);
     emit_money(f, "payment", "payment.confirmed", &f->investor, project);
     emit_money(f, "refund", "refund.due", &f->investor2, project);
+    static const char *release_types[] = {"release.due", "release.paid", "release.voided"};
+    for (size_t i = 0; i < 3; i++)
+        emit_release(f, release_types[i], project);
     emit(f, "project.updated", project); /* routes to nobody */
     cJSON *report = run(f);
-    assert_int_equal(fx_int(report, "routed"), 7);
+    assert_int_equal(fx_int(report, "routed"), 10);
     cJSON_Delete(report);
     char key[96];
     for (size_t i = 0; i < 4; i++) {
@@ -308,7 +330,21 @@ static void test_routing_table(void **state)
     assert_int_equal(sent_to(&t->r, &f->investor, "payment.confirmed.investor", NULL), 2);
     assert_int_equal(sent_to(&t->r, &f->owner, "payment.confirmed.owner", NULL), 2);
     assert_int_equal(sent_to(&t->r, &f->investor2, "refund.due.investor", NULL), 2);
-    assert_int_equal(t->r.count - base, 4 * 6 + 4 + 2);
+    /* A release is the project owner's business alone, participants hear nothing of it. */
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(key, sizeof key, "%s.owner", release_types[i]);
+        assert_int_equal(sent_to(&t->r, &f->owner, key, NULL), 2);
+    }
+    for (int i = base; i < t->r.count; i++)
+        if (strncmp(t->r.items[i].template_key, "release.", 8) == 0) {
+            assert_string_equal(t->r.items[i].user, f->owner.id);
+            cJSON *data = fx_json(strdup(t->r.items[i].data));
+            assert_string_equal(fx_str(data, "project_id"), project);
+            assert_string_equal(fx_str(data, "role"), "owner");
+            assert_int_equal(fx_int(data, "amount"), 150000000);
+            cJSON_Delete(data);
+        }
+    assert_int_equal(t->r.count - base, 4 * 6 + 4 + 2 + 3 * 2);
     /* The amount travels with money notifications. */
     for (int i = base; i < t->r.count; i++)
         if (strstr(t->r.items[i].template_key, "refund.due"))

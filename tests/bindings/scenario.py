@@ -9,13 +9,15 @@ is killed) and stops the node:
 
     {"url": "http://127.0.0.1:PORT/", "user": ..., "password": ...,
      "pid": node pid, "addresses": [wallet addresses the node hands out],
-     "refund_address": ..., "txids": {"pay": ..., "payout": ...},
+     "refund_address": ..., "owner_address": ...,
+     "txids": {"pay": ..., "payout": ..., "release": ...},
      "target": 150000000, "profit": 30000000, "now_ms": 1767225600000}
 
 The chain (what tests/app/test_payments.c's happy path uses): height 2; the
 payment "pay" (TARGET to the first wallet address) in the mempool; step 1
 mines it; step 2 adds 5 blocks (6 confirmations); step 3 mines "payout"
-(TARGET + PROFIT to the refund address) under 6 blocks.
+(TARGET + PROFIT to the refund address) and "release" (TARGET, the escrow
+released on approval, to the owner's payout address) under 6 blocks.
 
 Standard library only, so the Node and Go tests can drive it too.
 """
@@ -81,8 +83,10 @@ def main():
     os.makedirs(work, exist_ok=True)
     wallet = [address(0x11 * (i + 1)) for i in range(8)]
     refund, refund_script = address(0x99)
+    owner, owner_script = address(0x77)
     pay = tx("pay", wallet[0][1], TARGET)
     payout = tx("payout", refund_script, TARGET + PROFIT)
+    release = tx("release", owner_script, TARGET)
     scenario = {
         "generation": "0.16.3", "network": "main", "rpcuser": USER, "rpcpassword": PASSWORD,
         "wallet": {"new_addresses": [a for a, _ in wallet]},
@@ -91,7 +95,7 @@ def main():
         "steps": [
             {"blocks": blocks(1, [pay]), "mempool": []},
             {"blocks": blocks(5), "mempool": []},
-            {"blocks": blocks(6, [payout]), "mempool": []},
+            {"blocks": blocks(6, [payout, release]), "mempool": []},
         ],
     }
     path = os.path.join(work, "scenario.json")
@@ -104,7 +108,8 @@ def main():
         print(json.dumps({
             "url": f"http://127.0.0.1:{hello['port']}/", "user": USER, "password": PASSWORD,
             "pid": node.pid, "addresses": [a for a, _ in wallet], "refund_address": refund,
-            "txids": hello["txids"], "target": TARGET, "profit": PROFIT, "now_ms": NOW_MS,
+            "owner_address": owner, "txids": hello["txids"], "target": TARGET, "profit": PROFIT,
+            "now_ms": NOW_MS,
         }), flush=True)
         sys.stdin.read()  # until the test closes our stdin or kills us
     finally:

@@ -124,7 +124,8 @@ class HelpAndUsage(CliCase):
         r = run("--help")
         self.assertEqual(r.code, 0)
         for noun in ("init", "user", "project", "product", "participation", "payment", "refund",
-                     "payout", "check", "events", "auth", "audit", "tick", "gapcoin", "demo"):
+                     "payout", "release", "check", "events", "auth", "audit", "tick", "gapcoin",
+                     "demo"):
             self.assertIn(noun, r.out)
         self.assertIn("Examples:", r.out)
 
@@ -136,6 +137,8 @@ class HelpAndUsage(CliCase):
                 nouns[parts[0]] = parts[1].split("|")
         self.assertIn("project", nouns)
         self.assertIn("decode-tx", nouns["gapcoin"])
+        self.assertIn("set-payout-address", nouns["project"])
+        self.assertEqual(nouns["release"], ["get", "list", "record"])
         for noun, verbs in nouns.items():
             r = run(noun, "--help")
             self.assertEqual(r.code, 0, noun)
@@ -166,6 +169,11 @@ class HelpAndUsage(CliCase):
         self.assertIn("cannot read", self.usage("project", "create", "--json", "/nonexistent/p.json"))
         self.assertIn("--network must be", self.usage("--network", "moon", "gapcoin", "script", "x"))
         self.assertIn("--retries must be", self.usage("--retries", "0", "project", "list"))
+        self.assertIn("missing argument", self.usage("project", "set-payout-address", "x"))
+        self.assertIn("missing argument", self.usage("release", "get"))
+        self.assertIn("missing argument", self.usage("release", "record", "x"))
+        self.assertIn("unexpected argument", self.usage("release", "record", "x", "y", "z"))
+        self.assertIn("unknown verb 'pay'", self.usage("release", "pay"))
         r = run("project")  # a noun without its verb: the verbs, on stderr
         self.assertEqual(r.code, 2)
         self.assertIn("publish", r.err)
@@ -443,8 +451,58 @@ class PaymentsAndEvents(CliCase):
         self.refused("ICMS_EINVALID_TRANSITION", "--host", "project", "distribute", pid, "--data",
                      '{"profit":100}')
 
+    def test_payout_address_and_releases_without_a_node(self):
+        ids = self.world()
+        owner, admin, inv = ids["owner"], ids["admin"], ids["inv"]
+        address = "GcwphVTaks2XGGB8RUk7auWdgmG8CV14TF"
+        pid, _ = self.funding_project(ids)
+        p = self.ok("--as", owner, "project", "set-payout-address", pid, address)
+        self.assertEqual(p["payout_address"], address)
+        self.assertEqual(p["state"], "FUNDING")
+        # only the owner (and the host) give it; a bad address is refused; nothing changes
+        self.refused("ICMS_EFORBIDDEN", "--as", inv, "project", "set-payout-address", pid, address)
+        self.refused("ICMS_EFORBIDDEN", "--as", admin, "project", "set-payout-address", pid, address)
+        self.refused("ICMS_EINVALID", "--as", owner, "project", "set-payout-address", pid, "not-an-address")
+        self.refused("ICMS_EINVALID", "--as", owner, "project", "set-payout-address", pid,
+                     "mipcBbFg9gMiCh81Kj8tqqdgoZub1ZJRfn")  # a testnet address on a main database
+        self.refused("ICMS_ENOTFOUND", "--as", owner, "project", "set-payout-address",
+                     "01a21000-0000-7000-8000-000000000000", address)
+        self.assertEqual(self.ok("--host", "project", "set-payout-address", pid, address)["payout_address"],
+                         address)
+        # who reads it: the owner, admins, the host; not investors nor anonymous readers
+        for who in (["--as", owner], ["--as", admin], ["--host"]):
+            self.assertEqual(self.ok(*who, "project", "get", pid)["payout_address"], address)
+            listed = self.ok(*who, "project", "list", "--data", json.dumps({"owner_id": owner}))
+            self.assertEqual([x.get("payout_address") for x in listed["items"]], [address])
+        for who in (["--as", inv], ["--as", ids["inv2"]], []):
+            got = self.ok(*who, "project", "get", pid)
+            self.assertEqual(got["id"], pid)
+            self.assertNotIn("payout_address", got)
+            listed = self.ok(*who, "project", "list", "--data", '{"state":"FUNDING"}')
+            self.assertEqual([x["id"] for x in listed["items"]], [pid])
+            self.assertNotIn("payout_address", listed["items"][0])
+        # no release before approval; the listing's rules
+        self.assertEqual(self.ok("--host", "release", "list", "--data", '{"status":"DUE"}')["items"], [])
+        self.assertEqual(self.ok("--as", owner, "release", "list", "--data",
+                                 json.dumps({"project_id": pid}))["items"], [])
+        self.refused("ICMS_EINVALID", "--host", "release", "list")
+        self.refused("ICMS_EINVALID", "--host", "release", "list", "--data", '{"status":"LOST"}')
+        self.refused("ICMS_EFORBIDDEN", "release", "list", "--data", '{"status":"DUE"}')
+        self.refused("ICMS_EFORBIDDEN", "--as", inv, "release", "list", "--data",
+                     json.dumps({"owner_id": owner}))
+        self.refused("ICMS_ENOTFOUND", "--host", "release", "get", "01a21000-0000-7000-8000-000000000000")
+        self.refused("ICMS_EINVALID", "--host", "release", "get", "not-a-uuid")
+        self.refused("ICMS_EINVALID", "--host", "release", "record",
+                     "01a21000-0000-7000-8000-000000000000", "nothex")
+        self.refused("ICMS_EFORBIDDEN", "--as", inv, "release", "record",
+                     "01a21000-0000-7000-8000-000000000000", "ab" * 32)
+        # approval without the node: the release is made in the approving transaction,
+        # but a project still FUNDING is not approved
+        self.refused("ICMS_EINVALID_TRANSITION", "--as", admin, "project", "approve", pid)
+
     def test_payment_against_a_fake_node_over_http(self):
-        """initiate, submit, verify through the real libcurl transport, with a password file."""
+        """initiate, submit, verify through the real libcurl transport, with a password file;
+        then approval releases the escrow, and the owner's release is recorded once."""
         addresses = load("addresses.json")
         wallet = addresses["p2pkh_mainnet"]
         script = "76a914" + addresses["hash160"] + "88ac"
@@ -453,11 +511,20 @@ class PaymentsAndEvents(CliCase):
                "outputs": [{"value": capital, "script": script}]}
         coinbase = {"name": "cb", "inputs": [{"txid": "00" * 32, "vout": 4294967295, "script": "0101"}],
                     "outputs": [{"value": 5000000000, "script": script}]}
+        owner_address = addresses["other_real_mainnet_p2pkh"][1]
+        owner_script = "76a914" + owner_address["hash160"] + "88ac"
+        # what the host's wallet pays the owner once the project is approved
+        release = {"name": "release", "inputs": [{"txid": "cd" * 32, "vout": 0, "script": "00"}],
+                   "outputs": [{"value": capital, "script": owner_script}]}
+        coinbase2 = {"name": "cb2", "inputs": [{"txid": "00" * 32, "vout": 4294967295, "script": "0102"}],
+                     "outputs": [{"value": 5000000000, "script": script}]}
         scenario = {"generation": "0.16.3", "network": "main", "rpcuser": "gapuser",
                     "rpcpassword": "s3cret-Pa55word",
                     "blocks": [{"time": 1413914400, "txs": [coinbase]}],
                     "mempool": [pay],
-                    "steps": [{"blocks": [{"time": 1413914550, "txs": [pay]}], "mempool": []}],
+                    "steps": [{"blocks": [{"time": 1413914550, "txs": [pay]}], "mempool": []},
+                              {"blocks": [{"time": 1413914700, "txs": [coinbase2, release]}],
+                               "mempool": []}],
                     "wallet": {"new_addresses": [wallet]}}
         path = os.path.join(self.dir, "scenario.json")
         with open(path, "w") as f:
@@ -510,6 +577,38 @@ class PaymentsAndEvents(CliCase):
             project = self.ok("--as", ids["owner"], "project", "get", p["id"])
             self.assertEqual(project["funded"], capital)
             self.assertEqual(project["state"], "PENDING_ADMIN_APPROVAL")
+            self.assertTrue(self.ok("--host", "check")["ok"])
+            # approval needs the owner's address; then the escrow is released to it
+            self.refused("ICMS_EINVALID_TRANSITION", "--as", ids["admin"], "project", "approve", p["id"])
+            self.ok("--as", ids["owner"], "project", "set-payout-address", p["id"], owner_address["address"])
+            approved = self.ok("--as", ids["admin"], "project", "approve", p["id"])
+            self.assertEqual(approved["state"], "APPROVED")
+            rid = approved["release_id"]
+            self.refused("ICMS_EINVALID_TRANSITION", "--as", ids["owner"], "project",
+                         "set-payout-address", p["id"], addresses["p2pkh_mainnet"])
+            due = self.ok("--host", "release", "list", "--data", '{"status":"DUE"}')["items"]
+            self.assertEqual([r["id"] for r in due], [rid])
+            r = self.ok("--as", ids["owner"], "release", "get", rid)
+            self.assertEqual((r["status"], r["amount"], r["address"], r["project_id"], r["owner_id"]),
+                             ("DUE", capital, owner_address["address"], p["id"], ids["owner"]))
+            self.assertIsNone(r["txid"])
+            self.refused("ICMS_EFORBIDDEN", "--as", ids["inv"], "release", "get", rid)
+            self.assertEqual(self.ok("--as", ids["inv"], "release", "list", "--data",
+                                     json.dumps({"project_id": p["id"]}))["items"], [])
+            paid = info["txids"]["release"]
+            # not mined yet: refused, still due; the owner may not record it
+            self.refused("ICMS_EINVALID_TRANSITION", "--host", *rpc, "release", "record", rid, paid)
+            self.refused("ICMS_EFORBIDDEN", "--as", ids["owner"], *rpc, "release", "record", rid, paid)
+            urllib.request.urlopen(req).read()  # the node mines it
+            # a transaction that pays the owner nothing
+            self.refused("ICMS_EINVALID", "--host", *rpc, "release", "record", rid, txid)
+            self.assertEqual(self.ok("--as", ids["owner"], "release", "get", rid)["status"], "DUE")
+            r = self.ok("--host", *rpc, "release", "record", rid, paid)
+            self.assertEqual((r["status"], r["txid"]), ("PAID", paid))
+            self.refused("ICMS_EINVALID_TRANSITION", "--host", *rpc, "release", "record", rid, paid)
+            self.assertEqual(self.ok("--as", ids["owner"], "release", "list", "--data",
+                                     '{"status":"PAID"}')["items"][0]["id"], rid)
+            self.assertEqual(self.ok("--host", "release", "list", "--data", '{"status":"DUE"}')["items"], [])
             self.assertTrue(self.ok("--host", "check")["ok"])
         finally:
             node.kill()

@@ -1,7 +1,8 @@
 // Package scenario is the end-to-end scenario every binding plays, in Go:
 // users, KYC, a project, a participation, a payment confirmed on the fake
-// Gapcoin node (tests/bindings/scenario.py), approval, shipping,
-// completion and the payout. examples/endtoend runs it; the tests assert on
+// Gapcoin node (tests/bindings/scenario.py), approval (the escrow released
+// to the owner), shipping, completion, the payout and the owner's release
+// paid. examples/endtoend runs it; the tests assert on
 // what it saw.
 package scenario
 
@@ -28,6 +29,7 @@ type Node struct {
 	Password      string            `json:"password"`
 	Addresses     []string          `json:"addresses"`
 	RefundAddress string            `json:"refund_address"`
+	OwnerAddress  string            `json:"owner_address"`
 	TxIDs         map[string]string `json:"txids"`
 	Target        int64             `json:"target"`
 	Profit        int64             `json:"profit"`
@@ -123,7 +125,17 @@ type Seen struct {
 	Final         string
 	PayoutAmount  int64
 	Payout        string
-	CheckOK       bool
+	// Where the owner is paid: read by the owner, hidden from the investor.
+	OwnerReadsAddress    string
+	InvestorReadsAddress bool
+	// The release made on approval: as the owner reads it, how many the host
+	// finds DUE, then as the host's recording leaves it.
+	ReleaseStatus, ReleaseAddress string
+	ReleaseAmount                 int64
+	ReleasesDue                   int
+	Release, ReleaseTxID          string
+	ReleasesPaid                  int
+	CheckOK                       bool
 }
 
 // Run plays the scenario on a new database at dbPath; builtin picks the
@@ -163,8 +175,8 @@ func Run(ctx context.Context, dbPath string, n *Node, builtin bool) (seen Seen, 
 	project := must(db.ProjectCreate(ctx, asOwner, map[string]any{
 		"title": "One crate", "expiry_date": "2026-02-01T00:00:00Z",
 		"shipping_costs": map[string]int64{"freight": 50_000_000}, "min_ticket": 1,
-		"payout_address": n.RefundAddress, // where the owner is paid on approval
-		"products": []map[string]any{{"name": "Crate", "unit": "crate", "quantity": 1, "unit_price": int64(100_000_000)}},
+		"payout_address": n.OwnerAddress, // where the owner is paid on approval
+		"products":       []map[string]any{{"name": "Crate", "unit": "crate", "quantity": 1, "unit_price": int64(100_000_000)}},
 	}))
 	if err != nil {
 		return seen, err
@@ -200,7 +212,16 @@ func Run(ctx context.Context, dbPath string, n *Node, builtin bool) (seen Seen, 
 	funded := must(db.ProjectGet(ctx, asAdmin, pid))
 	seen.Funded, seen.AfterPayment = funded.Int("funded"), funded.Str("state")
 
-	must(db.ProjectApprove(ctx, asAdmin, pid))
+	// Only the owner, admins and the host read where the owner is paid.
+	seen.OwnerReadsAddress = must(db.ProjectGet(ctx, asOwner, pid)).Str("payout_address")
+	_, seen.InvestorReadsAddress = must(db.ProjectGet(ctx, asInvestor, pid))["payout_address"]
+
+	// Approval releases the escrow to the owner: a release DUE, paid by the host's wallet.
+	releaseID := must(db.ProjectApprove(ctx, asAdmin, pid)).Str("release_id")
+	release := must(db.ReleaseGet(ctx, asOwner, releaseID))
+	seen.ReleaseStatus, seen.ReleaseAmount = release.Str("status"), release.Int("amount")
+	seen.ReleaseAddress = release.Str("address")
+	seen.ReleasesDue = len(must(db.ReleaseList(ctx, icms.Host, map[string]any{"status": "DUE"})).List("items"))
 	must(db.ProjectShip(ctx, asAdmin, pid, map[string]any{
 		"container_number": "CSQU3054383", "vessel": "Ever", "bill_of_lading": "BL1",
 		"port_of_loading": "Piraeus", "port_of_discharge": "Hamburg", "eta": "2026-03-01T00:00:00Z"}))
@@ -220,6 +241,9 @@ func Run(ctx context.Context, dbPath string, n *Node, builtin bool) (seen Seen, 
 		return seen, e
 	}
 	seen.Payout = must(db.PayoutRecord(ctx, icms.Host, items[0].Str("id"), n.TxIDs["payout"])).Str("status")
+	paid := must(db.ReleaseRecord(ctx, icms.Host, releaseID, n.TxIDs["release"]))
+	seen.Release, seen.ReleaseTxID = paid.Str("status"), paid.Str("txid")
+	seen.ReleasesPaid = len(must(db.ReleaseList(ctx, asOwner, map[string]any{"status": "PAID"})).List("items"))
 	check := must(db.Check(ctx, icms.Host))
 	seen.CheckOK, _ = check["ok"].(bool)
 	return seen, err

@@ -1,7 +1,7 @@
 'use strict';
 // The end-to-end scenario in Node: users, KYC, a project, a participation, a
-// payment confirmed on a (fake) Gapcoin node, approval, shipping, completion
-// and the payout. Run it after building (bindings/node/build.sh):
+// payment confirmed on a (fake) Gapcoin node, approval (the escrow released to
+// the owner), shipping, completion, the payout and the owner's release paid. Run it after building (bindings/node/build.sh):
 //
 //   ICMS_NODE_ADDON=build/bindings/node/native.node node bindings/node/examples/end_to_end.js
 //
@@ -72,7 +72,7 @@ async function run(dbPath, node) {
     const project = db.project_create(asOwner, {
       title: 'One crate', expiry_date: '2026-02-01T00:00:00Z',
       shipping_costs: { freight: 50000000n }, min_ticket: 1n,
-      payout_address: node.refund_address, // where the owner is paid on approval
+      payout_address: node.owner_address, // where the owner is paid on approval
       products: [{ name: 'Crate', unit: 'crate', quantity: 1n, unit_price: 100000000n }],
     });
     seen.total_cost = project.total_cost;
@@ -96,7 +96,15 @@ async function run(dbPath, node) {
     seen.funded = funded.funded;
     seen.after_payment = funded.state;
 
-    db.project_approve(asAdmin, project.id);
+    // Only the owner, admins and the host read where the owner is paid.
+    seen.owner_reads_address = db.project_get(asOwner, project.id).payout_address;
+    seen.investor_reads_address = 'payout_address' in db.project_get(asInvestor, project.id);
+
+    // Approval releases the escrow to the owner: a release DUE, paid by the host's wallet.
+    const releaseId = db.project_approve(asAdmin, project.id).release_id;
+    const release = db.release_get(asOwner, releaseId);
+    seen.release_due = [release.status, release.amount, release.address];
+    seen.releases_due = db.release_list(icms.HOST, { status: 'DUE' }).items.map((r) => r.id === releaseId);
     db.project_ship(asAdmin, project.id, {
       container_number: 'CSQU3054383', vessel: 'Ever', bill_of_lading: 'BL1',
       port_of_loading: 'Piraeus', port_of_discharge: 'Hamburg', eta: '2026-03-01T00:00:00Z',
@@ -109,6 +117,9 @@ async function run(dbPath, node) {
     seen.payout_amount = due.amount;
     await fakeStep(node);
     seen.payout = db.payout_record(icms.HOST, due.id, node.txids.payout).status;
+    const paid = db.release_record(icms.HOST, releaseId, node.txids.release);
+    seen.release = [paid.status, paid.txid === node.txids.release];
+    seen.releases_paid = db.release_list(asOwner, { status: 'PAID' }).items.length;
     seen.check = db.check(icms.HOST);
   } finally {
     db.close();

@@ -51,6 +51,12 @@ test('end-to-end: funded, approved, completed, paid out', async (t) => {
   assert.equal(seen.final, 'COMPLETED');
   assert.equal(seen.payout_amount, BigInt(node.target + node.profit));
   assert.equal(seen.payout, 'PAID');
+  assert.equal(seen.owner_reads_address, node.owner_address);
+  assert.equal(seen.investor_reads_address, false);
+  assert.deepEqual(seen.release_due, ['DUE', BigInt(node.target), node.owner_address]);
+  assert.deepEqual(seen.releases_due, [true]);
+  assert.deepEqual(seen.release, ['PAID', true]);
+  assert.equal(seen.releases_paid, 1);
   assert.equal(seen.check.ok, true);
 });
 
@@ -93,6 +99,39 @@ test('every error code maps to its class, with code and message', (t) => {
   const keyed = admin.with({ idempotencyKey: 'k1' });
   db.user_create(keyed, { name: 'A', email: 'a1@example.com' });
   assert.throws(() => db.user_create(keyed, { name: 'B', email: 'b1@example.com' }), icms.IdempotencyError);
+});
+
+test('payout address: who gives it, who reads it; release refusals', (t) => {
+  const db = icms.open(path.join(tmpdir(t), 'icms.db'), { clock: NOW, sync: 2 });
+  t.after(() => db.close());
+  const { admin, owner, inv } = users(db);
+  const address = 'GcwphVTaks2XGGB8RUk7auWdgmG8CV14TF';
+  const missing = '019b76da-a800-772e-94bb-16096678d52d';
+  const p = db.project_create(owner, crate());
+  assert.equal(db.project_set_payout_address(owner, p.id, address).payout_address, address);
+  assert.equal(db.project_set_payout_address(icms.HOST, p.id, address).payout_address, address);
+  assert.throws(() => db.project_set_payout_address(admin, p.id, address), icms.ForbiddenError);
+  assert.throws(() => db.project_set_payout_address(owner, p.id, 'not-an-address'), icms.InvalidError);
+  assert.throws(() => db.project_set_payout_address(owner, missing, address), icms.NotFoundError);
+  db.project_publish(owner, p.id);
+  assert.throws(() => db.project_set_payout_address(inv, p.id, address), icms.ForbiddenError);
+  for (const who of [owner, admin, icms.HOST]) {
+    assert.equal(db.project_get(who, p.id).payout_address, address);
+  }
+  for (const who of [inv, icms.ANONYMOUS]) {
+    assert.ok(!('payout_address' in db.project_get(who, p.id)));
+    const items = db.project_list(who, { state: 'PUBLISHED' }).items;
+    assert.deepEqual(items.map((x) => x.id), [p.id]);
+    assert.ok(!('payout_address' in items[0]));
+  }
+  assert.deepEqual(db.release_list(icms.HOST, { status: 'DUE' }), { items: [], next: null });
+  assert.deepEqual(db.release_list(owner, { project_id: p.id }).items, []);
+  assert.throws(() => db.release_list(icms.HOST, null), icms.InvalidError);
+  assert.throws(() => db.release_list(icms.ANONYMOUS, { status: 'DUE' }), icms.ForbiddenError);
+  assert.throws(() => db.release_get(admin, missing), icms.NotFoundError);
+  assert.throws(() => db.release_get(admin, 'not-a-uuid'), icms.InvalidError);
+  assert.throws(() => db.release_record(owner, missing, 'ab'.repeat(32)), icms.ForbiddenError);
+  assert.throws(() => db.release_record(icms.HOST, missing, 'nothex'), icms.InvalidError);
 });
 
 test('a failed call changes nothing', (t) => {

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The end-to-end scenario in Python: users, KYC, a project, a participation,
-a payment confirmed on a (fake) Gapcoin node, approval, shipping, completion
-and the payout.
+a payment confirmed on a (fake) Gapcoin node, approval (the escrow released
+to the owner), shipping, completion, the payout and the owner's release paid.
 
     /usr/bin/python3 tests/bindings/scenario.py /tmp/scn | (read -r NODE; ...)
 
@@ -81,7 +81,7 @@ def run(db_path, node, transport="python"):
         project = db.project_create(as_owner, {
             "title": "One crate", "expiry_date": "2026-02-01T00:00:00Z",
             "shipping_costs": {"freight": 50_000_000}, "min_ticket": 1,
-            "payout_address": node["refund_address"],  # where the owner is paid on approval
+            "payout_address": node["owner_address"],  # where the owner is paid on approval
             "products": [{"name": "Crate", "unit": "crate", "quantity": 1,
                           "unit_price": 100_000_000}]})
         pid = project["id"]
@@ -106,7 +106,16 @@ def run(db_path, node, transport="python"):
         funded = db.project_get(as_admin, pid)
         seen["funded"], seen["after_payment"] = funded["funded"], funded["state"]
 
-        db.project_approve(as_admin, pid)
+        # Only the owner, admins and the host read where the owner is paid.
+        seen["owner_reads_address"] = db.project_get(as_owner, pid)["payout_address"]
+        seen["investor_reads_address"] = "payout_address" in db.project_get(as_investor, pid)
+
+        # Approval releases the escrow to the owner: a release DUE, paid by the host's wallet.
+        release_id = db.project_approve(as_admin, pid)["release_id"]
+        release = db.release_get(as_owner, release_id)
+        seen["release_due"] = (release["status"], release["amount"], release["address"])
+        seen["releases_due"] = [r["id"] == release_id
+                                for r in db.release_list(icms.HOST, {"status": "DUE"})["items"]]
         db.project_ship(as_admin, pid, {
             "container_number": "CSQU3054383", "vessel": "Ever", "bill_of_lading": "BL1",
             "port_of_loading": "Piraeus", "port_of_discharge": "Hamburg",
@@ -119,6 +128,9 @@ def run(db_path, node, transport="python"):
         seen["payout_amount"] = due["amount"]
         fake_step(node)
         seen["payout"] = db.payout_record(icms.HOST, due["id"], node["txids"]["payout"])["status"]
+        paid = db.release_record(icms.HOST, release_id, node["txids"]["release"])
+        seen["release"] = (paid["status"], paid["txid"] == node["txids"]["release"])
+        seen["releases_paid"] = len(db.release_list(as_owner, {"status": "PAID"})["items"])
         seen["check"] = db.check(icms.HOST)
     return seen
 

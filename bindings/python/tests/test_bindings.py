@@ -60,6 +60,12 @@ class EndToEnd(Fixture):
         self.assertEqual(seen["final"], "COMPLETED")
         self.assertEqual(seen["payout_amount"], node["target"] + node["profit"])
         self.assertEqual(seen["payout"], "PAID")
+        self.assertEqual(seen["owner_reads_address"], node["owner_address"])
+        self.assertFalse(seen["investor_reads_address"])
+        self.assertEqual(seen["release_due"], ("DUE", node["target"], node["owner_address"]))
+        self.assertEqual(seen["releases_due"], [True])
+        self.assertEqual(seen["release"], ("PAID", True))
+        self.assertEqual(seen["releases_paid"], 1)
         self.assertTrue(seen["check"]["ok"], seen["check"])
 
     def play(self, transport):
@@ -120,6 +126,48 @@ class Errors(Fixture):
             db.user_create(keyed, {"name": "A", "email": "a1@example.com"})
             with self.assertRaises(icms.Idempotency):
                 db.user_create(keyed, {"name": "B", "email": "b1@example.com"})
+
+    def test_payout_address_and_releases(self):
+        # Without a node: the owner's address, who reads it, and every release refusal.
+        address, missing = "GcwphVTaks2XGGB8RUk7auWdgmG8CV14TF", "019b76da-a800-772e-94bb-16096678d52d"
+        with icms.Database(self.path, clock=NOW, sync=2) as db:
+            admin, owner, inv = self.users(db)
+            pid = self.project(db, owner)["id"]
+            p = db.project_set_payout_address(owner, pid, address)
+            self.assertEqual(p["payout_address"], address)
+            self.assertEqual(db.project_set_payout_address(icms.HOST, pid, address)["payout_address"],
+                             address)
+            with self.assertRaises(icms.Forbidden):
+                db.project_set_payout_address(admin, pid, address)
+            with self.assertRaises(icms.Invalid):
+                db.project_set_payout_address(owner, pid, "not-an-address")
+            with self.assertRaises(icms.NotFound):
+                db.project_set_payout_address(owner, missing, address)
+            db.project_publish(owner, pid)
+            with self.assertRaises(icms.Forbidden):
+                db.project_set_payout_address(inv, pid, address)
+            for who in (owner, admin, icms.HOST):
+                self.assertEqual(db.project_get(who, pid)["payout_address"], address)
+            for who in (inv, icms.ANONYMOUS):
+                self.assertNotIn("payout_address", db.project_get(who, pid))
+                listed = db.project_list(who, {"state": "PUBLISHED"})["items"]
+                self.assertEqual([x["id"] for x in listed], [pid])
+                self.assertNotIn("payout_address", listed[0])
+            self.assertEqual(db.release_list(icms.HOST, {"status": "DUE"}),
+                             {"items": [], "next": None})
+            self.assertEqual(db.release_list(owner, {"project_id": pid})["items"], [])
+            with self.assertRaises(icms.Invalid):
+                db.release_list(icms.HOST, None)  # at least one of project, owner, status
+            with self.assertRaises(icms.Forbidden):
+                db.release_list(icms.ANONYMOUS, {"status": "DUE"})
+            with self.assertRaises(icms.NotFound):
+                db.release_get(admin, missing)
+            with self.assertRaises(icms.Invalid):
+                db.release_get(admin, "not-a-uuid")
+            with self.assertRaises(icms.Forbidden):
+                db.release_record(owner, missing, "ab" * 32)
+            with self.assertRaises(icms.Invalid):
+                db.release_record(icms.HOST, missing, "nothex")
 
     def test_codes_cover_the_header(self):
         from icms import native
