@@ -337,7 +337,7 @@ static int submit_payment(icms__cmd *cmd)
     rc = icms__payment_status(payment, &status);
     if (rc == ICMS_OK)
         rc = icms__payment_decide(status, ICMS__PAYMENT_SUBMIT, parties, &facts, &decision);
-    icms_project_state_t project_state;
+    icms_project_state_t project_state = (icms_project_state_t)ICMS_PROJECT_STATE_COUNT;
     if (rc == ICMS_OK)
         rc = adjust_in_flight(cmd, icms__json_get_string(payment, "project_id"), 1,
                               &project_state);
@@ -345,7 +345,7 @@ static int submit_payment(icms__cmd *cmd)
         rc = icms__doc_set_string(payment, "txid", call->txid);
     /* Late (from EXPIRED, or the project ended) is remembered for the confirmation. */
     icms__payment_late_facts late = {status, cJSON_IsTrue(icms__json_get(payment, "late")),
-                                     rc == ICMS_OK ? project_state : ICMS_PROJECT_FUNDING};
+                                     project_state};
     if (rc == ICMS_OK && icms__payment_is_late(&late))
         rc = icms__doc_set_copy(payment, "late", cJSON_CreateTrue());
     if (rc == ICMS_OK)
