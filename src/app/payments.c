@@ -346,8 +346,9 @@ static int submit_payment(icms__cmd *cmd)
     /* Late (from EXPIRED, or the project ended) is remembered for the confirmation. */
     icms__payment_late_facts late = {status, cJSON_IsTrue(icms__json_get(payment, "late")),
                                      project_state};
+    static const cJSON yes = {.type = cJSON_True}; /* copied in: nothing to free */
     if (rc == ICMS_OK && icms__payment_is_late(&late))
-        rc = icms__doc_set_copy(payment, "late", cJSON_CreateTrue());
+        rc = icms__doc_set_copy(payment, "late", &yes);
     if (rc == ICMS_OK)
         rc = icms__doc_set_string(payment, "status", icms_payment_status_name(decision.to));
     if (rc == ICMS_OK)
