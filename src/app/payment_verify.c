@@ -101,10 +101,19 @@ static int64_t int_or_zero(const cJSON *doc, const char *field)
     return icms__json_int64(icms__json_get(doc, field), &v) ? v : 0;
 }
 
+/* The stored state; an unknown one reads as out of range (neither open nor ended). */
+static icms_project_state_t project_state(const cJSON *project)
+{
+    icms_project_state_t state;
+    const char *name = icms__json_get_string(project, "state");
+    if (!name || icms_project_state_parse(name, &state) != ICMS_OK)
+        return (icms_project_state_t)ICMS_PROJECT_STATE_COUNT;
+    return state;
+}
+
 static bool project_ended(const cJSON *project)
 {
-    const char *state = icms__json_get_string(project, "state");
-    return state && (strcmp(state, "CANCELLED") == 0 || strcmp(state, "EXPIRED") == 0);
+    return icms__project_ended(project_state(project));
 }
 
 /* Record the payment's view of the chain, whatever else happens. */
@@ -232,7 +241,10 @@ static int confirm(icms__cmd *cmd, applied *a, const icms__chain_payment *chain,
     int64_t expected = int_or_zero(a->payment, "amount");
     int64_t commitment = int_or_zero(a->participation, "commitment");
     int64_t paid = int_or_zero(a->participation, "paid");
-    bool late = cJSON_IsTrue(icms__json_get(a->payment, "late")) || project_ended(a->project);
+    icms__payment_late_facts late_facts = {ICMS_PAYMENT_SUBMITTED,
+                                           cJSON_IsTrue(icms__json_get(a->payment, "late")),
+                                           project_state(a->project)};
+    bool late = icms__payment_is_late(&late_facts);
     icms__payment_facts facts = {cmd->now_ms, 0, project_ended(a->project), expected,
                                  commitment - paid, chain->paid, late};
     if (chain->paid == 0)

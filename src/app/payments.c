@@ -291,7 +291,9 @@ struct submit {
     char txid[65];
 };
 
-static int adjust_in_flight(icms__cmd *cmd, const char *project_id, int64_t delta)
+/* Count a payment in (or out of) flight; *state gets the project's state (unknown: out of range). */
+static int adjust_in_flight(icms__cmd *cmd, const char *project_id, int64_t delta,
+                            icms_project_state_t *state)
 {
     uint8_t key[16];
     cJSON *project = NULL;
@@ -299,6 +301,9 @@ static int adjust_in_flight(icms__cmd *cmd, const char *project_id, int64_t delt
     int rc = icms__parse_id(project_id, "project id", key);
     if (rc == ICMS_OK)
         rc = icms__record_get(cmd->tx, &icms__project_record, key, &project);
+    const char *name = rc == ICMS_OK ? icms__json_get_string(project, "state") : NULL;
+    if (!name || icms_project_state_parse(name, state) != ICMS_OK)
+        *state = (icms_project_state_t)ICMS_PROJECT_STATE_COUNT;
     if (rc == ICMS_OK)
         rc = icms__doc_int(project, "payments_in_flight", &n);
     if (rc == ICMS_OK && n + delta < 0)
@@ -332,10 +337,18 @@ static int submit_payment(icms__cmd *cmd)
     rc = icms__payment_status(payment, &status);
     if (rc == ICMS_OK)
         rc = icms__payment_decide(status, ICMS__PAYMENT_SUBMIT, parties, &facts, &decision);
+    icms_project_state_t project_state = (icms_project_state_t)ICMS_PROJECT_STATE_COUNT;
+    if (rc == ICMS_OK)
+        rc = adjust_in_flight(cmd, icms__json_get_string(payment, "project_id"), 1,
+                              &project_state);
     if (rc == ICMS_OK)
         rc = icms__doc_set_string(payment, "txid", call->txid);
-    if (rc == ICMS_OK && status == ICMS_PAYMENT_EXPIRED)
-        rc = icms__doc_set_copy(payment, "late", cJSON_CreateTrue()) ;
+    /* Late (from EXPIRED, or the project ended) is remembered for the confirmation. */
+    icms__payment_late_facts late = {status, cJSON_IsTrue(icms__json_get(payment, "late")),
+                                     project_state};
+    static const cJSON yes = {.type = cJSON_True}; /* copied in: nothing to free */
+    if (rc == ICMS_OK && icms__payment_is_late(&late))
+        rc = icms__doc_set_copy(payment, "late", &yes);
     if (rc == ICMS_OK)
         rc = icms__doc_set_string(payment, "status", icms_payment_status_name(decision.to));
     if (rc == ICMS_OK)
@@ -348,8 +361,6 @@ static int submit_payment(icms__cmd *cmd)
             rc = icms__error(ICMS_EEXISTS, "transaction %s is already attached to a payment",
                              call->txid);
     }
-    if (rc == ICMS_OK)
-        rc = adjust_in_flight(cmd, icms__json_get_string(payment, "project_id"), 1);
     cJSON *data = NULL;
     if (rc == ICMS_OK && !(data = cJSON_CreateObject()))
         rc = icms__error(ICMS_ENOMEM, "out of memory");

@@ -25,13 +25,22 @@ static bool owns(const icms__cmd *cmd, const cJSON *project)
            strcmp(owner, cmd->actor.id_text) == 0;
 }
 
+icms__viewer icms__project_viewer(const icms__cmd *cmd, const cJSON *project)
+{
+    icms__viewer v = {cmd->actor.kind, cmd->actor.anonymous, cmd->actor.roles,
+                      project != NULL && owns(cmd, project)};
+    return v;
+}
+
 bool icms__project_visible(const icms__cmd *cmd, const cJSON *project)
 {
-    const char *state = icms__json_get_string(project, "state");
-    if (state && strcmp(state, "DRAFT") != 0)
-        return true;
-    return cmd->actor.kind != ICMS_ACTOR_USER || icms__actor_has_role(&cmd->actor, ICMS_ROLE_ADMIN) ||
-           owns(cmd, project);
+    /* A record without a valid state is treated as closed as a draft (domain/read_rules.h). */
+    icms_project_state_t state = ICMS_PROJECT_DRAFT;
+    const char *name = icms__json_get_string(project, "state");
+    if (name && icms_project_state_parse(name, &state) != ICMS_OK)
+        state = ICMS_PROJECT_DRAFT;
+    icms__viewer viewer = icms__project_viewer(cmd, project);
+    return icms__project_visible_to(state, &viewer);
 }
 
 unsigned icms__project_parties(const icms__cmd *cmd, const cJSON *project)

@@ -8,6 +8,9 @@
 /* Parse an id given by the caller; ICMS_EINVALID naming what when it is not one. */
 int icms__parse_id(const char *text, const char *what, uint8_t id[16]);
 
+/* The actor as a viewer of this project (domain/read_rules.h); project may be NULL (owns none). */
+icms__viewer icms__project_viewer(const icms__cmd *cmd, const cJSON *project);
+
 /* Whether the actor may see this project at all (hidden ones read as not found). */
 bool icms__project_visible(const icms__cmd *cmd, const cJSON *project);
 

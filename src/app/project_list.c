@@ -93,8 +93,8 @@ static int list_projects(icms__cmd *cmd)
         icms__uuid_parse(owner, strlen(owner), owner_id);
     if (after_text)
         icms__uuid_parse(after_text, strlen(after_text), after);
-    bool admin = cmd->actor.kind != ICMS_ACTOR_USER ||
-                 icms__actor_has_role(&cmd->actor, ICMS_ROLE_ADMIN);
+    icms__viewer viewer = icms__project_viewer(cmd, NULL);
+    bool admin = icms__viewer_privileged(&viewer);
 
     icms__key values;
     icms__key_init(&values);
@@ -104,7 +104,9 @@ static int list_projects(icms__cmd *cmd)
         rc = icms__record_scan_index(cmd->tx, &icms__project_record, "by_owner", &values,
                                      after_text ? after : NULL, 0, on_id, list);
     } else if (state) {
-        if (strcmp(state, "DRAFT") == 0 && !admin)
+        icms_project_state_t wanted = ICMS_PROJECT_DRAFT; /* the schema admits only names */
+        icms_project_state_parse(state, &wanted);
+        if (!icms__project_visible_to(wanted, &viewer)) /* a draft's owner lists by owner_id */
             return icms__error(ICMS_EFORBIDDEN,
                                "drafts are listed to admins, or to their owner by owner_id");
         list->state = NULL;

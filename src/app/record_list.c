@@ -1,7 +1,7 @@
 /*
  * Listing participations, payments, refunds and payouts: the same rule for
- * all four: an investor's own, a project's (its owner, by project_id), any
- * (admins, by project_id or investor_id).
+ * all four (icms__list_scope): an investor's own, a project's (its owner, by
+ * project_id), any (admins, by project_id or investor_id).
  */
 #include <string.h>
 
@@ -87,42 +87,32 @@ static int list_records(icms__cmd *cmd)
     int rc = icms__page_reset(&list->page, list->limit);
     if (rc)
         return rc;
-    if (cmd->actor.anonymous)
-        return icms__error(ICMS_EFORBIDDEN, "%ss are not public", list->type->name);
-    bool admin = cmd->actor.kind != ICMS_ACTOR_USER ||
-                 icms__actor_has_role(&cmd->actor, ICMS_ROLE_ADMIN);
     const char *project = icms__json_get_string(list->filter, "project_id");
     const char *investor = icms__json_get_string(list->filter, "investor_id");
     const char *after_text = icms__json_get_string(list->filter, "after");
     uint8_t after[16], id[16];
     if (after_text)
         icms__uuid_parse(after_text, strlen(after_text), after);
-    const char *index;
-    if (project) {
-        /* A project's money is its owner's business (and admins'). */
+    /* Who may list what is a domain rule (domain/read_rules.h); here only the facts. */
+    icms__list_facts facts = {icms__project_viewer(cmd, NULL), project != NULL, investor != NULL,
+                              investor && strcmp(investor, cmd->actor.id_text) == 0};
+    if (project && !cmd->actor.anonymous) { /* the anonymous are refused before any lookup */
         uint8_t key[16];
         cJSON *doc = NULL;
-        if ((rc = icms__project_load(cmd, project, key, &doc)))
+        if ((rc = icms__project_load(cmd, project, key, &doc))) /* a hidden draft: not found */
             return rc;
-        const char *owner = icms__json_get_string(doc, "owner_id");
-        bool own = owner && strcmp(owner, cmd->actor.id_text) == 0;
+        facts.viewer = icms__project_viewer(cmd, doc);
         cJSON_Delete(doc);
-        if (!admin && !own)
-            return icms__error(ICMS_EFORBIDDEN, "only the project's owner and admins list its %ss",
-                               list->type->name);
         memcpy(id, key, 16);
-        index = "by_project";
-    } else {
-        if (investor && !admin && strcmp(investor, cmd->actor.id_text) != 0)
-            return icms__error(ICMS_EFORBIDDEN, "an investor lists only their own %ss",
-                               list->type->name);
-        if (!investor && !admin)
-            investor = cmd->actor.id_text;
-        if (!investor)
-            return icms__error(ICMS_EINVALID, "filter by project_id or investor_id");
-        icms__uuid_parse(investor, strlen(investor), id);
-        index = "by_investor";
     }
+    icms__list_scope_t scope;
+    if ((rc = icms__list_scope(list->type->name, &facts, &scope)))
+        return rc;
+    if (scope == ICMS__LIST_INVESTOR)
+        icms__uuid_parse(investor, strlen(investor), id);
+    else if (scope == ICMS__LIST_OWN)
+        icms__uuid_parse(cmd->actor.id_text, strlen(cmd->actor.id_text), id);
+    const char *index = scope == ICMS__LIST_PROJECT ? "by_project" : "by_investor";
     icms__key values;
     icms__key_init(&values);
     icms__key_id(&values, id);

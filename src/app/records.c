@@ -8,6 +8,7 @@
 #include "core/json.h"
 #include "core/rfc3339.h"
 #include "core/uuid.h"
+#include "domain/read_rules.h"
 
 /* Append the id held as text in doc[field]; ICMS_ENOTFOUND when absent. */
 static int key_id_field(const cJSON *doc, const char *field, icms__key *key)
@@ -69,11 +70,15 @@ static int project_state(const cJSON *doc, icms__key *key)
     return ICMS_OK;
 }
 
-/* Everyone may see a project once it leaves DRAFT; this index lists exactly those. */
+/* The projects the public sees (domain/read_rules.h: every state but DRAFT); exactly those. */
 static int project_visible(const cJSON *doc, icms__key *key)
 {
     (void)key;
-    return field_is(doc, "state", "DRAFT") ? ICMS_ENOTFOUND : ICMS_OK;
+    const char *name = icms__json_get_string(doc, "state");
+    icms_project_state_t state = ICMS_PROJECT_DRAFT; /* no valid state: not public */
+    if (name && icms_project_state_parse(name, &state) != ICMS_OK)
+        state = ICMS_PROJECT_DRAFT;
+    return icms__project_visible_to(state, NULL) ? ICMS_OK : ICMS_ENOTFOUND;
 }
 
 /* Projects the expiry sweep must watch, by deadline, so it reads only what is due. */

@@ -1,6 +1,7 @@
 /* The participation-request transition table and its guards. */
 #include "core/core.h"
 #include "domain/participation_rules.h"
+#include "domain/project_rules.h"
 
 #define S(x) (1u << ICMS_PARTICIPATION_##x)
 #define A(x) ICMS__PARTICIPATION_##x
@@ -64,10 +65,7 @@ static const char *guard(unsigned g, const void *facts)
     case ICMS__QG_PROJECT_OPEN:
         return project_closed_reason(f);
     case ICMS__QG_PROJECT_ENDED:
-        return f->project_state == ICMS_PROJECT_CANCELLED ||
-                       f->project_state == ICMS_PROJECT_EXPIRED
-                   ? NULL
-                   : "the project has not ended";
+        return icms__project_ended(f->project_state) ? NULL : "the project has not ended";
     }
     return "unknown guard";
 }

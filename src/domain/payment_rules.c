@@ -1,6 +1,7 @@
 /* The payment transition table and its guards. */
 #include "core/core.h"
 #include "domain/payment_rules.h"
+#include "domain/project_rules.h"
 
 #define S(x) (1u << ICMS_PAYMENT_##x)
 #define A(x) ICMS__PAYMENT_##x
@@ -159,4 +160,13 @@ int icms__payment_check_initiate(unsigned parties, const icms__payment_initiate_
     if (f->kyc_required && f->kyc_status != ICMS_KYC_VERIFIED)
         return icms__error(ICMS_EFORBIDDEN, "KYC verification is required to pay");
     return ICMS_OK;
+}
+
+bool icms__payment_is_late(const icms__payment_late_facts *facts)
+{
+    if (facts == NULL)
+        return false;
+    /* Money for a closed window, or for a project that no longer takes money. */
+    return facts->marked_late || facts->status == ICMS_PAYMENT_EXPIRED ||
+           icms__project_ended(facts->project_state);
 }

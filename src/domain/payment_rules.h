@@ -75,6 +75,25 @@ typedef struct icms__payment_initiate_facts {
  */
 int icms__payment_check_initiate(unsigned parties, const icms__payment_initiate_facts *facts);
 
+/* What decides whether a payment's money is late. */
+typedef struct icms__payment_late_facts {
+    icms_payment_status_t status;       /* the payment's status before the change being made */
+    bool marked_late;                   /* the payment's stored "late" mark */
+    icms_project_state_t project_state; /* its project's state now */
+} icms__payment_late_facts;
+
+/*
+ * Is the payment's money late (credited nothing, refunded in full)? Yes when
+ * the payment is EXPIRED as its transaction is attached (its window closed),
+ * or was marked late then, or its project has ended (icms__project_ended).
+ * Asked when a transaction is attached (the answer is stored as the payment's
+ * "late" mark) and again when it is confirmed. The window is judged by the
+ * status, not the clock: the sweep is what closes it, and a payment whose
+ * expires_at has passed but which the sweep has not yet expired is on time.
+ * A NULL argument reads as not late.
+ */
+bool icms__payment_is_late(const icms__payment_late_facts *facts);
+
 const char *icms__payment_action_name(icms__payment_action_t action);
 const char *icms__payment_guard_name(unsigned guard);
 const icms__machine *icms__payment_machine(void);

@@ -180,6 +180,17 @@ bool icms__project_funds_reversible(icms_project_state_t state)
     return false;
 }
 
+bool icms__project_ended(icms_project_state_t state)
+{
+    /* The states cancelling and expiring lead to, read from the table. */
+    for (size_t i = 0; i < ICMS__ARRAY_LEN(project_rules); i++)
+        if ((project_rules[i].action == ICMS__PROJECT_CANCEL ||
+             project_rules[i].action == ICMS__PROJECT_EXPIRE) &&
+            project_rules[i].to == (int)state)
+            return true;
+    return false;
+}
+
 const icms__machine *icms__project_machine(void)
 {
     return &machine;

@@ -123,6 +123,13 @@ const char *icms__project_guard_name(unsigned guard);
  */
 bool icms__project_funds_reversible(icms_project_state_t state);
 
+/*
+ * Whether a project in this state has ended without completing (CANCELLED or
+ * EXPIRED): its open requests end, pending payments close, money still
+ * arriving is late. COMPLETED is final too but did not "end" in this sense.
+ */
+bool icms__project_ended(icms_project_state_t state);
+
 /* The table itself, for docs and tests. */
 const icms__machine *icms__project_machine(void);
 

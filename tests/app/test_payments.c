@@ -18,6 +18,7 @@
 #include "icms/projects.h"
 #include "icms/rpc.h"
 #include "icms/users.h"
+#include "icms/sys/clock.h"
 #include "icms/sys/transport.h"
 #include "support/fault_store.h"
 
@@ -314,6 +315,61 @@ static void test_cancel_refunds_and_late_payment(void **state)
                      ICMS_EINVALID_TRANSITION);
     cJSON_Delete(pa);
     cJSON_Delete(pb);
+}
+
+/*
+ * A payment whose window closed (the sweep expired it) and that is paid
+ * anyway is late (icms__payment_is_late): attached, confirmed, refunded whole.
+ */
+static void test_paid_after_its_window_is_late(void **state)
+{
+    world *w = *state;
+    chain_begin(&w->c, 1);
+    char pay[512];
+    snprintf(pay, sizeof pay, "[%s]", chain_tx(&w->c, "slow", w->c.scripts[0], TARGET));
+    chain_step_blocks(&w->c, pay, 6, "[]");
+    chain_start(&w->c, pay, "payments_after_window");
+    chain_attach(&w->f, &w->c, 0);
+    publish_small_project(w);
+    char part[37], buf[64];
+    approved(w, &w->f.investor, TARGET, part);
+    cJSON *payment = initiate(w, &w->f.investor, part, "slow-1", 0);
+    char id[37];
+    snprintf(id, sizeof id, "%s", fx_str(payment, "id"));
+    cJSON_Delete(payment);
+
+    assert_icms_ok(icms_clock_fake_advance(w->f.clock, ICMS_PAYMENT_WINDOW_MS));
+    char *out = NULL;
+    assert_icms_ok(icms_tick(w->f.db, &out));
+    icms_free(out);
+    assert_icms_ok(icms_payment_get(w->f.db, &w->f.investor.req, id, &out));
+    cJSON *p = fx_json(out);
+    assert_string_equal(fx_str(p, "status"), "EXPIRED");
+    assert_false(cJSON_IsTrue(cJSON_GetObjectItem(p, "late")));
+    cJSON_Delete(p);
+
+    assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor.req, id,
+                                       fake_node_txid(&w->c.node, "slow"), &out));
+    p = fx_json(out);
+    assert_string_equal(fx_str(p, "status"), "SUBMITTED");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(p, "late")));
+    cJSON_Delete(p);
+    chain_next(&w->c);
+    p = verify(w, id);
+    assert_string_equal(fx_str(p, "status"), "CONFIRMED");
+    assert_int_equal(fx_int(p, "received"), TARGET);
+    assert_int_equal(fx_int(p, "credited"), 0);
+    assert_int_equal(fx_int(p, "refund_due"), TARGET);
+    cJSON_Delete(p);
+    assert_int_equal(funded(w), 0);
+    assert_string_equal(state_of(w, buf), "FUNDING");
+
+    assert_icms_ok(icms_refund_list(w->f.db, &w->f.investor.req, NULL, &out));
+    cJSON *page = fx_json(out);
+    cJSON *refund = cJSON_GetArrayItem(cJSON_GetObjectItem(page, "items"), 0);
+    assert_int_equal(fx_int(refund, "amount"), TARGET);
+    assert_string_equal(fx_str(refund, "reason"), "late payment");
+    cJSON_Delete(page);
 }
 
 static void test_transaction_that_pays_elsewhere_fails(void **state)
@@ -664,6 +720,7 @@ int main(void)
         T(test_reorg_reverses_and_unfunds),
         T(test_node_down_changes_nothing),
         T(test_cancel_refunds_and_late_payment),
+        T(test_paid_after_its_window_is_late),
         T(test_transaction_that_pays_elsewhere_fails),
         T(test_profit_shares_sum_exactly),
         T(test_batch_is_all_or_nothing),

@@ -1,5 +1,5 @@
 /*
- * Arbitrary bytes as states, actions, parties, facts, catalogs and amounts:
+ * Arbitrary bytes as states, actions, parties, viewers, facts, catalogs and amounts:
  * the rules must answer every question with one of their documented codes,
  * never crash or overflow, and keep their promises (a granted transition's
  * guards hold; totals are exact). Built two ways:
@@ -187,6 +187,32 @@ static void fuzz_money(struct input *in)
     CHECK(rc == ICMS_OK || rc == ICMS_EINVALID);
 }
 
+static void fuzz_read_rules(struct input *in)
+{
+    icms__viewer v = {(icms_actor_kind_t)(take_u8(in) % 5), take_u8(in) & 1, take_u8(in),
+                      take_u8(in) & 1};
+    icms_project_state_t state = (icms_project_state_t)((int)(take_u8(in) % 13) - 1);
+    bool seen = icms__project_visible_to(state, &v);
+    /* Whoever the public sees, everyone sees; admin rights see everything. */
+    CHECK(!icms__project_visible_to(state, NULL) || seen);
+    CHECK(!icms__viewer_privileged(&v) || seen);
+    CHECK(!v.anonymous || seen == icms__project_visible_to(state, NULL));
+    icms__list_facts f = {v, take_u8(in) & 1, take_u8(in) & 1, take_u8(in) & 1};
+    icms__list_scope_t scope = (icms__list_scope_t)7;
+    int rc = icms__list_scope("payment", &f, &scope);
+    CHECK(rc == ICMS_OK || rc == ICMS_EFORBIDDEN || rc == ICMS_EINVALID);
+    CHECK(rc != ICMS_OK || scope <= ICMS__LIST_OWN);
+    CHECK(rc == ICMS_OK || scope == (icms__list_scope_t)7);
+    CHECK(!v.anonymous || rc == ICMS_EFORBIDDEN);
+    if (rc == ICMS_OK && scope == ICMS__LIST_INVESTOR)
+        CHECK(f.investor_is_viewer || icms__viewer_privileged(&v));
+    icms__payment_late_facts lf = {(icms_payment_status_t)((int)(take_u8(in) % 10) - 1),
+                                   take_u8(in) & 1, state};
+    bool late = icms__payment_is_late(&lf);
+    CHECK(!lf.marked_late || late);
+    CHECK(!icms__project_ended(state) || late);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -194,6 +220,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_project(&in);
     fuzz_participation_and_payment(&in);
     fuzz_money(&in);
+    fuzz_read_rules(&in);
     return 0;
 }
 

@@ -1,8 +1,12 @@
-/* Prints the three transition tables as docs/domain.md shows them: `print_tables > tables.md`. */
+/*
+ * Prints the three transition tables and the read and lateness tables as
+ * docs/domain.md shows them: `print_tables > tables.md`.
+ */
 #include <stdio.h>
 
 #include "core/core.h"
 #include "domain/domain.h"
+#include "read_tables.h"
 
 int main(void)
 {
@@ -20,6 +24,20 @@ int main(void)
         }
         printf("%s:\n\n%s\n", machines[i].title, md);
         icms__free(md);
+    }
+    const struct {
+        const char *title;
+        int (*render)(char *, size_t);
+    } tables[] = {{"Who may see a project", icms_test_visibility_table},
+                  {"Who may list records", icms_test_listing_table},
+                  {"When a payment is late", icms_test_lateness_table}};
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+        static char md[8192];
+        if (tables[i].render(md, sizeof md) != 0) {
+            fprintf(stderr, "%s: table too long\n", tables[i].title);
+            return 1;
+        }
+        printf("%s:\n\n%s\n", tables[i].title, md);
     }
     return 0;
 }

@@ -7,6 +7,7 @@
 
 #include "core/core.h"
 #include "domain/domain.h"
+#include "read_tables.h"
 
 static void check_table(const char *doc, const icms__machine *m)
 {
@@ -27,6 +28,29 @@ static void test_tables_in_docs(void **state)
     check_table(doc, icms__participation_machine());
     check_table(doc, icms__payment_machine());
     free(doc);
+}
+
+/* The read and lateness tables are rendered by asking the domain functions for every cell. */
+static void check_rendered(const char *doc, const char *what, int (*render)(char *, size_t))
+{
+    static char md[8192];
+    assert_int_equal(render(md, sizeof md), 0);
+    if (strstr(doc, md) == NULL)
+        fail_msg("docs/domain.md does not contain the %s table as the code has it:\n%s", what,
+                 md);
+}
+
+static void test_read_tables_in_docs(void **state)
+{
+    (void)state;
+    size_t len = 0;
+    char *doc = icms_test_read_file(ICMS_DOMAIN_DOC, &len);
+    check_rendered(doc, "project visibility", icms_test_visibility_table);
+    check_rendered(doc, "listing", icms_test_listing_table);
+    check_rendered(doc, "lateness", icms_test_lateness_table);
+    free(doc);
+    char small[16];
+    assert_int_equal(icms_test_visibility_table(small, sizeof small), -1);
 }
 
 static void test_markdown_shape(void **state)
@@ -56,6 +80,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tables_in_docs),
+        cmocka_unit_test(test_read_tables_in_docs),
         cmocka_unit_test(test_markdown_shape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

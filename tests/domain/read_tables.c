@@ -1,0 +1,157 @@
+/* Renders the read and lateness rules by asking the domain for every cell (read_tables.h). */
+#include "read_tables.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "domain/domain.h"
+
+struct out {
+    char *buf;
+    size_t len, used;
+    int failed;
+};
+
+static void put(struct out *o, const char *fmt, ...)
+{
+    if (o->failed)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(o->buf + o->used, o->len - o->used, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= o->len - o->used)
+        o->failed = 1;
+    else
+        o->used += (size_t)n;
+}
+
+static int finish(const struct out *o)
+{
+    return o->failed ? -1 : 0;
+}
+
+static const struct persona {
+    const char *who;
+    icms__viewer viewer;
+} personas[] = {
+    {"not signed in", {ICMS_ACTOR_USER, true, 0, false}},
+    {"a user (an investor, another project's owner)",
+     {ICMS_ACTOR_USER, false, ICMS_ROLE_OWNER | ICMS_ROLE_INVESTOR, false}},
+    {"the project's owner", {ICMS_ACTOR_USER, false, ICMS_ROLE_OWNER, true}},
+    {"the project's owner, OWNER role since removed", {ICMS_ACTOR_USER, false, 0, true}},
+    {"a user with the ADMIN role", {ICMS_ACTOR_USER, false, ICMS_ROLE_ADMIN, false}},
+    {"the host", {ICMS_ACTOR_HOST, false, ICMS_ROLE_ALL, false}},
+    {"the library (system)", {ICMS_ACTOR_SYSTEM, false, 0, false}},
+};
+
+int icms_test_visibility_table(char *buf, size_t len)
+{
+    struct out o = {buf, len, 0, 0};
+    put(&o, "| viewer | DRAFT | every other state |\n|---|---|---|\n");
+    for (size_t p = 0; p < sizeof personas / sizeof personas[0]; p++) {
+        const icms__viewer *v = &personas[p].viewer;
+        size_t seen = 0, others = 0;
+        for (int s = 0; s < ICMS_PROJECT_STATE_COUNT; s++) {
+            if (s == ICMS_PROJECT_DRAFT)
+                continue;
+            others++;
+            seen += icms__project_visible_to((icms_project_state_t)s, v);
+        }
+        put(&o, "| %s | %s | %s |\n", personas[p].who,
+            icms__project_visible_to(ICMS_PROJECT_DRAFT, v) ? "yes" : "no",
+            seen == others ? "yes" : seen == 0 ? "no" : "some");
+    }
+    return finish(&o);
+}
+
+static const char *scope_words(int rc, icms__list_scope_t scope)
+{
+    if (rc == ICMS_EFORBIDDEN)
+        return "refused (`ICMS_EFORBIDDEN`)";
+    if (rc == ICMS_EINVALID)
+        return "refused (`ICMS_EINVALID`: name a project or investor)";
+    if (rc != ICMS_OK)
+        return "error";
+    switch (scope) {
+    case ICMS__LIST_PROJECT:
+        return "the project's";
+    case ICMS__LIST_INVESTOR:
+        return "that investor's";
+    case ICMS__LIST_OWN:
+        return "their own";
+    }
+    return "?";
+}
+
+int icms_test_listing_table(char *buf, size_t len)
+{
+    static const struct {
+        const char *filter;
+        bool project, investor, self;
+    } filters[] = {
+        {"`project_id`", true, false, false},
+        {"`investor_id`: the viewer's own", false, true, true},
+        {"`investor_id`: someone else's", false, true, false},
+        {"neither", false, false, false},
+    };
+    /* One column per kind of viewer (the owner-without-role column would repeat the owner's). */
+    static const size_t columns[] = {0, 1, 2, 4, 5, 6};
+    struct out o = {buf, len, 0, 0};
+    put(&o, "| filter |");
+    for (size_t c = 0; c < sizeof columns / sizeof columns[0]; c++)
+        put(&o, " %s |", personas[columns[c]].who);
+    put(&o, "\n|---|");
+    for (size_t c = 0; c < sizeof columns / sizeof columns[0]; c++)
+        put(&o, "---|");
+    put(&o, "\n");
+    for (size_t f = 0; f < sizeof filters / sizeof filters[0]; f++) {
+        put(&o, "| %s |", filters[f].filter);
+        for (size_t c = 0; c < sizeof columns / sizeof columns[0]; c++) {
+            icms__list_facts facts = {personas[columns[c]].viewer, filters[f].project,
+                                      filters[f].investor, filters[f].self};
+            icms__list_scope_t scope = ICMS__LIST_OWN;
+            int rc = icms__list_scope("payment", &facts, &scope);
+            put(&o, " %s |", scope_words(rc, scope));
+        }
+        put(&o, "\n");
+    }
+    return finish(&o);
+}
+
+int icms_test_lateness_table(char *buf, size_t len)
+{
+    static const struct {
+        const char *when;
+        icms_payment_status_t status;
+        bool marked;
+    } rows[] = {
+        {"transaction attached to a PENDING payment", ICMS_PAYMENT_PENDING, false},
+        {"transaction attached to an EXPIRED payment", ICMS_PAYMENT_EXPIRED, false},
+        {"confirmed, not marked late", ICMS_PAYMENT_SUBMITTED, false},
+        {"confirmed, marked late", ICMS_PAYMENT_SUBMITTED, true},
+    };
+    struct out o = {buf, len, 0, 0};
+    put(&o, "| moment | project in any other state | project CANCELLED | project EXPIRED |\n"
+            "|---|---|---|---|\n");
+    for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+        size_t late = 0, others = 0;
+        for (int s = 0; s < ICMS_PROJECT_STATE_COUNT; s++) {
+            if (s == ICMS_PROJECT_CANCELLED || s == ICMS_PROJECT_EXPIRED)
+                continue;
+            icms__payment_late_facts f = {rows[r].status, rows[r].marked,
+                                          (icms_project_state_t)s};
+            others++;
+            late += icms__payment_is_late(&f);
+        }
+        icms__payment_late_facts cancelled = {rows[r].status, rows[r].marked,
+                                              ICMS_PROJECT_CANCELLED};
+        icms__payment_late_facts expired = {rows[r].status, rows[r].marked, ICMS_PROJECT_EXPIRED};
+        put(&o, "| %s | %s | %s | %s |\n", rows[r].when,
+            late == others ? "late" : late == 0 ? "on time" : "some late",
+            icms__payment_is_late(&cancelled) ? "late" : "on time",
+            icms__payment_is_late(&expired) ? "late" : "on time");
+    }
+    return finish(&o);
+}
