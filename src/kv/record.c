@@ -68,7 +68,7 @@ static int load(icms__tx *tx, const icms__record_type *type, const uint8_t id[16
         if ((rc = parse_doc((*out)->bytes, (*out)->bytes_len, &doc)))
             return rc;
         bool dirty = (*out)->dirty;
-        icms__tx_cache_set(*out, doc, dirty);
+        icms__tx_cache_set(tx, *out, doc, dirty);
         return ICMS_OK;
     }
     if ((*out)->state != ICMS__CACHED_UNKNOWN)
@@ -77,14 +77,14 @@ static int load(icms__tx *tx, const icms__record_type *type, const uint8_t id[16
     size_t len;
     rc = icms__tx_get(tx, &key, &value, &len);
     if (rc == ICMS_ENOTFOUND) {
-        icms__tx_cache_set(*out, NULL, false);
+        icms__tx_cache_set(tx, *out, NULL, false);
         return ICMS_OK;
     }
     cJSON *doc = NULL;
     if (rc == ICMS_OK)
         rc = parse_doc(value, len, &doc);
     if (rc == ICMS_OK)
-        icms__tx_cache_set(*out, doc, false);
+        icms__tx_cache_set(tx, *out, doc, false);
     return rc;
 }
 
@@ -226,6 +226,7 @@ int icms__record_ref(icms__tx *tx, const icms__record_type *type, const uint8_t 
     /* The caller may change the document: note its index entries while they are known. */
     if ((rc = know_keys(type, id, cached)))
         return rc;
+    cached->lent = true;
     *doc = cached->doc;
     return ICMS_OK;
 }
@@ -265,7 +266,7 @@ int icms__record_put(icms__tx *tx, const icms__record_type *type, const uint8_t 
     }
     /* Stored when the transaction commits: a record written many times is written once. */
     if (copy) {
-        icms__tx_cache_set(cached, copy, true);
+        icms__tx_cache_set(tx, cached, copy, true);
     } else { /* its own document, changed in place */
         icms__free(cached->index_keys);
         icms__free(cached->bytes);
@@ -294,7 +295,7 @@ int icms__record_delete(icms__tx *tx, const icms__record_type *type, const uint8
     icms__record_key(&key, type, id);
     if ((rc = icms__tx_del(tx, &key)))
         return rc;
-    icms__tx_cache_set(cached, NULL, false);
+    icms__tx_cache_set(tx, cached, NULL, false);
     cached->index_keys_known = true; /* none */
     return ICMS_OK;
 }

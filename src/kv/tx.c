@@ -74,7 +74,7 @@ int icms__tx_put(icms__tx *tx, const icms__key *key, const void *value, size_t v
     /* Written around the cache: whatever it held for the key is superseded. */
     icms__cached *cached = icms__tx_cache_find(tx, key->bytes, key->len);
     if (cached)
-        icms__tx_cache_forget(cached);
+        icms__tx_cache_forget(tx, cached);
     return worded(tx->store->put(tx->txn, key->bytes, key->len, value, value_len), "put");
 }
 
@@ -85,7 +85,7 @@ int icms__tx_del(icms__tx *tx, const icms__key *key)
         return rc;
     icms__cached *cached = icms__tx_cache_find(tx, key->bytes, key->len);
     if (cached)
-        icms__tx_cache_forget(cached);
+        icms__tx_cache_forget(tx, cached);
     return worded(tx->store->del(tx->txn, key->bytes, key->len), "delete");
 }
 

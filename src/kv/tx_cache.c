@@ -20,9 +20,14 @@ struct icms__tx_cache {
     icms__cached *first;
     icms__cached **last_next;
     memo *memos;
+    cJSON *retired; /* lent documents replaced meanwhile, chained by next; freed at the end */
 };
 
-enum { FIRST_BUCKETS = 64 };
+enum {
+    FIRST_BUCKETS = 64,
+    /* Entries held before the clean ones are dropped (a batch of 100 payments uses ~500). */
+    TRIM_AT = 4096
+};
 
 static uint32_t hash_key(const uint8_t *key, size_t len)
 {
@@ -80,6 +85,37 @@ static void grow(icms__tx_cache *cache)
     cache->bucket_count = n;
 }
 
+static void clear_value(icms__tx_cache *cache, icms__cached *e);
+
+/* Drop every entry that holds nothing the store lacks and that nobody borrows. */
+static void trim(icms__tx_cache *cache)
+{
+    memset(cache->buckets, 0, cache->bucket_count * sizeof *cache->buckets);
+    icms__cached **link = &cache->first;
+    cache->count = 0;
+    for (icms__cached *e = cache->first, *next; e; e = next) {
+        next = e->order_next;
+        if (!e->dirty && !e->lent) {
+            clear_value(cache, e);
+            icms__free(e);
+            continue;
+        }
+        *link = e;
+        link = &e->order_next;
+        size_t b = hash_key(e->key, e->key_len) & (cache->bucket_count - 1);
+        e->bucket_next = cache->buckets[b];
+        cache->buckets[b] = e;
+        cache->count++;
+    }
+    *link = NULL;
+    cache->last_next = link;
+}
+
+size_t icms__tx_cache_count(const icms__tx *tx)
+{
+    return tx->cache ? tx->cache->count : 0;
+}
+
 int icms__tx_cache_entry(icms__tx *tx, const icms__key *key, icms__cached **out)
 {
     icms__cached *e = icms__tx_cache_find(tx, key->bytes, key->len);
@@ -91,6 +127,8 @@ int icms__tx_cache_entry(icms__tx *tx, const icms__key *key, icms__cached **out)
     int rc = cache_of(tx, &cache);
     if (rc)
         return rc;
+    if (cache->count >= TRIM_AT)
+        trim(cache);
     e = icms__calloc(1, sizeof *e + key->len);
     if (!e)
         return icms__error(ICMS_ENOMEM, "out of memory");
@@ -107,8 +145,15 @@ int icms__tx_cache_entry(icms__tx *tx, const icms__key *key, icms__cached **out)
     return ICMS_OK;
 }
 
-static void clear_value(icms__cached *e)
+static void clear_value(icms__tx_cache *cache, icms__cached *e)
 {
+    if (e->lent && e->doc) {
+        /* Someone still holds it (icms__record_ref): it lives until the transaction ends. */
+        e->doc->next = cache->retired;
+        cache->retired = e->doc;
+        e->doc = NULL;
+    }
+    e->lent = false;
     cJSON_Delete(e->doc);
     e->doc = NULL;
     icms__free(e->index_keys);
@@ -120,17 +165,17 @@ static void clear_value(icms__cached *e)
     e->bytes_len = 0;
 }
 
-void icms__tx_cache_set(icms__cached *entry, cJSON *doc, bool dirty)
+void icms__tx_cache_set(icms__tx *tx, icms__cached *entry, cJSON *doc, bool dirty)
 {
-    clear_value(entry);
+    clear_value(tx->cache, entry);
     entry->doc = doc;
     entry->state = doc ? ICMS__CACHED_PRESENT : ICMS__CACHED_ABSENT;
     entry->dirty = dirty;
 }
 
-void icms__tx_cache_forget(icms__cached *entry)
+void icms__tx_cache_forget(icms__tx *tx, icms__cached *entry)
 {
-    clear_value(entry);
+    clear_value(tx->cache, entry);
     entry->state = ICMS__CACHED_UNKNOWN;
     entry->dirty = false;
 }
@@ -150,7 +195,7 @@ int icms__tx_put_deferred(icms__tx *tx, const icms__key *key, const void *value,
     if (!copy)
         return icms__error(ICMS_ENOMEM, "out of memory");
     memcpy(copy, value, len);
-    clear_value(e);
+    clear_value(tx->cache, e);
     e->bytes = copy;
     e->bytes_len = len;
     e->state = ICMS__CACHED_PRESENT;
@@ -200,7 +245,7 @@ int icms__tx_cache_flush(icms__tx *tx)
             e->bytes = NULL;
             e->bytes_len = 0;
         } else { /* a raw value: the store has it now */
-            icms__tx_cache_forget(e);
+            icms__tx_cache_forget(tx, e);
         }
     }
     return ICMS_OK;
@@ -213,9 +258,10 @@ void icms__tx_cache_free(icms__tx *tx)
         return;
     for (icms__cached *e = cache->first, *next; e; e = next) {
         next = e->order_next;
-        clear_value(e);
+        clear_value(cache, e);
         icms__free(e);
     }
+    cJSON_Delete(cache->retired); /* the whole chain */
     for (memo *m = cache->memos, *next; m; m = next) {
         next = m->next;
         icms__free(m);

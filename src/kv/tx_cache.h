@@ -36,6 +36,7 @@ typedef struct icms__cached {
     struct icms__cached *order_next; /* first-touch order: the order of flushing */
     icms__cached_state state;
     bool dirty;     /* doc is newer than the store */
+    bool lent;      /* doc was handed out (icms__record_ref): kept until the end */
     cJSON *doc;     /* the value, parsed (owned); NULL for a raw deferred value */
     uint8_t *bytes; /* the value's bytes: doc serialised, or the raw value (owned) */
     size_t bytes_len;
@@ -51,17 +52,25 @@ typedef struct icms__cached {
     uint8_t key[];
 } icms__cached;
 
-/* The entry for key, created (UNKNOWN) when missing. */
+/*
+ * The entry for key, created (UNKNOWN) when missing. Creating one may drop
+ * entries that hold nothing the store lacks (clean and not lent), so that a
+ * transaction reading many records (icms_check) keeps a bounded number: an
+ * entry pointer stays valid only until the next icms__tx_cache_entry call.
+ */
 int icms__tx_cache_entry(icms__tx *tx, const icms__key *key, icms__cached **out);
 
 /* The entry for key, or NULL when the transaction has none. */
 icms__cached *icms__tx_cache_find(const icms__tx *tx, const uint8_t *key, size_t key_len);
 
-/* Replace an entry's value: doc (taken) or, with doc NULL, the key's absence. */
-void icms__tx_cache_set(icms__cached *entry, cJSON *doc, bool dirty);
+/*
+ * Replace an entry's value: doc (taken) or, with doc NULL, the key's absence.
+ * A document lent out before is kept alive until the transaction ends.
+ */
+void icms__tx_cache_set(icms__tx *tx, icms__cached *entry, cJSON *doc, bool dirty);
 
 /* Forget what an entry knows (after the key was written around the cache). */
-void icms__tx_cache_forget(icms__cached *entry);
+void icms__tx_cache_forget(icms__tx *tx, icms__cached *entry);
 
 /* The entry's value as bytes (serialised on first use), borrowed from the entry. */
 int icms__tx_cache_bytes(icms__cached *entry, const uint8_t **bytes, size_t *len);
@@ -72,6 +81,9 @@ int icms__tx_cache_bytes(icms__cached *entry, const uint8_t **bytes, size_t *len
  * store's append-only ranges, whose second write must be refused as it happens.
  */
 int icms__tx_put_deferred(icms__tx *tx, const icms__key *key, const void *value, size_t len);
+
+/* How many entries the transaction holds (for tests). */
+size_t icms__tx_cache_count(const icms__tx *tx);
 
 /* Store every dirty entry. */
 int icms__tx_cache_flush(icms__tx *tx);

@@ -403,6 +403,70 @@ static void test_deferred_raw_values(void **state)
     icms_store_free(store);
 }
 
+/* Reading many records in one transaction holds a bounded number; borrowed ones stay valid. */
+static void test_many_reads_stay_bounded(void **state)
+{
+    icms_store *store = open_store(state);
+    icms__tx tx;
+    enum { READS = 10000 };
+    assert_icms_ok(icms__tx_begin(store, ICMS_STORE_WRITE, &tx));
+    for (int i = 0; i < READS; i++) {
+        uint8_t id[16];
+        id_of(i, id);
+        cJSON *doc = thing_doc(i, "t");
+        assert_icms_ok(icms__record_put(&tx, &thing, id, doc));
+        cJSON_Delete(doc);
+    }
+    assert_icms_ok(icms__tx_commit(&tx));
+
+    assert_icms_ok(icms__tx_begin(store, ICMS_STORE_WRITE, &tx));
+    uint8_t first[16], second[16];
+    id_of(0, first);
+    id_of(1, second);
+    cJSON *borrowed = NULL, *replaced = NULL;
+    assert_icms_ok(icms__record_ref(&tx, &thing, first, &borrowed));
+    assert_icms_ok(icms__record_ref(&tx, &thing, second, &replaced));
+    size_t most = 0;
+    for (int i = 2; i < READS; i++) {
+        uint8_t id[16];
+        id_of(i, id);
+        cJSON *doc = NULL;
+        assert_icms_ok(icms__record_get(&tx, &thing, id, &doc));
+        assert_int_equal(n_of(doc), (int64_t)i * 1000000007LL);
+        cJSON_Delete(doc);
+        if (icms__tx_cache_count(&tx) > most)
+            most = icms__tx_cache_count(&tx);
+    }
+    assert_true(most <= 4096);
+    /* The borrowed documents outlived the trims; one changed in place is stored. */
+    assert_int_equal(n_of(borrowed), 0);
+    cJSON_DeleteItemFromObjectCaseSensitive(borrowed, "n");
+    assert_icms_ok(icms__json_add_int64(borrowed, "n", 77));
+    assert_icms_ok(icms__record_put(&tx, &thing, first, borrowed));
+    /* The other is replaced by a new document and by a raw write: the old one stays readable. */
+    cJSON *doc = thing_doc(1, "new");
+    assert_icms_ok(icms__record_put(&tx, &thing, second, doc));
+    cJSON_Delete(doc);
+    assert_int_equal(n_of(replaced), 1000000007LL);
+    icms__key key;
+    icms__record_key(&key, &thing, second);
+    static const char raw[] = "{\"n\":5,\"name\":\"thing-1\",\"tag\":\"raw\"}";
+    assert_icms_ok(icms__tx_put(&tx, &key, raw, sizeof raw - 1));
+    assert_int_equal(n_of(replaced), 1000000007LL);
+    assert_icms_ok(icms__tx_commit(&tx));
+
+    assert_icms_ok(icms__tx_begin(store, ICMS_STORE_READ, &tx));
+    cJSON *got = NULL;
+    assert_icms_ok(icms__record_get(&tx, &thing, first, &got));
+    assert_int_equal(n_of(got), 77);
+    cJSON_Delete(got);
+    assert_icms_ok(icms__record_get(&tx, &thing, second, &got));
+    assert_int_equal(n_of(got), 5);
+    cJSON_Delete(got);
+    icms__tx_rollback(&tx);
+    icms_store_free(store);
+}
+
 static int use_sqlite(void **state)
 {
     static int yes = 1;
@@ -423,6 +487,7 @@ int main(void)
         BOTH(test_commit_that_cannot_store_stores_nothing),
         BOTH(test_memos),
         BOTH(test_deferred_raw_values),
+        BOTH(test_many_reads_stay_bounded),
     };
     if (icms_init() < 0)
         return 1;
