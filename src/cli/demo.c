@@ -133,7 +133,7 @@ jval *demo_step(demo *d, const demo_user *actor, const char *action, int expecte
         jbuf_kbool(b, "ok", ok);
         jbuf_obj_close(b);
     } else {
-        char progress[128] = "";
+        char progress[256] = ""; /* a state name, a space and the bar */
         if (have_project) {
             char cells[96];
             bar(funded, target, cells, sizeof cells);
