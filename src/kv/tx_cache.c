@@ -21,6 +21,7 @@ struct icms__tx_cache {
     icms__cached **last_next;
     memo *memos;
     cJSON *retired; /* lent documents replaced meanwhile, chained by next; freed at the end */
+    size_t trim_at; /* the next trim's entry count: TRIM_AT, or twice what the last one kept */
 };
 
 enum {
@@ -50,6 +51,7 @@ static int cache_of(icms__tx *tx, icms__tx_cache **out)
         cache->buckets = buckets;
         cache->bucket_count = FIRST_BUCKETS;
         cache->last_next = &cache->first;
+        cache->trim_at = TRIM_AT;
         tx->cache = cache;
     }
     *out = tx->cache;
@@ -109,6 +111,8 @@ static void trim(icms__tx_cache *cache)
     }
     *link = NULL;
     cache->last_next = link;
+    /* When most entries must stay (a transaction writing thousands of records), wait longer. */
+    cache->trim_at = cache->count * 2 > TRIM_AT ? cache->count * 2 : TRIM_AT;
 }
 
 size_t icms__tx_cache_count(const icms__tx *tx)
@@ -127,7 +131,7 @@ int icms__tx_cache_entry(icms__tx *tx, const icms__key *key, icms__cached **out)
     int rc = cache_of(tx, &cache);
     if (rc)
         return rc;
-    if (cache->count >= TRIM_AT)
+    if (cache->count >= cache->trim_at)
         trim(cache);
     e = icms__calloc(1, sizeof *e + key->len);
     if (!e)
