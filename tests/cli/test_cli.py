@@ -712,6 +712,72 @@ class Auth(CliCase):
 
 
 
+    def test_external_login_state_pkce_and_linking(self):
+        # start: a fresh state and PKCE pair each time, no database needed
+        a, b = self.ok("auth", "external-start"), self.ok("auth", "external-start")
+        self.assertNotEqual(a["state"], b["state"])
+        self.assertEqual(a["code_challenge_method"], "S256")
+        self.assertEqual(len(a["code_verifier"]), 43)
+        digest = hashlib.sha256(a["code_verifier"].encode()).digest()
+        self.assertEqual(a["code_challenge"], base64.urlsafe_b64encode(digest).decode().rstrip("="))
+        self.assertFalse(os.path.exists(self.db))
+        # pkce-check: the verifier from a file or stdin, never the command line
+        self.assertEqual(self.ok("auth", "pkce-check", a["code_challenge"], "--verifier-file", "-",
+                                 stdin=a["code_verifier"] + "\n"), {"valid": True})
+        self.refused("ICMS_EUNAUTHENTICATED", "auth", "pkce-check", b["code_challenge"],
+                     "--verifier-file", "-", stdin=a["code_verifier"] + "\n")
+        self.assertIn("--verifier-file", self.usage("auth", "pkce-check", a["code_challenge"]))
+        self.usage("auth", "pkce-check", a["code_challenge"], "--verifier", a["code_verifier"])
+        self.usage("auth", "pkce-check")
+        # finish: the provider's claims as a document, the state checked against the kept one
+        admin = self.ok("init", "--data", '{"name":"Ada","email":"ada@example.com"}')["admin"]["id"]
+        mk = os.path.join(self.dir, "master.key")
+        with open(mk, "w") as f:
+            f.write(os.urandom(32).hex() + "\n")
+        key = ["--master-key-file", mk]
+        state = os.path.join(self.dir, "state.txt")
+        with open(state, "w") as f:
+            f.write(a["state"] + "\n")
+        ident = {"provider": "google", "subject": "g-1234", "email": "bea@example.com",
+                 "email_verified": True, "name": "Bea", "state": a["state"]}
+        count = len(self.ok("--host", "events", "read", "x", "--after", "0", "--max", "1000")["events"])
+        wrong = dict(ident, state=b["state"])
+        self.refused("ICMS_EUNAUTHENTICATED", "auth", "external-finish", "--state-file", state,
+                     "--data", json.dumps(wrong), *key)
+        nostate = dict(ident)
+        del nostate["state"]
+        self.refused("ICMS_EUNAUTHENTICATED", "auth", "external-finish", "--state-file", state,
+                     "--data", json.dumps(nostate), *key)
+        self.refused("ICMS_EINVALID", "auth", "external-finish", "--data",
+                     json.dumps(dict(ident, email_verified=False)), *key)
+        self.refused("ICMS_EINVALID", "auth", "external-finish", "--data",
+                     json.dumps(dict(ident, email_verified="yes")), *key)
+        self.refused("ICMS_EINVALID", "auth", "external-finish", "--data", '{"provider":"google"}', *key)
+        self.refused("ICMS_EEXISTS", "auth", "external-finish", "--data",
+                     json.dumps(dict(ident, subject="g-9", email="ada@example.com")), *key)
+        self.assertIn("needs a JSON document", self.usage("auth", "external-finish", *key))
+        self.assertIn("master key", self.usage("auth", "external-finish", "--data", json.dumps(ident)))
+        self.assertIn("stdin", self.usage("auth", "external-finish", "--json", "-", "--state-file", "-", *key))
+        self.usage("auth", "external-finish", "--state", a["state"], "--data", json.dumps(ident), *key)
+        # none of the refusals wrote anything
+        self.assertEqual(len(self.ok("--host", "events", "read", "x", "--after", "0", "--max", "1000")["events"]), count)
+        pair = self.ok("auth", "external-finish", "--state-file", "-", "--data", json.dumps(ident), *key,
+                       stdin=a["state"] + "\n")
+        bea = pair["user_id"]
+        self.assertNotEqual(bea, admin)
+        self.assertEqual(self.ok("--token", pair["access_token"], "user", "get", bea)["email"], "bea@example.com")
+        again = self.ok("auth", "external-finish", "--data", json.dumps(nostate), *key)
+        self.assertEqual(again["user_id"], bea)
+        self.assertNotEqual(again["session_id"], pair["session_id"])
+        # link another provider to the signed-in user; it then signs the same user in
+        apple = '{"provider":"apple","subject":"a-7"}'
+        self.refused("ICMS_EFORBIDDEN", "auth", "link-identity", "--data", apple, *key)
+        linked = self.ok("--token", pair["access_token"], "auth", "link-identity", "--data", apple, *key)
+        self.assertEqual(linked, {"user_id": bea, "provider": "apple", "linked": True})
+        self.refused("ICMS_EEXISTS", "--as", admin, "auth", "link-identity", "--data", apple, *key)
+        self.refused("ICMS_EINVALID", "--as", admin, "auth", "link-identity", "--data", '{"subject":"x"}', *key)
+        self.assertEqual(self.ok("auth", "external-finish", "--data", apple, *key)["user_id"], bea)
+
 def nats_server_binary():
     path = os.environ.get("ICMS_NATS_SERVER") or shutil.which("nats-server")
     if not path and os.access("/usr/sbin/nats-server", os.X_OK):
