@@ -872,9 +872,10 @@ class NatsAndNotify(CliCase):
         self.assertEqual(r.error()["code"], "ICMS_ETRANSPORT")
         port = self.start_nats()
         url = "nats://127.0.0.1:%d" % port
-        # a stream that does not exist and is not to be created: refused or failed, nothing published
+        # a stream that does not exist and is not to be created: exit 3, nothing published
         r = self.icms("events", "publish-nats", "--url", url)
-        self.assertNotEqual(r.code, 0)
+        self.assertEqual(r.code, 3, r.err)
+        self.assertIn("stream ICMS does not exist", r.error()["message"])
         out = self.ok("events", "publish-nats", "--url", url, "--create-stream")
         self.assertEqual(out["published"], len(events))
         self.assertEqual((out["stream"], out["subject_prefix"], out["consumer"]), ("ICMS", "icms.", "nats"))
