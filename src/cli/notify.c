@@ -54,6 +54,8 @@ int cli_notify_run(cli *c)
 {
     if (!c->spool || !*c->spool)
         return cli_usage(c, "notify run needs --spool FILE (notifications are appended to it)");
+    if (strcmp(c->spool, "-") == 0)
+        return cli_usage(c, "--spool needs a file: stdout carries the report");
     int fd = open(c->spool, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0)
         return cli_usage(c, "cannot open %s: %s", c->spool, strerror(errno));

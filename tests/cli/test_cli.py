@@ -933,6 +933,7 @@ class NatsAndNotify(CliCase):
         self.ok("--as", inv, "participation", "request", p["id"], "--data",
                 '{"type":"PROFIT","capital":100000000000}')
         self.assertIn("--spool", self.usage("--host", "notify", "run"))
+        self.assertIn("stdout carries the report", self.usage("notify", "run", "--spool", "-"))
         self.assertIn("cannot open", self.usage("notify", "run", "--spool", "/nonexistent/dir/s.jsonl"))
         # a spool that cannot be written: the notification fails and waits, nothing lost
         now = int(time.time())
