@@ -178,3 +178,119 @@ int cli_auth_rotate_keys(cli *c)
     icms_auth_free(auth);
     return cli_finish(rc, out);
 }
+
+/* ---- external (OAuth 2.0 / OIDC) login: the host's side of the flow ---- */
+
+int cli_auth_external_start(cli *c)
+{
+    char *state = NULL, *verifier = NULL, *challenge = NULL;
+    int rc = icms_auth_state_new(&state);
+    if (rc == ICMS_OK)
+        rc = icms_auth_pkce_verifier_new(&verifier);
+    if (rc == ICMS_OK)
+        rc = icms_auth_pkce_challenge(verifier, &challenge);
+    int status;
+    if (rc == ICMS_OK) {
+        /* the point of the command: the host keeps state and verifier for the finish */
+        printf("{\"state\":\"%s\",\"code_verifier\":\"%s\",\"code_challenge\":\"%s\","
+               "\"code_challenge_method\":\"S256\"}\n",
+               state, verifier, challenge);
+        status = fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
+    } else {
+        status = cli_finish(rc, NULL);
+    }
+    (void)c;
+    icms_free(state);
+    if (verifier) {
+        memset(verifier, 0, strlen(verifier));
+        icms_free(verifier);
+    }
+    icms_free(challenge);
+    return status;
+}
+
+/* The identity of an external-finish or link-identity document; false when malformed. */
+static bool read_identity(const jval *doc, icms_auth_identity *id)
+{
+    if (!doc || doc->type != J_OBJECT)
+        return false;
+    const jval *verified = jget(doc, "email_verified");
+    if (verified && verified->type != J_BOOL)
+        return false;
+    id->provider = jstr(doc, "provider");
+    id->subject = jstr(doc, "subject");
+    id->email = jstr(doc, "email");
+    id->name = jstr(doc, "name");
+    id->email_verified = verified && verified->boolean;
+    return id->provider && id->subject;
+}
+
+int cli_auth_external_finish(cli *c)
+{
+    jval *doc = jread_parse(c->doc, strlen(c->doc));
+    icms_auth_identity id = ICMS_AUTH_IDENTITY_INIT;
+    if (!read_identity(doc, &id)) {
+        jread_free(doc);
+        return cli_fail(ICMS_EINVALID, "the identity document needs {\"provider\",\"subject\"} "
+                                       "(and \"email\",\"email_verified\":true for a new user)");
+    }
+    int status = CLI_EXIT_OK;
+    if (c->state_file) {
+        /* the state this login started with (kept by the host) against the one returned */
+        char *expected = NULL;
+        status = read_secret_line(c, c->state_file, "--state-file FILE|-", &expected);
+        if (status == CLI_EXIT_OK) {
+            int rc = icms_auth_state_check(expected, jstr(doc, "state"));
+            if (rc)
+                status = cli_fail(rc, "the state returned by the provider does not match the "
+                                      "one this login started with");
+        }
+        wipe_free(expected);
+    }
+    icms_auth *auth = NULL;
+    if (status == CLI_EXIT_OK)
+        status = open_auth(c, &auth);
+    if (status == CLI_EXIT_OK) {
+        id.device = c->device ? c->device : "icms command line";
+        char *out = NULL;
+        int rc = icms_auth_login_external(auth, &c->req, &id, &out);
+        status = cli_finish(rc, out);
+    }
+    icms_auth_free(auth);
+    jread_free(doc);
+    return status;
+}
+
+int cli_auth_link_identity(cli *c)
+{
+    jval *doc = jread_parse(c->doc, strlen(c->doc));
+    icms_auth_identity id = ICMS_AUTH_IDENTITY_INIT;
+    if (!read_identity(doc, &id)) {
+        jread_free(doc);
+        return cli_fail(ICMS_EINVALID, "the identity document needs {\"provider\",\"subject\"}");
+    }
+    icms_auth *auth = NULL;
+    int status = open_auth(c, &auth);
+    if (status == CLI_EXIT_OK) {
+        char *out = NULL;
+        int rc = icms_auth_link_identity(auth, &c->req, &id, &out);
+        status = cli_finish(rc, out);
+    }
+    icms_auth_free(auth);
+    jread_free(doc);
+    return status;
+}
+
+int cli_auth_pkce_check(cli *c)
+{
+    char *verifier = NULL;
+    int status = read_secret_line(c, c->verifier_file, "--verifier-file FILE|-", &verifier);
+    if (status)
+        return status;
+    int rc = icms_auth_pkce_check(verifier, c->argv[0]);
+    wipe_free(verifier);
+    if (rc)
+        return cli_finish(rc, NULL);
+    printf("{\"valid\":true}\n");
+    return CLI_EXIT_OK;
+}

@@ -34,6 +34,9 @@
 #define OPT_EVENTS 0x80u     /* --after SEQ, --max N (events) */
 #define OPT_AUTH 0x100u      /* --master-key-file, --issuer, --audience (auth) */
 #define OPT_SECRET_IN 0x200u /* --password-file, --refresh-token-file (auth) */
+#define OPT_OAUTH 0x400u     /* --state-file, --verifier-file (auth external-*) */
+#define OPT_NATS 0x800u      /* --url, --stream, --subject-prefix, --consumer, --follow, ... */
+#define OPT_SPOOL 0x1000u    /* --spool FILE (notify run) */
 
 /* Command flags. */
 #define CMD_DB 0x1u      /* opens the database */
@@ -93,6 +96,15 @@ typedef struct cli {
     const char *refresh_token_file;
     const char *device;
     const char *max;
+    const char *state_file;    /* auth external-finish: the state the host kept */
+    const char *verifier_file; /* auth pkce-check */
+    const char *nats_url;
+    const char *nats_stream;
+    const char *subject_prefix;
+    const char *nats_consumer;
+    const char *follow; /* seconds */
+    const char *spool;  /* notify run: the file notifications are appended to */
+    bool create_stream;
     long retries;
     bool kyc_optional;
     bool spv;
@@ -150,6 +162,12 @@ int cli_events_ack(cli *c);
 int cli_events_tail(cli *c);
 int cli_events_consumers(cli *c);
 
+/* nats.c: events publish-nats. */
+int cli_events_publish_nats(cli *c);
+
+/* notify.c: notify run (the other notify commands are generic rows). */
+int cli_notify_run(cli *c);
+
 /* auth.c */
 int cli_auth_password(cli *c);
 int cli_auth_login(cli *c);
@@ -157,6 +175,10 @@ int cli_auth_refresh(cli *c);
 int cli_auth_verify(cli *c);
 int cli_auth_jwks(cli *c);
 int cli_auth_rotate_keys(cli *c);
+int cli_auth_external_start(cli *c);
+int cli_auth_external_finish(cli *c);
+int cli_auth_link_identity(cli *c);
+int cli_auth_pkce_check(cli *c);
 
 /* demo.c */
 int cli_demo(cli *c);

@@ -6,6 +6,7 @@
 
 #include "icms/audit.h"
 #include "icms/auth.h"
+#include "icms/events.h"
 #include "icms/participations.h"
 #include "icms/payments.h"
 #include "icms/projects.h"
@@ -274,6 +275,51 @@ const command cli_commands[] = {
     {.noun = "events", .verb = "consumers", .flags = D, .fn = cli_events_consumers,
      .summary = "the registered consumers and their lag",
      .help = "Example:\n  icms --host events consumers\n"},
+    {.noun = "events", .verb = "publish-nats", .opts = OPT_NATS, .flags = D,
+     .fn = cli_events_publish_nats,
+     .summary = "publish the outbox to a NATS JetStream stream, once or --follow SECONDS",
+     .help = "Publishes every event after the durable outbox consumer's cursor (--consumer,\n"
+             "default nats) to the stream (--stream, default ICMS) at --url (default\n"
+             "nats://127.0.0.1:4222), subject = --subject-prefix (default icms.) + type, with\n"
+             "Nats-Msg-Id = event_id. The cursor moves only past events the server\n"
+             "acknowledged. --create-stream creates a missing stream (subjects prefix + \">\");\n"
+             "--follow N keeps publishing new events for N seconds. Prints {\"url\",\"stream\",\n"
+             "\"subject_prefix\",\"consumer\",\"published\":N,\"rounds\":N}; a server that is\n"
+             "down is exit 3 ICMS_ETRANSPORT and the events wait in the outbox.\n\n"
+             "Example:\n"
+             "  icms events publish-nats --url nats://127.0.0.1:4222 --create-stream --follow 60\n"},
+
+    /* ---- notifications ---- */
+    {.noun = "notify", .verb = "run", .opts = OPT_SPOOL, .flags = D, .fn = cli_notify_run,
+     .summary = "route new events to notifications and send those due to --spool FILE",
+     .help = "Runs icms_notify_run with a notifier that appends each notification, as one JSON\n"
+             "line {\"id\",\"user_id\",\"channel\",\"address\",\"template\",\"event_id\",\n"
+             "\"attempt\",\"data\"}, to FILE (created 0600; synced before it counts as sent),\n"
+             "for a mailer to pick up. A line may repeat after a crash: dedupe on id.\n"
+             "Prints {\"routed\",\"created\",\"sent\",\"failed\",\"dead\",\"skipped\"}.\n\n"
+             "Example:\n  icms notify run --spool /var/spool/icms/notifications.jsonl\n"},
+    {.noun = "notify", .verb = "list", .args = "STATUS [AFTER_ID]", .min_args = 1,
+     .max_args = 2, .flags = D, .id2_fn = icms_notify_list,
+     .summary = "notifications by status, oldest first (admin or host)",
+     .help = "STATUS is PENDING, SENT, DEAD or SKIPPED; at most 100 a page. Prints\n"
+             "{\"items\":[...],\"next\":ID|null}; give next as AFTER_ID for the next page.\n\n"
+             "Example:\n  icms --host notify list DEAD\n"},
+    {.noun = "notify", .verb = "retry", .args = "NOTIFICATION_ID", .min_args = 1,
+     .max_args = 1, .flags = D, .id_fn = icms_notify_retry,
+     .summary = "put a DEAD notification back to PENDING (admin or host)",
+     .help = "Its attempts start again and it is due now (the next notify run sends it).\n\n"
+             "Example:\n  icms --host notify retry $NOTIFICATION\n"},
+    {.noun = "notify", .verb = "prefs", .args = "USER_ID", .min_args = 1, .max_args = 1,
+     .flags = D, .id_fn = icms_notify_prefs_get, .summary = "a user's notification channels",
+     .help = "Prints {\"email\":bool,\"push\":bool,\"sms\":bool} (default email and push on,\n"
+             "sms off). The user themself, an admin or the host.\n\n"
+             "Example:\n  icms --as $ME notify prefs $ME\n"},
+    {.noun = "notify", .verb = "set-prefs", .args = "USER_ID", .min_args = 1, .max_args = 1,
+     .opts = OPT_DOC, .flags = D | CMD_DOC_REQ, .id_doc_fn = icms_notify_prefs_set,
+     .summary = "change a user's notification channels",
+     .help = "Document: any of {\"email\",\"push\",\"sms\"} as booleans; the others keep their\n"
+             "value. Prints the new preferences.\n\n"
+             "Example:\n  icms --as $ME notify set-prefs $ME --data '{\"sms\":true}'\n"},
 
     /* ---- auth ---- */
     {.noun = "auth", .verb = "password", .args = "USER_ID", .min_args = 1, .max_args = 1,
@@ -310,6 +356,36 @@ const command cli_commands[] = {
     {.noun = "auth", .verb = "rotate-keys", .opts = OPT_AUTH, .flags = D,
      .fn = cli_auth_rotate_keys, .summary = "start signing with a new key (admin)",
      .help = "Example:\n  icms --host auth rotate-keys --master-key-file master.key\n"},
+    {.noun = "auth", .verb = "external-start", .fn = cli_auth_external_start,
+     .summary = "begin an OAuth/OIDC login: a state and a PKCE pair",
+     .help = "Prints {\"state\",\"code_verifier\",\"code_challenge\",\"code_challenge_method\":\n"
+             "\"S256\"}: send state and code_challenge to the provider; keep state and the\n"
+             "code_verifier (a secret) for its token request and for external-finish.\n\n"
+             "Example:\n  icms auth external-start > login.json\n"},
+    {.noun = "auth", .verb = "external-finish", .opts = OPT_DOC | OPT_AUTH | OPT_OAUTH,
+     .flags = D | CMD_DOC_REQ, .fn = cli_auth_external_finish,
+     .summary = "log in with an identity the host verified with a provider: a token pair",
+     .help = "Document: {\"provider\",\"subject\",\"email\"?,\"email_verified\"?,\"name\"?,\n"
+             "\"state\"?}: the provider's verified claims (a new user needs a verified email\n"
+             "that no other user has). With --state-file FILE|- the document's state must match\n"
+             "the one kept from external-start, compared in constant time. Prints\n"
+             "{\"access_token\",\"refresh_token\",\"session_id\",...}: it holds secrets.\n\n"
+             "Example:\n  icms auth external-finish --state-file state.txt --data \\\n"
+             "    '{\"provider\":\"google\",\"subject\":\"1234\",\"email\":\"ada@example.com\",\n"
+             "      \"email_verified\":true,\"state\":\"'$STATE'\"}'\n"},
+    {.noun = "auth", .verb = "link-identity", .opts = OPT_DOC | OPT_AUTH,
+     .flags = D | CMD_DOC_REQ, .fn = cli_auth_link_identity,
+     .summary = "link another provider's identity to the acting user",
+     .help = "Document: {\"provider\",\"subject\"}. Acts as --token or --as (a signed-in user).\n"
+             "Prints {\"user_id\",\"provider\",\"linked\":true}.\n\n"
+             "Example:\n  icms --token $TOKEN auth link-identity --data "
+             "'{\"provider\":\"apple\",\"subject\":\"0007\"}'\n"},
+    {.noun = "auth", .verb = "pkce-check", .args = "CHALLENGE", .min_args = 1, .max_args = 1,
+     .opts = OPT_OAUTH, .fn = cli_auth_pkce_check,
+     .summary = "check a PKCE code verifier (--verifier-file) against its S256 challenge",
+     .help = "The verifier is read from --verifier-file FILE|-, never from the command line.\n"
+             "Prints {\"valid\":true}; exit 1 ICMS_EUNAUTHENTICATED when it does not match.\n\n"
+             "Example:\n  icms auth pkce-check $CHALLENGE --verifier-file - < verifier.txt\n"},
 
     /* ---- audit ---- */
     {.noun = "audit", .verb = "keypair", .opts = OPT_SECRET, .fn = cli_audit_keypair,

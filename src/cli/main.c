@@ -88,6 +88,14 @@ static const option_def options[] = {
     {"--password-file", FIELD(password_file), OPT_SECRET_IN},
     {"--refresh-token-file", FIELD(refresh_token_file), OPT_SECRET_IN},
     {"--max", FIELD(max), OPT_EVENTS},
+    {"--state-file", FIELD(state_file), OPT_OAUTH},
+    {"--verifier-file", FIELD(verifier_file), OPT_OAUTH},
+    {"--url", FIELD(nats_url), OPT_NATS},
+    {"--stream", FIELD(nats_stream), OPT_NATS},
+    {"--subject-prefix", FIELD(subject_prefix), OPT_NATS},
+    {"--consumer", FIELD(nats_consumer), OPT_NATS},
+    {"--follow", FIELD(follow), OPT_NATS},
+    {"--spool", FIELD(spool), OPT_SPOOL},
 };
 
 static void print_command_usage(FILE *f, const command *cmd)
@@ -413,6 +421,9 @@ static int parse(cli *c, int argc, char **argv, char **positional, int *npos)
             c->kyc_optional = true;
         } else if (strcmp(arg, "--spv") == 0) {
             c->spv = true;
+        } else if (strcmp(arg, "--create-stream") == 0) {
+            c->create_stream = true;
+            c->opts_seen |= OPT_NATS;
         } else if (strcmp(arg, "--json") == 0 && *npos >= 1 && strcmp(positional[0], "demo") == 0) {
             c->json_flag = true; /* `icms demo --json`: machine-readable steps */
         } else if (strcmp(arg, "--retries") == 0) {
@@ -504,9 +515,10 @@ int main(int argc, char **argv)
     }
     {
         /* stdin can feed one thing only */
-        const char *from_stdin[] = {c.json_file, c.password_file, c.refresh_token_file};
+        const char *from_stdin[] = {c.json_file, c.password_file, c.refresh_token_file,
+                                    c.state_file, c.verifier_file};
         int n = 0;
-        for (size_t i = 0; i < 3; i++)
+        for (size_t i = 0; i < sizeof from_stdin / sizeof from_stdin[0]; i++)
             n += from_stdin[i] && strcmp(from_stdin[i], "-") == 0;
         if (n > 1) {
             status = cli_usage(&c, "only one option may read stdin ('-')");

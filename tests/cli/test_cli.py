@@ -7,6 +7,9 @@ real processes, real SQLite files in a temporary folder, the real vectors.
 Standard library only (Debian's /usr/bin/python3).
 """
 import base64
+import hashlib
+import shutil
+import socket
 import json
 import os
 import sqlite3
@@ -125,7 +128,7 @@ class HelpAndUsage(CliCase):
         self.assertEqual(r.code, 0)
         for noun in ("init", "user", "project", "product", "participation", "payment", "refund",
                      "payout", "release", "check", "events", "auth", "audit", "tick", "gapcoin",
-                     "demo"):
+                     "demo", "notify"):
             self.assertIn(noun, r.out)
         self.assertIn("Examples:", r.out)
 
@@ -706,6 +709,271 @@ class Auth(CliCase):
         self.refused("ICMS_EUNAUTHENTICATED", "--token", pair2["access_token"], "user", "get", admin)
         self.assertEqual(self.ok("--host", "auth", "logout-all", admin)["user_id"], admin)
         self.assertIn("kid", self.ok("--host", "auth", "rotate-keys", *key))
+
+
+
+    def test_external_login_state_pkce_and_linking(self):
+        # start: a fresh state and PKCE pair each time, no database needed
+        a, b = self.ok("auth", "external-start"), self.ok("auth", "external-start")
+        self.assertNotEqual(a["state"], b["state"])
+        self.assertEqual(a["code_challenge_method"], "S256")
+        self.assertEqual(len(a["code_verifier"]), 43)
+        digest = hashlib.sha256(a["code_verifier"].encode()).digest()
+        self.assertEqual(a["code_challenge"], base64.urlsafe_b64encode(digest).decode().rstrip("="))
+        self.assertFalse(os.path.exists(self.db))
+        # pkce-check: the verifier from a file or stdin, never the command line
+        self.assertEqual(self.ok("auth", "pkce-check", a["code_challenge"], "--verifier-file", "-",
+                                 stdin=a["code_verifier"] + "\n"), {"valid": True})
+        self.refused("ICMS_EUNAUTHENTICATED", "auth", "pkce-check", b["code_challenge"],
+                     "--verifier-file", "-", stdin=a["code_verifier"] + "\n")
+        self.assertIn("--verifier-file", self.usage("auth", "pkce-check", a["code_challenge"]))
+        self.usage("auth", "pkce-check", a["code_challenge"], "--verifier", a["code_verifier"])
+        self.usage("auth", "pkce-check")
+        # finish: the provider's claims as a document, the state checked against the kept one
+        admin = self.ok("init", "--data", '{"name":"Ada","email":"ada@example.com"}')["admin"]["id"]
+        mk = os.path.join(self.dir, "master.key")
+        with open(mk, "w") as f:
+            f.write(os.urandom(32).hex() + "\n")
+        key = ["--master-key-file", mk]
+        state = os.path.join(self.dir, "state.txt")
+        with open(state, "w") as f:
+            f.write(a["state"] + "\n")
+        ident = {"provider": "google", "subject": "g-1234", "email": "bea@example.com",
+                 "email_verified": True, "name": "Bea", "state": a["state"]}
+        count = len(self.ok("--host", "events", "read", "x", "--after", "0", "--max", "1000")["events"])
+        wrong = dict(ident, state=b["state"])
+        self.refused("ICMS_EUNAUTHENTICATED", "auth", "external-finish", "--state-file", state,
+                     "--data", json.dumps(wrong), *key)
+        nostate = dict(ident)
+        del nostate["state"]
+        self.refused("ICMS_EUNAUTHENTICATED", "auth", "external-finish", "--state-file", state,
+                     "--data", json.dumps(nostate), *key)
+        self.refused("ICMS_EINVALID", "auth", "external-finish", "--data",
+                     json.dumps(dict(ident, email_verified=False)), *key)
+        self.refused("ICMS_EINVALID", "auth", "external-finish", "--data",
+                     json.dumps(dict(ident, email_verified="yes")), *key)
+        self.refused("ICMS_EINVALID", "auth", "external-finish", "--data", '{"provider":"google"}', *key)
+        self.refused("ICMS_EEXISTS", "auth", "external-finish", "--data",
+                     json.dumps(dict(ident, subject="g-9", email="ada@example.com")), *key)
+        self.assertIn("needs a JSON document", self.usage("auth", "external-finish", *key))
+        self.assertIn("master key", self.usage("auth", "external-finish", "--data", json.dumps(ident)))
+        self.assertIn("stdin", self.usage("auth", "external-finish", "--json", "-", "--state-file", "-", *key))
+        self.usage("auth", "external-finish", "--state", a["state"], "--data", json.dumps(ident), *key)
+        # none of the refusals wrote anything
+        self.assertEqual(len(self.ok("--host", "events", "read", "x", "--after", "0", "--max", "1000")["events"]), count)
+        pair = self.ok("auth", "external-finish", "--state-file", "-", "--data", json.dumps(ident), *key,
+                       stdin=a["state"] + "\n")
+        bea = pair["user_id"]
+        self.assertNotEqual(bea, admin)
+        self.assertEqual(self.ok("--token", pair["access_token"], "user", "get", bea)["email"], "bea@example.com")
+        again = self.ok("auth", "external-finish", "--data", json.dumps(nostate), *key)
+        self.assertEqual(again["user_id"], bea)
+        self.assertNotEqual(again["session_id"], pair["session_id"])
+        # link another provider to the signed-in user; it then signs the same user in
+        apple = '{"provider":"apple","subject":"a-7"}'
+        self.refused("ICMS_EFORBIDDEN", "auth", "link-identity", "--data", apple, *key)
+        linked = self.ok("--token", pair["access_token"], "auth", "link-identity", "--data", apple, *key)
+        self.assertEqual(linked, {"user_id": bea, "provider": "apple", "linked": True})
+        self.refused("ICMS_EEXISTS", "--as", admin, "auth", "link-identity", "--data", apple, *key)
+        self.refused("ICMS_EINVALID", "--as", admin, "auth", "link-identity", "--data", '{"subject":"x"}', *key)
+        self.assertEqual(self.ok("auth", "external-finish", "--data", apple, *key)["user_id"], bea)
+
+def nats_server_binary():
+    path = os.environ.get("ICMS_NATS_SERVER") or shutil.which("nats-server")
+    if not path and os.access("/usr/sbin/nats-server", os.X_OK):
+        path = "/usr/sbin/nats-server"
+    return path
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class NatsClient:
+    """Just enough of the NATS protocol to ask the JetStream API (request/reply)."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        self.buf = b""
+        self.line()  # INFO
+        self.sock.sendall(b'CONNECT {"verbose":false,"pedantic":false,"headers":true}\r\nPING\r\n')
+        while self.line() != b"PONG":
+            pass
+        self.sock.sendall(b"SUB _INBOX.cli 1\r\n")
+
+    def line(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("nats closed the connection")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def exactly(self, n):
+        while len(self.buf) < n + 2:
+            self.buf += self.sock.recv(65536)
+        data, self.buf = self.buf[:n], self.buf[n + 2:]
+        return data
+
+    def request(self, subject, body):
+        data = json.dumps(body).encode() if body is not None else b""
+        self.sock.sendall(b"PUB %s _INBOX.cli %d\r\n%s\r\n" % (subject.encode(), len(data), data))
+        while True:
+            parts = self.line().split()
+            if parts and parts[0] == b"PING":
+                self.sock.sendall(b"PONG\r\n")
+            elif parts and parts[0] == b"MSG":
+                return json.loads(self.exactly(int(parts[-1])))
+            elif parts and parts[0] == b"HMSG":
+                raw = self.exactly(int(parts[-1]))
+                return json.loads(raw[int(parts[-2]):])
+
+    def close(self):
+        self.sock.close()
+
+
+class NatsAndNotify(CliCase):
+    def start_nats(self):
+        binary = nats_server_binary()
+        if not binary:
+            self.skipTest("nats-server is not installed")
+        port = free_port()
+        store = os.path.join(self.dir, "js")
+        proc = subprocess.Popen([binary, "-js", "-a", "127.0.0.1", "-p", str(port), "-sd", store],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.addCleanup(lambda: (proc.terminate(), proc.wait(10)))
+        for _ in range(250):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return port
+            except OSError:
+                time.sleep(0.02)
+        self.fail("nats-server did not start")
+
+    def all_events(self):
+        return self.ok("--host", "events", "read", "everything", "--after", "0", "--max", "1000")["events"]
+
+    def test_publish_nats(self):
+        ids = self.world()
+        events = self.all_events()
+        self.assertGreater(len(events), 3)
+        # usage errors: exit 2
+        self.usage("events", "publish-nats", "--follow", "0")
+        self.usage("events", "publish-nats", "--follow", "soon")
+        self.assertIn("--url does not apply", self.usage("--host", "events", "consumers", "--url", "x"))
+        # no server: exit 3, the events wait in the outbox
+        down = "nats://127.0.0.1:%d" % free_port()
+        r = self.icms("events", "publish-nats", "--url", down, "--create-stream")
+        self.assertEqual(r.code, 3, r.err)
+        self.assertEqual(r.out, "")
+        self.assertEqual(r.error()["code"], "ICMS_ETRANSPORT")
+        port = self.start_nats()
+        url = "nats://127.0.0.1:%d" % port
+        # a stream that does not exist and is not to be created: exit 3, nothing published
+        r = self.icms("events", "publish-nats", "--url", url)
+        self.assertEqual(r.code, 3, r.err)
+        self.assertIn("stream ICMS does not exist", r.error()["message"])
+        out = self.ok("events", "publish-nats", "--url", url, "--create-stream")
+        self.assertEqual(out["published"], len(events))
+        self.assertEqual((out["stream"], out["subject_prefix"], out["consumer"]), ("ICMS", "icms.", "nats"))
+        # the server holds them, in seq order, subject = prefix + type, deduplicated by event id
+        nc = NatsClient(port)
+        self.addCleanup(nc.close)
+        info = nc.request("$JS.API.STREAM.INFO.ICMS", None)
+        self.assertEqual(info["state"]["messages"], len(events), info)
+        for i, e in enumerate(events):
+            m = nc.request("$JS.API.STREAM.MSG.GET.ICMS", {"seq": i + 1})["message"]
+            self.assertEqual(m["subject"], "icms." + e["type"])
+            self.assertIn(e["event_id"], base64.b64decode(m["data"]).decode())
+            self.assertIn(("Nats-Msg-Id: " + e["event_id"]).encode(), base64.b64decode(m["hdrs"]))
+        # once published, not again
+        self.assertEqual(self.ok("events", "publish-nats", "--url", url)["published"], 0)
+        # --follow: new events are published while it runs, then it stops by itself
+        t0 = time.monotonic()
+        follow = subprocess.Popen([ICMS, "--db", self.db, "events", "publish-nats", "--url", url,
+                                   "--follow", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True)
+        time.sleep(1.0)  # an event made while it runs
+        self.ok("--host", "user", "create", "--data", '{"name":"Zoe","email":"zoe@example.com"}')
+        fout, ferr = follow.communicate(timeout=60)
+        self.assertGreaterEqual(time.monotonic() - t0, 2.0)
+        self.assertEqual((follow.returncode, ferr), (0, ""))
+        out = json.loads(fout)
+        self.assertEqual(out["published"], 1)
+        self.assertGreater(out["rounds"], 1)
+        info = nc.request("$JS.API.STREAM.INFO.ICMS", None)
+        self.assertEqual(info["state"]["messages"], len(events) + 1)
+        # another consumer, prefix and stream: the whole outbox again, under its own subjects
+        out = self.ok("events", "publish-nats", "--url", url, "--stream", "AUDIT", "--subject-prefix",
+                      "shop.", "--consumer", "nats-audit", "--create-stream")
+        self.assertEqual(out["published"], len(events) + 1)
+        m = nc.request("$JS.API.STREAM.MSG.GET.AUDIT", {"seq": 1})["message"]
+        self.assertEqual(m["subject"], "shop." + events[0]["type"])
+
+    def test_notify_run_prefs_list_retry(self):
+        ids = self.world()
+        owner, inv = ids["owner"], ids["inv"]
+        spool = os.path.join(self.dir, "spool.jsonl")
+        # preferences
+        self.assertEqual(self.ok("--as", owner, "notify", "prefs", owner),
+                         {"email": True, "push": True, "sms": False})
+        self.refused("ICMS_ENOTFOUND", "--as", inv, "notify", "prefs", owner)
+        self.refused("ICMS_ENOTFOUND", "--as", inv, "notify", "set-prefs", owner, "--data", '{"sms":true}')
+        self.refused("ICMS_EINVALID", "--as", owner, "notify", "set-prefs", owner, "--data", '{"sms":"yes"}')
+        self.assertIn("needs a JSON document", self.usage("--as", owner, "notify", "set-prefs", owner))
+        self.assertEqual(self.ok("--as", owner, "notify", "set-prefs", owner, "--data", '{"push":false}'),
+                         {"email": True, "push": False, "sms": False})
+        self.assertEqual(self.ok("--host", "notify", "prefs", owner)["push"], False)
+        # an event that tells the owner: a participation request
+        p = self.ok("--as", owner, "project", "create", "--data", json.dumps(self.project_doc()))
+        self.ok("--as", owner, "project", "publish", p["id"])
+        self.ok("--as", inv, "participation", "request", p["id"], "--data",
+                '{"type":"PROFIT","capital":100000000000}')
+        self.assertIn("--spool", self.usage("--host", "notify", "run"))
+        self.assertIn("stdout carries the report", self.usage("notify", "run", "--spool", "-"))
+        self.assertIn("cannot open", self.usage("notify", "run", "--spool", "/nonexistent/dir/s.jsonl"))
+        # a spool that cannot be written: the notification fails and waits, nothing lost
+        now = int(time.time())
+        at = lambda hours: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + hours * 3600))
+        first = self.ok("--now", at(1), "notify", "run", "--spool", "/dev/full")
+        self.assertGreaterEqual(first["created"], 1)
+        self.assertEqual((first["sent"], first["failed"]), (0, first["created"]))
+        pending = self.ok("--host", "notify", "list", "PENDING")["items"]
+        self.assertEqual(len(pending), first["created"])
+        self.refused("ICMS_EFORBIDDEN", "--as", inv, "notify", "list", "PENDING")
+        self.refused("ICMS_EINVALID", "--host", "notify", "list", "LOST")
+        # failing on: dead-lettered after the attempts (8 by default), one run a day apart
+        for day in range(2, 12):
+            self.ok("--now", at(24 * day), "notify", "run", "--spool", "/dev/full")
+        dead = self.ok("--host", "notify", "list", "DEAD")["items"]
+        self.assertEqual(len(dead), first["created"])
+        self.assertEqual(self.ok("--host", "notify", "list", "PENDING")["items"], [])
+        other = dead[0]["id"][:-1] + ("0" if dead[0]["id"][-1] != "0" else "1")
+        self.refused("ICMS_ENOTFOUND", "--host", "notify", "retry", other)
+        self.refused("ICMS_EINVALID", "--host", "notify", "retry", "not-an-id")
+        self.refused("ICMS_EFORBIDDEN", "--as", inv, "notify", "retry", dead[0]["id"])
+        for d in dead:
+            self.ok("--host", "notify", "retry", d["id"])
+        self.refused("ICMS_EINVALID_TRANSITION", "--host", "notify", "retry", dead[0]["id"])
+        # a writable spool: each one a JSON line for the owner, by email only (push is off)
+        report = self.ok("--now", at(24 * 13), "notify", "run", "--spool", spool)
+        self.assertEqual(report["sent"], len(dead))
+        with open(spool) as f:
+            lines = [json.loads(x) for x in f.read().splitlines()]
+        self.assertEqual(len(lines), report["sent"])
+        self.assertEqual(stat.S_IMODE(os.stat(spool).st_mode), 0o600)
+        mine = [x for x in lines if x["template"] == "participation.requested.owner"]
+        self.assertEqual([(x["user_id"], x["channel"], x["address"]) for x in mine],
+                         [(owner, "email", "owner@example.com")])
+        self.assertEqual(mine[0]["attempt"], 1)
+        self.assertIsInstance(mine[0]["data"], dict)
+        self.assertEqual(len(self.ok("--host", "notify", "list", "SENT")["items"]), report["sent"])
+        self.assertEqual(self.ok("--now", at(24 * 14), "notify", "run", "--spool", spool)["sent"], 0)
+        with open(spool) as f:
+            self.assertEqual(len(f.read().splitlines()), len(lines))
 
 
 class Gapcoin(CliCase):
