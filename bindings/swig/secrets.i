@@ -114,11 +114,12 @@
             data = node::Buffer::Data($input);
             n = node::Buffer::Length($input);
         } else {
-            int res = SWIG_AsCharPtrAndSize($input, &buf, NULL, &alloc);
-            if (!SWIG_IsOK(res) || !buf)
+            size_t size = 0; /* with the terminating NUL */
+            int res = SWIG_AsCharPtrAndSize($input, &buf, &size, &alloc);
+            if (!SWIG_IsOK(res) || !buf || size == 0)
                 SWIG_exception_fail(SWIG_TypeError, "in method '$symname', a secret is a string or a Buffer");
             data = buf;
-            n = strlen(buf);
+            n = size - 1;
         }
         char *copy = memchr(data, 0, n) ? NULL : (char *)malloc(n + 1);
         if (copy) {
