@@ -54,7 +54,6 @@ func (f *authFixture) options(key []byte) icms.AuthOptions {
 		PasswordOpslimit: 1, PasswordMemlimit: 8192}
 }
 
-
 func wantErr(t *testing.T, err, target error) {
 	t.Helper()
 	if !errors.Is(err, target) {
