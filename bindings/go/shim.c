@@ -185,3 +185,6 @@ void icms_go_wipe(char *s)
     if (s)
         go_memset(s, 0, strlen(s));
 }
+
+/* Gapcoin decoding as JSON, shared with the SWIG bindings. */
+#include "../common/gapcoin_json.c"

@@ -14,6 +14,7 @@
 #include "icms/sys/clock.h"
 #include "icms/sys/notifier.h"
 #include "icms/sys/secrets.h"
+#include "../common/gapcoin_json.h"
 #include "icms/sys/transport.h"
 
 /* A transport calling the Go Transport behind handle; it deletes the handle when freed. */

@@ -449,6 +449,34 @@ int icms_audit_checkpoint(icms_db *db, const uint8_t *secret_key, size_t secret_
 int icms_audit_verify(icms_db *db, const char *checkpoint, const uint8_t *public_key,
                       size_t public_key_len, char **report_out);
 
+/* ---- gapcoin.h: decoding as JSON (bindings/common/gapcoin_json.c) -------- */
+%{
+#include "gapcoin_json.c"
+%}
+/* char **malloc_out: as char **out, but malloc'ed by the binding's own C code. */
+%apply char **out { char **malloc_out };
+%typemap(freearg) char **malloc_out "free(tmp$argnum);"
+%apply (const uint8_t *in_bytes, size_t in_len) { (const uint8_t *script, size_t script_len) };
+int icms_binding_gapcoin_tx_json(const uint8_t *in_bytes, size_t in_len, int network, int node,
+                                 char **malloc_out);
+int icms_binding_gapcoin_header_json(const uint8_t *in_bytes, size_t in_len, char **malloc_out);
+int icms_binding_gapcoin_address_to_script_hex(const char *address, int network,
+                                               char **malloc_out);
+%inline %{
+/* icms_gapcoin_script_to_address with plain ints for the enums. */
+int icms_binding_gapcoin_script_to_address(const uint8_t *script, size_t script_len, int network,
+                                           int node, char **out)
+{
+    return icms_gapcoin_script_to_address(script, script_len, (icms_gapcoin_network_t)network,
+                                          (icms_gapcoin_node_t)node, out);
+}
+%}
+%constant int ICMS_GAPCOIN_MAIN = ICMS_GAPCOIN_MAIN;
+%constant int ICMS_GAPCOIN_TEST = ICMS_GAPCOIN_TEST;
+%constant int ICMS_GAPCOIN_NODE_0_9 = ICMS_GAPCOIN_NODE_0_9;
+%constant int ICMS_GAPCOIN_NODE_0_16 = ICMS_GAPCOIN_NODE_0_16;
+%constant int ICMS_GAPCOIN_NODE_2606 = ICMS_GAPCOIN_NODE_2606;
+
 /* ---- error codes and enums as constants ---------------------------------- */
 %constant int ICMS_OK = ICMS_OK;
 %constant int ICMS_ERROR = ICMS_ERROR;

@@ -353,7 +353,35 @@ const auth = {
   pkceCheck: (verifier, challenge) => { check(native.icms_auth_pkce_check(verifier, challenge)); },
 };
 
+// Gapcoin decoding (icms/gapcoin.h). network: 0 mainnet (default), 1 testnet;
+// node: the generation whose address forms are shown (0 for 0.9.x, 1 for
+// 0.16.3, 2 for 2606, the default).
+const gapcoin = {
+  MAINNET: native.ICMS_GAPCOIN_MAIN,
+  TESTNET: native.ICMS_GAPCOIN_TEST,
+  NODE_0_9: native.ICMS_GAPCOIN_NODE_0_9,
+  NODE_0_16: native.ICMS_GAPCOIN_NODE_0_16,
+  NODE_2606: native.ICMS_GAPCOIN_NODE_2606,
+  // A serialized transaction (a Buffer) as an object: txid, wtxid, version,
+  // locktime, size, base_size, has_witness, coinbase, total_out (BigInt),
+  // inputs, outputs (value BigInt, script hex, type, address when it has one).
+  txDecode(raw, { network = 0, node = native.ICMS_GAPCOIN_NODE_2606 } = {}) {
+    return parsed(check(native.icms_binding_gapcoin_tx_json(raw, network, node, null)));
+  },
+  // A serialized header (a Buffer) as an object (hashes in display order, adder in hex).
+  headerDecode(raw) { return parsed(check(native.icms_binding_gapcoin_header_json(raw, null))); },
+  // The output script (a Buffer) an address expects.
+  addressToScript(address, network = 0) {
+    return Buffer.from(check(native.icms_binding_gapcoin_address_to_script_hex(address, network, null)), 'hex');
+  },
+  // The address a node shows for an output script (a Buffer); NotFoundError when none.
+  scriptToAddress(script, { network = 0, node = native.ICMS_GAPCOIN_NODE_2606 } = {}) {
+    return check(native.icms_binding_gapcoin_script_to_address(script, network, node, null));
+  },
+};
+
 module.exports = {
+  gapcoin,
   open, Database, Request, HOST, SYSTEM, ANONYMOUS, IcmsError, ...errorClasses, auth, Auth, audit,
   version: () => native.icms_version(),
   parseJSON: json.parse, stringifyJSON: json.stringify,

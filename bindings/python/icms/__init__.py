@@ -28,7 +28,8 @@ __all__ = [
     "Conflict", "Busy", "BufferTooSmall", "Storage", "TransportError", "VersionMismatch",
     "Idempotency", "Unauthenticated", "Limit", "Corrupt", "CallbackError",
     "version", "base58check_encode", "hex_encode", "hex_decode", "address_to_script",
-    "Auth", "audit_keypair",
+    "Auth", "audit_keypair", "tx_decode", "header_decode", "script_to_address",
+    "MAINNET", "TESTNET", "NODE_0_9", "NODE_0_16", "NODE_2606",
 ]
 
 BASE_UNITS_PER_GAP = 100_000_000
@@ -466,6 +467,30 @@ def base58check_encode(version_byte: int, payload: bytes) -> str:
 
 def address_to_script(address: str, network: int = 0) -> bytes:
     return _check(_c.icms_gapcoin_address_to_script(address, network))
+
+
+# Gapcoin networks and node generations (icms_gapcoin_network_t, icms_gapcoin_node_t).
+MAINNET, TESTNET = _c.ICMS_GAPCOIN_MAIN, _c.ICMS_GAPCOIN_TEST
+NODE_0_9, NODE_0_16, NODE_2606 = (_c.ICMS_GAPCOIN_NODE_0_9, _c.ICMS_GAPCOIN_NODE_0_16,
+                                  _c.ICMS_GAPCOIN_NODE_2606)
+
+
+def tx_decode(raw: bytes, network: int = MAINNET, node: int = NODE_2606) -> dict:
+    """icms_gapcoin_tx_decode as a dict: txid, wtxid, version, locktime, size,
+    base_size, has_witness, coinbase, total_out, inputs, outputs (each with
+    value, script hex, type and, when it has one, the address a node of that
+    network and generation shows)."""
+    return _parse(_check(_c.icms_binding_gapcoin_tx_json(raw, network, node)))
+
+
+def header_decode(raw: bytes) -> dict:
+    """icms_gapcoin_header_decode as a dict (hashes in display order, adder in hex)."""
+    return _parse(_check(_c.icms_binding_gapcoin_header_json(raw)))
+
+
+def script_to_address(script: bytes, network: int = MAINNET, node: int = NODE_2606) -> str:
+    """icms_gapcoin_script_to_address; NotFound when the script has no address there."""
+    return _check(_c.icms_binding_gapcoin_script_to_address(script, network, node))
 
 
 # ---------------------------------------------------------------- OAuth helpers
