@@ -229,6 +229,21 @@ class Database {
   }
 }
 
+// SWIG's JavaScript wrappers skip their cleanup when an argument fails to
+// convert, which would leave an earlier secret's C copy unwiped: the Auth
+// methods check every argument's type here first, so the addon's
+// conversions cannot fail.
+function strArg(v, what) {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'string') throw new TypeError(`${what} is a string`);
+  return v;
+}
+function secretArg(v, what) {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'string' && !Buffer.isBuffer(v)) throw new TypeError(`${what} is a string or a Buffer`);
+  return v;
+}
+
 // An icms_auth handle: token issuance and verification over one Database.
 //
 // options: masterKey (a 32-byte Buffer: the library keeps its own copy,
@@ -246,7 +261,7 @@ class Auth {
     this.db = db;
     this.handle = null;
     this.handle = check(native.icms_binding_auth_new(null, db.live(), options.masterKey,
-      options.issuer ?? null, options.audience ?? null, Number(options.accessTtlMs ?? 0),
+      strArg(options.issuer, 'issuer'), strArg(options.audience, 'audience'), Number(options.accessTtlMs ?? 0),
       Number(options.refreshTtlMs ?? 0), Number(options.leewayMs ?? 0),
       options.passwordOpslimit ?? 0, options.passwordMemlimit ?? 0));
     db.auths.add(this);
@@ -264,36 +279,39 @@ class Auth {
   // icms_auth_login_external: a token pair.
   login_external(actor, { provider, subject, email, emailVerified, name, device } = {}) {
     return parsed(check(native.icms_binding_auth_login_external(this.live(), reqOf(actor),
-      provider ?? null, subject ?? null, email ?? null, emailVerified ? 1 : 0, name ?? null,
-      device ?? null, null)));
+      strArg(provider, 'provider'), strArg(subject, 'subject'), strArg(email, 'email'),
+      emailVerified ? 1 : 0, strArg(name, 'name'), strArg(device, 'device'), null)));
   }
 
   // icms_auth_link_identity: {user_id, provider, linked: true}.
   link_identity(actor, { provider, subject } = {}) {
     return parsed(check(native.icms_binding_auth_link_identity(this.live(), reqOf(actor),
-      provider ?? null, subject ?? null, null)));
+      strArg(provider, 'provider'), strArg(subject, 'subject'), null)));
   }
 
   // icms_auth_password_set (password: a string or a Buffer).
   password_set(actor, userId, password) {
-    check(native.icms_binding_auth_password_set(this.live(), reqOf(actor), userId, password));
+    check(native.icms_binding_auth_password_set(this.live(), reqOf(actor), strArg(userId, 'userId'),
+      secretArg(password, 'password')));
   }
 
   // icms_auth_login_password: a token pair.
   login_password(actor, { email, password, device, source } = {}) {
     return parsed(check(native.icms_binding_auth_login_password(this.live(), reqOf(actor),
-      email ?? null, password ?? null, device ?? null, source ?? null, null)));
+      strArg(email, 'email'), secretArg(password, 'password'), strArg(device, 'device'),
+      strArg(source, 'source'), null)));
   }
 
   // icms_auth_refresh: a new pair; the refresh token given is spent.
   refresh(actor, refreshToken) {
     return parsed(check(native.icms_binding_auth_refresh(this.live(), reqOf(actor),
-      refreshToken, null)));
+      secretArg(refreshToken, 'refreshToken'), null)));
   }
 
   // icms_auth_verify: the access token's claims, or UnauthenticatedError.
   verify(accessToken) {
-    return parsed(check(native.icms_binding_auth_verify(this.live(), accessToken, null)));
+    return parsed(check(native.icms_binding_auth_verify(this.live(),
+      secretArg(accessToken, 'accessToken'), null)));
   }
 
   // icms_auth_rotate_keys: {kid, retired: [...]}.

@@ -78,7 +78,11 @@ test('auth: password refusals', (t) => {
   assert.throws(() => auth.login_password(icms.HOST, { email: 'ada@example.com', password: Buffer.from('wrong horse') }),
     (e) => e instanceof icms.UnauthenticatedError && !e.message.includes('wrong horse'));
   assert.throws(() => auth.login_password(icms.HOST, { email: 'ada@example.com', password: 'a\0b' }), /NUL/);
-  assert.throws(() => auth.login_password(icms.HOST, { email: 'ada@example.com', password: 12345 }), /secret/);
+  assert.throws(() => auth.login_password(icms.HOST, { email: 'ada@example.com', password: 12345 }), TypeError);
+  assert.throws(() => auth.login_password(icms.HOST, { email: 'ada@example.com', password: 'correct horse', device: 7 }),
+    /device is a string/);
+  // The addon's own check, behind the JavaScript one.
+  assert.throws(() => icms.native.icms_binding_auth_verify(auth.handle, 12345, null), /a secret is a string or a Buffer/);
 });
 
 test('auth: verify refusals and expiry', (t) => {
