@@ -143,6 +143,10 @@ type DB struct {
 	mu    sync.RWMutex // Close waits for calls in flight
 	db    *C.icms_db
 	clock *FakeClock
+
+	authMu  sync.Mutex // guards auths and closing
+	auths   map[*Auth]struct{}
+	closing bool // Close has begun: NewAuth refuses
 }
 
 // FakeClock is the database's fake clock (Options.FakeClockMs).
@@ -215,6 +219,16 @@ func Open(opts Options) (*DB, error) {
 
 // Close closes the database; later calls fail with ErrInvalid. Idempotent.
 func (d *DB) Close() error {
+	// The auth handles borrow the database: they go first (each waits for
+	// its own calls in flight; taken before d.mu, as their calls take them).
+	d.authMu.Lock()
+	auths := d.auths
+	d.auths = nil
+	d.closing = true
+	d.authMu.Unlock()
+	for au := range auths {
+		au.Close()
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.db != nil {
@@ -269,10 +283,31 @@ func callRC(f func() C.int) error {
 	return nil
 }
 
-// cargs holds the C strings of one call, freed together.
+// cargs holds the C strings of one call, freed together. Secrets (a
+// password, a token) are wiped before they are freed; wipeOut also wipes the
+// C copy of the call's answer (a token pair) once Go has its own.
 type cargs struct {
-	ptrs []unsafe.Pointer
-	err  error
+	ptrs    []unsafe.Pointer
+	secrets []*C.char
+	wipeOut bool
+	err     error
+}
+
+// secret is a C copy of a secret string, wiped and freed with the call's arguments.
+func (a *cargs) secret(s string) *C.char {
+	p := C.CString(s)
+	a.secrets = append(a.secrets, p)
+	return p
+}
+
+// secretBytes is a NUL-terminated C copy of b, wiped and freed with the call's arguments.
+func (a *cargs) secretBytes(b []byte) *C.char {
+	p := (*C.char)(C.malloc(C.size_t(len(b) + 1)))
+	s := unsafe.Slice((*byte)(unsafe.Pointer(p)), len(b)+1)
+	copy(s, b)
+	s[len(b)] = 0
+	a.secrets = append(a.secrets, p)
+	return p
 }
 
 func (a *cargs) str(s string) *C.char {
@@ -315,6 +350,11 @@ func (a *cargs) free() {
 		C.free(p)
 	}
 	a.ptrs = nil
+	for _, p := range a.secrets {
+		C.icms_go_wipe(p)
+		C.free(unsafe.Pointer(p))
+	}
+	a.secrets = nil
 }
 
 func (a *cargs) request(r *Request) *C.icms_request {
@@ -360,6 +400,9 @@ func (d *DB) invoke(ctx context.Context, a *cargs, f func(db *C.icms_db, out **C
 	text := ""
 	if out != nil {
 		text = C.GoString(out)
+		if a.wipeOut {
+			C.icms_go_wipe(out)
+		}
 		C.icms_free(unsafe.Pointer(out))
 	}
 	if rc < 0 {
@@ -370,7 +413,7 @@ func (d *DB) invoke(ctx context.Context, a *cargs, f func(db *C.icms_db, out **C
 			err.Message = "callback failed: " + err.Cause.Error()
 			ph.Delete()
 		}
-		return "", err
+		return text, err // a failure may still answer (icms_audit_verify's report)
 	}
 	return text, nil
 }

@@ -116,3 +116,75 @@ int icms_go_rpc_curl(icms_rpc_client **out, const char *url, const char *usernam
         return rc;
     return icms_rpc_client_new(out, t, url, NULL);
 }
+
+int icms_go_auth_new(icms_auth **out, icms_db *db, const uint8_t *key, size_t key_len,
+                     const char *issuer, const char *audience, int64_t access_ttl_ms,
+                     int64_t refresh_ttl_ms, int64_t leeway_ms, unsigned int password_opslimit,
+                     unsigned int password_memlimit)
+{
+    icms_secrets *secrets = NULL;
+    int rc = icms_secrets_static_new(key, key_len, &secrets);
+    if (rc != ICMS_OK)
+        return rc;
+    icms_auth_options options = ICMS_AUTH_OPTIONS_INIT;
+    options.issuer = issuer;
+    options.audience = audience;
+    options.secrets = secrets;
+    if (access_ttl_ms)
+        options.access_ttl_ms = access_ttl_ms;
+    if (refresh_ttl_ms)
+        options.refresh_ttl_ms = refresh_ttl_ms;
+    if (leeway_ms)
+        options.leeway_ms = leeway_ms;
+    if (password_opslimit)
+        options.password_opslimit = password_opslimit;
+    if (password_memlimit)
+        options.password_memlimit = password_memlimit;
+    return icms_auth_new(out, db, &options);
+}
+
+int icms_go_auth_login_external(icms_auth *auth, const icms_request *req, const char *provider,
+                                const char *subject, const char *email, int email_verified,
+                                const char *name, const char *device, char **out)
+{
+    icms_auth_identity id = ICMS_AUTH_IDENTITY_INIT;
+    id.provider = provider;
+    id.subject = subject;
+    id.email = email;
+    id.email_verified = email_verified;
+    id.name = name;
+    id.device = device;
+    return icms_auth_login_external(auth, req, &id, out);
+}
+
+int icms_go_auth_link_identity(icms_auth *auth, const icms_request *req, const char *provider,
+                               const char *subject, char **out)
+{
+    icms_auth_identity id = ICMS_AUTH_IDENTITY_INIT;
+    id.provider = provider;
+    id.subject = subject;
+    return icms_auth_link_identity(auth, req, &id, out);
+}
+
+int icms_go_auth_login_password(icms_auth *auth, const icms_request *req, const char *email,
+                                const char *password, const char *device, const char *source,
+                                char **out)
+{
+    icms_auth_password_login login = ICMS_AUTH_PASSWORD_LOGIN_INIT;
+    login.email = email;
+    login.password = password;
+    login.device = device;
+    login.source = source;
+    return icms_auth_login_password(auth, req, &login, out);
+}
+
+static void *(*volatile go_memset)(void *, int, size_t) = memset;
+
+void icms_go_wipe(char *s)
+{
+    if (s)
+        go_memset(s, 0, strlen(s));
+}
+
+/* Gapcoin decoding as JSON, shared with the SWIG bindings. */
+#include "../common/gapcoin_json.c"

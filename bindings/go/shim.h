@@ -13,6 +13,8 @@
 #include "icms.h"
 #include "icms/sys/clock.h"
 #include "icms/sys/notifier.h"
+#include "icms/sys/secrets.h"
+#include "../common/gapcoin_json.h"
 #include "icms/sys/transport.h"
 
 /* A transport calling the Go Transport behind handle; it deletes the handle when freed. */
@@ -37,5 +39,28 @@ int icms_go_open(icms_db **out, const char *path, icms_clock *clock, icms_rpc_cl
 /* A JSON-RPC client over the built-in libcurl transport. */
 int icms_go_rpc_curl(icms_rpc_client **out, const char *url, const char *username,
                      const char *password, unsigned int timeout_ms);
+
+/* icms_auth_new over a static secrets source holding a copy of key (wiped when the
+ * handle is freed); 0 leaves an option at its default. */
+int icms_go_auth_new(icms_auth **out, icms_db *db, const uint8_t *key, size_t key_len,
+                     const char *issuer, const char *audience, int64_t access_ttl_ms,
+                     int64_t refresh_ttl_ms, int64_t leeway_ms, unsigned int password_opslimit,
+                     unsigned int password_memlimit);
+
+/* icms_auth_login_external / icms_auth_link_identity with the identity's fields flat. */
+int icms_go_auth_login_external(icms_auth *auth, const icms_request *req, const char *provider,
+                                const char *subject, const char *email, int email_verified,
+                                const char *name, const char *device, char **out);
+int icms_go_auth_link_identity(icms_auth *auth, const icms_request *req, const char *provider,
+                               const char *subject, char **out);
+
+/* icms_auth_login_password with the attempt's fields flat. */
+int icms_go_auth_login_password(icms_auth *auth, const icms_request *req, const char *email,
+                                const char *password, const char *device, const char *source,
+                                char **out);
+
+/* Wipe a NUL-terminated C copy of a secret (the memset is not optimized away: it is a call
+ * through a volatile pointer). NULL allowed. */
+void icms_go_wipe(char *s);
 
 #endif

@@ -26,7 +26,7 @@ swig -javascript -node -c++ -Wall -I"$ROOT/include" -I"$ROOT/bindings/swig" \
   -outdir "$OUT" -o "$OUT/icms_wrap.cxx" "$ROOT/bindings/swig/icms.i"
 # SWIG's generated code is not ours: warnings on, but not -Werror.
 ${CXX:-g++} -shared -fPIC -O1 -g -std=gnu++17 -DBUILDING_NODE_EXTENSION \
-  -DNODE_GYP_MODULE_NAME=native -I"$NODE_INCLUDE" -I"$ROOT/include" \
+  -DNODE_GYP_MODULE_NAME=native -I"$NODE_INCLUDE" -I"$ROOT/include" -I"$ROOT/bindings/common" \
   -Wno-unused-parameter -Wno-deprecated-declarations \
   "$OUT/icms_wrap.cxx" -o "$OUT/native.node" -L"$LIB" -licms -Wl,-rpath,"$LIB"
 cp "$ROOT"/bindings/node/lib/*.js "$OUT/lib/"

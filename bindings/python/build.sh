@@ -26,7 +26,7 @@ swig -python -threads -Wall -I"$ROOT/include" -I"$ROOT/bindings/swig" \
   -outdir "$OUT/icms" -o "$OUT/icms_wrap.c" "$ROOT/bindings/swig/icms.i"
 SUFFIX=$("$PYCONFIG" --extension-suffix)
 # SWIG's generated code is not ours: warnings on, but not -Werror.
-${CC:-cc} -shared -fPIC -O2 -g -std=gnu11 $("$PYCONFIG" --includes) -I"$ROOT/include" \
+${CC:-cc} -shared -fPIC -O2 -g -std=gnu11 $("$PYCONFIG" --includes) -I"$ROOT/include" -I"$ROOT/bindings/common" \
   -Wno-unused-parameter -Wno-missing-field-initializers \
   "$OUT/icms_wrap.c" -o "$OUT/icms/_native$SUFFIX" \
   -L"$LIB" -licms -Wl,-rpath,"$LIB"

@@ -27,6 +27,7 @@
 #include "icms.h"
 #include "icms/sys/clock.h"
 #include "icms/sys/notifier.h"
+#include "icms/sys/secrets.h"
 #include "icms/sys/transport.h"
 
 /* A malloc'ed copy for the request's fields (freed by its destructor). */
@@ -39,6 +40,18 @@ static char *binding_dup(const char *s)
     if (d)
         memcpy(d, s, n);
     return d;
+}
+
+/* memset through a volatile pointer, so that the compiler keeps a wipe of a buffer about to be freed. */
+static void *(*volatile binding_memset)(void *, int, size_t) = memset;
+
+/* Wipe and free a NUL-terminated secret copy (NULL allowed). */
+static void binding_secret_free(char *s)
+{
+    if (s) {
+        binding_memset(s, 0, strlen(s));
+        free(s);
+    }
 }
 %}
 
@@ -62,6 +75,12 @@ static char *binding_dup(const char *s)
 %typemap(freearg) char **out "icms_free(tmp$argnum);"
 %apply char **out { char **report_out, char **checkpoint_out, char **hash_hex, char **address };
 
+/* char **secret_out: a result that holds secrets (a token pair). As char **out,
+ * but the C copy is wiped before it is freed: the only copy left is the
+ * language's own string. */
+%apply char **out { char **secret_out };
+%typemap(freearg) char **secret_out "binding_secret_free(tmp$argnum);"
+
 /* ---- out-pointers: appended as non-owning pointer objects --------------- */
 #ifdef SWIGJAVASCRIPT
 %define ICMS_OUT_PTR_IN(TYPE)
@@ -82,6 +101,7 @@ ICMS_OUT_PTR(icms_db)
 ICMS_OUT_PTR(icms_clock)
 ICMS_OUT_PTR(icms_transport)
 ICMS_OUT_PTR(icms_rpc_client)
+ICMS_OUT_PTR(icms_auth)
 
 /* ---- errors, versions, memory (icms/common.h) ---------------------------- */
 %nodefaultctor icms_error;
@@ -316,6 +336,147 @@ int icms_auth_pkce_verifier_new(char **out);
 int icms_auth_pkce_challenge(const char *verifier, char **out);
 int icms_auth_pkce_check(const char *verifier, const char *challenge);
 
+/* ---- auth.h: the auth handle (token issuance and verification) ---------- */
+%include "secrets.i"
+/*
+ * Secrets cross as bytes where the language has a mutable byte buffer
+ * (python.i, node.i: the master key, audit keys) and as `const char *secret`
+ * (a password, a refresh token): the language layer's value is copied into a
+ * malloc'ed C string that is wiped and freed right after the call. What a
+ * language keeps in its own immutable strings is beyond the wrapper's reach
+ * (docs/bindings.md, "Secrets").
+ */
+typedef struct icms_auth icms_auth;
+
+%inline %{
+/*
+ * icms_auth_new with a static secrets source holding a copy of the master
+ * key (wiped when the handle is freed) and the options a binding exposes;
+ * 0 leaves an option at its default. db must outlive the handle.
+ */
+int icms_binding_auth_new(icms_auth **out, icms_db *db, const uint8_t *key, size_t key_len,
+                          const char *issuer, const char *audience, int64_t access_ttl_ms,
+                          int64_t refresh_ttl_ms, int64_t leeway_ms,
+                          unsigned int password_opslimit, unsigned int password_memlimit)
+{
+    icms_secrets *secrets = NULL;
+    int rc = icms_secrets_static_new(key, key_len, &secrets);
+    if (rc != ICMS_OK)
+        return rc;
+    icms_auth_options options = ICMS_AUTH_OPTIONS_INIT;
+    options.issuer = issuer;
+    options.audience = audience;
+    options.secrets = secrets;
+    if (access_ttl_ms)
+        options.access_ttl_ms = access_ttl_ms;
+    if (refresh_ttl_ms)
+        options.refresh_ttl_ms = refresh_ttl_ms;
+    if (leeway_ms)
+        options.leeway_ms = leeway_ms;
+    if (password_opslimit)
+        options.password_opslimit = password_opslimit;
+    if (password_memlimit)
+        options.password_memlimit = password_memlimit;
+    return icms_auth_new(out, db, &options);
+}
+
+/* icms_auth_login_external with the identity's fields flat (NULL: unset). */
+int icms_binding_auth_login_external(icms_auth *auth, const icms_request *req,
+                                     const char *provider, const char *subject,
+                                     const char *email, int email_verified, const char *name,
+                                     const char *device, char **secret_out)
+{
+    icms_auth_identity id = ICMS_AUTH_IDENTITY_INIT;
+    id.provider = provider;
+    id.subject = subject;
+    id.email = email;
+    id.email_verified = email_verified;
+    id.name = name;
+    id.device = device;
+    return icms_auth_login_external(auth, req, &id, secret_out);
+}
+
+/* icms_auth_link_identity: only provider and subject are used. */
+int icms_binding_auth_link_identity(icms_auth *auth, const icms_request *req,
+                                    const char *provider, const char *subject, char **out)
+{
+    icms_auth_identity id = ICMS_AUTH_IDENTITY_INIT;
+    id.provider = provider;
+    id.subject = subject;
+    return icms_auth_link_identity(auth, req, &id, out);
+}
+
+/* icms_auth_login_password with the attempt's fields flat. */
+int icms_binding_auth_login_password(icms_auth *auth, const icms_request *req,
+                                     const char *email, const char *secret, const char *device,
+                                     const char *source, char **secret_out)
+{
+    icms_auth_password_login login = ICMS_AUTH_PASSWORD_LOGIN_INIT;
+    login.email = email;
+    login.password = secret;
+    login.device = device;
+    login.source = source;
+    return icms_auth_login_password(auth, req, &login, secret_out);
+}
+
+int icms_binding_auth_password_set(icms_auth *auth, const icms_request *req,
+                                   const char *user_id, const char *secret)
+{
+    return icms_auth_password_set(auth, req, user_id, secret);
+}
+
+int icms_binding_auth_refresh(icms_auth *auth, const icms_request *req, const char *secret,
+                              char **secret_out)
+{
+    return icms_auth_refresh(auth, req, secret, secret_out);
+}
+
+int icms_binding_auth_verify(icms_auth *auth, const char *secret, char **out)
+{
+    return icms_auth_verify(auth, secret, out);
+}
+%}
+
+void icms_auth_free(icms_auth *auth);
+int icms_auth_rotate_keys(icms_auth *auth, const icms_request *req, char **out);
+int icms_auth_jwks(icms_auth *auth, char **out);
+
+/* ---- audit.h: checkpoints ------------------------------------------------- */
+int icms_audit_keypair(uint8_t *public_key, size_t public_key_len, uint8_t *secret_key,
+                       size_t secret_key_len);
+int icms_audit_checkpoint(icms_db *db, const uint8_t *secret_key, size_t secret_key_len,
+                          char **checkpoint_out);
+int icms_audit_verify(icms_db *db, const char *checkpoint, const uint8_t *public_key,
+                      size_t public_key_len, char **report_out);
+
+/* ---- gapcoin.h: decoding as JSON (bindings/common/gapcoin_json.c) -------- */
+%{
+#include "gapcoin_json.c"
+%}
+/* char **malloc_out: as char **out, but malloc'ed by the binding's own C code. */
+%apply char **out { char **malloc_out };
+%typemap(freearg) char **malloc_out "free(tmp$argnum);"
+%apply (const uint8_t *in_bytes, size_t in_len) { (const uint8_t *script, size_t script_len) };
+int icms_binding_gapcoin_tx_json(const uint8_t *in_bytes, size_t in_len, int network, int node,
+                                 char **malloc_out);
+int icms_binding_gapcoin_header_json(const uint8_t *in_bytes, size_t in_len, char **malloc_out);
+int icms_binding_gapcoin_address_to_script_hex(const char *address, int network,
+                                               char **malloc_out);
+%inline %{
+/* icms_gapcoin_script_to_address with plain ints for the enums. */
+int icms_binding_gapcoin_script_to_address(const uint8_t *script, size_t script_len, int network,
+                                           int node, char **out)
+{
+    return icms_gapcoin_script_to_address(script, script_len, (icms_gapcoin_network_t)network,
+                                          (icms_gapcoin_node_t)node, out);
+}
+%}
+%constant int ICMS_GAPCOIN_MAIN = ICMS_GAPCOIN_MAIN;
+%constant int ICMS_GAPCOIN_TEST = ICMS_GAPCOIN_TEST;
+%constant int ICMS_GAPCOIN_NODE_0_9 = ICMS_GAPCOIN_NODE_0_9;
+%constant int ICMS_GAPCOIN_NODE_0_16 = ICMS_GAPCOIN_NODE_0_16;
+%constant int ICMS_GAPCOIN_NODE_2606 = ICMS_GAPCOIN_NODE_2606;
+
 /* ---- error codes and enums as constants ---------------------------------- */
 %constant int ICMS_OK = ICMS_OK;
 %constant int ICMS_ERROR = ICMS_ERROR;
@@ -340,6 +501,9 @@ int icms_auth_pkce_check(const char *verifier, const char *challenge);
 %constant int ICMS_ACTOR_SYSTEM = ICMS_ACTOR_SYSTEM;
 %constant int ICMS_ACTOR_HOST = ICMS_ACTOR_HOST;
 %constant int ICMS_EVENTS_FROM_CURSOR = ICMS_EVENTS_FROM_CURSOR;
+%constant int ICMS_AUDIT_PUBLIC_KEY_BYTES = ICMS_AUDIT_PUBLIC_KEY_BYTES;
+%constant int ICMS_AUDIT_SECRET_KEY_BYTES = ICMS_AUDIT_SECRET_KEY_BYTES;
+%constant int ICMS_SECRETS_KEY_BYTES = ICMS_SECRETS_KEY_BYTES;
 
 /* ---- language-specific pieces -------------------------------------------- */
 #ifdef SWIGPYTHON

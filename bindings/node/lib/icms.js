@@ -131,6 +131,7 @@ class Database {
   constructor(file, options = {}) {
     this.handle = null;
     this.clock = null;
+    this.auths = new Set();
     // A missing path must not become a database called "undefined".
     if (typeof file !== 'string' || file.length === 0) {
       throw new errorClasses.InvalidError('a database path (a non-empty string) is required',
@@ -172,6 +173,7 @@ class Database {
   }
 
   close() {
+    for (const a of this.auths) a.close();
     if (this.handle !== null) {
       native.icms_close(this.handle);
       this.handle = null;
@@ -198,7 +200,148 @@ class Database {
   events_consumer_delete(actor, consumer) {
     check(native.icms_events_consumer_delete(this.live(), reqOf(actor), consumer));
   }
+
+  // An Auth handle over this database (new Auth(this, options)).
+  auth(options) { return new Auth(this, options); }
+
+  // icms_audit_checkpoint: sign the audit chain's head with a 64-byte secret
+  // key (a Buffer). Returns the checkpoint's JSON text, to keep outside the
+  // store verbatim.
+  audit_checkpoint(secretKey) {
+    return check(native.icms_audit_checkpoint(this.live(), secretKey, null));
+  }
+
+  // icms_audit_verify: the report {valid, entries, bad_seq, reason} of an
+  // intact chain. checkpoint (text or object) with the public key (a Buffer)
+  // that signed it; none checks the links only. A broken chain throws a
+  // CorruptError whose .report is the parsed report.
+  audit_verify(checkpoint = null, publicKey = null) {
+    const result = native.icms_audit_verify(this.live(), arg(checkpoint), publicKey, null);
+    if (result[0] === native.ICMS_ECORRUPT) {
+      try {
+        raise(result[0]);
+      } catch (e) {
+        e.report = parsed(result[1]);
+        throw e;
+      }
+    }
+    return parsed(check(result));
+  }
 }
+
+// SWIG's JavaScript wrappers skip their cleanup when an argument fails to
+// convert, which would leave an earlier secret's C copy unwiped: the Auth
+// methods check every argument's type here first, so the addon's
+// conversions cannot fail.
+function strArg(v, what) {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'string') throw new TypeError(`${what} is a string`);
+  return v;
+}
+function secretArg(v, what) {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'string' && !Buffer.isBuffer(v)) throw new TypeError(`${what} is a string or a Buffer`);
+  return v;
+}
+
+// An icms_auth handle: token issuance and verification over one Database.
+//
+// options: masterKey (a 32-byte Buffer: the library keeps its own copy,
+// wiped when the handle is freed; fill yours with zeros when done), issuer,
+// audience, and optionally accessTtlMs, refreshTtlMs, leewayMs,
+// passwordOpslimit, passwordMemlimit (0 or absent: the library's default).
+// Passwords and refresh tokens may be strings or Buffers: the addon copies
+// them into C memory it wipes after the call (a Buffer can then be wiped by
+// its owner; a JavaScript string cannot). Token pairs come back as objects
+// of strings. close() is idempotent; the Database closes its Auth handles.
+class Auth {
+  constructor(db, options = {}) {
+    if (!(db instanceof Database)) throw new TypeError('db is an icms.Database');
+    if (!Buffer.isBuffer(options.masterKey)) throw new TypeError('masterKey is a Buffer (32 bytes)');
+    this.db = db;
+    this.handle = null;
+    this.handle = check(native.icms_binding_auth_new(null, db.live(), options.masterKey,
+      strArg(options.issuer, 'issuer'), strArg(options.audience, 'audience'), Number(options.accessTtlMs ?? 0),
+      Number(options.refreshTtlMs ?? 0), Number(options.leewayMs ?? 0),
+      options.passwordOpslimit ?? 0, options.passwordMemlimit ?? 0));
+    db.auths.add(this);
+  }
+
+  get closed() { return this.handle === null; }
+
+  live() {
+    if (this.handle === null || this.db.closed) {
+      throw new errorClasses.InvalidError('the auth handle is closed', native.ICMS_EINVALID);
+    }
+    return this.handle;
+  }
+
+  // icms_auth_login_external: a token pair.
+  login_external(actor, { provider, subject, email, emailVerified, name, device } = {}) {
+    return parsed(check(native.icms_binding_auth_login_external(this.live(), reqOf(actor),
+      strArg(provider, 'provider'), strArg(subject, 'subject'), strArg(email, 'email'),
+      emailVerified ? 1 : 0, strArg(name, 'name'), strArg(device, 'device'), null)));
+  }
+
+  // icms_auth_link_identity: {user_id, provider, linked: true}.
+  link_identity(actor, { provider, subject } = {}) {
+    return parsed(check(native.icms_binding_auth_link_identity(this.live(), reqOf(actor),
+      strArg(provider, 'provider'), strArg(subject, 'subject'), null)));
+  }
+
+  // icms_auth_password_set (password: a string or a Buffer).
+  password_set(actor, userId, password) {
+    check(native.icms_binding_auth_password_set(this.live(), reqOf(actor), strArg(userId, 'userId'),
+      secretArg(password, 'password')));
+  }
+
+  // icms_auth_login_password: a token pair.
+  login_password(actor, { email, password, device, source } = {}) {
+    return parsed(check(native.icms_binding_auth_login_password(this.live(), reqOf(actor),
+      strArg(email, 'email'), secretArg(password, 'password'), strArg(device, 'device'),
+      strArg(source, 'source'), null)));
+  }
+
+  // icms_auth_refresh: a new pair; the refresh token given is spent.
+  refresh(actor, refreshToken) {
+    return parsed(check(native.icms_binding_auth_refresh(this.live(), reqOf(actor),
+      secretArg(refreshToken, 'refreshToken'), null)));
+  }
+
+  // icms_auth_verify: the access token's claims, or UnauthenticatedError.
+  verify(accessToken) {
+    return parsed(check(native.icms_binding_auth_verify(this.live(),
+      secretArg(accessToken, 'accessToken'), null)));
+  }
+
+  // icms_auth_rotate_keys: {kid, retired: [...]}.
+  rotate_keys(actor) {
+    return parsed(check(native.icms_auth_rotate_keys(this.live(), reqOf(actor), null)));
+  }
+
+  // icms_auth_jwks: the public signing keys as a JWKS document.
+  jwks() { return parsed(check(native.icms_auth_jwks(this.live(), null))); }
+
+  close() {
+    if (this.handle !== null) {
+      native.icms_auth_free(this.handle);
+      this.handle = null;
+      this.db.auths.delete(this);
+    }
+  }
+}
+
+// Audit checkpoint keys (icms_audit_keypair): {publicKey, secretKey}, Buffers
+// of 32 and 64 bytes. Keep the secret key out of the store; fill it with
+// zeros when done.
+const audit = {
+  keypair() {
+    const publicKey = Buffer.alloc(native.ICMS_AUDIT_PUBLIC_KEY_BYTES);
+    const secretKey = Buffer.alloc(native.ICMS_AUDIT_SECRET_KEY_BYTES);
+    check(native.icms_audit_keypair(publicKey, secretKey));
+    return { publicKey, secretKey };
+  },
+};
 
 function reqOf(actor) {
   if (!(actor instanceof Request)) {
@@ -228,8 +371,36 @@ const auth = {
   pkceCheck: (verifier, challenge) => { check(native.icms_auth_pkce_check(verifier, challenge)); },
 };
 
+// Gapcoin decoding (icms/gapcoin.h). network: 0 mainnet (default), 1 testnet;
+// node: the generation whose address forms are shown (0 for 0.9.x, 1 for
+// 0.16.3, 2 for 2606, the default).
+const gapcoin = {
+  MAINNET: native.ICMS_GAPCOIN_MAIN,
+  TESTNET: native.ICMS_GAPCOIN_TEST,
+  NODE_0_9: native.ICMS_GAPCOIN_NODE_0_9,
+  NODE_0_16: native.ICMS_GAPCOIN_NODE_0_16,
+  NODE_2606: native.ICMS_GAPCOIN_NODE_2606,
+  // A serialized transaction (a Buffer) as an object: txid, wtxid, version,
+  // locktime, size, base_size, has_witness, coinbase, total_out (BigInt),
+  // inputs, outputs (value BigInt, script hex, type, address when it has one).
+  txDecode(raw, { network = 0, node = native.ICMS_GAPCOIN_NODE_2606 } = {}) {
+    return parsed(check(native.icms_binding_gapcoin_tx_json(raw, network, node, null)));
+  },
+  // A serialized header (a Buffer) as an object (hashes in display order, adder in hex).
+  headerDecode(raw) { return parsed(check(native.icms_binding_gapcoin_header_json(raw, null))); },
+  // The output script (a Buffer) an address expects.
+  addressToScript(address, network = 0) {
+    return Buffer.from(check(native.icms_binding_gapcoin_address_to_script_hex(address, network, null)), 'hex');
+  },
+  // The address a node shows for an output script (a Buffer); NotFoundError when none.
+  scriptToAddress(script, { network = 0, node = native.ICMS_GAPCOIN_NODE_2606 } = {}) {
+    return check(native.icms_binding_gapcoin_script_to_address(script, network, node, null));
+  },
+};
+
 module.exports = {
-  open, Database, Request, HOST, SYSTEM, ANONYMOUS, IcmsError, ...errorClasses, auth,
+  gapcoin,
+  open, Database, Request, HOST, SYSTEM, ANONYMOUS, IcmsError, ...errorClasses, auth, Auth, audit,
   version: () => native.icms_version(),
   parseJSON: json.parse, stringifyJSON: json.stringify,
   native,

@@ -18,6 +18,7 @@ calling thread's last error, right after the call, on the same thread.
 """
 
 import json as _json
+import weakref as _weakref
 
 from . import native as _c
 
@@ -27,6 +28,8 @@ __all__ = [
     "Conflict", "Busy", "BufferTooSmall", "Storage", "TransportError", "VersionMismatch",
     "Idempotency", "Unauthenticated", "Limit", "Corrupt", "CallbackError",
     "version", "base58check_encode", "hex_encode", "hex_decode", "address_to_script",
+    "Auth", "audit_keypair", "tx_decode", "header_decode", "script_to_address",
+    "MAINNET", "TESTNET", "NODE_0_9", "NODE_0_16", "NODE_2606",
 ]
 
 BASE_UNITS_PER_GAP = 100_000_000
@@ -311,6 +314,7 @@ class Database:
     def __init__(self, path, clock=None, kyc_optional=False, gapcoin=None, sync=0,
                  gapcoin_network=0, retry_attempts=0):
         self._db = None
+        self._auths = _weakref.WeakSet()
         self.clock = None
         rc = _c.icms_init()
         if rc < 0:
@@ -377,7 +381,38 @@ class Database:
             raise Invalid("the database is closed", _c.ICMS_EINVALID)
         return self._db
 
+    def auth(self, master_key, issuer, audience, **options):
+        """An Auth handle over this database: Auth(self, master_key, issuer, audience, ...)."""
+        return Auth(self, master_key, issuer, audience, **options)
+
+    def audit_checkpoint(self, secret_key):
+        """icms_audit_checkpoint: sign the audit chain's head with a 64-byte secret key.
+
+        Returns the checkpoint as the library wrote it (JSON text
+        {"seq","hash","signature"}), to keep outside the store verbatim.
+        """
+        return _check(_c.icms_audit_checkpoint(self._handle(), secret_key))
+
+    def audit_verify(self, checkpoint=None, public_key=None):
+        """icms_audit_verify: the report {"valid","entries","bad_seq","reason"} of an intact chain.
+
+        checkpoint: the text audit_checkpoint returned (or its parsed dict),
+        with the public key that signed it; None checks the links only. A
+        broken chain raises icms.Corrupt whose .report is the parsed report.
+        """
+        result = _c.icms_audit_verify(self._handle(), _arg(checkpoint), public_key)
+        rc, text = result[0], result[1]
+        if rc == _c.ICMS_ECORRUPT:
+            try:
+                _raise(rc)
+            except Corrupt as e:
+                e.report = _parse(text)
+                raise
+        return _parse(_check(result))
+
     def _release(self):
+        for auth in list(self._auths):
+            auth.close()
         if self._db is not None:
             _c.icms_close(self._db)
             self._db = None
@@ -434,6 +469,30 @@ def address_to_script(address: str, network: int = 0) -> bytes:
     return _check(_c.icms_gapcoin_address_to_script(address, network))
 
 
+# Gapcoin networks and node generations (icms_gapcoin_network_t, icms_gapcoin_node_t).
+MAINNET, TESTNET = _c.ICMS_GAPCOIN_MAIN, _c.ICMS_GAPCOIN_TEST
+NODE_0_9, NODE_0_16, NODE_2606 = (_c.ICMS_GAPCOIN_NODE_0_9, _c.ICMS_GAPCOIN_NODE_0_16,
+                                  _c.ICMS_GAPCOIN_NODE_2606)
+
+
+def tx_decode(raw: bytes, network: int = MAINNET, node: int = NODE_2606) -> dict:
+    """icms_gapcoin_tx_decode as a dict: txid, wtxid, version, locktime, size,
+    base_size, has_witness, coinbase, total_out, inputs, outputs (each with
+    value, script hex, type and, when it has one, the address a node of that
+    network and generation shows)."""
+    return _parse(_check(_c.icms_binding_gapcoin_tx_json(raw, network, node)))
+
+
+def header_decode(raw: bytes) -> dict:
+    """icms_gapcoin_header_decode as a dict (hashes in display order, adder in hex)."""
+    return _parse(_check(_c.icms_binding_gapcoin_header_json(raw)))
+
+
+def script_to_address(script: bytes, network: int = MAINNET, node: int = NODE_2606) -> str:
+    """icms_gapcoin_script_to_address; NotFound when the script has no address there."""
+    return _check(_c.icms_binding_gapcoin_script_to_address(script, network, node))
+
+
 # ---------------------------------------------------------------- OAuth helpers
 
 def auth_state_new() -> str:
@@ -459,3 +518,123 @@ def auth_pkce_challenge(verifier: str) -> str:
 def auth_pkce_check(verifier: str, challenge: str) -> None:
     """Raises Unauthenticated unless challenge is verifier's S256 challenge."""
     _check(_c.icms_auth_pkce_check(verifier, challenge))
+
+
+# ---------------------------------------------------------------- the auth handle
+
+class Auth:
+    """An icms_auth handle: token issuance and verification over one Database.
+
+    master_key: the 32-byte master key (icms/sys/secrets.h) as a bytes-like
+      object. The library keeps its own copy, wiped when the handle is
+      freed; pass a bytearray and wipe it yourself afterwards
+      (``key[:] = bytes(len(key))``): a bytes object cannot be wiped.
+    issuer, audience: the iss and aud claims written and required.
+    access_ttl_ms, refresh_ttl_ms, leeway_ms, password_opslimit,
+      password_memlimit: icms_auth_options; 0 keeps the library's default.
+
+    Passwords and refresh tokens may be given as str or as bytes-like
+    objects: the binding copies them into C memory that it wipes after the
+    call. Token pairs come back as dicts of str, which Python cannot wipe.
+
+    A context manager; close() is idempotent and the Database closes its
+    open Auth handles before itself. Thread-safe like the Database.
+    """
+
+    def __init__(self, db, master_key, issuer, audience, access_ttl_ms=0, refresh_ttl_ms=0,
+                 leeway_ms=0, password_opslimit=0, password_memlimit=0):
+        if not isinstance(db, Database):
+            raise TypeError("db is an icms.Database")
+        if isinstance(master_key, str):
+            raise TypeError("master_key is bytes-like (32 bytes), not str")
+        self._auth = None
+        self._db = db
+        self._auth = _check(_c.icms_binding_auth_new(db._handle(), master_key, issuer, audience,
+                                                     access_ttl_ms, refresh_ttl_ms, leeway_ms,
+                                                     password_opslimit, password_memlimit))
+        db._auths.add(self)
+
+    def _handle(self):
+        if self._auth is None or self._db._db is None:
+            raise Invalid("the auth handle is closed", _c.ICMS_EINVALID)
+        return self._auth
+
+    @staticmethod
+    def _req(actor):
+        if not isinstance(actor, Request):
+            raise TypeError("the first argument is the acting Request")
+        return actor._req
+
+    def login_external(self, actor, provider, subject, email=None, email_verified=False,
+                       name=None, device=None):
+        """icms_auth_login_external: a token pair (dict)."""
+        return _parse(_check(_c.icms_binding_auth_login_external(
+            self._handle(), self._req(actor), provider, subject, email,
+            int(bool(email_verified)), name, device)))
+
+    def link_identity(self, actor, provider, subject):
+        """icms_auth_link_identity: {"user_id","provider","linked":true}."""
+        return _parse(_check(_c.icms_binding_auth_link_identity(
+            self._handle(), self._req(actor), provider, subject)))
+
+    def password_set(self, actor, user_id, password):
+        """icms_auth_password_set (password: str or bytes-like)."""
+        _check(_c.icms_binding_auth_password_set(self._handle(), self._req(actor), user_id,
+                                                 password))
+
+    def login_password(self, actor, email, password, device=None, source=None):
+        """icms_auth_login_password: a token pair (dict)."""
+        return _parse(_check(_c.icms_binding_auth_login_password(
+            self._handle(), self._req(actor), email, password, device, source)))
+
+    def refresh(self, actor, refresh_token):
+        """icms_auth_refresh: a new token pair; the refresh token given is spent."""
+        return _parse(_check(_c.icms_binding_auth_refresh(self._handle(), self._req(actor),
+                                                          refresh_token)))
+
+    def verify(self, access_token):
+        """icms_auth_verify: the token's claims, or Unauthenticated."""
+        return _parse(_check(_c.icms_binding_auth_verify(self._handle(), access_token)))
+
+    def rotate_keys(self, actor):
+        """icms_auth_rotate_keys: {"kid","retired":[...]}."""
+        return _parse(_check(_c.icms_auth_rotate_keys(self._handle(), self._req(actor))))
+
+    def jwks(self):
+        """icms_auth_jwks: the public signing keys as a JWKS document."""
+        return _parse(_check(_c.icms_auth_jwks(self._handle())))
+
+    def close(self):
+        if self._auth is not None:
+            _c.icms_auth_free(self._auth)
+            self._auth = None
+            self._db._auths.discard(self)
+
+    @property
+    def closed(self):
+        return self._auth is None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def __del__(self):
+        if getattr(self, "_auth", None) is not None:
+            self.close()
+
+
+# ---------------------------------------------------------------- audit checkpoints
+
+def audit_keypair():
+    """icms_audit_keypair: (public_key: bytes, secret_key: bytearray), 32 and 64 bytes.
+
+    Keep the secret key out of the store; it is a bytearray so that its
+    holder can wipe it (``sk[:] = bytes(len(sk))``) when done.
+    """
+    public = bytearray(_c.ICMS_AUDIT_PUBLIC_KEY_BYTES)
+    secret = bytearray(_c.ICMS_AUDIT_SECRET_KEY_BYTES)
+    _check(_c.icms_audit_keypair(public, secret))
+    return bytes(public), secret
