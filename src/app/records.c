@@ -194,3 +194,15 @@ const icms__record_type icms__refund_record = {"refund", refund_indexes,
 
 const icms__record_type icms__payout_record = {"payout", refund_indexes,
                                                ICMS__ARRAY_LEN(refund_indexes)};
+
+/* ---- release ---- */
+
+static const icms__index_def release_indexes[] = {
+    {"by_project", participation_project, false},
+    {"by_owner", project_owner, false},
+    {"by_status", by_status, false},
+    {"txid", by_txid, true},
+};
+
+const icms__record_type icms__release_record = {"release", release_indexes,
+                                                ICMS__ARRAY_LEN(release_indexes)};

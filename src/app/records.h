@@ -53,4 +53,12 @@ extern const icms__record_type icms__refund_record;
  */
 extern const icms__record_type icms__payout_record;
 
+/*
+ * release: {id, project_id, owner_id, amount, address, required_confirmations,
+ *           status: "DUE" | "PAID" | "VOIDED", txid, created_at, paid_at,
+ *           voided_at}
+ * indexes: by_project, by_owner, by_status (status, id), txid (unique)
+ */
+extern const icms__record_type icms__release_record;
+
 #endif

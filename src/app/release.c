@@ -24,59 +24,6 @@
 #include "core/uuid.h"
 #include "icms/payments.h"
 
-/* ---- the record type ---- */
-
-static int id_field(const cJSON *doc, const char *field, icms__key *key)
-{
-    const char *text = icms__json_get_string(doc, field);
-    uint8_t id[16];
-    if (!text)
-        return icms__error(ICMS_ECORRUPT, "release record has no %s", field);
-    if (icms__uuid_parse(text, strlen(text), id) != ICMS_OK)
-        return icms__error(ICMS_ECORRUPT, "release field %s is not an id", field);
-    icms__key_id(key, id);
-    return ICMS_OK;
-}
-
-static int by_project(const cJSON *doc, icms__key *key)
-{
-    return id_field(doc, "project_id", key);
-}
-
-static int by_owner(const cJSON *doc, icms__key *key)
-{
-    return id_field(doc, "owner_id", key);
-}
-
-static int by_status(const cJSON *doc, icms__key *key)
-{
-    const char *status = icms__json_get_string(doc, "status");
-    if (!status)
-        return icms__error(ICMS_ECORRUPT, "release record has no status");
-    icms__key_str(key, status);
-    return ICMS_OK;
-}
-
-/* A transaction settles one release at most. */
-static int by_txid(const cJSON *doc, icms__key *key)
-{
-    const char *txid = icms__json_get_string(doc, "txid");
-    if (!txid)
-        return ICMS_ENOTFOUND;
-    icms__key_str(key, txid);
-    return ICMS_OK;
-}
-
-static const icms__index_def release_indexes[] = {
-    {"by_project", by_project, false},
-    {"by_owner", by_owner, false},
-    {"by_status", by_status, false},
-    {"txid", by_txid, true},
-};
-
-const icms__record_type icms__release_record = {"release", release_indexes,
-                                                ICMS__ARRAY_LEN(release_indexes)};
-
 /* ---- on approval ---- */
 
 /* What release.due and release.voided carry, in the audit entry and the event. */

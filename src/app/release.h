@@ -6,15 +6,7 @@
 #define ICMS_SRC_APP_RELEASE_H
 
 #include "app/command.h"
-#include "kv/record.h"
-
-/*
- * release: {id, project_id, owner_id, amount, address, required_confirmations,
- *           status: "DUE" | "PAID" | "VOIDED", txid, created_at, paid_at,
- *           voided_at}
- * indexes: by_project, by_owner, by_status (status, id), txid (unique)
- */
-extern const icms__record_type icms__release_record;
+#include "app/records.h"
 
 /*
  * On approval, in the approving transaction: everything the project's escrow
