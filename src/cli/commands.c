@@ -385,7 +385,8 @@ const command cli_commands[] = {
      .summary = "check a PKCE code verifier (--verifier-file) against its S256 challenge",
      .help = "The verifier is read from --verifier-file FILE|-, never from the command line.\n"
              "Prints {\"valid\":true}; exit 1 ICMS_EUNAUTHENTICATED when it does not match.\n\n"
-             "Example:\n  icms auth pkce-check $CHALLENGE --verifier-file - < verifier.txt\n"},
+             "A challenge is base64url and may start with '-': put it after --.\n"
+             "Example:\n  icms auth pkce-check --verifier-file - -- \"$CHALLENGE\" < verifier.txt\n"},
 
     /* ---- audit ---- */
     {.noun = "audit", .verb = "keypair", .opts = OPT_SECRET, .fn = cli_audit_keypair,

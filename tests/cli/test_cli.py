@@ -722,12 +722,20 @@ class Auth(CliCase):
         self.assertEqual(a["code_challenge"], base64.urlsafe_b64encode(digest).decode().rstrip("="))
         self.assertFalse(os.path.exists(self.db))
         # pkce-check: the verifier from a file or stdin, never the command line
-        self.assertEqual(self.ok("auth", "pkce-check", a["code_challenge"], "--verifier-file", "-",
-                                 stdin=a["code_verifier"] + "\n"), {"valid": True})
-        self.refused("ICMS_EUNAUTHENTICATED", "auth", "pkce-check", b["code_challenge"],
-                     "--verifier-file", "-", stdin=a["code_verifier"] + "\n")
-        self.assertIn("--verifier-file", self.usage("auth", "pkce-check", a["code_challenge"]))
-        self.usage("auth", "pkce-check", a["code_challenge"], "--verifier", a["code_verifier"])
+        # (a challenge is base64url and may start with '-', so it comes after --)
+        self.assertEqual(self.ok("auth", "pkce-check", "--verifier-file", "-", "--",
+                                 a["code_challenge"], stdin=a["code_verifier"] + "\n"),
+                         {"valid": True})
+        self.refused("ICMS_EUNAUTHENTICATED", "auth", "pkce-check", "--verifier-file", "-", "--",
+                     b["code_challenge"], stdin=a["code_verifier"] + "\n")
+        # one that does start with '-' is read as the challenge there, not as an option
+        dashed = "-" + "A" * 42
+        self.refused("ICMS_EUNAUTHENTICATED", "auth", "pkce-check", "--verifier-file", "-", "--",
+                     dashed, stdin=a["code_verifier"] + "\n")
+        self.usage("auth", "pkce-check", "--verifier-file", "-", dashed,
+                   stdin=a["code_verifier"] + "\n")
+        self.assertIn("--verifier-file", self.usage("auth", "pkce-check", "--", a["code_challenge"]))
+        self.usage("auth", "pkce-check", "--verifier", a["code_verifier"], "--", a["code_challenge"])
         self.usage("auth", "pkce-check")
         # finish: the provider's claims as a document, the state checked against the kept one
         admin = self.ok("init", "--data", '{"name":"Ada","email":"ada@example.com"}')["admin"]["id"]
