@@ -6,13 +6,25 @@
  * in-process memchain (tests/app/memchain.c) answering through the transport
  * port (no network), so what is measured is libicms and the disk.
  *
- *   bench_payments [DIR] [PAYMENTS] [BATCH]      (defaults: /tmp, 1000, 100)
+ *   bench_payments [DIR] [PAYMENTS] [BATCH] [SYNC]   (defaults: /tmp, 1000, 100, both)
+ *
+ * SYNC is FULL or NORMAL to run only that one (for profiling: under
+ * callgrind, --toggle-collect=icms_payment_verify and
+ * --toggle-collect=icms_payment_verify_batch then each count PAYMENTS
+ * payments).
  *
  * For synchronous=FULL and NORMAL: payments verified one per transaction,
- * with the raw rate of SQLite committing one small row per transaction with
- * the same settings measured in steps between them (so a shared machine's
- * load falls on both alike) and the ratio of the two (the issue's target is
- * at most 2); then in batches of BATCH per transaction
+ * beside two raw SQLite floors with the same settings, measured in steps
+ * between them (so a shared machine's load falls on all alike):
+ *
+ *   - "1 row": committing one 600-byte row per transaction;
+ *   - "shape": committing, with plain SQL, a transaction of exactly the rows
+ *     one payment's verification writes (recorded by bench_shape.c as the
+ *     first payment commits: the same count of inserts and deletes, the same
+ *     key and value sizes): "the raw durable commit it needs".
+ *
+ * and the ratio of the payments' time to each (the issue's target is at most
+ * 2 against the commit it needs); then in batches of BATCH per transaction
  * (icms_payment_verify_batch).
  */
 #include <stdio.h>
@@ -25,6 +37,7 @@
 
 #include "app/db.h"
 #include "bench_common.h"
+#include "bench_shape.h"
 #include "app/records.h"
 #include "core/uuid.h"
 #include "icms/gapcoin.h"
@@ -57,6 +70,11 @@ static icms_db *open_db(const char *path, unsigned sync)
     icms_options options = ICMS_OPTIONS_INIT;
     options.path = path;
     options.sqlite_sync = sync;
+    icms_store *store = NULL;
+    bench_check(icms__db_open_sqlite(&options, &store), "sqlite store");
+    options.path = NULL;
+    /* Records the shape of each write transaction, for the "shape" floor. */
+    options.store = bench_shape_store(store);
     bench_check(icms_rpc_client_new(&options.gapcoin, memchain_transport(chain),
                               "http://memchain.invalid/", NULL),
           "rpc");
@@ -116,20 +134,51 @@ static char **setup(const char *path, int n)
 }
 
 /*
- * Payments verified per second, one per transaction (batch 1) or in batches;
- * with raw != NULL, each step of STEP payments is followed by STEP raw
- * commits, whose rate goes to *raw_rate.
+ * Payments verified per second, one per transaction (batch 1) or in batches.
+ * With floors, each step (STEP payments, or one batch) is followed by as many
+ * commits of each raw floor as it made; the shape floor opens once the first
+ * step has committed and shown its shape (a payment's transaction, or a
+ * batch's).
  */
 enum { STEP = 10 };
 
+typedef struct floors {
+    const char *sync_name;
+    const char *shape_path;
+    bench_raw *one_row; /* NULL: not measured */
+    bench_floor *shape;
+    bench_shape recorded;
+    double one_row_s, shape_s;
+    int payments;
+} floors;
+
+static void run_floors(floors *f, icms_db *db, int commits, int payments)
+{
+    if (!f->shape) {
+        bench_shape_last(db->store, &f->recorded);
+        f->shape = bench_floor_open(f->shape_path, f->sync_name, &f->recorded);
+    }
+    if (f->one_row)
+        f->one_row_s += bench_raw_commits(f->one_row, commits);
+    f->shape_s += bench_floor_commits(f->shape, commits, 1);
+    f->payments += payments;
+}
+
+static void close_floors(floors *f)
+{
+    if (f->one_row)
+        bench_raw_close(f->one_row);
+    bench_floor_close(f->shape);
+    bench_shape_free(&f->recorded);
+}
+
 static double verify_rate(const char *path, unsigned sync, char **payments, int n, int batch,
-                          bench_raw *raw, double *raw_rate)
+                          floors *f)
 {
     icms_db *db = open_db(path, sync);
     icms_request host = ICMS_REQUEST_INIT;
     host.actor_kind = ICMS_ACTOR_HOST;
-    double spent = 0, raw_spent = 0;
-    int raw_count = 0;
+    double spent = 0;
     for (int i = 0; i < n;) {
         double t0 = bench_now();
         int done = 0;
@@ -144,13 +193,8 @@ static double verify_rate(const char *path, unsigned sync, char **payments, int 
             i += done;
         }
         spent += bench_now() - t0;
-        if (raw) {
-            raw_spent += bench_raw_commits(raw, done);
-            raw_count += done;
-        }
+        run_floors(f, db, batch == 1 ? done : 1, done);
     }
-    if (raw)
-        *raw_rate = raw_count / raw_spent;
     char *report = NULL;
     bench_check(icms_check(db, &host, &report), "icms_check");
     icms_free(report);
@@ -158,41 +202,66 @@ static double verify_rate(const char *path, unsigned sync, char **payments, int 
     return n / spent;
 }
 
+static void free_payments(char **payments, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(payments[i]);
+    free(payments);
+}
+
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : "/tmp";
     int n = argc > 2 ? atoi(argv[2]) : 1000;
     int batch = argc > 3 ? atoi(argv[3]) : 100;
+    const char *only = argc > 4 ? argv[4] : NULL;
     if (icms_init() < 0)
         return 1;
     chain = memchain_new();
-    char path[4096], raw[4096];
+    char path[4096], raw[4096], shape[4096];
     snprintf(path, sizeof path, "%s/bench_payments.db", dir);
     snprintf(raw, sizeof raw, "%s/bench_payments_raw.db", dir);
-    printf("%-7s %14s %22s %7s %18s\n", "sync", "one/txn per s", "raw SQLite commits/s",
-           "ratio", "batch of N per s");
+    snprintf(shape, sizeof shape, "%s/bench_payments_shape.db", dir);
+    printf("%-7s %10s | %12s %6s | %12s %6s || %10s | %12s %6s\n", "sync", "one/txn/s",
+           "1-row raw/s", "ratio", "shape raw/s", "ratio", "batch/s", "shape raw/s", "ratio");
     static const struct {
         const char *name;
         unsigned setting;
     } syncs[] = {{"FULL", 0}, {"NORMAL", 1}};
+    size_t rows = 0, reads = 0, batch_rows = 0;
     for (size_t s = 0; s < 2; s++) {
-        /* The raw floor runs in steps between the payments it is compared with. */
-        bench_raw *floor = bench_raw_open(raw, syncs[s].name);
+        if (only && strcmp(only, syncs[s].name) != 0)
+            continue;
+        floors one_f = {.sync_name = syncs[s].name, .shape_path = shape};
+        one_f.one_row = bench_raw_open(raw, syncs[s].name);
         char **payments = setup(path, n);
-        double base = 0;
-        double one = verify_rate(path, syncs[s].setting, payments, n, 1, floor, &base);
-        bench_raw_close(floor);
-        for (int i = 0; i < n; i++)
-            free(payments[i]);
-        free(payments);
+        double one = verify_rate(path, syncs[s].setting, payments, n, 1, &one_f);
+        free_payments(payments, n);
+        rows = one_f.recorded.count;
+        reads = one_f.recorded.reads;
+        if (s == 0 && getenv("BENCH_SHOW_SHAPE")) {
+            printf("one payment's transaction:\n");
+            bench_shape_print(stdout, &one_f.recorded);
+        }
+        close_floors(&one_f);
+
+        floors many_f = {.sync_name = syncs[s].name, .shape_path = shape};
         payments = setup(path, n);
-        double many = verify_rate(path, syncs[s].setting, payments, n, batch, NULL, NULL);
-        for (int i = 0; i < n; i++)
-            free(payments[i]);
-        free(payments);
-        printf("%-7s %14.0f %22.0f %7.2f %18.0f   (N = %d)\n", syncs[s].name, one, base,
-               base / one, many, batch);
+        double many = verify_rate(path, syncs[s].setting, payments, n, batch, &many_f);
+        free_payments(payments, n);
+        batch_rows = many_f.recorded.count;
+        close_floors(&many_f);
+
+        double one_row = one_f.payments / one_f.one_row_s;
+        double shaped = one_f.payments / one_f.shape_s;
+        double batch_shaped = many_f.payments / many_f.shape_s;
+        printf("%-7s %10.0f | %12.0f %6.2f | %12.0f %6.2f || %10.0f | %12.0f %6.2f\n",
+               syncs[s].name, one, one_row, one_row / one, shaped, shaped / one, many,
+               batch_shaped, batch_shaped / many);
     }
+    printf("one payment's transaction writes %zu rows and reads %zu keys; a batch of %d writes "
+           "%zu rows\n",
+           rows, reads, batch, batch_rows);
     memchain_free(chain);
     icms_shutdown();
     return 0;

@@ -60,7 +60,7 @@ static int check_format(icms__tx *tx, void *arg)
     return ICMS_OK;
 }
 
-static int open_sqlite(const icms_options *options, icms_store **out)
+int icms__db_open_sqlite(const icms_options *options, icms_store **out)
 {
     if (options->sqlite_sync > ICMS_SQLITE_SYNC_OFF)
         return icms__error(ICMS_EINVALID, "sqlite_sync %u is not a known setting",
@@ -149,7 +149,7 @@ int icms_open(icms_db **out, const icms_options *options)
 
     int rc = icms__events_hub_new(&db->events);
     if (rc == ICMS_OK && !db->store)
-        rc = open_sqlite(options, &db->store);
+        rc = icms__db_open_sqlite(options, &db->store);
     if (rc == ICMS_OK && !db->clock)
         rc = icms_clock_realtime_new(&db->clock);
     if (rc == ICMS_OK)

@@ -27,6 +27,12 @@ struct icms_db {
 };
 
 /* Run a command in one write transaction, retried on conflict (kv/run.h). */
+/*
+ * The SQLite store icms_open makes for options->path: options->sqlite_sync and
+ * busy timeout, with the audit, ledger and outpoint prefixes append-only.
+ */
+int icms__db_open_sqlite(const icms_options *options, icms_store **out);
+
 int icms__db_write(icms_db *db, icms__tx_fn fn, void *arg);
 int icms__db_read(icms_db *db, icms__tx_fn fn, void *arg);
 int64_t icms__db_now(icms_db *db);
