@@ -148,6 +148,8 @@ int icms_open(icms_db **out, const icms_options *options)
         db->retry.attempts = options->retry_attempts;
 
     int rc = icms__events_hub_new(&db->events);
+    if (rc == ICMS_OK)
+        rc = icms__hints_new(&db->hints);
     if (rc == ICMS_OK && !db->store)
         rc = icms__db_open_sqlite(options, &db->store);
     if (rc == ICMS_OK && !db->clock)
@@ -173,17 +175,18 @@ void icms_close(icms_db *db)
     icms_rpc_client_free(db->gapcoin);
     free_addresses(db->addresses);
     icms__events_hub_free(db->events);
+    icms__hints_free(db->hints);
     icms__free(db);
 }
 
 int icms__db_write(icms_db *db, icms__tx_fn fn, void *arg)
 {
-    return icms__run_write(db->store, &db->retry, fn, arg);
+    return icms__run_write(db->store, db->hints, &db->retry, fn, arg);
 }
 
 int icms__db_read(icms_db *db, icms__tx_fn fn, void *arg)
 {
-    return icms__run_read(db->store, fn, arg);
+    return icms__run_read(db->store, db->hints, fn, arg);
 }
 
 int64_t icms__db_now(icms_db *db)

@@ -17,6 +17,7 @@ struct icms_db {
     icms_store *store;
     icms_clock *clock;
     icms__retry_policy retry;
+    icms__hints *hints; /* where the append-only logs ended (kv/hints.h) */
     int64_t payment_grace_ms;
     bool kyc_required; /* requesting participation and paying need KYC VERIFIED */
     icms_rpc_client *gapcoin;          /* may be NULL: no verification */

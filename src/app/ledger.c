@@ -5,6 +5,7 @@
 
 #include "core/core.h"
 #include "core/json.h"
+#include "kv/log_memo.h"
 #include "kv/tx_cache.h"
 
 void icms__account(char out[ICMS__ACCOUNT_MAX], const char *kind, const char *id)
@@ -75,7 +76,7 @@ static int add_to_balance(icms__tx *tx, const char *account, int64_t amount)
     return icms__tx_put_deferred(tx, &key, text, (size_t)n);
 }
 
-/* The memo of the last entry's sequence in this transaction. */
+/* The memo of where the ledger ends (kv/log_memo.h). */
 static const char last_seq_tag = 0;
 
 static int check_postings(const icms__posting *postings, size_t count, size_t *used)
@@ -111,12 +112,12 @@ int icms__ledger_post(icms__tx *tx, int64_t at_ms, const char *kind, const icms_
             *seq_out = 0;
         return ICMS_OK;
     }
-    int64_t *last_seq;
+    icms__log_memo *last;
     icms__key key;
     icms__ledger_prefix(&key);
-    if ((rc = icms__tx_memo_last_seq(tx, &last_seq_tag, &key, &last_seq)))
+    if ((rc = icms__tx_log_memo(tx, &last_seq_tag, &key, NULL, &last)))
         return rc;
-    int64_t seq = *last_seq + 1;
+    int64_t seq = last->seq + 1;
 
     cJSON *entry = cJSON_CreateObject(), *list = NULL;
     rc = entry ? icms__json_add_int64(entry, "seq", seq) : ICMS_ENOMEM;
@@ -152,9 +153,9 @@ int icms__ledger_post(icms__tx *tx, int64_t at_ms, const char *kind, const icms_
     icms__ledger_prefix(&key);
     icms__key_int(&key, seq);
     rc = icms__tx_put(tx, &key, text, len);
-    icms__free(text);
     if (rc == ICMS_OK)
-        *last_seq = seq;
+        rc = icms__tx_log_appended(tx, last, text, len);
+    icms__free(text);
     if (rc == ICMS_OK && seq_out)
         *seq_out = seq;
     return rc;

@@ -8,7 +8,7 @@
 
 #include "core/core.h"
 #include "core/json.h"
-#include "kv/tx_cache.h"
+#include "kv/log_memo.h"
 
 static const char hash_domain[] = "icms-audit-v1"; /* sizeof includes the NUL separator */
 
@@ -59,70 +59,40 @@ int icms__audit_parse_entry(const uint8_t *bytes, size_t len, int64_t *seq,
     return rc;
 }
 
-struct last_entry {
-    int64_t seq;
-    uint8_t hash[ICMS__AUDIT_HASH_LEN];
-    int rc;
-};
-
-static int on_last_entry(const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len,
-                         void *payload)
+/* The chain's head is derived from its last entry, never kept twice in the store. */
+static int derive_head(const uint8_t *entry, size_t len, int64_t seq, icms__log_memo *memo)
 {
-    (void)key;
-    (void)key_len;
-    struct last_entry *last = payload;
+    int64_t entry_seq;
     uint8_t prev[ICMS__AUDIT_HASH_LEN];
-    last->rc = icms__audit_parse_entry(value, value_len, &last->seq, prev);
-    if (last->rc == ICMS_OK)
-        icms__audit_link_hash(prev, value, value_len, last->hash);
-    return last->rc ? last->rc : ICMS_STORE_STOP;
+    int rc = icms__audit_parse_entry(entry, len, &entry_seq, prev);
+    if (rc == ICMS_OK && entry_seq != seq)
+        rc = icms__error(ICMS_ECORRUPT, "audit entry %lld says it is entry %lld", (long long)seq,
+                         (long long)entry_seq);
+    if (rc == ICMS_OK)
+        icms__audit_link_hash(prev, entry, len, memo->state);
+    return rc;
 }
 
-/* The head as this transaction knows it; found once, then kept by icms__audit_append. */
-typedef struct head_memo {
-    int64_t seq;
-    uint8_t hash[ICMS__AUDIT_HASH_LEN];
-} head_memo;
+_Static_assert(ICMS__AUDIT_HASH_LEN <= ICMS__LOG_STATE_MAX, "the head hash fits a log memo");
 
+/* The memo of the chain's head: its seq, and its hash as the memo's state. */
 static const char head_tag = 0;
 
-static int find_head(icms__tx *tx, head_memo *head)
+static int head_of(icms__tx *tx, icms__log_memo **out)
 {
-    /* The chain's head is derived from its last entry, never kept twice in the store. */
-    struct last_entry last = {0, {0}, ICMS_OK};
     icms__key prefix;
     icms__audit_prefix(&prefix);
-    int rc = icms__tx_scan_prefix(tx, &prefix, ICMS_STORE_SCAN_REVERSE, on_last_entry, &last);
-    if (rc)
-        return rc;
-    head->seq = last.seq;
-    memcpy(head->hash, last.hash, ICMS__AUDIT_HASH_LEN);
-    return ICMS_OK;
-}
-
-static int head_of(icms__tx *tx, head_memo **out)
-{
-    void *memo;
-    bool fresh;
-    int rc = icms__tx_memo(tx, &head_tag, sizeof(head_memo), &memo, &fresh);
-    if (rc)
-        return rc;
-    if (fresh && (rc = find_head(tx, memo))) {
-        icms__tx_memo_drop(tx, &head_tag); /* not found: the next call looks again */
-        return rc;
-    }
-    *out = memo;
-    return ICMS_OK;
+    return icms__tx_log_memo(tx, &head_tag, &prefix, derive_head, out);
 }
 
 int icms__audit_head(icms__tx *tx, int64_t *seq, uint8_t hash[ICMS__AUDIT_HASH_LEN])
 {
-    head_memo *head;
+    icms__log_memo *head;
     int rc = head_of(tx, &head);
     if (rc)
         return rc;
     *seq = head->seq;
-    memcpy(hash, head->hash, ICMS__AUDIT_HASH_LEN);
+    memcpy(hash, head->state, ICMS__AUDIT_HASH_LEN);
     return ICMS_OK;
 }
 
@@ -162,13 +132,13 @@ int icms__audit_append(icms__tx *tx, const icms__audit_entry *entry, int64_t *se
 {
     if (!entry->action || !entry->actor)
         return icms__error(ICMS_EINVALID, "audit entry needs an action and an actor");
-    head_memo *head;
+    icms__log_memo *head;
     int rc = head_of(tx, &head);
     if (rc)
         return rc;
     int64_t seq = head->seq + 1;
 
-    cJSON *doc = entry_document(entry, seq, head->hash);
+    cJSON *doc = entry_document(entry, seq, head->state);
     if (!doc)
         return icms__error(ICMS_ENOMEM, "out of memory building an audit entry");
     char *text = NULL;
@@ -181,11 +151,12 @@ int icms__audit_append(icms__tx *tx, const icms__audit_entry *entry, int64_t *se
     icms__key key;
     icms__audit_entry_key(&key, seq);
     rc = icms__tx_put(tx, &key, text, text_len);
+    if (rc == ICMS_OK)
+        rc = icms__tx_log_appended(tx, head, text, text_len);
     if (rc == ICMS_OK) {
         uint8_t prev[ICMS__AUDIT_HASH_LEN];
-        memcpy(prev, head->hash, sizeof prev);
-        icms__audit_link_hash(prev, (const uint8_t *)text, text_len, head->hash);
-        head->seq = seq;
+        memcpy(prev, head->state, sizeof prev);
+        icms__audit_link_hash(prev, (const uint8_t *)text, text_len, head->state);
         if (seq_out)
             *seq_out = seq;
     }

@@ -6,6 +6,7 @@
 #include "core/json.h"
 #include "core/rfc3339.h"
 #include "core/uuid.h"
+#include "kv/log_memo.h"
 #include "kv/tx_cache.h"
 
 void icms__outbox_prefix(icms__key *key)
@@ -20,7 +21,7 @@ void icms__outbox_key(icms__key *key, int64_t seq)
     icms__key_int(key, seq);
 }
 
-/* The memo of the last event's sequence in this transaction. */
+/* The memo of where the outbox ends (kv/log_memo.h). */
 static const char last_seq_tag = 0;
 
 int icms__outbox_last_seq(icms__tx *tx, int64_t *seq)
@@ -28,11 +29,11 @@ int icms__outbox_last_seq(icms__tx *tx, int64_t *seq)
     /* Derived from the last key, so the sequence is never kept twice in the store. */
     icms__key prefix;
     icms__outbox_prefix(&prefix);
-    int64_t *last;
+    icms__log_memo *last;
     *seq = 0;
-    int rc = icms__tx_memo_last_seq(tx, &last_seq_tag, &prefix, &last);
+    int rc = icms__tx_log_memo(tx, &last_seq_tag, &prefix, NULL, &last);
     if (rc == ICMS_OK)
-        *seq = *last;
+        *seq = last->seq;
     return rc;
 }
 
@@ -80,11 +81,11 @@ int icms__outbox_append(icms__tx *tx, icms_clock *clock, int64_t now_ms, const i
         return icms__error(ICMS_EINVALID, "an event needs a type and a subject");
     icms__key prefix;
     icms__outbox_prefix(&prefix);
-    int64_t *last;
-    int rc = icms__tx_memo_last_seq(tx, &last_seq_tag, &prefix, &last);
+    icms__log_memo *last;
+    int rc = icms__tx_log_memo(tx, &last_seq_tag, &prefix, NULL, &last);
     if (rc)
         return rc;
-    int64_t seq = *last + 1;
+    int64_t seq = last->seq + 1;
     uint8_t id[16];
     if ((rc = icms__uuid7_new(clock, id)))
         return rc;
@@ -100,9 +101,9 @@ int icms__outbox_append(icms__tx *tx, icms_clock *clock, int64_t now_ms, const i
     icms__key key;
     icms__outbox_key(&key, seq);
     rc = icms__tx_put(tx, &key, text, text_len);
-    icms__free(text);
     if (rc == ICMS_OK)
-        *last = seq;
+        rc = icms__tx_log_appended(tx, last, text, text_len);
+    icms__free(text);
     if (rc == ICMS_OK && seq_out)
         *seq_out = seq;
     return rc;

@@ -29,12 +29,13 @@ static void backoff(const icms__retry_policy *policy, unsigned int attempt)
     sleep_ms(randombytes_uniform(cap + 1));
 }
 
-static int attempt_once(icms_store *store, icms__tx_fn fn, void *arg)
+static int attempt_once(icms_store *store, icms__hints *hints, icms__tx_fn fn, void *arg)
 {
     icms__tx tx;
     int rc = icms__tx_begin(store, ICMS_STORE_WRITE, &tx);
     if (rc)
         return rc;
+    tx.hints = hints;
     rc = fn(&tx, arg);
     if (rc) {
         icms__tx_rollback(&tx);
@@ -43,7 +44,8 @@ static int attempt_once(icms_store *store, icms__tx_fn fn, void *arg)
     return icms__tx_commit(&tx);
 }
 
-int icms__run_write(icms_store *store, const icms__retry_policy *policy, icms__tx_fn fn, void *arg)
+int icms__run_write(icms_store *store, icms__hints *hints, const icms__retry_policy *policy,
+                    icms__tx_fn fn, void *arg)
 {
     static const icms__retry_policy default_policy = ICMS__RETRY_POLICY_DEFAULT;
     if (!policy)
@@ -51,7 +53,7 @@ int icms__run_write(icms_store *store, const icms__retry_policy *policy, icms__t
     unsigned int attempts = policy->attempts ? policy->attempts : 1;
     int rc = ICMS_ERROR;
     for (unsigned int attempt = 1; attempt <= attempts; attempt++) {
-        rc = attempt_once(store, fn, arg);
+        rc = attempt_once(store, hints, fn, arg);
         if (!retryable(rc))
             return rc;
         if (attempt < attempts)
@@ -60,12 +62,13 @@ int icms__run_write(icms_store *store, const icms__retry_policy *policy, icms__t
     return icms__error(rc, "gave up after %u attempts: %s", attempts, icms_error_last()->message);
 }
 
-int icms__run_read(icms_store *store, icms__tx_fn fn, void *arg)
+int icms__run_read(icms_store *store, icms__hints *hints, icms__tx_fn fn, void *arg)
 {
     icms__tx tx;
     int rc = icms__tx_begin(store, ICMS_STORE_READ, &tx);
     if (rc)
         return rc;
+    tx.hints = hints;
     rc = fn(&tx, arg);
     if (rc) {
         icms__tx_rollback(&tx);

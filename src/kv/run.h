@@ -10,6 +10,7 @@
 #ifndef ICMS_SRC_KV_RUN_H
 #define ICMS_SRC_KV_RUN_H
 
+#include "kv/hints.h"
 #include "kv/tx.h"
 
 typedef int (*icms__tx_fn)(icms__tx *tx, void *arg);
@@ -26,12 +27,13 @@ typedef struct icms__retry_policy {
  * Run fn in a write transaction and commit, rerunning it (with exponential
  * backoff and jitter) while begin or commit answers ICMS_ECONFLICT or
  * ICMS_EBUSY. Returns fn's error, the final commit answer, or ICMS_OK.
- * policy may be NULL for the default.
+ * hints (kv/hints.h, the handle's) may be NULL for none; policy NULL for the
+ * default.
  */
-int icms__run_write(icms_store *store, const icms__retry_policy *policy, icms__tx_fn fn,
-                    void *arg);
+int icms__run_write(icms_store *store, icms__hints *hints, const icms__retry_policy *policy,
+                    icms__tx_fn fn, void *arg);
 
 /* Run fn in a read transaction. */
-int icms__run_read(icms_store *store, icms__tx_fn fn, void *arg);
+int icms__run_read(icms_store *store, icms__hints *hints, icms__tx_fn fn, void *arg);
 
 #endif

@@ -1,6 +1,7 @@
 #include "kv/tx.h"
 
 #include "core/core.h"
+#include "kv/log_memo.h"
 #include "kv/tx_cache.h"
 
 /*
@@ -22,6 +23,7 @@ int icms__tx_begin(icms_store *store, icms_store_mode_t mode, icms__tx *tx)
     tx->mode = mode;
     tx->txn = NULL;
     tx->cache = NULL;
+    tx->hints = NULL;
     int rc = store->begin(store, mode, &tx->txn);
     if (rc == ICMS_OK && tx->txn == NULL)
         return icms__error(ICMS_ESTORAGE, "store begin returned no transaction");
@@ -31,14 +33,20 @@ int icms__tx_begin(icms_store *store, icms_store_mode_t mode, icms__tx *tx)
 int icms__tx_commit(icms__tx *tx)
 {
     int rc = icms__tx_cache_flush(tx);
+    /* The ends of the logs become the handle's hints, but only once committed. */
+    icms__log_staged staged;
+    icms__tx_log_stage(tx, &staged);
     icms__tx_cache_free(tx);
     if (rc) {
+        icms__log_staged_finish(tx->hints, &staged, false);
         icms__tx_rollback(tx);
         return rc;
     }
     icms_store_txn *txn = tx->txn;
     tx->txn = NULL;
-    return worded(tx->store->commit(txn), "commit");
+    rc = worded(tx->store->commit(txn), "commit");
+    icms__log_staged_finish(tx->hints, &staged, rc == ICMS_OK);
+    return rc;
 }
 
 void icms__tx_rollback(icms__tx *tx)

@@ -16,6 +16,7 @@ typedef struct icms__tx {
     icms_store_txn *txn;
     icms_store_mode_t mode;
     struct icms__tx_cache *cache; /* kv/tx_cache.h: what this transaction read and wrote */
+    struct icms__hints *hints;    /* kv/hints.h: the handle's, or NULL */
 } icms__tx;
 
 int icms__tx_begin(icms_store *store, icms_store_mode_t mode, icms__tx *tx);

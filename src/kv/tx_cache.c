@@ -8,8 +8,16 @@
 typedef struct memo {
     struct memo *next;
     const void *tag;
-    max_align_t data[]; /* the memo's bytes, aligned for anything */
+    void (*release)(void *data); /* frees what the memo owns; NULL: nothing */
+    max_align_t data[];          /* the memo's bytes, aligned for anything */
 } memo;
+
+static void free_memo(memo *m)
+{
+    if (m->release)
+        m->release(m->data);
+    icms__free(m);
+}
 
 typedef struct icms__tx_cache icms__tx_cache;
 
@@ -268,7 +276,7 @@ void icms__tx_cache_free(icms__tx *tx)
     cJSON_Delete(cache->retired); /* the whole chain */
     for (memo *m = cache->memos, *next; m; m = next) {
         next = m->next;
-        icms__free(m);
+        free_memo(m);
     }
     icms__free(cache->buckets);
     icms__free(cache);
@@ -306,41 +314,22 @@ void icms__tx_memo_drop(icms__tx *tx, const void *tag)
         if ((*m)->tag == tag) {
             memo *gone = *m;
             *m = gone->next;
-            icms__free(gone);
+            free_memo(gone);
             return;
         }
 }
 
-static int on_last_key(const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len,
-                       void *payload)
+void icms__tx_memo_set_release(icms__tx *tx, const void *tag, void (*release)(void *data))
 {
-    (void)value;
-    (void)value_len;
-    icms__key_reader r;
-    char name[16];
-    icms__key_reader_init(&r, key, key_len);
-    int rc = icms__key_read_str(&r, name, sizeof name);
-    if (rc == ICMS_OK)
-        rc = icms__key_read_int(&r, payload);
-    return rc ? rc : ICMS_STORE_STOP;
+    for (memo *m = tx->cache ? tx->cache->memos : NULL; m; m = m->next)
+        if (m->tag == tag)
+            m->release = release;
 }
 
-int icms__tx_memo_last_seq(icms__tx *tx, const void *tag, const icms__key *prefix, int64_t **seq)
+void icms__tx_memo_each(icms__tx *tx, void (*release)(void *data),
+                        void (*fn)(const void *tag, void *data, void *arg), void *arg)
 {
-    void *slot;
-    bool fresh;
-    int rc = icms__tx_memo(tx, tag, sizeof(int64_t), &slot, &fresh);
-    if (rc)
-        return rc;
-    if (fresh) {
-        int64_t last = 0;
-        rc = icms__tx_scan_prefix(tx, prefix, ICMS_STORE_SCAN_REVERSE, on_last_key, &last);
-        if (rc) {
-            icms__tx_memo_drop(tx, tag);
-            return rc;
-        }
-        memcpy(slot, &last, sizeof last);
-    }
-    *seq = slot;
-    return ICMS_OK;
+    for (memo *m = tx->cache ? tx->cache->memos : NULL; m; m = m->next)
+        if (m->release == release)
+            fn(m->tag, m->data, arg);
 }

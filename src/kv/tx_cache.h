@@ -16,7 +16,8 @@
  * Memos: small per-transaction values a module derives once and keeps up to
  * date itself (the head of the audit chain, the last ledger sequence), so a
  * transaction that appends many entries does not search for the head each
- * time. A memo lives as long as the transaction.
+ * time. A memo lives as long as the transaction; the ends of the append-only
+ * logs (kv/log_memo.h) outlive it as the handle's hints.
  */
 #ifndef ICMS_SRC_KV_TX_CACHE_H
 #define ICMS_SRC_KV_TX_CACHE_H
@@ -100,11 +101,10 @@ int icms__tx_memo(icms__tx *tx, const void *tag, size_t size, void **memo, bool 
 /* Forget tag's memo (its owner could not fill it in). */
 void icms__tx_memo_drop(icms__tx *tx, const void *tag);
 
-/*
- * The last sequence number of an append-only log, for logs whose keys are
- * (name, seq): found by one reverse scan of prefix the first time, then kept
- * by the appender through *seq (a pointer into the memo).
- */
-int icms__tx_memo_last_seq(icms__tx *tx, const void *tag, const icms__key *prefix, int64_t **seq);
+/* Give tag's memo a function that frees what it owns, called when the memo ends. */
+void icms__tx_memo_set_release(icms__tx *tx, const void *tag, void (*release)(void *data));
+/* Call fn for each memo whose release function is release (one owner's memos). */
+void icms__tx_memo_each(icms__tx *tx, void (*release)(void *data),
+                        void (*fn)(const void *tag, void *data, void *arg), void *arg);
 
 #endif

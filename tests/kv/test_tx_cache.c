@@ -13,6 +13,7 @@
 #include "core/core.h"
 #include "core/json.h"
 #include "kv/record.h"
+#include "kv/log_memo.h"
 #include "kv/tx_cache.h"
 
 static int by_tag(const cJSON *doc, icms__key *key)
@@ -335,12 +336,13 @@ static void test_memos(void **state)
     icms__key prefix;
     icms__key_init(&prefix);
     icms__key_str(&prefix, "log");
-    int64_t *last;
-    assert_icms_ok(icms__tx_memo_last_seq(&tx, &log_tag, &prefix, &last));
-    assert_int_equal(*last, 5);
-    *last = 6; /* the appender keeps it */
-    assert_icms_ok(icms__tx_memo_last_seq(&tx, &log_tag, &prefix, &last));
-    assert_int_equal(*last, 6);
+    icms__log_memo *last, *again;
+    assert_icms_ok(icms__tx_log_memo(&tx, &log_tag, &prefix, NULL, &last));
+    assert_int_equal(last->seq, 5);
+    assert_icms_ok(icms__tx_log_appended(&tx, last, "f", 1)); /* the appender keeps it */
+    assert_icms_ok(icms__tx_log_memo(&tx, &log_tag, &prefix, NULL, &again));
+    assert_ptr_equal(again, last);
+    assert_int_equal(again->seq, 6);
     icms__tx_memo_drop(&tx, &tag_a);
     assert_icms_ok(icms__tx_memo(&tx, &tag_a, 32, &a, &fresh));
     assert_true(fresh);

@@ -429,7 +429,7 @@ static void test_race_conflict_and_runner_retry(void **state)
     /* Through the command runner: the first attempt conflicts, the rerun succeeds. */
     put1(a, key.bytes, key.len, K("0"));
     race r = {b, 0};
-    assert_icms_ok(icms__run_write(a, NULL, increment, &r));
+    assert_icms_ok(icms__run_write(a, NULL, NULL, increment, &r));
     assert_int_equal(r.attempts, 2);
     assert_value(a, key.bytes, key.len, "2"); /* the rival's 1, then ours */
     pg_close(NULL, b);
