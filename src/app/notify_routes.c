@@ -21,7 +21,10 @@ const icms__route icms__routes[] = {
     {"project.completed",       ICMS__TO_PARTICIPANTS | ICMS__TO_OWNER},
     {"project.cancelled",       ICMS__TO_PARTICIPANTS | ICMS__TO_OWNER},
     {"project.expired",         ICMS__TO_PARTICIPANTS | ICMS__TO_OWNER},
+    {"payout.due",              ICMS__TO_INVESTOR},
+    {"payout.paid",             ICMS__TO_INVESTOR},
     {"refund.due",              ICMS__TO_INVESTOR},
+    {"refund.paid",             ICMS__TO_INVESTOR},
     {"release.due",             ICMS__TO_OWNER},
     {"release.paid",            ICMS__TO_OWNER},
     {"release.voided",          ICMS__TO_OWNER},
@@ -30,12 +33,26 @@ const icms__route icms__routes[] = {
 const size_t icms__route_count = ICMS__ARRAY_LEN(icms__routes);
 
 /*
- * Payments, refunds and releases are read here only, by key ("r", type, id):
- * their indexes are the payments code's business, so a bare type is enough.
+ * Payments, refunds, payouts and releases are read here only, by key ("r",
+ * type, id): their indexes are the payments code's business, so a bare type
+ * is enough. Each names its investor (or owner) in a field of its own: a
+ * payout or refund is for its investor_id, whatever the event's data says.
  */
 static const icms__record_type payment_type = {"payment", NULL, 0};
 static const icms__record_type refund_type = {"refund", NULL, 0};
+static const icms__record_type payout_type = {"payout", NULL, 0};
 static const icms__record_type release_type = {"release", NULL, 0};
+
+/* The record an event of kind ("payment" of "payment.confirmed") is about. */
+static const icms__record_type *record_type_of(const char *kind, size_t len)
+{
+    static const icms__record_type *const types[] = {&icms__participation_record, &payment_type,
+                                                     &refund_type, &payout_type, &release_type};
+    for (size_t i = 0; i < ICMS__ARRAY_LEN(types); i++)
+        if (strlen(types[i]->name) == len && strncmp(types[i]->name, kind, len) == 0)
+            return types[i];
+    return NULL;
+}
 
 const icms__route *icms__route_find(const char *type)
 {
@@ -134,12 +151,9 @@ int icms__route_recipients(icms__tx *tx, const icms__route *route, const char *s
     if (kind_len == 7 && strncmp(route->type, "project", 7) == 0) {
         project_id = subject;
     } else {
-        const icms__record_type *type =
-            strncmp(route->type, "participation", kind_len) == 0 ? &icms__participation_record
-            : strncmp(route->type, "payment", kind_len) == 0     ? &payment_type
-            : strncmp(route->type, "release", kind_len) == 0     ? &release_type
-                                                                 : &refund_type;
-        rc = get_by_text(tx, type, subject, &record);
+        const icms__record_type *type = record_type_of(route->type, kind_len);
+        rc = type ? get_by_text(tx, type, subject, &record)
+                  : icms__error(ICMS_EINVALID, "no record kind for the route of %s", route->type);
         if (rc == ICMS_OK)
             project_id = icms__json_get_string(record, "project_id");
         if (rc == ICMS_OK && (route->to & ICMS__TO_INVESTOR))

@@ -12,6 +12,7 @@
 #include "app/chain.h"
 #include "app/ledger.h"
 #include "app/payment_doc.h"
+#include "app/payment_late.h"
 #include "app/project_cmd.h"
 #include "app/records.h"
 #include "app/user_stats.h"
@@ -243,7 +244,8 @@ static int confirm(icms__cmd *cmd, applied *a, const icms__chain_payment *chain,
     int64_t paid = int_or_zero(a->participation, "paid");
     icms__payment_late_facts late_facts = {ICMS_PAYMENT_SUBMITTED,
                                            cJSON_IsTrue(icms__json_get(a->payment, "late")),
-                                           project_state(a->project)};
+                                           project_state(a->project), 0, 0, 0};
+    icms__payment_late_times(&late_facts, a->payment, cmd->now_ms);
     bool late = icms__payment_is_late(&late_facts);
     icms__payment_facts facts = {cmd->now_ms, 0, project_ended(a->project), expected,
                                  commitment - paid, chain->paid, late};

@@ -7,6 +7,7 @@
 
 #include "app/chain.h"
 #include "app/payment_doc.h"
+#include "app/payment_late.h"
 #include "app/project_cmd.h"
 #include "app/records.h"
 #include "core/core.h"
@@ -343,9 +344,10 @@ static int submit_payment(icms__cmd *cmd)
                               &project_state);
     if (rc == ICMS_OK)
         rc = icms__doc_set_string(payment, "txid", call->txid);
-    /* Late (from EXPIRED, or the project ended) is remembered for the confirmation. */
+    /* Late (at or after expires_at, from EXPIRED, or the project ended) is remembered. */
     icms__payment_late_facts late = {status, cJSON_IsTrue(icms__json_get(payment, "late")),
-                                     project_state};
+                                     project_state, 0, 0, 0};
+    icms__payment_late_times(&late, payment, cmd->now_ms);
     static const cJSON yes = {.type = cJSON_True}; /* copied in: nothing to free */
     if (rc == ICMS_OK && icms__payment_is_late(&late))
         rc = icms__doc_set_copy(payment, "late", &yes);

@@ -285,7 +285,9 @@ const command cli_commands[] = {
              "acknowledged. --create-stream creates a missing stream (subjects prefix + \">\");\n"
              "--follow N keeps publishing new events for N seconds. Prints {\"url\",\"stream\",\n"
              "\"subject_prefix\",\"consumer\",\"published\":N,\"rounds\":N}; a server that is\n"
-             "down is exit 3 ICMS_ETRANSPORT and the events wait in the outbox.\n\n"
+             "down is exit 3 ICMS_ETRANSPORT and the events wait in the outbox. A run that fails\n"
+             "part-way says on stderr, next to the error, how many events the server had\n"
+             "acknowledged (\"published\") and the cursor (\"cursor\": the last seq published).\n\n"
              "Example:\n"
              "  icms events publish-nats --url nats://127.0.0.1:4222 --create-stream --follow 60\n"},
 

@@ -2,7 +2,9 @@
  * events publish-nats: drain the outbox to a NATS JetStream stream, once or
  * for a bounded time (--follow SECONDS), and say how many events the server
  * acknowledged. The library does the publishing and keeps the cursor; a
- * publish that is interrupted resumes where the server's acks stopped.
+ * publish that is interrupted resumes where the server's acks stopped, and
+ * the error says how far it got (published, cursor) so that an operator
+ * knows what the stream already holds.
  */
 #include "cli.h"
 
@@ -13,6 +15,7 @@
 
 #include "icms/events.h"
 #include "jbuf.h"
+#include "jread.h"
 
 static int64_t monotonic_ms(void)
 {
@@ -39,6 +42,71 @@ static int report(const icms_nats_options *o, size_t published, unsigned rounds)
     printf("%s\n", text);
     free(text);
     return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
+}
+
+/*
+ * The consumer's cursor (the last seq the server acknowledged), read as the
+ * host, since the publisher itself acts as the host; -1 when it cannot be
+ * read (the store is what failed, say). A consumer never acknowledged is at 0.
+ */
+static int64_t cursor_of(cli *c, const char *consumer)
+{
+    icms_request req = ICMS_REQUEST_INIT;
+    req.actor_kind = ICMS_ACTOR_HOST;
+    req.source = "icms.cli";
+    char *out = NULL;
+    if (icms_events_consumers(c->db, &req, &out) != ICMS_OK)
+        return -1;
+    jval *v = jread_parse(out, strlen(out));
+    icms_free(out);
+    const jval *list = jget(v, "consumers");
+    int64_t acked = v && list ? 0 : -1;
+    for (const jval *item = list ? list->child : NULL; item; item = item->next) {
+        const char *name = jstr(item, "name");
+        if (name && strcmp(name, consumer) == 0 && !ji64(item, "acked", &acked))
+            acked = -1;
+    }
+    jread_free(v);
+    return acked;
+}
+
+/*
+ * A drain that failed part-way: the error object on stderr, with what was
+ * acknowledged before it (by every round of this run) and where the cursor
+ * stands, read after the error so that it is what the next run starts from.
+ */
+static int fail_part_way(cli *c, const icms_nats_options *o, int rc, size_t published,
+                         unsigned rounds)
+{
+    const icms_error *e = icms_error_last();
+    char *message = strdup(e->code == rc ? e->message : icms_strerror(rc));
+    int64_t cursor = cursor_of(c, o->consumer);
+    jbuf b;
+    jbuf_init(&b);
+    jbuf_obj_open(&b);
+    jbuf_key(&b, "error");
+    jbuf_obj_open(&b);
+    jbuf_kstr(&b, "code", icms_error_name(rc));
+    jbuf_kstr(&b, "message", message ? message : icms_strerror(rc));
+    jbuf_obj_close(&b);
+    jbuf_kstr(&b, "url", o->url);
+    jbuf_kstr(&b, "stream", o->stream);
+    jbuf_kstr(&b, "consumer", o->consumer);
+    jbuf_ku64(&b, "published", published);
+    jbuf_key(&b, "cursor");
+    if (cursor >= 0)
+        jbuf_i64(&b, cursor);
+    else
+        jbuf_null(&b);
+    jbuf_ku64(&b, "rounds", rounds);
+    jbuf_obj_close(&b);
+    free(message);
+    char *text = jbuf_take(&b);
+    if (!text)
+        return cli_fail(ICMS_ENOMEM, NULL);
+    fprintf(stderr, "%s\n", text);
+    free(text);
+    return cli_exit_code(rc);
 }
 
 int cli_events_publish_nats(cli *c)
@@ -76,8 +144,7 @@ int cli_events_publish_nats(cli *c)
         struct timespec ts = {0, 200 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
+    int status = rc ? fail_part_way(c, &o, rc, total, rounds) : report(&o, total, rounds);
     icms_nats_publisher_free(p);
-    if (rc)
-        return cli_finish(rc, NULL);
-    return report(&o, total, rounds);
+    return status;
 }

@@ -166,7 +166,13 @@ bool icms__payment_is_late(const icms__payment_late_facts *facts)
 {
     if (facts == NULL)
         return false;
-    /* Money for a closed window, or for a project that no longer takes money. */
+    /*
+     * Money for a closed window, or for a project that no longer takes money.
+     * The window closes by the clock; the sweep that marks a payment EXPIRED
+     * only catches up with it. The investor's act is attaching the
+     * transaction, so that moment is what is judged.
+     */
+    int64_t attached = facts->submitted_at_ms != 0 ? facts->submitted_at_ms : facts->now_ms;
     return facts->marked_late || facts->status == ICMS_PAYMENT_EXPIRED ||
-           icms__project_ended(facts->project_state);
+           icms__project_ended(facts->project_state) || attached >= facts->expires_at_ms;
 }

@@ -80,17 +80,22 @@ typedef struct icms__payment_late_facts {
     icms_payment_status_t status;       /* the payment's status before the change being made */
     bool marked_late;                   /* the payment's stored "late" mark */
     icms_project_state_t project_state; /* its project's state now */
+    int64_t now_ms;                     /* the command's now */
+    int64_t expires_at_ms;              /* the payment's expires_at: the end of its window */
+    int64_t submitted_at_ms; /* when its transaction was attached; 0 when it is attached now */
 } icms__payment_late_facts;
 
 /*
  * Is the payment's money late (credited nothing, refunded in full)? Yes when
- * the payment is EXPIRED as its transaction is attached (its window closed),
- * or was marked late then, or its project has ended (icms__project_ended).
- * Asked when a transaction is attached (the answer is stored as the payment's
- * "late" mark) and again when it is confirmed. The window is judged by the
- * status, not the clock: the sweep is what closes it, and a payment whose
- * expires_at has passed but which the sweep has not yet expired is on time.
- * A NULL argument reads as not late.
+ * its transaction was attached at or after the payment's expires_at (by the
+ * clock: submitted_at, or now when it is being attached now), or the payment
+ * is EXPIRED as its transaction is attached, or was marked late then, or its
+ * project has ended (icms__project_ended). The submission decides, not the
+ * confirmation: a transaction attached before expires_at is on time however
+ * long the chain takes to bury it, and one attached at or after expires_at
+ * is late whether or not the sweep has expired the payment yet. Asked when a
+ * transaction is attached (the answer is stored as the payment's "late"
+ * mark) and again when it is confirmed. A NULL argument reads as not late.
  */
 bool icms__payment_is_late(const icms__payment_late_facts *facts);
 

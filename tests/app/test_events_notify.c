@@ -272,7 +272,10 @@ static void test_routing_table(void **state)
         {"project.completed", ICMS__TO_PARTICIPANTS | ICMS__TO_OWNER},
         {"project.cancelled", ICMS__TO_PARTICIPANTS | ICMS__TO_OWNER},
         {"project.expired", ICMS__TO_PARTICIPANTS | ICMS__TO_OWNER},
+        {"payout.due", ICMS__TO_INVESTOR},
+        {"payout.paid", ICMS__TO_INVESTOR},
         {"refund.due", ICMS__TO_INVESTOR},
+        {"refund.paid", ICMS__TO_INVESTOR},
         {"release.due", ICMS__TO_OWNER},
         {"release.paid", ICMS__TO_OWNER},
         {"release.voided", ICMS__TO_OWNER},
@@ -290,7 +293,7 @@ static void test_routing_table(void **state)
                                    "participation.cancelled",
                                    "payment.initiated",
                                    "payment.failed",
-                                   "refund.paid",
+                                   "project.distributed",
                                    "user.created",
                                    "session.invalidated"};
     for (size_t i = 0; i < sizeof silent / sizeof *silent; i++)
@@ -311,12 +314,15 @@ static void test_routing_table(void **state)
         emit(f, project_types[i], project);
     emit_money(f, "payment", "payment.confirmed", &f->investor, project);
     emit_money(f, "refund", "refund.due", &f->investor2, project);
+    emit_money(f, "refund", "refund.paid", &f->investor2, project);
+    emit_money(f, "payout", "payout.due", &f->investor, project);
+    emit_money(f, "payout", "payout.paid", &f->investor, project);
     static const char *release_types[] = {"release.due", "release.paid", "release.voided"};
     for (size_t i = 0; i < 3; i++)
         emit_release(f, release_types[i], project);
     emit(f, "project.updated", project); /* routes to nobody */
     cJSON *report = run(f);
-    assert_int_equal(fx_int(report, "routed"), 10);
+    assert_int_equal(fx_int(report, "routed"), 13);
     cJSON_Delete(report);
     char key[96];
     for (size_t i = 0; i < 4; i++) {
@@ -330,6 +336,15 @@ static void test_routing_table(void **state)
     assert_int_equal(sent_to(&t->r, &f->investor, "payment.confirmed.investor", NULL), 2);
     assert_int_equal(sent_to(&t->r, &f->owner, "payment.confirmed.owner", NULL), 2);
     assert_int_equal(sent_to(&t->r, &f->investor2, "refund.due.investor", NULL), 2);
+    /* Refunds and payouts: the investor the record is for, no one else. */
+    assert_int_equal(sent_to(&t->r, &f->investor2, "refund.paid.investor", NULL), 2);
+    assert_int_equal(sent_to(&t->r, &f->investor, "payout.due.investor", NULL), 2);
+    assert_int_equal(sent_to(&t->r, &f->investor, "payout.paid.investor", NULL), 2);
+    for (int i = base; i < t->r.count; i++)
+        if (strncmp(t->r.items[i].template_key, "payout.", 7) == 0)
+            assert_string_equal(t->r.items[i].user, f->investor.id);
+        else if (strncmp(t->r.items[i].template_key, "refund.", 7) == 0)
+            assert_string_equal(t->r.items[i].user, f->investor2.id);
     /* A release is the project owner's business alone, participants hear nothing of it. */
     for (size_t i = 0; i < 3; i++) {
         snprintf(key, sizeof key, "%s.owner", release_types[i]);
@@ -344,10 +359,11 @@ static void test_routing_table(void **state)
             assert_int_equal(fx_int(data, "amount"), 150000000);
             cJSON_Delete(data);
         }
-    assert_int_equal(t->r.count - base, 4 * 6 + 4 + 2 + 3 * 2);
+    assert_int_equal(t->r.count - base, 4 * 6 + 4 + 2 + 3 * 2 + 3 * 2);
     /* The amount travels with money notifications. */
     for (int i = base; i < t->r.count; i++)
-        if (strstr(t->r.items[i].template_key, "refund.due"))
+        if (strstr(t->r.items[i].template_key, "refund.") ||
+            strstr(t->r.items[i].template_key, "payout."))
             assert_non_null(strstr(t->r.items[i].data, "\"amount\":250000000"));
 }
 

@@ -844,14 +844,16 @@ class NatsClient:
 
 
 class NatsAndNotify(CliCase):
-    def start_nats(self):
+    def start_nats(self, port=None):
+        """A JetStream server (self.nats_proc); port: the same one again, on the same store."""
         binary = nats_server_binary()
         if not binary:
             self.skipTest("nats-server is not installed")
-        port = free_port()
+        port = port or free_port()
         store = os.path.join(self.dir, "js")
         proc = subprocess.Popen([binary, "-js", "-a", "127.0.0.1", "-p", str(port), "-sd", store],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.nats_proc = proc
         self.addCleanup(lambda: (proc.terminate(), proc.wait(10)))
         for _ in range(250):
             try:
@@ -920,6 +922,69 @@ class NatsAndNotify(CliCase):
         self.assertEqual(out["published"], len(events) + 1)
         m = nc.request("$JS.API.STREAM.MSG.GET.AUDIT", {"seq": 1})["message"]
         self.assertEqual(m["subject"], "shop." + events[0]["type"])
+
+    def test_publish_nats_server_killed_mid_stream(self):
+        """The server dies after some events were acknowledged: exit 3, and stderr says how far it got."""
+        self.world()
+        events = self.all_events()
+        last = events[-1]["seq"]
+        port = self.start_nats()
+        url = "nats://127.0.0.1:%d" % port
+        follow = subprocess.Popen([ICMS, "--db", self.db, "events", "publish-nats", "--url", url,
+                                   "--create-stream", "--follow", "120"], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: follow.poll() is None and (follow.kill(), follow.wait(10)))
+        # wait until the publisher has moved its cursor past every event (acknowledged by the
+        # server), so that the kill below comes strictly between two rounds
+        def cursor():
+            consumers = self.ok("--host", "events", "consumers")["consumers"]
+            return next((c["acked"] for c in consumers if c["name"] == "nats"), 0)
+        deadline = time.monotonic() + 60
+        while cursor() != last:
+            self.assertIsNone(follow.poll(), follow.stderr.read() if follow.poll() is not None else "")
+            self.assertLess(time.monotonic(), deadline, "the publisher never caught up")
+            time.sleep(0.05)
+        self.nats_proc.kill()  # SIGKILL: the server goes away without a word
+        self.nats_proc.wait(10)
+        # a new event: the next round publishes it to a server that is gone
+        ugo = self.ok("--host", "user", "create", "--data", '{"name":"Ugo","email":"ugo@example.com"}')
+        fout, ferr = follow.communicate(timeout=60)
+        self.assertEqual(follow.returncode, 3, ferr)
+        self.assertEqual(fout, "")
+        lines = ferr.strip().splitlines()
+        self.assertEqual(len(lines), 1, ferr)
+        report = json.loads(lines[0])
+        self.assertEqual(report["error"]["code"], "ICMS_ETRANSPORT")
+        self.assertEqual(report["published"], len(events), report)
+        self.assertEqual(report["cursor"], last, report)
+        self.assertEqual((report["url"], report["stream"], report["consumer"]), (url, "ICMS", "nats"))
+        self.assertGreater(report["rounds"], 1)
+        self.assertEqual(cursor(), last)  # the cursor did not move past what the server held
+        # the same server back on its store: it holds exactly what the error said was published
+        self.start_nats(port)
+        nc = NatsClient(port)
+        self.addCleanup(nc.close)
+        info = nc.request("$JS.API.STREAM.INFO.ICMS", None)
+        self.assertEqual(info["state"]["messages"], report["published"], info)
+        self.assertEqual(info["state"]["last_seq"], report["published"], info)
+        # and the next run picks up from the cursor: only the new event, once
+        self.assertEqual(self.ok("events", "publish-nats", "--url", url)["published"], 1)
+        info = nc.request("$JS.API.STREAM.INFO.ICMS", None)
+        self.assertEqual(info["state"]["messages"], len(events) + 1, info)
+        m = nc.request("$JS.API.STREAM.MSG.GET.ICMS", {"seq": len(events) + 1})["message"]
+        self.assertEqual(m["subject"], "icms.user.created")
+        published = json.loads(base64.b64decode(m["data"]))
+        self.assertEqual((published["seq"], published["subject"]), (last + 1, ugo["id"]))
+
+    def test_publish_nats_down_from_the_start(self):
+        """Nothing acknowledged: the error still says so (published 0, cursor where it was)."""
+        self.world()
+        down = "nats://127.0.0.1:%d" % free_port()
+        r = self.icms("events", "publish-nats", "--url", down)
+        self.assertEqual(r.code, 3, r.err)
+        report = json.loads(r.err.strip())
+        self.assertEqual(report["error"]["code"], "ICMS_ETRANSPORT")
+        self.assertEqual((report["published"], report["cursor"], report["rounds"]), (0, 0, 1))
 
     def test_notify_run_prefs_list_retry(self):
         ids = self.world()

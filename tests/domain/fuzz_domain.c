@@ -206,11 +206,24 @@ static void fuzz_read_rules(struct input *in)
     CHECK(!v.anonymous || rc == ICMS_EFORBIDDEN);
     if (rc == ICMS_OK && scope == ICMS__LIST_INVESTOR)
         CHECK(f.investor_is_viewer || icms__viewer_privileged(&v));
+    /* Instants near one another, so that every order of now, expires_at and submitted_at occurs. */
+    int64_t base = 1767225600000;
     icms__payment_late_facts lf = {(icms_payment_status_t)((int)(take_u8(in) % 10) - 1),
-                                   take_u8(in) & 1, state};
+                                   take_u8(in) & 1,
+                                   state,
+                                   base + take_u8(in) % 4,
+                                   base + take_u8(in) % 4,
+                                   0};
+    unsigned sub = take_u8(in) % 5;
+    lf.submitted_at_ms = sub ? base + sub - 1 : 0;
     bool late = icms__payment_is_late(&lf);
     CHECK(!lf.marked_late || late);
     CHECK(!icms__project_ended(state) || late);
+    /* The clock: attached (then, or now) at or after expires_at is late; on time only before it. */
+    int64_t attached = lf.submitted_at_ms ? lf.submitted_at_ms : lf.now_ms;
+    CHECK(attached < lf.expires_at_ms || late);
+    CHECK(!late || attached >= lf.expires_at_ms || lf.marked_late ||
+          lf.status == ICMS_PAYMENT_EXPIRED || icms__project_ended(state));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

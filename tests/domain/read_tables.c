@@ -120,38 +120,74 @@ int icms_test_listing_table(char *buf, size_t len)
     return finish(&o);
 }
 
+/* Instants relative to the payment's expires_at: before (-1 ms), at (0), after (+1 ms). */
+typedef struct instants {
+    int64_t offset[3];
+    size_t count;
+} instants;
+
+#define LATE_EXPIRES_AT 1767225600000LL
+
+/*
+ * "late", "on time" or "some late": is_late over every pair of (attached,
+ * now) instants; attached NULL: the transaction is being attached now.
+ */
+static const char *late_words(icms_payment_status_t status, bool marked,
+                              icms_project_state_t project, const instants *attached,
+                              const instants *now)
+{
+    size_t late = 0, asked = 0;
+    for (size_t i = 0; i < (attached ? attached->count : 1); i++)
+        for (size_t j = 0; j < now->count; j++) {
+            icms__payment_late_facts f = {
+                status, marked, project, LATE_EXPIRES_AT + now->offset[j], LATE_EXPIRES_AT,
+                attached ? LATE_EXPIRES_AT + attached->offset[i] : 0};
+            late += icms__payment_is_late(&f);
+            asked++;
+        }
+    return late == asked ? "late" : late == 0 ? "on time" : "some late";
+}
+
 int icms_test_lateness_table(char *buf, size_t len)
 {
+    static const instants before = {{-1}, 1}, at_or_after = {{0, 1}, 2}, any = {{-1, 0, 1}, 3};
     static const struct {
         const char *when;
         icms_payment_status_t status;
         bool marked;
+        const instants *attached, *now; /* attached NULL: attached now */
     } rows[] = {
-        {"transaction attached to a PENDING payment", ICMS_PAYMENT_PENDING, false},
-        {"transaction attached to an EXPIRED payment", ICMS_PAYMENT_EXPIRED, false},
-        {"confirmed, not marked late", ICMS_PAYMENT_SUBMITTED, false},
-        {"confirmed, marked late", ICMS_PAYMENT_SUBMITTED, true},
+        {"transaction attached to a PENDING payment before its `expires_at`",
+         ICMS_PAYMENT_PENDING, false, NULL, &before},
+        {"transaction attached to a PENDING payment at or after its `expires_at` (not yet swept)",
+         ICMS_PAYMENT_PENDING, false, NULL, &at_or_after},
+        {"transaction attached to an EXPIRED payment", ICMS_PAYMENT_EXPIRED, false, NULL, &any},
+        {"confirmed before or after `expires_at`, attached before it, not marked late",
+         ICMS_PAYMENT_SUBMITTED, false, &before, &any},
+        {"confirmed, attached at or after `expires_at`", ICMS_PAYMENT_SUBMITTED, false,
+         &at_or_after, &at_or_after},
+        {"confirmed, marked late", ICMS_PAYMENT_SUBMITTED, true, &any, &any},
     };
     struct out o = {buf, len, 0, 0};
     put(&o, "| moment | project in any other state | project CANCELLED | project EXPIRED |\n"
             "|---|---|---|---|\n");
     for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
-        size_t late = 0, others = 0;
+        size_t late = 0, on_time = 0;
         for (int s = 0; s < ICMS_PROJECT_STATE_COUNT; s++) {
             if (s == ICMS_PROJECT_CANCELLED || s == ICMS_PROJECT_EXPIRED)
                 continue;
-            icms__payment_late_facts f = {rows[r].status, rows[r].marked,
-                                          (icms_project_state_t)s};
-            others++;
-            late += icms__payment_is_late(&f);
+            const char *w = late_words(rows[r].status, rows[r].marked, (icms_project_state_t)s,
+                                       rows[r].attached, rows[r].now);
+            late += strcmp(w, "late") == 0;
+            on_time += strcmp(w, "on time") == 0;
         }
-        icms__payment_late_facts cancelled = {rows[r].status, rows[r].marked,
-                                              ICMS_PROJECT_CANCELLED};
-        icms__payment_late_facts expired = {rows[r].status, rows[r].marked, ICMS_PROJECT_EXPIRED};
+        size_t others = ICMS_PROJECT_STATE_COUNT - 2;
         put(&o, "| %s | %s | %s | %s |\n", rows[r].when,
-            late == others ? "late" : late == 0 ? "on time" : "some late",
-            icms__payment_is_late(&cancelled) ? "late" : "on time",
-            icms__payment_is_late(&expired) ? "late" : "on time");
+            late == others ? "late" : on_time == others ? "on time" : "some late",
+            late_words(rows[r].status, rows[r].marked, ICMS_PROJECT_CANCELLED, rows[r].attached,
+                       rows[r].now),
+            late_words(rows[r].status, rows[r].marked, ICMS_PROJECT_EXPIRED, rows[r].attached,
+                       rows[r].now));
     }
     return finish(&o);
 }
