@@ -22,6 +22,6 @@ if [ "${ICMS_BINDINGS_VALGRIND:-0}" = 1 ]; then
     valgrind -q --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite \
     --suppressions="$ROOT/bindings/python/valgrind.supp" --error-exitcode=99 \
     /usr/bin/python3 -m unittest test_bindings.EndToEnd test_bindings.Errors \
-    test_bindings.Callbacks test_bindings.Helpers test_auth_audit test_gapcoin
+    test_bindings.Callbacks test_bindings.Helpers test_auth_audit test_gapcoin test_host_api
 fi
 echo "python binding: suite and example passed"
