@@ -551,3 +551,29 @@ func TestRPCClientAgainstTheFakeNode(t *testing.T) {
 		t.Fatal("a concurrent call failed")
 	}
 }
+
+func TestNestedCommandKeepsTheOuterContext(t *testing.T) {
+	db := open(t, icms.Options{})
+	admin := adminOf(t, db)
+	type key struct{}
+	var seen []any
+	// A runs a command with its own ctx from inside its callback; B, called
+	// next for the same event, must still see the outer command's ctx.
+	a, _ := db.Subscribe("user.created", func(ctx context.Context, ev icms.Event) error {
+		inner := context.WithValue(context.Background(), key{}, "inner")
+		_, err := db.UserGrantRole(inner, admin, ev.Subject, "OWNER")
+		return err
+	}, nil)
+	b, _ := db.Subscribe("user.*", func(ctx context.Context, ev icms.Event) error {
+		seen = append(seen, ev.Type, ctx.Value(key{}))
+		return nil
+	}, nil)
+	outer := context.WithValue(context.Background(), key{}, "outer")
+	must(t)(db.UserCreate(outer, admin, map[string]any{"name": "N", "email": "n@example.com"}))
+	if fmt.Sprint(seen) != "[user.role_granted inner user.created outer]" {
+		t.Fatalf("%v", seen)
+	}
+	if a.Failures() != 0 || b.Failures() != 0 {
+		t.Fatal("a callback failed")
+	}
+}

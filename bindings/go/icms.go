@@ -410,11 +410,14 @@ func (d *DB) invoke(ctx context.Context, a *cargs, f func(db *C.icms_db, out **C
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	// A command run from inside a callback (a subscriber, a notifier) must
+	// leave the outer call's context in place when it returns.
+	prev := C.icms_go_ctx()
 	h := cgo.NewHandle(ctx)
 	C.icms_go_set_ctx(C.uintptr_t(h))
 	var out *C.char
 	rc := f(d.db, &out)
-	C.icms_go_set_ctx(0)
+	C.icms_go_set_ctx(prev)
 	h.Delete()
 	text := ""
 	if out != nil {

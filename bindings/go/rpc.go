@@ -71,11 +71,12 @@ func (r *RPCClient) call(ctx context.Context, v any, f func(c *C.icms_rpc_client
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	prev := C.icms_go_ctx() // restored: this may run inside a callback of an outer call
 	h := cgo.NewHandle(ctx)
 	C.icms_go_set_ctx(C.uintptr_t(h))
 	var out *C.char
 	rc := f(r.c, &out)
-	C.icms_go_set_ctx(0)
+	C.icms_go_set_ctx(prev)
 	h.Delete()
 	text := C.GoString(out)
 	C.free(unsafe.Pointer(out))
