@@ -234,6 +234,9 @@ func TestSubscriptionGoroutinesAndClose(t *testing.T) {
 		t.Fatalf("closed database: %v", err)
 	}
 	sub.Close()
+	if sub.Delivered() != 20 || sub.Failures() != 0 { // kept after the database freed the C side
+		t.Fatalf("after close: %d, %d", sub.Delivered(), sub.Failures())
+	}
 }
 
 // ---- NATS

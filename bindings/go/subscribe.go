@@ -40,6 +40,8 @@ type Subscription struct {
 
 	mu      sync.Mutex
 	closing bool          // a Close has begun
+	closed  bool          // the C subscription is closed: the counts below are final
+	final   [2]uint64     // delivered, failures at close (DB.Close frees the C struct)
 	done    chan struct{} // closed once the C subscription is closed
 }
 
@@ -97,6 +99,10 @@ func (s *Subscription) Close() error {
 	s.mu.Unlock()
 	C.icms_binding_sub_close(s.sub)
 	s.h.Delete()
+	s.mu.Lock()
+	s.final = [2]uint64{uint64(C.icms_binding_sub_delivered(s.sub)), uint64(C.icms_binding_sub_failures(s.sub))}
+	s.closed = true
+	s.mu.Unlock()
 	s.d.authMu.Lock()
 	delete(s.d.subs, s)
 	s.d.authMu.Unlock()
@@ -105,10 +111,25 @@ func (s *Subscription) Close() error {
 }
 
 // Delivered is how many events were handed to the callback.
-func (s *Subscription) Delivered() uint64 { return uint64(C.icms_binding_sub_delivered(s.sub)) }
+func (s *Subscription) Delivered() uint64 { return s.count(0) }
 
 // Failures is how many of those returned an error or panicked.
-func (s *Subscription) Failures() uint64 { return uint64(C.icms_binding_sub_failures(s.sub)) }
+func (s *Subscription) Failures() uint64 { return s.count(1) }
+
+// count reads a counter: from C while open (s.mu keeps DB.Close from freeing
+// the struct meanwhile: it frees only after Close set closed under s.mu),
+// from the final copy once closed.
+func (s *Subscription) count(i int) uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return s.final[i]
+	}
+	if i == 0 {
+		return uint64(C.icms_binding_sub_delivered(s.sub))
+	}
+	return uint64(C.icms_binding_sub_failures(s.sub))
+}
 
 // icmsGoDeliverEvent is the Go side of a subscription: it runs on the
 // committing thread (a goroutine inside a cgo call) and never lets a panic

@@ -673,6 +673,39 @@ def audit_keypair():
     return bytes(public), secret
 
 
+# ---------------------------------------------------------------- handles shared by threads
+
+class _InFlight:
+    """Counts the calls running on a handle, so that close() frees it only after them."""
+
+    def __init__(self):
+        import threading
+        self._cond = threading.Condition()
+        self._calls = 0
+        self._closing = False
+
+    def enter(self, what):
+        with self._cond:
+            if self._closing:
+                raise Invalid(f"the {what} is closed", _c.ICMS_EINVALID)
+            self._calls += 1
+
+    def leave(self):
+        with self._cond:
+            self._calls -= 1
+            if self._calls == 0:
+                self._cond.notify_all()
+
+    def close(self):
+        """True for the first caller, once no call is running (it then frees the handle)."""
+        with self._cond:
+            if self._closing:
+                return False
+            self._closing = True
+            self._cond.wait_for(lambda: self._calls == 0)
+            return True
+
+
 # ---------------------------------------------------------------- push subscriptions
 
 def _log_subscriber_error(exc, event):
@@ -713,15 +746,18 @@ class Subscription:
                     _log_subscriber_error(again, event)
                 return False
 
+        self._closed = False
+        self._final = None  # (delivered, failures) once closed
         self._sub = _check(_c.icms_binding_py_subscribe(db._handle(), pattern, deliver))
         db._subs.append(self)
-        self._closed = False
 
     def close(self):
         """Stop delivery (idempotent); waits for callbacks running on other threads."""
         if self._sub is not None and not self._closed:
             self._closed = True
             _c.icms_binding_py_sub_close(self._sub)
+            self._final = (_c.icms_binding_py_sub_delivered(self._sub),
+                           _c.icms_binding_py_sub_failures(self._sub))
 
     def _free(self):
         if self._sub is not None:
@@ -735,11 +771,15 @@ class Subscription:
     @property
     def delivered(self):
         """Events handed to the callback so far."""
+        if self._final is not None:
+            return self._final[0]
         return 0 if self._sub is None else _c.icms_binding_py_sub_delivered(self._sub)
 
     @property
     def failures(self):
         """How many of those raised."""
+        if self._final is not None:
+            return self._final[1]
         return 0 if self._sub is None else _c.icms_binding_py_sub_failures(self._sub)
 
     def __enter__(self):
@@ -845,6 +885,7 @@ class RateLimiter:
             if not isinstance(v, int) or v < 0:
                 raise Invalid(f"{name} must be an int >= 0", _c.ICMS_EINVALID)
         ptr = clock._take(self) if clock is not None else None
+        self._inflight = _InFlight()
         # The limiter owns the clock from here, even when this fails.
         self._lim = _check(_c.icms_binding_ratelimit_new(anonymous_limit, authenticated_limit,
                                                          window_ms, max_keys, ptr))
@@ -865,17 +906,26 @@ class RateLimiter:
         A refusal is an answer (allowed False, retry_after_ms > 0), not an
         exception; a bad key (empty, over 256 bytes) raises Invalid.
         """
-        result = _c.icms_binding_ratelimit_hit(self._handle(), int(bool(authenticated)), key)
+        self._inflight.enter("rate limiter")
+        try:
+            result = _c.icms_binding_ratelimit_hit(self._handle(), int(bool(authenticated)), key)
+        finally:
+            self._inflight.leave()
         if result[0] == _c.ICMS_ELIMIT:
             return _parse(result[1])
         return _parse(_check(result))
 
     def size(self):
         """Keys remembered now."""
-        return _c.icms_ratelimit_size(self._handle())
+        self._inflight.enter("rate limiter")
+        try:
+            return _c.icms_ratelimit_size(self._handle())
+        finally:
+            self._inflight.leave()
 
     def close(self):
-        if self._lim is not None:
+        """Free the limiter (and its clock) once no hit is running. Idempotent."""
+        if self._lim is not None and self._inflight.close():
             _c.icms_ratelimit_free(self._lim)
             self._lim = None
 
@@ -902,11 +952,12 @@ class RpcClient:
     Errors: TransportError (unreachable, not JSON-RPC), Unauthenticated (401),
     NotFound, VersionMismatch (the node lacks the method), Limit (answer too
     large), Invalid (a bad argument); a Python transport's exception is
-    re-raised as itself. Close it when no call is running. A context manager.
+    re-raised as itself. close() waits for the calls in flight. A context manager.
     """
 
     def __init__(self, url, username=None, password=None, transport=None, timeout_ms=0):
         self._rpc = None
+        self._inflight = _InFlight()
         self._rpc = Gapcoin(url, username, password, transport, timeout_ms)._client()
 
     def _handle(self):
@@ -915,7 +966,11 @@ class RpcClient:
         return self._rpc
 
     def _call(self, method, arg=None, arg2=None, n=0):
-        return _parse(_check(_c.icms_binding_rpc_call(self._handle(), method, arg, arg2, n)))
+        self._inflight.enter("RPC client")
+        try:
+            return _parse(_check(_c.icms_binding_rpc_call(self._handle(), method, arg, arg2, n)))
+        finally:
+            self._inflight.leave()
 
     def getblockcount(self):
         return self._call("getblockcount")["height"]
@@ -958,13 +1013,18 @@ class RpcClient:
         "is_coinbase", "spv_verified", "verified_depth", "pow"}: a status is an
         answer, not an error. Corrupt when the node's data fails verification.
         """
-        return _parse(_check(_c.icms_binding_rpc_check_payment(
-            self._handle(), txid, script if script is not None else b"", address, network,
-            int(min_amount), int(min_confirmations), int(bool(spv)), int(min_difficulty),
-            block_hash)))
+        self._inflight.enter("RPC client")
+        try:
+            return _parse(_check(_c.icms_binding_rpc_check_payment(
+                self._handle(), txid, script if script is not None else b"", address, network,
+                int(min_amount), int(min_confirmations), int(bool(spv)), int(min_difficulty),
+                block_hash)))
+        finally:
+            self._inflight.leave()
 
     def close(self):
-        if self._rpc is not None:
+        """Free the client (and its transport) once no call is running. Idempotent."""
+        if self._rpc is not None and self._inflight.close():
             _c.icms_rpc_client_free(self._rpc)
             self._rpc = None
 

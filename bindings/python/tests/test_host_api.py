@@ -181,8 +181,10 @@ class Subscriptions(Fixture):
             self.db.subscribe("*", "not callable")
         seen = []
         sub = self.db.subscribe("*", seen.append)
-        self.db.close()  # closes its subscriptions
+        self.new_user()
+        self.db.close()  # closes its subscriptions (and frees them)
         self.assertTrue(sub.closed)
+        self.assertEqual((sub.delivered, sub.failures, len(seen)), (1, 0, 1))
         with self.assertRaises(icms.Invalid):
             self.db.subscribe("*", print)
 
@@ -396,6 +398,34 @@ class Rpc(unittest.TestCase):
                 rpc.getnewaddress()
             self.assertIn("host's HTTP stack failed", str(cm.exception))
         self.assertEqual(calls, ["getblockcount", "getnewaddress"])
+
+    def test_close_waits_for_a_call_in_flight(self):
+        inner = end_to_end.urllib_transport(self.node["user"], self.node["password"])
+        entered, release = threading.Event(), threading.Event()
+
+        def slow(url, headers, body, max_len):
+            entered.set()
+            release.wait(10)
+            return inner(url, headers, body, max_len)
+
+        rpc = icms.RpcClient(self.node["url"], transport=slow)
+        heights = []
+        caller = threading.Thread(target=lambda: heights.append(rpc.getblockcount()))
+        caller.start()
+        self.assertTrue(entered.wait(10))
+        closer = threading.Thread(target=rpc.close)
+        closer.start()
+        time.sleep(0.2)
+        self.assertTrue(closer.is_alive())  # the client is still in use
+        with self.assertRaises(icms.Invalid):  # but takes no new call
+            rpc.getnewaddress()
+        release.set()
+        caller.join(10)
+        closer.join(10)
+        self.assertEqual(heights, [2])
+        self.assertFalse(closer.is_alive())
+        with self.assertRaises(icms.Invalid):
+            rpc.getblockcount()
 
     def test_threads_share_a_client(self):
         with self.client() as rpc:
