@@ -34,4 +34,5 @@ run
 run -race -run 'EndToEnd|Goroutines|Transport|Closed|Notifier|Subscri|Nats|RateLimiter|RPC'
 
 go run ./examples/endtoend >/dev/null
+go run ./examples/pushevents >/dev/null
 echo "go binding: suite and example passed"

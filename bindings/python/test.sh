@@ -15,6 +15,7 @@ export PYTHONPATH="$BUILD/bindings/python"
 cd "$ROOT"
 /usr/bin/python3 -W error::ResourceWarning -m unittest discover -s bindings/python/tests -v
 /usr/bin/python3 bindings/python/examples/end_to_end.py >/dev/null
+/usr/bin/python3 bindings/python/examples/push_events.py >/dev/null
 # Opt-in (about 2 minutes): the C shims under valgrind memcheck, every test
 # but the RSS one (valgrind's own allocator makes RSS meaningless).
 if [ "${ICMS_BINDINGS_VALGRIND:-0}" = 1 ]; then
