@@ -317,7 +317,8 @@ class Database:
         self._db = None
         self._auths = _weakref.WeakSet()
         self._publishers = _weakref.WeakSet()
-        self._subs = []  # every Subscription made, freed after icms_close (see _release)
+        self._subs = set()  # open subscriptions
+        self._sub_ptrs = []  # closed subscriptions' C structs, freed after icms_close
         self.clock = None
         rc = _c.icms_init()
         if rc < 0:
@@ -440,15 +441,16 @@ class Database:
             auth.close()
         for pub in list(self._publishers):
             pub.close()
-        for sub in self._subs:
+        for sub in list(self._subs):
             sub.close()
+            sub._done.wait()  # a close under way on another thread finishes first
         if self._db is not None:
             _c.icms_close(self._db)
             self._db = None
         # No dispatch can reach a subscription once its database is closed.
-        for sub in self._subs:
-            sub._free()
-        self._subs = []
+        for ptr in self._sub_ptrs:
+            _c.icms_binding_py_sub_free(ptr)
+        self._sub_ptrs = []
         if self._initialised:
             self._initialised = False
             _c.icms_shutdown()
@@ -728,8 +730,11 @@ class Subscription:
     """
 
     def __init__(self, db, pattern, callback, on_error=None):
+        import threading
         self._db = db
         self._sub = None
+        self._done = threading.Event()  # set once the C subscription is closed
+        self._lock = threading.Lock()  # readers of the counters vs. the end of close()
         self.pattern = pattern
         report = on_error or _log_subscriber_error
 
@@ -746,41 +751,49 @@ class Subscription:
                     _log_subscriber_error(again, event)
                 return False
 
-        self._closed = False
         self._final = None  # (delivered, failures) once closed
         self._sub = _check(_c.icms_binding_py_subscribe(db._handle(), pattern, deliver))
-        db._subs.append(self)
+        db._subs.add(self)
 
     def close(self):
-        """Stop delivery (idempotent); waits for callbacks running on other threads."""
-        if self._sub is not None and not self._closed:
-            self._closed = True
-            _c.icms_binding_py_sub_close(self._sub)
-            self._final = (_c.icms_binding_py_sub_delivered(self._sub),
-                           _c.icms_binding_py_sub_failures(self._sub))
+        """Stop delivery (idempotent); waits for callbacks running on other threads.
 
-    def _free(self):
-        if self._sub is not None:
-            _c.icms_binding_py_sub_free(self._sub)
+        Only the first of concurrent calls closes and waits; the others (a
+        callback closing its own subscription among them) return at once.
+        """
+        ptr = self._sub
+        if ptr is None or not _c.icms_binding_py_sub_close(ptr):
+            return
+        with self._lock:
+            self._final = (_c.icms_binding_py_sub_delivered(ptr),
+                           _c.icms_binding_py_sub_failures(ptr))
             self._sub = None
+        # The struct stays until the database is closed (subscription.h says why).
+        self._db._sub_ptrs.append(ptr)
+        self._db._subs.discard(self)
+        self._done.set()
 
     @property
     def closed(self):
-        return self._sub is None or self._closed
+        return self._sub is None
+
+    def _count(self, i):
+        # Under the lock: the database frees the C struct only after close()
+        # replaced it with the final counts.
+        with self._lock:
+            if self._sub is None:
+                return self._final[i] if self._final else 0
+            return (_c.icms_binding_py_sub_delivered, _c.icms_binding_py_sub_failures)[i](self._sub)
 
     @property
     def delivered(self):
         """Events handed to the callback so far."""
-        if self._final is not None:
-            return self._final[0]
-        return 0 if self._sub is None else _c.icms_binding_py_sub_delivered(self._sub)
+        return self._count(0)
 
     @property
     def failures(self):
         """How many of those raised."""
-        if self._final is not None:
-            return self._final[1]
-        return 0 if self._sub is None else _c.icms_binding_py_sub_failures(self._sub)
+        return self._count(1)
 
     def __enter__(self):
         return self

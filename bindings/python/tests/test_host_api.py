@@ -172,6 +172,34 @@ class Subscriptions(Fixture):
         self.assertEqual(set(by_thread), {t.ident for t in threads})
         self.assertEqual(sub.delivered, 20)
 
+    def test_close_releases_the_callback(self):
+        import gc
+        import weakref
+
+        class Handler:
+            def __init__(self):
+                self.seen = 0
+
+            def __call__(self, event):
+                self.seen += 1
+
+        handler = Handler()
+        ref = weakref.ref(handler)
+        sub = self.db.subscribe("*", handler)
+        self.new_user()
+        self.assertEqual(handler.seen, 1)
+        del handler
+        gc.collect()
+        self.assertIsNotNone(ref())  # held by the open subscription
+        sub.close()
+        gc.collect()
+        self.assertIsNone(ref())  # released by close(), before the database closes
+        self.assertEqual(sub.delivered, 1)
+        # many subscribe/close cycles leave no Python object behind
+        for _ in range(200):
+            self.db.subscribe("*", Handler()).close()
+        self.assertEqual(len(self.db._subs), 0)
+
     def test_refusals(self):
         with self.assertRaises(icms.Invalid):
             self.db.subscribe("user.*.x", print)
