@@ -3,7 +3,6 @@
  * gapcoin_json.c into the SWIG wrapper and the Go shim.
  */
 #include "host_api.h"
-#include "icms/sys/clock.h"
 
 /* "key":"<text>" with JSON escapes: the node's strings are not trusted to be plain. */
 static void gj_qstr(gj_buf *b, const char *key, const char *s)

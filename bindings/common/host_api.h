@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "icms.h"
+#include "icms/sys/clock.h"
 
 /*
  * One RPC call by name, its answer as a JSON object:
