@@ -144,9 +144,14 @@ type DB struct {
 	db    *C.icms_db
 	clock *FakeClock
 
-	authMu  sync.Mutex // guards auths and closing
-	auths   map[*Auth]struct{}
-	closing bool // Close has begun: NewAuth refuses
+	authMu     sync.Mutex // guards auths, subs, publishers and closing
+	auths      map[*Auth]struct{}
+	subs       map[*Subscription]struct{}
+	publishers map[*NatsPublisher]struct{}
+	// Every subscription's C struct, freed after icms_close (a dispatch may
+	// reach a closed subscription's struct until then).
+	subStructs []*C.icms_binding_sub
+	closing    bool // Close has begun: NewAuth, Subscribe and NewNatsPublisher refuse
 }
 
 // FakeClock is the database's fake clock (Options.FakeClockMs).
@@ -221,19 +226,33 @@ func Open(opts Options) (*DB, error) {
 func (d *DB) Close() error {
 	// The auth handles borrow the database: they go first (each waits for
 	// its own calls in flight; taken before d.mu, as their calls take them).
+	// Subscriptions and publishers too: each Close waits for its callbacks
+	// or drain in flight (a subscription closed by another goroutine is
+	// waited for through its done channel).
 	d.authMu.Lock()
-	auths := d.auths
-	d.auths = nil
+	auths, subs, pubs := d.auths, d.subs, d.publishers
+	d.auths, d.subs, d.publishers = nil, nil, nil
 	d.closing = true
 	d.authMu.Unlock()
 	for au := range auths {
 		au.Close()
+	}
+	for s := range subs {
+		s.Close()
+		<-s.done
+	}
+	for p := range pubs {
+		p.Close()
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.db != nil {
 		C.icms_close(d.db)
 		d.db = nil
+		for _, cs := range d.subStructs {
+			C.icms_binding_sub_free(cs)
+		}
+		d.subStructs = nil
 		C.icms_shutdown()
 	}
 	return nil
@@ -391,11 +410,14 @@ func (d *DB) invoke(ctx context.Context, a *cargs, f func(db *C.icms_db, out **C
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	// A command run from inside a callback (a subscriber, a notifier) must
+	// leave the outer call's context in place when it returns.
+	prev := C.icms_go_ctx()
 	h := cgo.NewHandle(ctx)
 	C.icms_go_set_ctx(C.uintptr_t(h))
 	var out *C.char
 	rc := f(d.db, &out)
-	C.icms_go_set_ctx(0)
+	C.icms_go_set_ctx(prev)
 	h.Delete()
 	text := ""
 	if out != nil {

@@ -188,3 +188,21 @@ void icms_go_wipe(char *s)
 
 /* Gapcoin decoding as JSON, shared with the SWIG bindings. */
 #include "../common/gapcoin_json.c"
+
+/* The rpc client, NATS publisher and rate limiter flattened, shared with the SWIG bindings. */
+#include "../common/host_api.c"
+
+/* Push subscriptions (bindings/common/subscription.c): close waits for calls in flight. */
+#include "../common/subscription.c"
+
+static int go_deliver(void *target, int64_t seq, const char *type, const char *json,
+                      size_t json_len)
+{
+    return icmsGoDeliverEvent((uintptr_t)target, (long long)seq, (char *)type, (char *)json,
+                              (long long)json_len);
+}
+
+int icms_go_subscribe(icms_db *db, const char *pattern, uintptr_t handle, icms_binding_sub **out)
+{
+    return icms_binding_sub_new(db, pattern, go_deliver, (void *)handle, out);
+}

@@ -15,6 +15,8 @@
 #include "icms/sys/notifier.h"
 #include "icms/sys/secrets.h"
 #include "../common/gapcoin_json.h"
+#include "../common/host_api.h"
+#include "../common/subscription.h"
 #include "icms/sys/transport.h"
 
 /* A transport calling the Go Transport behind handle; it deletes the handle when freed. */
@@ -62,5 +64,8 @@ int icms_go_auth_login_password(icms_auth *auth, const icms_request *req, const 
 /* Wipe a NUL-terminated C copy of a secret (the memset is not optimized away: it is a call
  * through a volatile pointer). NULL allowed. */
 void icms_go_wipe(char *s);
+
+/* Subscribe the Go subscription behind handle (a cgo.Handle, kept by C as an integer). */
+int icms_go_subscribe(icms_db *db, const char *pattern, uintptr_t handle, icms_binding_sub **out);
 
 #endif

@@ -31,7 +31,8 @@ run() {
   grep -E '^(--- |ok)|memory:' "$GOTMP/test.log"
 }
 run
-run -race -run 'EndToEnd|Goroutines|Transport|Closed|Notifier'
+run -race -run 'EndToEnd|Goroutines|Transport|Closed|Notifier|Subscri|Nats|RateLimiter|RPC'
 
 go run ./examples/endtoend >/dev/null
+go run ./examples/pushevents >/dev/null
 echo "go binding: suite and example passed"

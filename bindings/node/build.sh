@@ -4,8 +4,8 @@
 #
 #   bash bindings/node/build.sh [BUILD_DIR]      (default: build/)
 #
-# Writes BUILD_DIR/bindings/node/ as a loadable package: package.json, lib/
-# and native.node (linked to BUILD_DIR/src/libicms.so with an rpath), so
+# Writes BUILD_DIR/bindings/node/ as a loadable package: package.json, lib/,
+# native.node and events.node (linked to BUILD_DIR/src/libicms.so with an rpath), so
 # that require('BUILD_DIR/bindings/node') works.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -29,6 +29,10 @@ ${CXX:-g++} -shared -fPIC -O1 -g -std=gnu++17 -DBUILDING_NODE_EXTENSION \
   -DNODE_GYP_MODULE_NAME=native -I"$NODE_INCLUDE" -I"$ROOT/include" -I"$ROOT/bindings/common" \
   -Wno-unused-parameter -Wno-deprecated-declarations \
   "$OUT/icms_wrap.cxx" -o "$OUT/native.node" -L"$LIB" -licms -Wl,-rpath,"$LIB"
+# The push subscriptions' N-API addon (ours: -Werror like the library).
+${CC:-cc} -shared -fPIC -O2 -g -std=gnu11 -pthread -Wall -Wextra -Wno-unused-parameter -Werror \
+  -I"$NODE_INCLUDE" -I"$ROOT/include" -I"$ROOT/bindings/common" \
+  "$ROOT/bindings/node/src/events.c" -o "$OUT/events.node" -L"$LIB" -licms -Wl,-rpath,"$LIB"
 cp "$ROOT"/bindings/node/lib/*.js "$OUT/lib/"
 cp "$ROOT/bindings/node/package.json" "$OUT/"
 echo "node binding: $OUT"

@@ -14,4 +14,5 @@ export ICMS_NODE_ADDON="$BUILD/bindings/node/native.node"
 cd "$ROOT/bindings/node"
 node --test test/
 node examples/end_to_end.js >/dev/null
+node examples/push_events.js >/dev/null
 echo "node binding: suite and example passed"

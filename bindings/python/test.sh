@@ -15,6 +15,7 @@ export PYTHONPATH="$BUILD/bindings/python"
 cd "$ROOT"
 /usr/bin/python3 -W error::ResourceWarning -m unittest discover -s bindings/python/tests -v
 /usr/bin/python3 bindings/python/examples/end_to_end.py >/dev/null
+/usr/bin/python3 bindings/python/examples/push_events.py >/dev/null
 # Opt-in (about 2 minutes): the C shims under valgrind memcheck, every test
 # but the RSS one (valgrind's own allocator makes RSS meaningless).
 if [ "${ICMS_BINDINGS_VALGRIND:-0}" = 1 ]; then
@@ -22,6 +23,6 @@ if [ "${ICMS_BINDINGS_VALGRIND:-0}" = 1 ]; then
     valgrind -q --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite \
     --suppressions="$ROOT/bindings/python/valgrind.supp" --error-exitcode=99 \
     /usr/bin/python3 -m unittest test_bindings.EndToEnd test_bindings.Errors \
-    test_bindings.Callbacks test_bindings.Helpers test_auth_audit test_gapcoin
+    test_bindings.Callbacks test_bindings.Helpers test_auth_audit test_gapcoin test_host_api
 fi
 echo "python binding: suite and example passed"

@@ -477,6 +477,36 @@ int icms_binding_gapcoin_script_to_address(const uint8_t *script, size_t script_
 %constant int ICMS_GAPCOIN_NODE_0_16 = ICMS_GAPCOIN_NODE_0_16;
 %constant int ICMS_GAPCOIN_NODE_2606 = ICMS_GAPCOIN_NODE_2606;
 
+/* ---- rpc.h, the NATS publisher, the rate limiter (bindings/common/host_api.c) */
+%{
+#include "host_api.c"
+%}
+typedef struct icms_nats_publisher icms_nats_publisher;
+typedef struct icms_ratelimit icms_ratelimit;
+ICMS_OUT_PTR(icms_nats_publisher)
+ICMS_OUT_PTR(icms_ratelimit)
+int icms_binding_rpc_call(icms_rpc_client *client, const char *method, const char *arg,
+                          const char *arg2, int64_t n, char **malloc_out);
+int icms_binding_rpc_check_payment(icms_rpc_client *client, const char *txid,
+                                   const uint8_t *script, size_t script_len, const char *address,
+                                   int network, int64_t min_amount, int64_t min_confirmations,
+                                   int spv, uint64_t min_difficulty, const char *block_hash,
+                                   char **malloc_out);
+int icms_binding_nats_new(icms_nats_publisher **out, icms_db *db, const char *url,
+                          const char *stream, const char *subject_prefix, const char *consumer,
+                          int create_stream, unsigned int batch, int64_t timeout_ms,
+                          int64_t duplicate_window_ms);
+int64_t icms_binding_nats_drain(icms_nats_publisher *publisher);
+void icms_nats_publisher_free(icms_nats_publisher *publisher);
+int icms_nats_available(void);
+int icms_binding_ratelimit_new(icms_ratelimit **out, uint32_t anonymous_limit,
+                               uint32_t authenticated_limit, int64_t window_ms, size_t max_keys,
+                               icms_clock *clock);
+int icms_binding_ratelimit_hit(icms_ratelimit *limiter, int authenticated, const char *key,
+                               char **malloc_out);
+size_t icms_ratelimit_size(icms_ratelimit *limiter);
+void icms_ratelimit_free(icms_ratelimit *limiter);
+
 /* ---- error codes and enums as constants ---------------------------------- */
 %constant int ICMS_OK = ICMS_OK;
 %constant int ICMS_ERROR = ICMS_ERROR;

@@ -295,3 +295,101 @@ PyObject *icms_binding_take_callback_error(void)
     return e;
 }
 %}
+
+/* ---- push subscriptions (bindings/common/subscription.c) ------------------- */
+%{
+#include "subscription.c"
+
+/*
+ * Deliver one event to the Python callable (a wrapper in icms/__init__.py
+ * that parses the event, calls the host's callback and catches what it
+ * raises, answering False then). The library calls this on the committing
+ * thread, where the wrapper of the command released the GIL: take it back
+ * before touching any Python object. A reference to the callable is held
+ * for the call, so that a callback closing its own subscription (which
+ * releases the subscription's reference) keeps running on a live object.
+ */
+static int py_sub_deliver(void *target, int64_t seq, const char *type, const char *json,
+                          size_t json_len)
+{
+    (void)type;
+    PyObject *fn = (PyObject *)target;
+    PyGILState_STATE gil = PyGILState_Ensure();
+    Py_INCREF(fn);
+    PyObject *result = PyObject_CallFunction(fn, "Ls#", (long long)seq, json, (Py_ssize_t)json_len);
+    int rc = 0;
+    if (!result) {
+        PyErr_WriteUnraisable(fn); /* the wrapper itself failed: never propagate into C */
+        rc = -1;
+    } else if (result == Py_False) {
+        rc = -1;
+    }
+    Py_XDECREF(result);
+    Py_DECREF(fn);
+    PyGILState_Release(gil);
+    return rc;
+}
+
+/* A subscription and the callable it holds (owned until it is closed). */
+typedef struct py_sub {
+    icms_binding_sub *sub;
+    PyObject *fn;
+} py_sub;
+%}
+
+typedef struct py_sub py_sub;
+%typemap(in, numinputs=0) py_sub **out (py_sub *tmp = NULL) "$1 = &tmp;"
+%typemap(argout) py_sub **out {
+    %append_output(SWIG_NewPointerObj(SWIG_as_voidptr(tmp$argnum), $descriptor(py_sub *), 0));
+}
+
+/* Subscribing touches Python objects: it keeps the GIL (no command runs inside it). */
+%nothread icms_binding_py_subscribe;
+
+%inline %{
+/* Subscribe fn(seq, json_text) -> bool to the events of db matching pattern. */
+int icms_binding_py_subscribe(icms_db *db, const char *pattern, PyObject *fn, py_sub **out)
+{
+    py_sub *s = (py_sub *)calloc(1, sizeof *s);
+    if (!s)
+        return ICMS_ENOMEM;
+    Py_INCREF(fn);
+    s->fn = fn;
+    int rc = icms_binding_sub_new(db, pattern, py_sub_deliver, fn, &s->sub);
+    if (rc != ICMS_OK) {
+        Py_DECREF(fn);
+        free(s);
+        return rc;
+    }
+    *out = s;
+    return ICMS_OK;
+}
+
+/*
+ * Close: unsubscribe, wait (without the GIL: this wrapper releases it) for
+ * the calls running on other threads, then drop the callable under the GIL.
+ * Returns 1 when this call closed it, 0 when it was closed already.
+ */
+int icms_binding_py_sub_close(py_sub *s)
+{
+    if (!icms_binding_sub_close(s->sub))
+        return 0;
+    PyGILState_STATE gil = PyGILState_Ensure();
+    Py_CLEAR(s->fn);
+    PyGILState_Release(gil);
+    return 1;
+}
+
+/* Events delivered so far, and how many of them the callback failed. */
+uint64_t icms_binding_py_sub_delivered(py_sub *s) { return icms_binding_sub_delivered(s->sub); }
+uint64_t icms_binding_py_sub_failures(py_sub *s) { return icms_binding_sub_failures(s->sub); }
+
+/* Free a closed subscription: only after icms_close() of its database. */
+void icms_binding_py_sub_free(py_sub *s)
+{
+    if (!s)
+        return;
+    icms_binding_sub_free(s->sub);
+    free(s);
+}
+%}

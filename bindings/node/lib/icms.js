@@ -17,7 +17,10 @@
 const path = require('path');
 const json = require('./json');
 
-const native = require(process.env.ICMS_NODE_ADDON || path.join(__dirname, '..', 'native.node'));
+const nativePath = process.env.ICMS_NODE_ADDON || path.join(__dirname, '..', 'native.node');
+const native = require(nativePath);
+// The push subscriptions' N-API addon, built beside native.node.
+const events = require(path.join(path.dirname(nativePath), 'events.node'));
 
 // ---------------------------------------------------------------- errors
 
@@ -132,6 +135,9 @@ class Database {
     this.handle = null;
     this.clock = null;
     this.auths = new Set();
+    this.subscriptions = new Set();
+    this.publishers = new Set();
+    this.subTokens = []; // closed subscriptions' C structs, freed after icms_close
     // A missing path must not become a database called "undefined".
     if (typeof file !== 'string' || file.length === 0) {
       throw new errorClasses.InvalidError('a database path (a non-empty string) is required',
@@ -174,10 +180,15 @@ class Database {
 
   close() {
     for (const a of this.auths) a.close();
+    for (const s of this.subscriptions) s.close();
+    for (const p of this.publishers) p.close();
     if (this.handle !== null) {
       native.icms_close(this.handle);
       this.handle = null;
     }
+    // No dispatch can reach a subscription once its database is closed.
+    for (const token of this.subTokens) events.freeSub(token);
+    this.subTokens = [];
     if (this.initialised) {
       this.initialised = false;
       native.icms_shutdown();
@@ -200,6 +211,20 @@ class Database {
   events_consumer_delete(actor, consumer) {
     check(native.icms_events_consumer_delete(this.live(), reqOf(actor), consumer));
   }
+
+  // Push subscription (icms_events_subscribe): callback(event) for each
+  // committed event whose type matches pattern ("*", "project.*" or an exact
+  // type). The library calls in on the thread that committed the command;
+  // the event is queued through a napi_threadsafe_function and the callback
+  // runs later on this thread's event loop (never inside the command). An
+  // exception it throws goes to options.onError(err, event), else to a
+  // process warning; it never reaches the command. Returns a Subscription.
+  subscribe(pattern, callback, options = {}) {
+    return new Subscription(this, pattern, callback, options);
+  }
+
+  // A NatsPublisher over this database (new NatsPublisher(this, options)).
+  natsPublisher(options) { return new NatsPublisher(this, options); }
 
   // An Auth handle over this database (new Auth(this, options)).
   auth(options) { return new Auth(this, options); }
@@ -226,6 +251,208 @@ class Database {
       }
     }
     return parsed(check(result));
+  }
+}
+
+// A push subscription (Database.subscribe). While open it keeps the event
+// loop alive (unref() lets the process exit anyway, ref() undoes that);
+// close() stops delivery at once: events still queued are dropped, no
+// callback runs after it returns, and the loop is released. The Database
+// closes its subscriptions first.
+class Subscription {
+  constructor(db, pattern, callback, { onError } = {}) {
+    if (!(db instanceof Database)) throw new TypeError('db is an icms.Database');
+    if (typeof pattern !== 'string') throw new TypeError('pattern is a string');
+    if (typeof callback !== 'function') throw new TypeError('callback is a function');
+    if (onError !== undefined && typeof onError !== 'function') throw new TypeError('onError is a function');
+    this.db = db;
+    this.pattern = pattern;
+    this.delivered = 0;
+    this.failures = 0;
+    this.handle = null;
+    const deliver = (text) => {
+      if (this.handle === null) return; // closed after the event was queued
+      let event = null;
+      this.delivered++;
+      try {
+        event = json.parse(text);
+        callback(event);
+      } catch (err) {
+        this.failures++;
+        try {
+          if (onError) onError(err, event);
+          else process.emitWarning(`icms subscriber failed: ${err && err.stack ? err.stack : err}`, 'IcmsSubscriberWarning');
+        } catch (again) {
+          process.emitWarning(`icms subscriber's onError failed: ${again}`, 'IcmsSubscriberWarning');
+        }
+      }
+    };
+    this.handle = check(events.subscribe(db.live().getCPtr(), pattern, deliver));
+    db.subscriptions.add(this);
+  }
+
+  get closed() { return this.handle === null; }
+
+  // Events the library handed over so far (queued; delivered counts the callbacks run).
+  get queued() { return this.handle === null ? null : events.queued(this.handle); }
+
+  ref() { if (this.handle !== null) events.ref(this.handle, true); return this; }
+  unref() { if (this.handle !== null) events.ref(this.handle, false); return this; }
+
+  close() {
+    if (this.handle !== null) {
+      const token = events.close(this.handle);
+      this.handle = null;
+      this.db.subscriptions.delete(this);
+      this.db.subTokens.push(token);
+    }
+  }
+}
+
+// Drains a Database's outbox to a NATS JetStream stream
+// (icms_nats_publisher_*). options (absent: the library's default): url
+// ('nats://127.0.0.1:4222'), stream ('ICMS'), subjectPrefix ('icms.'),
+// consumer ('nats'), createStream, batch, timeoutMs, duplicateWindowMs.
+// drain() is synchronous: it blocks the event loop while it waits on the
+// server (bounded by timeoutMs). The Database closes its publishers first.
+class NatsPublisher {
+  constructor(db, options = {}) {
+    if (!(db instanceof Database)) throw new TypeError('db is an icms.Database');
+    const o = options;
+    this.db = db;
+    this.handle = null;
+    this.handle = check(native.icms_binding_nats_new(null, db.live(), strArg(o.url, 'url'),
+      strArg(o.stream, 'stream'), strArg(o.subjectPrefix, 'subjectPrefix'), strArg(o.consumer, 'consumer'),
+      o.createStream ? 1 : 0, Number(o.batch ?? 0), Number(o.timeoutMs ?? 0), Number(o.duplicateWindowMs ?? 0)));
+    db.publishers.add(this);
+  }
+
+  get closed() { return this.handle === null; }
+
+  // Publish every event after the consumer's cursor: how many the server
+  // acknowledged (a Number). TransportError when the server is unreachable
+  // or does not acknowledge (the events wait in the outbox).
+  drain() {
+    if (this.handle === null || this.db.closed) {
+      throw new errorClasses.InvalidError('the publisher is closed', native.ICMS_EINVALID);
+    }
+    const n = native.icms_binding_nats_drain(this.handle);
+    if (n < 0) raise(n);
+    return n;
+  }
+
+  close() {
+    if (this.handle !== null) {
+      native.icms_nats_publisher_free(this.handle);
+      this.handle = null;
+      this.db.publishers.delete(this);
+    }
+  }
+}
+
+// An in-memory sliding-window rate limiter (icms_ratelimit_*). options:
+// anonymousLimit, authenticatedLimit (per window; 0/absent: 100 and 1000),
+// windowMs (60000), maxKeys (10000), clock (ms: a fake clock starting there,
+// reachable as .clock, for tests).
+class RateLimiter {
+  constructor(options = {}) {
+    const o = options;
+    for (const k of ['anonymousLimit', 'authenticatedLimit', 'windowMs', 'maxKeys']) {
+      if (o[k] !== undefined && (typeof o[k] !== 'number' && typeof o[k] !== 'bigint')) {
+        throw new TypeError(`${k} is a number`);
+      }
+    }
+    for (const k of ['anonymousLimit', 'authenticatedLimit', 'maxKeys']) {
+      if (o[k] !== undefined && Number(o[k]) < 0) {
+        throw new errorClasses.InvalidError(`${k} may not be negative`, native.ICMS_EINVALID);
+      }
+    }
+    this.handle = null;
+    this.clock = null;
+    let clock = null;
+    if (o.clock !== undefined && o.clock !== null) clock = check(native.icms_clock_fake_new(Number(o.clock), null));
+    // The limiter owns the clock from here, even when this fails.
+    this.handle = check(native.icms_binding_ratelimit_new(null, Number(o.anonymousLimit ?? 0),
+      Number(o.authenticatedLimit ?? 0), Number(o.windowMs ?? 0), Number(o.maxKeys ?? 0), clock));
+    if (clock) this.clock = new FakeClock(this, clock);
+  }
+
+  get closed() { return this.handle === null; }
+
+  live() {
+    if (this.handle === null) throw new errorClasses.InvalidError('the rate limiter is closed', native.ICMS_EINVALID);
+    return this.handle;
+  }
+
+  // Count one request of key: {allowed, limit, remaining, retry_after_ms}
+  // (integers as BigInts). A refusal is an answer (allowed false), not an
+  // exception; a bad key (empty, over 256 bytes) throws InvalidError.
+  hit(key, { authenticated = false } = {}) {
+    const result = native.icms_binding_ratelimit_hit(this.live(), authenticated ? 1 : 0,
+      strArg(key, 'key'), null);
+    if (result[0] === native.ICMS_ELIMIT) return parsed(result[1]);
+    return parsed(check(result));
+  }
+
+  size() { return Number(native.icms_ratelimit_size(this.live())); }
+
+  close() {
+    if (this.handle !== null) {
+      native.icms_ratelimit_free(this.handle);
+      this.handle = null;
+    }
+  }
+}
+
+// A Gapcoin node's JSON-RPC client (icms_rpc_client_*) over the built-in
+// libcurl transport: {url, username, password, timeoutMs}. Every call is
+// synchronous (it blocks the event loop for the node's answer, bounded by
+// timeoutMs). Answers parsed with integers as BigInts, bytes as Buffers.
+class RpcClient {
+  constructor({ url, username, password, timeoutMs } = {}) {
+    this.handle = null;
+    this.handle = check(native.icms_binding_rpc_curl(null, strArg(url, 'url'), strArg(username, 'username'),
+      strArg(password, 'password'), Number(timeoutMs ?? 0)));
+  }
+
+  get closed() { return this.handle === null; }
+
+  call(method, arg = null, arg2 = null, n = 0) {
+    if (this.handle === null) throw new errorClasses.InvalidError('the RPC client is closed', native.ICMS_EINVALID);
+    return parsed(check(native.icms_binding_rpc_call(this.handle, method, strArg(arg, 'argument'),
+      strArg(arg2, 'argument'), Number(n), null)));
+  }
+
+  getblockcount() { return this.call('getblockcount').height; }
+  getblockhash(height) { return this.call('getblockhash', null, null, height).hash; }
+  getblock(hash) { return Buffer.from(this.call('getblock', hash).hex, 'hex'); }
+  getblockheader(hash) { return Buffer.from(this.call('getblockheader', hash).hex, 'hex'); }
+  // {raw (Buffer), txid, confirmations, in_block, blockhash, blocktime, outputs: [{n, value, script, address?}]}
+  getrawtransaction(txid, blockHash = null) {
+    const tx = this.call('getrawtransaction', txid, blockHash);
+    tx.raw = Buffer.from(tx.raw, 'hex');
+    return tx;
+  }
+  gettxoutproof(txid, blockHash = null) { return Buffer.from(this.call('gettxoutproof', txid, blockHash).hex, 'hex'); }
+  getnewaddress() { return this.call('getnewaddress').address; }
+  validateaddress(address) { return this.call('validateaddress', address); }
+
+  // icms_rpc_check_payment: {status, amount, vouts, confirmations, blockhash,
+  // is_coinbase, spv_verified, verified_depth, pow}; a status is an answer.
+  checkPayment({ txid, minAmount, address = null, script = null, network = 0, minConfirmations = 1,
+    spv = false, minDifficulty = 0, blockHash = null } = {}) {
+    if (this.handle === null) throw new errorClasses.InvalidError('the RPC client is closed', native.ICMS_EINVALID);
+    if (script !== null && !Buffer.isBuffer(script)) throw new TypeError('script is a Buffer');
+    return parsed(check(native.icms_binding_rpc_check_payment(this.handle, strArg(txid, 'txid'), script,
+      strArg(address, 'address'), network, Number(minAmount), Number(minConfirmations), spv ? 1 : 0,
+      Number(minDifficulty), strArg(blockHash, 'blockHash'), null)));
+  }
+
+  close() {
+    if (this.handle !== null) {
+      native.icms_rpc_client_free(this.handle);
+      this.handle = null;
+    }
   }
 }
 
@@ -401,6 +628,7 @@ const gapcoin = {
 module.exports = {
   gapcoin,
   open, Database, Request, HOST, SYSTEM, ANONYMOUS, IcmsError, ...errorClasses, auth, Auth, audit,
+  Subscription, NatsPublisher, RateLimiter, RpcClient, natsAvailable: () => native.icms_nats_available() === 1,
   version: () => native.icms_version(),
   parseJSON: json.parse, stringifyJSON: json.stringify,
   native,

@@ -30,6 +30,7 @@ __all__ = [
     "version", "base58check_encode", "hex_encode", "hex_decode", "address_to_script",
     "Auth", "audit_keypair", "tx_decode", "header_decode", "script_to_address",
     "MAINNET", "TESTNET", "NODE_0_9", "NODE_0_16", "NODE_2606",
+    "Subscription", "NatsPublisher", "nats_available", "RateLimiter", "RpcClient",
 ]
 
 BASE_UNITS_PER_GAP = 100_000_000
@@ -315,6 +316,9 @@ class Database:
                  gapcoin_network=0, retry_attempts=0):
         self._db = None
         self._auths = _weakref.WeakSet()
+        self._publishers = _weakref.WeakSet()
+        self._subs = set()  # open subscriptions
+        self._sub_ptrs = []  # closed subscriptions' C structs, freed after icms_close
         self.clock = None
         rc = _c.icms_init()
         if rc < 0:
@@ -410,12 +414,43 @@ class Database:
                 raise
         return _parse(_check(result))
 
+    def subscribe(self, pattern, callback, on_error=None):
+        """Call callback(event: dict) for each committed event whose type matches pattern.
+
+        pattern: "*", "project.*" or an exact type (icms_events_subscribe).
+        The callback runs on the thread that ran the command, right after
+        its commit, holding the GIL; it may run commands itself. Delivery is
+        at most once and not durable (use events_read for that). An
+        exception it raises never reaches the command: it is handed to
+        on_error(exc, event) when given, else logged on the "icms" logger
+        with its traceback, and counted in Subscription.failures. Returns a
+        Subscription (a context manager); close() stops delivery.
+        """
+        if not callable(callback):
+            raise TypeError("callback must be callable")
+        if on_error is not None and not callable(on_error):
+            raise TypeError("on_error must be callable")
+        return Subscription(self, pattern, callback, on_error)
+
+    def nats_publisher(self, **options):
+        """A NatsPublisher over this database: NatsPublisher(self, **options)."""
+        return NatsPublisher(self, **options)
+
     def _release(self):
         for auth in list(self._auths):
             auth.close()
+        for pub in list(self._publishers):
+            pub.close()
+        for sub in list(self._subs):
+            sub.close()
+            sub._done.wait()  # a close under way on another thread finishes first
         if self._db is not None:
             _c.icms_close(self._db)
             self._db = None
+        # No dispatch can reach a subscription once its database is closed.
+        for ptr in self._sub_ptrs:
+            _c.icms_binding_py_sub_free(ptr)
+        self._sub_ptrs = []
         if self._initialised:
             self._initialised = False
             _c.icms_shutdown()
@@ -638,3 +673,381 @@ def audit_keypair():
     secret = bytearray(_c.ICMS_AUDIT_SECRET_KEY_BYTES)
     _check(_c.icms_audit_keypair(public, secret))
     return bytes(public), secret
+
+
+# ---------------------------------------------------------------- handles shared by threads
+
+class _InFlight:
+    """Counts the calls running on a handle, so that close() frees it only after them."""
+
+    def __init__(self):
+        import threading
+        self._cond = threading.Condition()
+        self._calls = 0
+        self._closing = False
+
+    def enter(self, what):
+        with self._cond:
+            if self._closing:
+                raise Invalid(f"the {what} is closed", _c.ICMS_EINVALID)
+            self._calls += 1
+
+    def leave(self):
+        with self._cond:
+            self._calls -= 1
+            if self._calls == 0:
+                self._cond.notify_all()
+
+    def close(self):
+        """True for the first caller, once no call is running (it then frees the handle)."""
+        with self._cond:
+            if self._closing:
+                return False
+            self._closing = True
+            self._cond.wait_for(lambda: self._calls == 0)
+            return True
+
+
+# ---------------------------------------------------------------- push subscriptions
+
+def _log_subscriber_error(exc, event):
+    import logging
+    logging.getLogger("icms").error("event subscriber failed on %s (seq %s): %s",
+                                    event.get("type") if isinstance(event, dict) else None,
+                                    event.get("seq") if isinstance(event, dict) else None, exc,
+                                    exc_info=(type(exc), exc, exc.__traceback__))
+
+
+class Subscription:
+    """A push subscription (Database.subscribe). A context manager.
+
+    Threads: the callback runs on the thread that committed the event's
+    command (any thread using the Database), with the GIL held. close()
+    stops delivery: no callback starts after it returns, and it waits for
+    callbacks running on other threads to finish (a callback may close its
+    own subscription; it is not waited for). The Database closes its
+    subscriptions first when it closes.
+    """
+
+    def __init__(self, db, pattern, callback, on_error=None):
+        import threading
+        self._db = db
+        self._sub = None
+        self._done = threading.Event()  # set once the C subscription is closed
+        self._lock = threading.Lock()  # readers of the counters vs. the end of close()
+        self.pattern = pattern
+        report = on_error or _log_subscriber_error
+
+        def deliver(seq, text):
+            event = None
+            try:
+                event = _json.loads(text)
+                callback(event)
+                return True
+            except Exception as exc:  # noqa: BLE001 -- a subscriber never fails the command
+                try:
+                    report(exc, event)
+                except Exception as again:  # noqa: BLE001
+                    _log_subscriber_error(again, event)
+                return False
+
+        self._final = None  # (delivered, failures) once closed
+        self._sub = _check(_c.icms_binding_py_subscribe(db._handle(), pattern, deliver))
+        db._subs.add(self)
+
+    def close(self):
+        """Stop delivery (idempotent); waits for callbacks running on other threads.
+
+        Only the first of concurrent calls closes and waits; the others (a
+        callback closing its own subscription among them) return at once.
+        """
+        ptr = self._sub
+        if ptr is None or not _c.icms_binding_py_sub_close(ptr):
+            return
+        with self._lock:
+            self._final = (_c.icms_binding_py_sub_delivered(ptr),
+                           _c.icms_binding_py_sub_failures(ptr))
+            self._sub = None
+        # The struct stays until the database is closed (subscription.h says why).
+        self._db._sub_ptrs.append(ptr)
+        self._db._subs.discard(self)
+        self._done.set()
+
+    @property
+    def closed(self):
+        return self._sub is None
+
+    def _count(self, i):
+        # Under the lock: the database frees the C struct only after close()
+        # replaced it with the final counts.
+        with self._lock:
+            if self._sub is None:
+                return self._final[i] if self._final else 0
+            return (_c.icms_binding_py_sub_delivered, _c.icms_binding_py_sub_failures)[i](self._sub)
+
+    @property
+    def delivered(self):
+        """Events handed to the callback so far."""
+        return self._count(0)
+
+    @property
+    def failures(self):
+        """How many of those raised."""
+        return self._count(1)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+# ---------------------------------------------------------------- NATS JetStream
+
+def nats_available():
+    """True when this libicms was built with NATS support."""
+    return bool(_c.icms_nats_available())
+
+
+class NatsPublisher:
+    """Drains a Database's outbox to a NATS JetStream stream (icms_nats_publisher_*).
+
+    Options (None or 0: the library's default): url ("nats://127.0.0.1:4222"),
+    stream ("ICMS"), subject_prefix ("icms."), consumer (the durable outbox
+    consumer it advances, "nats"), create_stream, batch, timeout_ms,
+    duplicate_window_ms. Connects on the first drain. A context manager;
+    the Database closes its publishers before itself. drain() calls are
+    serialized (the C publisher is not for concurrent use); the GIL is
+    released while it waits on the server.
+    """
+
+    def __init__(self, db, url=None, stream=None, subject_prefix=None, consumer=None,
+                 create_stream=False, batch=0, timeout_ms=0, duplicate_window_ms=0):
+        import threading
+        if not isinstance(db, Database):
+            raise TypeError("db is an icms.Database")
+        self._pub = None
+        self._db = db
+        self._lock = threading.Lock()
+        self._pub = _check(_c.icms_binding_nats_new(db._handle(), url, stream, subject_prefix,
+                                                    consumer, int(bool(create_stream)), batch,
+                                                    timeout_ms, duplicate_window_ms))
+        db._publishers.add(self)
+
+    def drain(self):
+        """Publish every event after the consumer's cursor; returns how many the server acked.
+
+        Raises TransportError when the server is unreachable or does not
+        acknowledge (the events wait in the outbox).
+        """
+        with self._lock:
+            if self._pub is None or self._db._db is None:
+                raise Invalid("the publisher is closed", _c.ICMS_EINVALID)
+            n = _c.icms_binding_nats_drain(self._pub)
+            if n < 0:
+                _raise(n)
+            return n
+
+    def close(self):
+        with self._lock:
+            if self._pub is not None:
+                _c.icms_nats_publisher_free(self._pub)
+                self._pub = None
+                self._db._publishers.discard(self)
+
+    @property
+    def closed(self):
+        return self._pub is None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def __del__(self):
+        if getattr(self, "_pub", None) is not None:
+            self.close()
+
+
+# ---------------------------------------------------------------- rate limiting
+
+class RateLimiter:
+    """An in-memory sliding-window rate limiter (icms_ratelimit_*). Thread-safe.
+
+    anonymous_limit, authenticated_limit: requests per window (0: 100 and
+    1000); window_ms (0: 60000); max_keys (0: 10000). clock: None for real
+    time, a FakeClock or an int (a new FakeClock starting there, reachable
+    as .clock) for tests. A context manager.
+    """
+
+    def __init__(self, anonymous_limit=0, authenticated_limit=0, window_ms=0, max_keys=0,
+                 clock=None):
+        self._lim = None
+        self.clock = None
+        if isinstance(clock, int) and not isinstance(clock, bool):
+            clock = FakeClock(clock)
+        if clock is not None and not isinstance(clock, FakeClock):
+            raise TypeError("clock must be a FakeClock or an int (ms)")
+        if clock is not None and (clock._owner is not None or clock._ptr is None):
+            raise Invalid("this clock already belongs to a database", _c.ICMS_EINVALID)
+        for name, v in (("anonymous_limit", anonymous_limit),
+                        ("authenticated_limit", authenticated_limit), ("max_keys", max_keys)):
+            if not isinstance(v, int) or v < 0:
+                raise Invalid(f"{name} must be an int >= 0", _c.ICMS_EINVALID)
+        ptr = clock._take(self) if clock is not None else None
+        self._inflight = _InFlight()
+        # The limiter owns the clock from here, even when this fails.
+        self._lim = _check(_c.icms_binding_ratelimit_new(anonymous_limit, authenticated_limit,
+                                                         window_ms, max_keys, ptr))
+        self.clock = clock
+
+    @property
+    def _db(self):  # what a FakeClock checks to know its owner is still open
+        return self._lim
+
+    def _handle(self):
+        if self._lim is None:
+            raise Invalid("the rate limiter is closed", _c.ICMS_EINVALID)
+        return self._lim
+
+    def hit(self, key, authenticated=False):
+        """Count one request of key: {"allowed","limit","remaining","retry_after_ms"}.
+
+        A refusal is an answer (allowed False, retry_after_ms > 0), not an
+        exception; a bad key (empty, over 256 bytes) raises Invalid.
+        """
+        self._inflight.enter("rate limiter")
+        try:
+            result = _c.icms_binding_ratelimit_hit(self._handle(), int(bool(authenticated)), key)
+        finally:
+            self._inflight.leave()
+        if result[0] == _c.ICMS_ELIMIT:
+            return _parse(result[1])
+        return _parse(_check(result))
+
+    def size(self):
+        """Keys remembered now."""
+        self._inflight.enter("rate limiter")
+        try:
+            return _c.icms_ratelimit_size(self._handle())
+        finally:
+            self._inflight.leave()
+
+    def close(self):
+        """Free the limiter (and its clock) once no hit is running. Idempotent."""
+        if self._lim is not None and self._inflight.close():
+            _c.icms_ratelimit_free(self._lim)
+            self._lim = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def __del__(self):
+        if getattr(self, "_lim", None) is not None:
+            self.close()
+
+
+# ---------------------------------------------------------------- the Gapcoin RPC client
+
+class RpcClient:
+    """A Gapcoin node's JSON-RPC client (icms_rpc_client_*), for a host's own checks.
+
+    RpcClient(url, username=None, password=None, transport=None, timeout_ms=0):
+    the built-in libcurl transport, or a Python transport as for Gapcoin. The
+    GIL is released during each call, so threads may share one client.
+    Errors: TransportError (unreachable, not JSON-RPC), Unauthenticated (401),
+    NotFound, VersionMismatch (the node lacks the method), Limit (answer too
+    large), Invalid (a bad argument); a Python transport's exception is
+    re-raised as itself. close() waits for the calls in flight. A context manager.
+    """
+
+    def __init__(self, url, username=None, password=None, transport=None, timeout_ms=0):
+        self._rpc = None
+        self._inflight = _InFlight()
+        self._rpc = Gapcoin(url, username, password, transport, timeout_ms)._client()
+
+    def _handle(self):
+        if self._rpc is None:
+            raise Invalid("the RPC client is closed", _c.ICMS_EINVALID)
+        return self._rpc
+
+    def _call(self, method, arg=None, arg2=None, n=0):
+        self._inflight.enter("RPC client")
+        try:
+            return _parse(_check(_c.icms_binding_rpc_call(self._handle(), method, arg, arg2, n)))
+        finally:
+            self._inflight.leave()
+
+    def getblockcount(self):
+        return self._call("getblockcount")["height"]
+
+    def getblockhash(self, height):
+        return self._call("getblockhash", n=int(height))["hash"]
+
+    def getblock(self, block_hash):
+        """The raw block (bytes)."""
+        return bytes.fromhex(self._call("getblock", block_hash)["hex"])
+
+    def getblockheader(self, block_hash):
+        """The raw header (bytes)."""
+        return bytes.fromhex(self._call("getblockheader", block_hash)["hex"])
+
+    def getrawtransaction(self, txid, block_hash=None):
+        """{"raw": bytes, "txid", "confirmations", "in_block", "blockhash", "blocktime",
+        "outputs": [{"n", "value", "script", "address"?}]} (the node's view, unverified)."""
+        tx = self._call("getrawtransaction", txid, block_hash)
+        tx["raw"] = bytes.fromhex(tx["raw"])
+        return tx
+
+    def gettxoutproof(self, txid, block_hash=None):
+        """The serialized merkle block (bytes)."""
+        return bytes.fromhex(self._call("gettxoutproof", txid, block_hash)["hex"])
+
+    def getnewaddress(self):
+        return self._call("getnewaddress")["address"]
+
+    def validateaddress(self, address):
+        """{"is_valid", "address"?, "script"?}."""
+        return self._call("validateaddress", address)
+
+    def check_payment(self, txid, min_amount, address=None, script=None, network=MAINNET,
+                      min_confirmations=1, spv=False, min_difficulty=0, block_hash=None):
+        """icms_rpc_check_payment: did txid pay at least min_amount to address (or script)?
+
+        Returns {"status": "NOT_FOUND"|"UNCONFIRMED"|"CONFIRMED"|"INSUFFICIENT"|
+        "CONFLICTED", "amount", "vouts", "confirmations", "blockhash",
+        "is_coinbase", "spv_verified", "verified_depth", "pow"}: a status is an
+        answer, not an error. Corrupt when the node's data fails verification.
+        """
+        self._inflight.enter("RPC client")
+        try:
+            return _parse(_check(_c.icms_binding_rpc_check_payment(
+                self._handle(), txid, script if script is not None else b"", address, network,
+                int(min_amount), int(min_confirmations), int(bool(spv)), int(min_difficulty),
+                block_hash)))
+        finally:
+            self._inflight.leave()
+
+    def close(self):
+        """Free the client (and its transport) once no call is running. Idempotent."""
+        if self._rpc is not None and self._inflight.close():
+            _c.icms_rpc_client_free(self._rpc)
+            self._rpc = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def __del__(self):
+        if getattr(self, "_rpc", None) is not None:
+            self.close()
