@@ -26,6 +26,8 @@ struct verify {
     char *script_hex;
     int64_t depth;
     icms__chain_payment chain;
+    /* The payment as step 1 read it: step 3 takes its document if the bytes are unchanged. */
+    icms__record_seen seen;
 };
 
 /* ---- step 1: what to ask ---- */
@@ -59,6 +61,8 @@ static int read_payment(icms__cmd *cmd)
         if (!v->script_hex)
             rc = ICMS_ENOMEM;
     }
+    if (rc == ICMS_OK)
+        return icms__record_see(cmd->tx, &icms__payment_record, id, payment, &v->seen);
     cJSON_Delete(payment);
     return rc;
 }
@@ -79,9 +83,9 @@ typedef struct applied {
  * batch touches its project once per payment, and copying it each time
  * would cost more than the rest of the work.
  */
-static int load_all(icms__cmd *cmd, applied *a)
+static int load_all(icms__cmd *cmd, applied *a, icms__record_seen *seen)
 {
-    int rc = icms__record_ref(cmd->tx, &icms__payment_record, a->id, &a->payment);
+    int rc = icms__record_ref_seen(cmd->tx, &icms__payment_record, a->id, seen, &a->payment);
     if (rc == ICMS_OK)
         rc = icms__parse_id(icms__json_get_string(a->payment, "project_id"), "project id",
                             a->project_key);
@@ -385,12 +389,12 @@ static bool reversible(const cJSON *project)
 }
 
 /* Apply one answer; *result (when not NULL) receives the payment as it stands afterwards. */
-static int apply_one(icms__cmd *cmd, const struct verify *v, cJSON **result)
+static int apply_one(icms__cmd *cmd, struct verify *v, cJSON **result)
 {
     applied a = {0};
     int rc = icms__parse_id(v->payment_id, "payment id", a.id);
     if (rc == ICMS_OK)
-        rc = load_all(cmd, &a);
+        rc = load_all(cmd, &a, &v->seen);
     icms_payment_status_t status = ICMS_PAYMENT_PENDING;
     if (rc == ICMS_OK)
         rc = icms__payment_status(a.payment, &status);
@@ -438,7 +442,7 @@ struct batch {
 /* Every answer in one transaction: all applied, or (on any error) none. */
 static int apply_answers(icms__cmd *cmd)
 {
-    const struct batch *b = cmd->arg;
+    struct batch *b = cmd->arg;
     if (!b->want_payments) {
         for (size_t i = 0; i < b->count; i++) {
             int rc = apply_one(cmd, &b->items[i], NULL);
@@ -510,19 +514,21 @@ static int verify_all(icms_db *db, const icms_request *req, struct batch *b, cha
         icms__free(b->items[i].script_hex);
         b->items[i].script_hex = NULL;
     }
-    if (rc)
-        return rc;
     /* Applying is the library's own act; the caller's right to ask was checked above. */
     icms_request system = ICMS_REQUEST_INIT;
     system.actor_kind = ICMS_ACTOR_SYSTEM;
     system.correlation_id = req->correlation_id;
-    return icms__command(db, &system, "payment.verify", NULL, apply_answers, b, out);
+    if (rc == ICMS_OK)
+        rc = icms__command(db, &system, "payment.verify", NULL, apply_answers, b, out);
+    for (size_t i = 0; i < b->count; i++)
+        icms__record_seen_clear(&b->items[i].seen);
+    return rc;
 }
 
 int icms_payment_verify(icms_db *db, const icms_request *req, const char *payment_id,
                         char **out)
 {
-    struct verify v = {payment_id, {0}, NULL, 0, {0}};
+    struct verify v = {.payment_id = payment_id};
     struct batch b = {&v, 1, false, out != NULL};
     return verify_all(db, req, &b, out);
 }

@@ -53,8 +53,8 @@ static int parse_doc(const uint8_t *value, size_t len, cJSON **out)
  * The transaction's cache entry for a record, loaded from the store the first
  * time: PRESENT with the parsed document, or ABSENT.
  */
-static int load(icms__tx *tx, const icms__record_type *type, const uint8_t id[16],
-                icms__cached **out)
+static int load_seen(icms__tx *tx, const icms__record_type *type, const uint8_t id[16],
+                     icms__record_seen *seen, icms__cached **out)
 {
     icms__key key;
     icms__record_key(&key, type, id);
@@ -81,11 +81,22 @@ static int load(icms__tx *tx, const icms__record_type *type, const uint8_t id[16
         return ICMS_OK;
     }
     cJSON *doc = NULL;
-    if (rc == ICMS_OK)
+    if (rc == ICMS_OK && seen && seen->doc && seen->len == len &&
+        memcmp(seen->bytes, value, len) == 0) {
+        doc = seen->doc; /* the same bytes: the same document */
+        seen->doc = NULL;
+    } else if (rc == ICMS_OK) {
         rc = parse_doc(value, len, &doc);
+    }
     if (rc == ICMS_OK)
         icms__tx_cache_set(tx, *out, doc, false);
     return rc;
+}
+
+static int load(icms__tx *tx, const icms__record_type *type, const uint8_t id[16],
+                icms__cached **out)
+{
+    return load_seen(tx, type, id, NULL, out);
 }
 
 /*
@@ -217,8 +228,14 @@ static int know_keys(const icms__record_type *type, const uint8_t id[16], icms__
 
 int icms__record_ref(icms__tx *tx, const icms__record_type *type, const uint8_t id[16], cJSON **doc)
 {
+    return icms__record_ref_seen(tx, type, id, NULL, doc);
+}
+
+int icms__record_ref_seen(icms__tx *tx, const icms__record_type *type, const uint8_t id[16],
+                          icms__record_seen *seen, cJSON **doc)
+{
     icms__cached *cached;
-    int rc = load(tx, type, id, &cached);
+    int rc = load_seen(tx, type, id, seen, &cached);
     if (rc)
         return rc;
     if (cached->state == ICMS__CACHED_ABSENT)
@@ -229,6 +246,38 @@ int icms__record_ref(icms__tx *tx, const icms__record_type *type, const uint8_t 
     cached->lent = true;
     *doc = cached->doc;
     return ICMS_OK;
+}
+
+int icms__record_see(icms__tx *tx, const icms__record_type *type, const uint8_t id[16], cJSON *doc,
+                     icms__record_seen *seen)
+{
+    icms__record_seen_clear(seen);
+    icms__key key;
+    icms__record_key(&key, type, id);
+    const uint8_t *value;
+    size_t len;
+    int rc = icms__key_check(&key);
+    if (rc == ICMS_OK)
+        rc = icms__tx_get(tx, &key, &value, &len);
+    if (rc == ICMS_ENOTFOUND)
+        rc = icms__error(ICMS_ENOTFOUND, "%s not found", type->name);
+    if (rc == ICMS_OK && !(seen->bytes = icms__malloc(len ? len : 1)))
+        rc = icms__error(ICMS_ENOMEM, "out of memory");
+    if (rc) {
+        cJSON_Delete(doc);
+        return rc;
+    }
+    memcpy(seen->bytes, value, len);
+    seen->len = len;
+    seen->doc = doc;
+    return ICMS_OK;
+}
+
+void icms__record_seen_clear(icms__record_seen *seen)
+{
+    icms__free(seen->bytes);
+    cJSON_Delete(seen->doc);
+    *seen = (icms__record_seen){NULL, 0, NULL};
 }
 
 int icms__record_get(icms__tx *tx, const icms__record_type *type, const uint8_t id[16], cJSON **out)

@@ -49,6 +49,37 @@ int icms__record_ref(icms__tx *tx, const icms__record_type *type, const uint8_t 
                      cJSON **doc);
 
 /*
+ * A record as one transaction found it, kept so that a later transaction
+ * that finds the same bytes need not parse them again (payment verification
+ * reads a payment, asks the node with no transaction open, then reads it
+ * again to apply the answer).
+ */
+typedef struct icms__record_seen {
+    uint8_t *bytes; /* the stored value (owned) */
+    size_t len;
+    cJSON *doc; /* parsed from bytes (owned); NULL once taken */
+} icms__record_seen;
+
+/*
+ * Keep record id's stored bytes in *seen with doc (taken: the caller's copy
+ * of the record, as icms__record_get gave it). Errors: the store's;
+ * ICMS_ENOTFOUND; ICMS_ENOMEM (doc is freed all the same).
+ */
+int icms__record_see(icms__tx *tx, const icms__record_type *type, const uint8_t id[16], cJSON *doc,
+                     icms__record_seen *seen);
+
+/*
+ * icms__record_ref, except that when the transaction first loads the record
+ * and the store holds exactly seen's bytes, seen's document becomes the
+ * transaction's (taken from seen) instead of parsing the bytes. seen may be
+ * NULL.
+ */
+int icms__record_ref_seen(icms__tx *tx, const icms__record_type *type, const uint8_t id[16],
+                          icms__record_seen *seen, cJSON **doc);
+
+void icms__record_seen_clear(icms__record_seen *seen);
+
+/*
  * Insert or replace a record, updating every index of its type. doc stays
  * the caller's, unless it is the record's own (from icms__record_ref).
  */

@@ -192,6 +192,86 @@ static void test_get_returns_a_copy(void **state)
     icms_store_free(store);
 }
 
+/* Put thing i with tag in its own committed transaction. */
+static void put_thing(icms_store *store, int i, const char *tag)
+{
+    icms__tx tx;
+    uint8_t id[16];
+    id_of(i, id);
+    assert_icms_ok(icms__tx_begin(store, ICMS_STORE_WRITE, &tx));
+    cJSON *doc = thing_doc(i, tag);
+    assert_icms_ok(icms__record_put(&tx, &thing, id, doc));
+    cJSON_Delete(doc);
+    assert_icms_ok(icms__tx_commit(&tx));
+}
+
+/* Read thing i in a read transaction and keep it as seen. */
+static void see_thing(icms_store *store, int i, icms__record_seen *seen)
+{
+    icms__tx tx;
+    uint8_t id[16];
+    id_of(i, id);
+    cJSON *doc = NULL;
+    assert_icms_ok(icms__tx_begin(store, ICMS_STORE_READ, &tx));
+    assert_icms_ok(icms__record_get(&tx, &thing, id, &doc));
+    assert_icms_ok(icms__record_see(&tx, &thing, id, doc, seen));
+    icms__tx_rollback(&tx);
+}
+
+/*
+ * A record seen by one transaction: the next takes the document it kept when
+ * the stored bytes are the same, parses afresh when they changed, and the
+ * document taken behaves as the transaction's own (indexes kept right).
+ */
+static void test_seen_record_spares_a_parse(void **state)
+{
+    icms_store *store = open_store(state);
+    put_thing(store, 3, "a");
+    icms__record_seen seen = {0};
+    see_thing(store, 3, &seen);
+    cJSON *kept = seen.doc;
+    assert_non_null(kept);
+
+    uint8_t id[16];
+    id_of(3, id);
+    icms__tx tx;
+    cJSON *doc = NULL;
+    assert_icms_ok(icms__tx_begin(store, ICMS_STORE_WRITE, &tx));
+    assert_icms_ok(icms__record_ref_seen(&tx, &thing, id, &seen, &doc));
+    assert_ptr_equal(doc, kept); /* taken, not parsed */
+    assert_null(seen.doc);
+    assert_int_equal(n_of(doc), 3 * 1000000007LL);
+    cJSON_ReplaceItemInObjectCaseSensitive(doc, "tag", cJSON_CreateString("b"));
+    assert_icms_ok(icms__record_put(&tx, &thing, id, doc));
+    assert_icms_ok(icms__tx_commit(&tx));
+    icms__record_seen_clear(&seen);
+    assert_icms_ok(icms__tx_begin(store, ICMS_STORE_READ, &tx));
+    assert_int_equal(count_prefix(&tx, "i", NULL), 1); /* by_tag b; by_tag a gone */
+    icms__tx_rollback(&tx);
+
+    /* Seen, then changed by another transaction: the stored bytes win. */
+    see_thing(store, 3, &seen);
+    kept = seen.doc;
+    put_thing(store, 3, "c");
+    assert_icms_ok(icms__tx_begin(store, ICMS_STORE_WRITE, &tx));
+    assert_icms_ok(icms__record_ref_seen(&tx, &thing, id, &seen, &doc));
+    assert_ptr_not_equal(doc, kept);
+    assert_ptr_equal(seen.doc, kept); /* still the caller's */
+    assert_string_equal(icms__json_get_string(doc, "tag"), "c");
+    icms__tx_rollback(&tx);
+    icms__record_seen_clear(&seen);
+
+    /* A record that is not there: not found, and the document given is freed. */
+    uint8_t missing[16];
+    id_of(99, missing);
+    assert_icms_ok(icms__tx_begin(store, ICMS_STORE_READ, &tx));
+    assert_icms(ICMS_ENOTFOUND,
+                icms__record_see(&tx, &thing, missing, thing_doc(99, "x"), &seen));
+    assert_null(seen.doc);
+    icms__tx_rollback(&tx);
+    icms_store_free(store);
+}
+
 /* A scan and a raw read in the transaction see records not yet stored. */
 static void test_scans_and_raw_reads_see_pending_records(void **state)
 {
@@ -488,6 +568,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         BOTH(test_many_records_round_trip),
         BOTH(test_get_returns_a_copy),
+        BOTH(test_seen_record_spares_a_parse),
         BOTH(test_scans_and_raw_reads_see_pending_records),
         BOTH(test_raw_writes_and_deletes_supersede),
         BOTH(test_unique_index_checked_at_put),
