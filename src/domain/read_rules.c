@@ -57,3 +57,28 @@ int icms__list_scope(const char *noun, const icms__list_facts *facts, icms__list
     *scope = ICMS__LIST_OWN;
     return ICMS_OK;
 }
+
+int icms__release_list_scope(const icms__release_list_facts *facts, icms__list_scope_t *scope)
+{
+    if (facts == NULL || scope == NULL)
+        return icms__error(ICMS_EINVALID, "release list scope: facts and scope may not be NULL");
+    const icms__viewer *v = &facts->viewer;
+    if (v->anonymous)
+        return icms__error(ICMS_EFORBIDDEN, "releases are not public");
+    if (!icms__viewer_privileged(v)) {
+        /* Whatever else the filter names only narrows the viewer's own. */
+        if (facts->owner_named && !facts->owner_is_viewer)
+            return icms__error(ICMS_EFORBIDDEN, "an owner lists only their own releases");
+        *scope = ICMS__LIST_OWN;
+        return ICMS_OK;
+    }
+    if (facts->project_named)
+        *scope = ICMS__LIST_PROJECT;
+    else if (facts->owner_named)
+        *scope = ICMS__LIST_OWNER;
+    else if (facts->status_named)
+        *scope = ICMS__LIST_STATUS;
+    else
+        return icms__error(ICMS_EINVALID, "filter by project_id, owner_id or status");
+    return ICMS_OK;
+}

@@ -1,7 +1,7 @@
 /*
  * Who may see what: whether a project is visible to a viewer, and which
- * participations, payments, refunds and payouts a viewer may list. Pure;
- * thread-safe. Rendered in docs/domain.md ("Who may see what").
+ * participations, payments, refunds, payouts and releases a viewer may list.
+ * Pure; thread-safe. Rendered in docs/domain.md ("Who may see what").
  *
  * Seeing is not acting: these rules read who the viewer is (kind, roles) and
  * how they relate to the record (owner_id), but unlike icms__parties() a
@@ -37,11 +37,13 @@ bool icms__viewer_privileged(const icms__viewer *viewer);
  */
 bool icms__project_visible_to(icms_project_state_t state, const icms__viewer *viewer);
 
-/* Which index a listing of participations, payments, refunds or payouts reads. */
+/* Which records a listing reads: whose, or which index. */
 typedef enum icms__list_scope_t {
     ICMS__LIST_PROJECT = 0,  /* every record of the named project */
     ICMS__LIST_INVESTOR = 1, /* every record of the named investor */
-    ICMS__LIST_OWN = 2       /* the viewer's own records (no filter named) */
+    ICMS__LIST_OWN = 2,      /* the viewer's own records (the filter only narrows them) */
+    ICMS__LIST_OWNER = 3,    /* releases: every release of the named owner */
+    ICMS__LIST_STATUS = 4    /* releases: every release in the named status */
 } icms__list_scope_t;
 
 /* What a listing asks for. */
@@ -67,5 +69,30 @@ typedef struct icms__list_facts {
  */
 int icms__list_scope(const char *noun, const icms__list_facts *facts,
                      icms__list_scope_t *scope);
+
+/* What a listing of releases asks for. A release names its owner (owner_id) itself. */
+typedef struct icms__release_list_facts {
+    icms__viewer viewer;  /* owns_project is not read: whose release it is, is in the release */
+    bool project_named;   /* the filter names a project_id */
+    bool owner_named;     /* the filter names an owner_id */
+    bool owner_is_viewer; /* ...and it is the viewer's own id */
+    bool status_named;    /* the filter names a status */
+} icms__release_list_facts;
+
+/*
+ * May the viewer list releases as the filter asks, and which? Releases are an
+ * owner's money, so unlike icms__list_scope() a project_id does not widen what
+ * a viewer without admin rights sees. Checked in this order:
+ *   1. anonymous viewers list nothing: ICMS_EFORBIDDEN;
+ *   2. without admin rights: naming another owner_id is ICMS_EFORBIDDEN;
+ *      otherwise the viewer's own releases (ICMS__LIST_OWN; a project_id or
+ *      status only narrows them, so another's project lists nothing);
+ *   3. with admin rights, the narrowest the filter names: the project's
+ *      (ICMS__LIST_PROJECT), else the owner's (ICMS__LIST_OWNER), else those
+ *      in the status (ICMS__LIST_STATUS); naming none is ICMS_EINVALID.
+ * Returns 0 and sets *scope, or the code with a message (*scope untouched);
+ * ICMS_EINVALID for NULL arguments.
+ */
+int icms__release_list_scope(const icms__release_list_facts *facts, icms__list_scope_t *scope);
 
 #endif

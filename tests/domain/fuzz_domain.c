@@ -224,6 +224,15 @@ static void fuzz_read_rules(struct input *in)
     CHECK(attached < lf.expires_at_ms || late);
     CHECK(!late || attached >= lf.expires_at_ms || lf.marked_late ||
           lf.status == ICMS_PAYMENT_EXPIRED || icms__project_ended(state));
+    icms__release_list_facts rf = {v, take_u8(in) & 1, take_u8(in) & 1, take_u8(in) & 1,
+                                   take_u8(in) & 1};
+    scope = (icms__list_scope_t)7;
+    rc = icms__release_list_scope(&rf, &scope);
+    CHECK(rc == ICMS_OK || rc == ICMS_EFORBIDDEN || rc == ICMS_EINVALID);
+    CHECK(rc == ICMS_OK || scope == (icms__list_scope_t)7);
+    CHECK(!v.anonymous || rc == ICMS_EFORBIDDEN);
+    /* Without admin rights, only the viewer's own. */
+    CHECK(rc != ICMS_OK || icms__viewer_privileged(&v) || scope == ICMS__LIST_OWN);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

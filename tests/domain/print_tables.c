@@ -30,6 +30,7 @@ int main(void)
         int (*render)(char *, size_t);
     } tables[] = {{"Who may see a project", icms_test_visibility_table},
                   {"Who may list records", icms_test_listing_table},
+                  {"Who may list releases", icms_test_release_listing_table},
                   {"When a payment is late", icms_test_lateness_table}};
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
         static char md[8192];

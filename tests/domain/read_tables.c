@@ -66,12 +66,16 @@ int icms_test_visibility_table(char *buf, size_t len)
     return finish(&o);
 }
 
-static const char *scope_words(int rc, icms__list_scope_t scope)
+/* A cell: what the viewer gets; `name_what` says what an admin must name. */
+static const char *scope_words(int rc, icms__list_scope_t scope, const char *name_what)
 {
+    static char invalid[96];
     if (rc == ICMS_EFORBIDDEN)
         return "refused (`ICMS_EFORBIDDEN`)";
-    if (rc == ICMS_EINVALID)
-        return "refused (`ICMS_EINVALID`: name a project or investor)";
+    if (rc == ICMS_EINVALID) {
+        snprintf(invalid, sizeof invalid, "refused (`ICMS_EINVALID`: name %s)", name_what);
+        return invalid;
+    }
     if (rc != ICMS_OK)
         return "error";
     switch (scope) {
@@ -81,8 +85,26 @@ static const char *scope_words(int rc, icms__list_scope_t scope)
         return "that investor's";
     case ICMS__LIST_OWN:
         return "their own";
+    case ICMS__LIST_OWNER:
+        return "that owner's";
+    case ICMS__LIST_STATUS:
+        return "all in that status";
     }
     return "?";
+}
+
+/* One column per kind of viewer (the owner-without-role column would repeat the owner's). */
+static const size_t columns[] = {0, 1, 2, 4, 5, 6};
+
+static void put_header(struct out *o)
+{
+    put(o, "| filter |");
+    for (size_t c = 0; c < sizeof columns / sizeof columns[0]; c++)
+        put(o, " %s |", personas[columns[c]].who);
+    put(o, "\n|---|");
+    for (size_t c = 0; c < sizeof columns / sizeof columns[0]; c++)
+        put(o, "---|");
+    put(o, "\n");
 }
 
 int icms_test_listing_table(char *buf, size_t len)
@@ -96,16 +118,8 @@ int icms_test_listing_table(char *buf, size_t len)
         {"`investor_id`: someone else's", false, true, false},
         {"neither", false, false, false},
     };
-    /* One column per kind of viewer (the owner-without-role column would repeat the owner's). */
-    static const size_t columns[] = {0, 1, 2, 4, 5, 6};
     struct out o = {buf, len, 0, 0};
-    put(&o, "| filter |");
-    for (size_t c = 0; c < sizeof columns / sizeof columns[0]; c++)
-        put(&o, " %s |", personas[columns[c]].who);
-    put(&o, "\n|---|");
-    for (size_t c = 0; c < sizeof columns / sizeof columns[0]; c++)
-        put(&o, "---|");
-    put(&o, "\n");
+    put_header(&o);
     for (size_t f = 0; f < sizeof filters / sizeof filters[0]; f++) {
         put(&o, "| %s |", filters[f].filter);
         for (size_t c = 0; c < sizeof columns / sizeof columns[0]; c++) {
@@ -113,7 +127,36 @@ int icms_test_listing_table(char *buf, size_t len)
                                       filters[f].investor, filters[f].self};
             icms__list_scope_t scope = ICMS__LIST_OWN;
             int rc = icms__list_scope("payment", &facts, &scope);
-            put(&o, " %s |", scope_words(rc, scope));
+            put(&o, " %s |", scope_words(rc, scope, "a project or investor"));
+        }
+        put(&o, "\n");
+    }
+    return finish(&o);
+}
+
+int icms_test_release_listing_table(char *buf, size_t len)
+{
+    static const struct {
+        const char *filter;
+        bool project, owner, self, status;
+    } filters[] = {
+        {"`project_id`", true, false, false, false},
+        {"`owner_id`: the viewer's own", false, true, true, false},
+        {"`owner_id`: someone else's", false, true, false, false},
+        {"`status` alone", false, false, false, true},
+        {"none", false, false, false, false},
+    };
+    struct out o = {buf, len, 0, 0};
+    put_header(&o);
+    for (size_t f = 0; f < sizeof filters / sizeof filters[0]; f++) {
+        put(&o, "| %s |", filters[f].filter);
+        for (size_t c = 0; c < sizeof columns / sizeof columns[0]; c++) {
+            icms__release_list_facts facts = {personas[columns[c]].viewer, filters[f].project,
+                                              filters[f].owner, filters[f].self,
+                                              filters[f].status};
+            icms__list_scope_t scope = ICMS__LIST_OWN;
+            int rc = icms__release_list_scope(&facts, &scope);
+            put(&o, " %s |", scope_words(rc, scope, "a project, owner or status"));
         }
         put(&o, "\n");
     }

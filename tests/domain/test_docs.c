@@ -47,6 +47,7 @@ static void test_read_tables_in_docs(void **state)
     char *doc = icms_test_read_file(ICMS_DOMAIN_DOC, &len);
     check_rendered(doc, "project visibility", icms_test_visibility_table);
     check_rendered(doc, "listing", icms_test_listing_table);
+    check_rendered(doc, "release listing", icms_test_release_listing_table);
     check_rendered(doc, "lateness", icms_test_lateness_table);
     free(doc);
     char small[16];

@@ -1,8 +1,9 @@
 /*
  * Who may see a project, who may list which records (read_rules.h): every
  * project state x every viewer (kind, anonymous or not, every role mask,
- * owner or not), and every listing filter x every viewer x every record kind,
- * against the rules as docs/domain.md states them, written here as plain
+ * owner or not), every listing filter x every viewer x every record kind,
+ * and every release listing filter x every viewer, against the rules as
+ * docs/domain.md states them, written here as plain
  * conditions on names rather than copied from the code.
  */
 #include "support/test_support.h"
@@ -305,6 +306,168 @@ static void test_list_named_cases(void **state)
     assert_icms(ICMS_EINVALID, icms__list_scope("payment", &investor_own, NULL));
 }
 
+/* ---- listing releases ---- */
+
+/*
+ * docs/domain.md: nobody anonymous lists releases; without admin rights a
+ * caller lists their own (naming another owner is refused, anything else only
+ * narrows); with admin rights a project's, else an owner's, else a status's,
+ * and naming none is refused.
+ */
+static expected_scope stated_release_scope(const icms__release_list_facts *f)
+{
+    expected_scope e = {ICMS_OK, ICMS__LIST_OWN, ""};
+    if (f->viewer.anonymous) {
+        e.rc = ICMS_EFORBIDDEN;
+        snprintf(e.message, sizeof e.message, "releases are not public");
+    } else if (!stated_admin_rights(&f->viewer)) {
+        if (f->owner_named && !f->owner_is_viewer) {
+            e.rc = ICMS_EFORBIDDEN;
+            snprintf(e.message, sizeof e.message, "an owner lists only their own releases");
+        }
+    } else if (f->project_named) {
+        e.scope = ICMS__LIST_PROJECT;
+    } else if (f->owner_named) {
+        e.scope = ICMS__LIST_OWNER;
+    } else if (f->status_named) {
+        e.scope = ICMS__LIST_STATUS;
+    } else {
+        e.rc = ICMS_EINVALID;
+        snprintf(e.message, sizeof e.message, "filter by project_id, owner_id or status");
+    }
+    return e;
+}
+
+static void test_release_list_every_filter_and_viewer(void **state)
+{
+    (void)state;
+    size_t checked = 0, scopes[ICMS__LIST_STATUS + 1] = {0}, forbidden = 0, invalid = 0;
+    for (size_t i = 0; i < VIEWER_COUNT; i++) {
+        for (unsigned filter = 0; filter < 16; filter++) {
+            icms__release_list_facts f;
+            memset(&f, 0, sizeof f);
+            f.viewer = viewer_at(i);
+            f.project_named = (filter & 1u) != 0;
+            f.owner_named = (filter & 2u) != 0;
+            f.owner_is_viewer = (filter & 4u) != 0;
+            f.status_named = (filter & 8u) != 0;
+            expected_scope want = stated_release_scope(&f);
+            icms__list_scope_t got = (icms__list_scope_t)99;
+            int rc = icms__release_list_scope(&f, &got);
+            char who[80];
+            describe(&f.viewer, who, sizeof who);
+            if (rc != want.rc)
+                fail_msg("release, %s, filter %u: rc %d, expected %d (%s)", who, filter, rc,
+                         want.rc, icms_error_last()->message);
+            if (rc == ICMS_OK) {
+                if (got != want.scope)
+                    fail_msg("release, %s, filter %u: scope %d, expected %d", who, filter,
+                             (int)got, (int)want.scope);
+                scopes[got]++;
+            } else {
+                assert_int_equal(got, 99); /* untouched on refusal */
+                assert_string_equal(icms_error_last()->message, want.message);
+                forbidden += rc == ICMS_EFORBIDDEN;
+                invalid += rc == ICMS_EINVALID;
+            }
+            checked++;
+        }
+    }
+    assert_int_equal(checked, VIEWER_COUNT * 16);
+    /* Every answer occurs but the investor's, which is not a release's. */
+    assert_int_equal(scopes[ICMS__LIST_INVESTOR], 0);
+    assert_true(scopes[ICMS__LIST_PROJECT] > 0 && scopes[ICMS__LIST_OWN] > 0);
+    assert_true(scopes[ICMS__LIST_OWNER] > 0 && scopes[ICMS__LIST_STATUS] > 0);
+    assert_true(forbidden > 0 && invalid > 0);
+}
+
+/* Properties: admin rights never see less; the anonymous see nothing. */
+static void test_release_list_properties(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < VIEWER_COUNT; i++) {
+        for (unsigned filter = 0; filter < 16; filter++) {
+            icms__release_list_facts f = {viewer_at(i), (filter & 1u) != 0, (filter & 2u) != 0,
+                                          (filter & 4u) != 0, (filter & 8u) != 0};
+            icms__list_scope_t scope = ICMS__LIST_OWN;
+            int rc = icms__release_list_scope(&f, &scope);
+            if (f.viewer.anonymous)
+                assert_int_equal(rc, ICMS_EFORBIDDEN);
+            /* Whose releases it is, is in the release: owning the project changes nothing. */
+            icms__release_list_facts flipped = f;
+            flipped.viewer.owns_project = !f.viewer.owns_project;
+            icms__list_scope_t flipped_scope = ICMS__LIST_OWN;
+            assert_int_equal(icms__release_list_scope(&flipped, &flipped_scope), rc);
+            assert_int_equal(flipped_scope, scope);
+            /* Without admin rights the answer is the viewer's own or a refusal. */
+            if (!icms__viewer_privileged(&f.viewer))
+                assert_true(rc != ICMS_OK || scope == ICMS__LIST_OWN);
+            /* What anyone may list by a filter naming something, an admin may list too. */
+            icms__release_list_facts admin = f;
+            admin.viewer.roles |= ICMS_ROLE_ADMIN;
+            admin.viewer.kind = ICMS_ACTOR_USER;
+            if (rc == ICMS_OK && (f.project_named || f.owner_named || f.status_named))
+                assert_icms_ok(icms__release_list_scope(&admin, &scope));
+        }
+    }
+}
+
+static void test_release_list_named_cases(void **state)
+{
+    (void)state;
+    icms__list_scope_t scope;
+    /* The host's wallet looks for what is due. */
+    icms__release_list_facts wallet = {{ICMS_ACTOR_HOST, false, 0, false},
+                                       false, false, false, true};
+    assert_icms_ok(icms__release_list_scope(&wallet, &scope));
+    assert_int_equal(scope, ICMS__LIST_STATUS);
+
+    /* An owner lists their own, with or without naming themselves, by project or not. */
+    icms__release_list_facts owner = {{ICMS_ACTOR_USER, false, ICMS_ROLE_OWNER, true},
+                                      false, false, false, false};
+    assert_icms_ok(icms__release_list_scope(&owner, &scope));
+    assert_int_equal(scope, ICMS__LIST_OWN);
+    icms__release_list_facts owner_self = {{ICMS_ACTOR_USER, false, ICMS_ROLE_OWNER, true},
+                                           true, true, true, true};
+    assert_icms_ok(icms__release_list_scope(&owner_self, &scope));
+    assert_int_equal(scope, ICMS__LIST_OWN);
+
+    /* Another owner's project: not refused, narrowed to the caller's own (so nothing). */
+    icms__release_list_facts other_project = {{ICMS_ACTOR_USER, false, ICMS_ROLE_OWNER, false},
+                                              true, false, false, false};
+    assert_icms_ok(icms__release_list_scope(&other_project, &scope));
+    assert_int_equal(scope, ICMS__LIST_OWN);
+
+    /* Another owner by id: refused, even by project, even for the project's owner. */
+    icms__release_list_facts other_owner = {{ICMS_ACTOR_USER, false, ICMS_ROLE_ALL & ~4u, true},
+                                            true, true, false, false};
+    scope = (icms__list_scope_t)99;
+    assert_icms(ICMS_EFORBIDDEN, icms__release_list_scope(&other_owner, &scope));
+    assert_string_equal(icms_error_last()->message, "an owner lists only their own releases");
+    assert_int_equal(scope, 99);
+
+    /* An admin names the narrowest: a project before an owner before a status. */
+    icms__release_list_facts admin_all = {{ICMS_ACTOR_USER, false, ICMS_ROLE_ADMIN, false},
+                                          true, true, false, true};
+    assert_icms_ok(icms__release_list_scope(&admin_all, &scope));
+    assert_int_equal(scope, ICMS__LIST_PROJECT);
+    admin_all.project_named = false;
+    assert_icms_ok(icms__release_list_scope(&admin_all, &scope));
+    assert_int_equal(scope, ICMS__LIST_OWNER);
+    icms__release_list_facts admin_none = {{ICMS_ACTOR_USER, false, ICMS_ROLE_ADMIN, false},
+                                           false, false, false, false};
+    assert_icms(ICMS_EINVALID, icms__release_list_scope(&admin_none, &scope));
+    assert_string_equal(icms_error_last()->message, "filter by project_id, owner_id or status");
+
+    icms__release_list_facts anonymous = {{ICMS_ACTOR_USER, true, ICMS_ROLE_ALL, true},
+                                          false, false, false, true};
+    assert_icms(ICMS_EFORBIDDEN, icms__release_list_scope(&anonymous, &scope));
+    assert_string_equal(icms_error_last()->message, "releases are not public");
+
+    assert_icms(ICMS_EINVALID, icms__release_list_scope(NULL, &scope));
+    assert_icms(ICMS_EINVALID, icms__release_list_scope(&owner, NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -313,6 +476,9 @@ int main(void)
         cmocka_unit_test(test_visible_properties),
         cmocka_unit_test(test_list_every_filter_and_viewer),
         cmocka_unit_test(test_list_named_cases),
+        cmocka_unit_test(test_release_list_every_filter_and_viewer),
+        cmocka_unit_test(test_release_list_properties),
+        cmocka_unit_test(test_release_list_named_cases),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
