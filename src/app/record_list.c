@@ -1,13 +1,13 @@
 /*
  * Listing participations, payments, refunds and payouts: the same rule for
  * all four (icms__list_scope): an investor's own, a project's (its owner, by
- * project_id), any (admins, by project_id or investor_id).
+ * project_id), any (admins, by project_id or investor_id). And the listing
+ * itself, shared with releases (record_list.h).
  */
 #include <string.h>
 
-#include "app/page.h"
 #include "app/project_cmd.h"
-#include "app/records.h"
+#include "app/record_list.h"
 #include "core/core.h"
 #include "core/uuid.h"
 #include "icms/participations.h"
@@ -45,54 +45,89 @@ static const icms__json_field refund_filter_fields[] = {
 };
 static const icms__json_schema refund_filter = ICMS__JSON_SCHEMA(refund_filter_fields);
 
-struct list {
-    const icms__record_type *type;
-    const cJSON *filter;
-    int64_t limit;
-    icms__cmd *cmd;
-    icms__page page;
-};
+/* ---- the listing itself, shared with releases (record_list.h) ---- */
 
-static bool matches(const cJSON *filter, const cJSON *doc)
+static bool matches(const icms__record_list *list, const cJSON *doc)
 {
-    static const char *const fields[] = {"project_id", "investor_id", "participation_id",
-                                         "status"};
-    for (size_t i = 0; i < ICMS__ARRAY_LEN(fields); i++) {
-        const char *want = icms__json_get_string(filter, fields[i]);
-        const char *have = icms__json_get_string(doc, fields[i]);
+    for (const char *const *field = list->fields; *field; field++) {
+        const char *want = icms__json_get_string(list->filter, *field);
+        const char *have = icms__json_get_string(doc, *field);
         if (want && (!have || strcmp(want, have) != 0))
             return false;
     }
-    return true;
+    if (!list->own_field || !list->own_value)
+        return true;
+    const char *own = icms__json_get_string(doc, list->own_field);
+    return own && strcmp(own, list->own_value) == 0;
 }
 
 static int on_id(const uint8_t id[16], void *payload)
 {
-    struct list *list = payload;
+    icms__record_list *list = payload;
     cJSON *doc = NULL;
     int rc = icms__record_get(list->cmd->tx, list->type, id, &doc);
     if (rc)
         return rc;
-    if (!matches(list->filter, doc)) {
+    if (!matches(list, doc)) {
         cJSON_Delete(doc);
         return 0;
     }
     return icms__page_offer(&list->page, id, doc);
 }
 
+int icms__record_list_begin(icms__record_list *list, icms__cmd *cmd)
+{
+    list->cmd = cmd;
+    list->own_field = list->own_value = NULL;
+    return icms__page_reset(&list->page, list->limit);
+}
+
+int icms__record_list_scan(icms__record_list *list, const char *index, const icms__key *values)
+{
+    const char *after_text = icms__json_get_string(list->filter, "after");
+    uint8_t after[16];
+    if (after_text)
+        icms__uuid_parse(after_text, strlen(after_text), after);
+    int rc = icms__record_scan_index(list->cmd->tx, list->type, index, values,
+                                     after_text ? after : NULL, 0, on_id, list);
+    cJSON *result = NULL;
+    if (rc == ICMS_OK)
+        rc = icms__page_finish(&list->page, &result);
+    if (rc == ICMS_OK)
+        icms__cmd_set_result(list->cmd, result);
+    return rc;
+}
+
+int icms__record_list_run(icms_db *db, const icms_request *req, const icms__record_type *type,
+                          const char *const *fields, const icms__json_schema *schema,
+                          const char *filter, icms__cmd_fn body, char **out)
+{
+    cJSON *doc = NULL;
+    int rc = icms__project_input(filter ? filter : "{}", schema, &doc);
+    if (rc)
+        return rc;
+    icms__record_list list = {type, doc, fields, NULL, NULL, ICMS__PAGE_DEFAULT_LIMIT, NULL, {0}};
+    icms__json_int64(icms__json_get(doc, "limit"), &list.limit);
+    rc = icms__query(db, req, body, &list, out);
+    icms__page_clear(&list.page);
+    cJSON_Delete(doc);
+    return rc;
+}
+
+/* ---- participations, payments, refunds and payouts ---- */
+
+static const char *const record_fields[] = {"project_id", "investor_id", "participation_id",
+                                            "status", NULL};
+
 static int list_records(icms__cmd *cmd)
 {
-    struct list *list = cmd->arg;
-    list->cmd = cmd;
-    int rc = icms__page_reset(&list->page, list->limit);
+    icms__record_list *list = cmd->arg;
+    int rc = icms__record_list_begin(list, cmd);
     if (rc)
         return rc;
     const char *project = icms__json_get_string(list->filter, "project_id");
     const char *investor = icms__json_get_string(list->filter, "investor_id");
-    const char *after_text = icms__json_get_string(list->filter, "after");
-    uint8_t after[16], id[16];
-    if (after_text)
-        icms__uuid_parse(after_text, strlen(after_text), after);
+    uint8_t id[16];
     /* Who may list what is a domain rule (domain/read_rules.h); here only the facts. */
     icms__list_facts facts = {icms__project_viewer(cmd, NULL), project != NULL, investor != NULL,
                               investor && strcmp(investor, cmd->actor.id_text) == 0};
@@ -116,29 +151,13 @@ static int list_records(icms__cmd *cmd)
     icms__key values;
     icms__key_init(&values);
     icms__key_id(&values, id);
-    rc = icms__record_scan_index(cmd->tx, list->type, index, &values, after_text ? after : NULL,
-                                 0, on_id, list);
-    cJSON *result = NULL;
-    if (rc == ICMS_OK)
-        rc = icms__page_finish(&list->page, &result);
-    if (rc == ICMS_OK)
-        icms__cmd_set_result(cmd, result);
-    return rc;
+    return icms__record_list_scan(list, index, &values);
 }
 
 static int run_list(icms_db *db, const icms_request *req, const icms__record_type *type,
                     const icms__json_schema *schema, const char *filter, char **out)
 {
-    cJSON *doc = NULL;
-    int rc = icms__project_input(filter ? filter : "{}", schema, &doc);
-    if (rc)
-        return rc;
-    struct list list = {type, doc, ICMS__PAGE_DEFAULT_LIMIT, NULL, {0}};
-    icms__json_int64(icms__json_get(doc, "limit"), &list.limit);
-    rc = icms__query(db, req, list_records, &list, out);
-    icms__page_clear(&list.page);
-    cJSON_Delete(doc);
-    return rc;
+    return icms__record_list_run(db, req, type, record_fields, schema, filter, list_records, out);
 }
 
 int icms_participation_list(icms_db *db, const icms_request *req, const char *filter,

@@ -135,6 +135,20 @@ long long funded(world *w)
     return v;
 }
 
+int releases_listed(world *w, const icms_request *req, const char *filter)
+{
+    char *out = NULL;
+    int rc = icms_release_list(w->f.db, req, filter, &out);
+    if (rc) {
+        assert_null(out);
+        return rc;
+    }
+    cJSON *page = fx_json(out);
+    int n = cJSON_GetArraySize(cJSON_GetObjectItem(page, "items"));
+    cJSON_Delete(page);
+    return n;
+}
+
 void reopen_with_faults(world *w)
 {
     int64_t now = icms_clock_now(w->f.clock);

@@ -43,6 +43,8 @@ cJSON *initiate(world *w, fx_user *u, const char *participation, const char *key
 cJSON *verify(world *w, const char *payment);
 const char *state_of(world *w, char buf[64]);
 long long funded(world *w);
+/* How many releases req lists with filter (NULL: none), or the error code. */
+int releases_listed(world *w, const icms_request *req, const char *filter);
 
 /*
  * Investor (1 GAP) and investor2 (0.5 GAP) approved for PROFIT and paid in

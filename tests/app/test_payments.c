@@ -673,6 +673,78 @@ static void test_payout_settlement_fails_cleanly_everywhere(void **state)
     assert_int_equal(settle_payout_call(w, args), ICMS_EINVALID_TRANSITION);
 }
 
+/*
+ * Who lists the release approval made (docs/domain.md, "Releases in lists"):
+ * its owner by any filter, the owner of another project nothing (not even by
+ * this project), admins and the host by project, owner or status.
+ */
+static void test_release_listing_by_viewer_and_filter(void **state)
+{
+    world *w = *state;
+    funded_by_two(w, "payments_release_list", NULL);
+    assert_icms_ok(icms_project_approve(w->f.db, &w->f.admin.req, w->project, NULL));
+    fx_user other;
+    fx_add_user(&w->f, &other, ICMS_ROLE_OWNER, "VERIFIED");
+    assert_icms_ok(icms_project_create(w->f.db, &other.req, fx_project_json(30), NULL));
+
+    char by_project[128], by_owner[128], by_other[128], project_paid[160];
+    snprintf(by_project, sizeof by_project, "{\"project_id\":\"%s\"}", w->project);
+    snprintf(by_owner, sizeof by_owner, "{\"owner_id\":\"%s\"}", w->f.owner.id);
+    snprintf(by_other, sizeof by_other, "{\"owner_id\":\"%s\"}", other.id);
+    snprintf(project_paid, sizeof project_paid, "{\"project_id\":\"%s\",\"status\":\"PAID\"}",
+             w->project);
+    const char *due = "{\"status\":\"DUE\"}", *voided = "{\"status\":\"VOIDED\"}";
+    const struct {
+        const icms_request *req;
+        const char *filter;
+        int want; /* how many, or the error */
+    } cases[] = {
+        {&w->f.owner.req, NULL, 1},
+        {&w->f.owner.req, by_project, 1},
+        {&w->f.owner.req, by_owner, 1},
+        {&w->f.owner.req, due, 1},
+        {&w->f.owner.req, voided, 0},
+        {&w->f.owner.req, project_paid, 0},
+        {&w->f.owner.req, by_other, ICMS_EFORBIDDEN},
+        /* Another project's owner: nothing, by this project too; this owner's: refused. */
+        {&other.req, NULL, 0},
+        {&other.req, by_project, 0},
+        {&other.req, due, 0},
+        {&other.req, by_other, 0},
+        {&other.req, by_owner, ICMS_EFORBIDDEN},
+        {&w->f.investor.req, by_project, 0},
+        /* Admins and the host: by project, owner or status; they must name one. */
+        {&w->f.admin.req, by_project, 1},
+        {&w->f.admin.req, by_owner, 1},
+        {&w->f.admin.req, by_other, 0},
+        {&w->f.admin.req, due, 1},
+        {&w->f.admin.req, voided, 0},
+        {&w->f.admin.req, project_paid, 0},
+        {&w->f.admin.req, NULL, ICMS_EINVALID},
+        {&w->f.host, due, 1},
+        {&w->f.host, by_project, 1},
+        {&w->f.anonymous, due, ICMS_EFORBIDDEN},
+        {&w->f.anonymous, NULL, ICMS_EFORBIDDEN},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int got = releases_listed(w, cases[i].req, cases[i].filter);
+        if (got != cases[i].want)
+            fail_msg("case %zu (%s): %d, expected %d", i,
+                     cases[i].filter ? cases[i].filter : "no filter", got, cases[i].want);
+    }
+
+    /* Paged: one per page, then nothing after it. */
+    char *out = NULL, after[200];
+    assert_icms_ok(icms_release_list(w->f.db, &w->f.owner.req, "{\"limit\":1}", &out));
+    cJSON *page = fx_json(out);
+    cJSON *item = cJSON_GetArrayItem(cJSON_GetObjectItem(page, "items"), 0);
+    assert_non_null(item);
+    assert_string_equal(fx_str(item, "owner_id"), w->f.owner.id);
+    snprintf(after, sizeof after, "{\"after\":\"%s\"}", fx_str(item, "id"));
+    cJSON_Delete(page);
+    assert_int_equal(releases_listed(w, &w->f.owner.req, after), 0);
+}
+
 static void test_initiate_rules(void **state)
 {
     world *w = *state;
@@ -728,6 +800,7 @@ int main(void)
         T(test_refund_settlement_fails_cleanly_at_every_store_call),
         T(test_distribution_fails_cleanly_everywhere),
         T(test_payout_settlement_fails_cleanly_everywhere),
+        T(test_release_listing_by_viewer_and_filter),
         T(test_initiate_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
