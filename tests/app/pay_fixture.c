@@ -226,7 +226,28 @@ void fail_everywhere(world *w, int (*call)(world *, void *), void *arg, unsigned
     icms_test_fault_store_reset(w->fault); /* disarmed for the teardown's check */
 }
 
-void funded_by_two(world *w, const char *test_name, void (*more_steps)(world *w))
+cJSON *one_initiated(world *w, const char *mempool, const char *test_name, const char *key)
+{
+    chain_start(&w->c, mempool, test_name);
+    chain_attach(&w->f, &w->c, 0);
+    publish_small_project(w);
+    char part[37];
+    approved(w, &w->f.investor, TARGET, part);
+    return initiate(w, &w->f.investor, part, key, 0);
+}
+
+void two_approved(world *w, cJSON **pa, cJSON **pb)
+{
+    publish_small_project(w);
+    char a[37], b[37];
+    approved(w, &w->f.investor, 100000000, a);
+    approved(w, &w->f.investor2, 50000000, b);
+    *pa = initiate(w, &w->f.investor, a, "k-a", 0);
+    *pb = initiate(w, &w->f.investor2, b, "k-b", 0);
+}
+
+void paid_by_two(world *w, const char *test_name, void (*more_steps)(world *w), cJSON **pa,
+                 cJSON **pb)
 {
     chain_begin(&w->c, 1);
     char mempool[2048];
@@ -237,17 +258,18 @@ void funded_by_two(world *w, const char *test_name, void (*more_steps)(world *w)
         more_steps(w);
     chain_start(&w->c, mempool, test_name);
     chain_attach(&w->f, &w->c, 0);
-    publish_small_project(w);
-    char a[37], b[37];
-    approved(w, &w->f.investor, 100000000, a);
-    approved(w, &w->f.investor2, 50000000, b);
-    cJSON *pa = initiate(w, &w->f.investor, a, "k-a", 0);
-    cJSON *pb = initiate(w, &w->f.investor2, b, "k-b", 0);
-    assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor.req, fx_str(pa, "id"),
+    two_approved(w, pa, pb);
+    assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor.req, fx_str(*pa, "id"),
                                        fake_node_txid(&w->c.node, "a"), NULL));
-    assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor2.req, fx_str(pb, "id"),
+    assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor2.req, fx_str(*pb, "id"),
                                        fake_node_txid(&w->c.node, "b"), NULL));
     chain_next(&w->c);
+}
+
+void funded_by_two(world *w, const char *test_name, void (*more_steps)(world *w))
+{
+    cJSON *pa, *pb;
+    paid_by_two(w, test_name, more_steps, &pa, &pb);
     cJSON_Delete(verify(w, fx_str(pa, "id")));
     cJSON_Delete(verify(w, fx_str(pb, "id")));
     cJSON_Delete(pa);

@@ -47,12 +47,31 @@ long long funded(world *w);
 int releases_listed(world *w, const icms_request *req, const char *filter);
 
 /*
- * Investor (1 GAP) and investor2 (0.5 GAP) approved for PROFIT and paid in
- * full with transactions "a" and "b", confirmed: the project is
- * PENDING_ADMIN_APPROVAL. more_steps (may be NULL) adds the scenario's later
- * steps (chain_step_*) after the one that mines a and b; the node is then at
- * that step.
+ * Start the node with mempool (the chain's steps are the caller's), publish
+ * the project, approve investor for all of TARGET and initiate a payment of
+ * it with idempotency key `key`: the payment (cJSON_Delete;
+ * "participation_id" names the participation).
  */
+cJSON *one_initiated(world *w, const char *mempool, const char *test_name, const char *key);
+
+/*
+ * Publish the project, approve investor (1 GAP) and investor2 (0.5 GAP) for
+ * PROFIT, and initiate a payment of all each owes (keys "k-a", "k-b"): the
+ * payments in *pa and *pb (cJSON_Delete; "participation_id" names each one's
+ * participation). The chain is the caller's (chain_start, chain_attach first).
+ */
+void two_approved(world *w, cJSON **pa, cJSON **pb);
+
+/*
+ * two_approved, the payments submitted with transactions "a" and "b" paying
+ * each in full, mined 6 deep but not yet verified: the node is at the step
+ * that mines them. more_steps (may be NULL) adds the scenario's later steps
+ * (chain_step_*) after that one.
+ */
+void paid_by_two(world *w, const char *test_name, void (*more_steps)(world *w), cJSON **pa,
+                 cJSON **pb);
+
+/* paid_by_two, both payments verified (confirmed): the project is PENDING_ADMIN_APPROVAL. */
 void funded_by_two(world *w, const char *test_name, void (*more_steps)(world *w));
 /* APPROVED -> IN_TRANSIT -> COMPLETED, as an admin. */
 void ship_and_complete(world *w);

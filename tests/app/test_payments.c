@@ -34,14 +34,11 @@ static void test_pay_confirm_at_depth_and_complete(void **state)
     chain_step_blocks(&w->c, pay, 1, "[]");  /* mined: 1 confirmation */
     chain_step_blocks(&w->c, "[]", 5, "[]"); /* 6 confirmations */
     chain_step_blocks(&w->c, payout, 6, "[]");
-    chain_start(&w->c, pay, "payments_happy");
-    chain_attach(&w->f, &w->c, 0);
-    publish_small_project(w);
-    char part[37], buf[64];
-    approved(w, &w->f.investor, TARGET, part);
+    cJSON *payment = one_initiated(w, pay, "payments_happy", "pay-1");
+    const char *part = fx_str(payment, "participation_id");
+    char buf[64];
     assert_string_equal(state_of(w, buf), "FUNDING");
 
-    cJSON *payment = initiate(w, &w->f.investor, part, "pay-1", 0);
     assert_string_equal(fx_str(payment, "status"), "PENDING");
     assert_string_equal(fx_str(payment, "address"), w->c.addresses[0]);
     assert_int_equal(fx_int(payment, "amount"), TARGET);
@@ -143,12 +140,8 @@ static void test_partial_excess_and_duplicate(void **state)
     chain_step_blocks(&w->c, mempool, 6, "[]");
     chain_start(&w->c, mempool, "payments_partial");
     chain_attach(&w->f, &w->c, 0);
-    publish_small_project(w);
-    char a[37], b[37];
-    approved(w, &w->f.investor, 100000000, a);
-    approved(w, &w->f.investor2, 50000000, b);
-    cJSON *pa = initiate(w, &w->f.investor, a, "k-a", 0);
-    cJSON *pb = initiate(w, &w->f.investor2, b, "k-b", 0);
+    cJSON *pa, *pb;
+    two_approved(w, &pa, &pb);
     const char *short_tx = fake_node_txid(&w->c.node, "short");
     const char *over_tx = fake_node_txid(&w->c.node, "over");
     assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor.req, fx_str(pa, "id"), short_tx,
@@ -184,7 +177,7 @@ static void test_partial_excess_and_duplicate(void **state)
     assert_string_equal(fx_str(refund, "address"), w->c.refund_address);
     cJSON_Delete(page);
     /* The investor still owes 0.4 GAP: a second payment for the rest is allowed. */
-    cJSON *rest = initiate(w, &w->f.investor, a, "k-a2", 0);
+    cJSON *rest = initiate(w, &w->f.investor, fx_str(pa, "participation_id"), "k-a2", 0);
     assert_int_equal(fx_int(rest, "amount"), 40000000);
     cJSON_Delete(rest);
     cJSON_Delete(ra);
@@ -201,12 +194,8 @@ static void test_reorg_reverses_and_unfunds(void **state)
     snprintf(pay, sizeof pay, "[%s]", chain_tx(&w->c, "pay", w->c.scripts[0], TARGET));
     chain_step_blocks(&w->c, pay, 6, "[]");
     chain_step_reorg(&w->c, 7, 8, "[]"); /* a longer chain without the payment */
-    chain_start(&w->c, pay, "payments_reorg");
-    chain_attach(&w->f, &w->c, 0);
-    publish_small_project(w);
-    char part[37], buf[64];
-    approved(w, &w->f.investor, TARGET, part);
-    cJSON *payment = initiate(w, &w->f.investor, part, "k", 0);
+    cJSON *payment = one_initiated(w, pay, "payments_reorg", "k");
+    char buf[64];
     const char *id = fx_str(payment, "id");
     assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor.req, id,
                                        fake_node_txid(&w->c.node, "pay"), NULL));
@@ -229,12 +218,7 @@ static void test_node_down_changes_nothing(void **state)
     char pay[512];
     snprintf(pay, sizeof pay, "[%s]", chain_tx(&w->c, "pay", w->c.scripts[0], TARGET));
     chain_step_blocks(&w->c, pay, 6, "[]");
-    chain_start(&w->c, pay, "payments_down");
-    chain_attach(&w->f, &w->c, 0);
-    publish_small_project(w);
-    char part[37];
-    approved(w, &w->f.investor, TARGET, part);
-    cJSON *payment = initiate(w, &w->f.investor, part, "k", 0);
+    cJSON *payment = one_initiated(w, pay, "payments_down", "k");
     const char *id = fx_str(payment, "id");
     assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor.req, id,
                                        fake_node_txid(&w->c.node, "pay"), NULL));
@@ -271,12 +255,8 @@ static void test_cancel_refunds_and_late_payment(void **state)
     chain_step_blocks(&w->c, refund_tx, 6, "[]");
     chain_start(&w->c, mempool, "payments_cancel");
     chain_attach(&w->f, &w->c, 0);
-    publish_small_project(w);
-    char a[37], b[37];
-    approved(w, &w->f.investor, 100000000, a);
-    approved(w, &w->f.investor2, 50000000, b);
-    cJSON *pa = initiate(w, &w->f.investor, a, "k-a", 0);
-    cJSON *pb = initiate(w, &w->f.investor2, b, "k-b", 0);
+    cJSON *pa, *pb;
+    two_approved(w, &pa, &pb);
     assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor.req, fx_str(pa, "id"),
                                        fake_node_txid(&w->c.node, "early"), NULL));
     assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor2.req, fx_str(pb, "id"),
@@ -328,12 +308,8 @@ static void test_paid_after_its_window_is_late(void **state)
     char pay[512];
     snprintf(pay, sizeof pay, "[%s]", chain_tx(&w->c, "slow", w->c.scripts[0], TARGET));
     chain_step_blocks(&w->c, pay, 6, "[]");
-    chain_start(&w->c, pay, "payments_after_window");
-    chain_attach(&w->f, &w->c, 0);
-    publish_small_project(w);
-    char part[37], buf[64];
-    approved(w, &w->f.investor, TARGET, part);
-    cJSON *payment = initiate(w, &w->f.investor, part, "slow-1", 0);
+    cJSON *payment = one_initiated(w, pay, "payments_after_window", "slow-1");
+    char buf[64];
     char id[37];
     snprintf(id, sizeof id, "%s", fx_str(payment, "id"));
     cJSON_Delete(payment);
@@ -379,12 +355,7 @@ static void test_transaction_that_pays_elsewhere_fails(void **state)
     char pay[512];
     snprintf(pay, sizeof pay, "[%s]", chain_tx(&w->c, "wrong", w->c.scripts[5], TARGET));
     chain_step_blocks(&w->c, pay, 6, "[]");
-    chain_start(&w->c, pay, "payments_wrong");
-    chain_attach(&w->f, &w->c, 0);
-    publish_small_project(w);
-    char part[37];
-    approved(w, &w->f.investor, TARGET, part);
-    cJSON *payment = initiate(w, &w->f.investor, part, "k", 0);
+    cJSON *payment = one_initiated(w, pay, "payments_wrong", "k");
     assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor.req, fx_str(payment, "id"),
                                        fake_node_txid(&w->c.node, "wrong"), NULL));
     chain_next(&w->c);
@@ -395,38 +366,11 @@ static void test_transaction_that_pays_elsewhere_fails(void **state)
     cJSON_Delete(payment);
 }
 
-/*
- * Investor (1 GAP) and investor2 (0.5 GAP) each approved for PROFIT, each with
- * a payment submitted for a transaction paying it in full, mined 6 deep.
- */
-static void two_paid_in_full(world *w, const char *test_name, cJSON **pa, cJSON **pb)
-{
-    chain_begin(&w->c, 1);
-    char mempool[2048];
-    snprintf(mempool, sizeof mempool, "[%s,%s]",
-             chain_tx(&w->c, "a", w->c.scripts[0], 100000000),
-             chain_tx(&w->c, "b", w->c.scripts[1], 50000000));
-    chain_step_blocks(&w->c, mempool, 6, "[]");
-    chain_start(&w->c, mempool, test_name);
-    chain_attach(&w->f, &w->c, 0);
-    publish_small_project(w);
-    char a[37], b[37];
-    approved(w, &w->f.investor, 100000000, a);
-    approved(w, &w->f.investor2, 50000000, b);
-    *pa = initiate(w, &w->f.investor, a, "k-a", 0);
-    *pb = initiate(w, &w->f.investor2, b, "k-b", 0);
-    assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor.req, fx_str(*pa, "id"),
-                                       fake_node_txid(&w->c.node, "a"), NULL));
-    assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor2.req, fx_str(*pb, "id"),
-                                       fake_node_txid(&w->c.node, "b"), NULL));
-    chain_next(&w->c);
-}
-
 static void test_profit_shares_sum_exactly(void **state)
 {
     world *w = *state;
     cJSON *pa, *pb;
-    two_paid_in_full(w, "payments_shares", &pa, &pb);
+    paid_by_two(w, "payments_shares", NULL, &pa, &pb);
     /* icms_tick verifies every submitted payment. */
     char *out = NULL;
     assert_icms_ok(icms_tick(w->f.db, &out));
@@ -434,13 +378,7 @@ static void test_profit_shares_sum_exactly(void **state)
     assert_int_equal(fx_int(report, "payments_verified"), 2);
     cJSON_Delete(report);
     assert_icms_ok(icms_project_approve(w->f.db, &w->f.admin.req, w->project, NULL));
-    assert_icms_ok(icms_project_ship(w->f.db, &w->f.admin.req, w->project,
-                                     "{\"container_number\":\"CSQU3054383\",\"vessel\":\"V\","
-                                     "\"bill_of_lading\":\"B\",\"port_of_loading\":\"P\","
-                                     "\"port_of_discharge\":\"H\","
-                                     "\"eta\":\"2026-03-01T00:00:00Z\"}",
-                                     NULL));
-    assert_icms_ok(icms_project_complete(w->f.db, &w->f.admin.req, w->project, NULL));
+    ship_and_complete(w);
     /* 10 base units of profit over capital 2:1: 6.67 and 3.33 become 7 and 3. */
     assert_icms_ok(icms_project_distribute(w->f.db, &w->f.admin.req, w->project,
                                            "{\"profit\":10}", &out));
@@ -467,7 +405,7 @@ static void test_batch_is_all_or_nothing(void **state)
 {
     world *w = *state;
     cJSON *pa, *pb;
-    two_paid_in_full(w, "payments_batch", &pa, &pb);
+    paid_by_two(w, "payments_batch", NULL, &pa, &pb);
     const char *ids[3] = {fx_str(pa, "id"), fx_str(pb, "id"),
                           "0190e4a4-0000-7000-8000-000000000000"};
     uint64_t before, after;
@@ -530,12 +468,7 @@ static void test_confirm_fails_cleanly_at_every_store_call(void **state)
     char pay[512];
     snprintf(pay, sizeof pay, "[%s]", chain_tx(&w->c, "pay", w->c.scripts[0], TARGET + 7));
     chain_step_blocks(&w->c, pay, 6, "[]");
-    chain_start(&w->c, pay, "payments_faults");
-    chain_attach(&w->f, &w->c, 0);
-    publish_small_project(w);
-    char part[37];
-    approved(w, &w->f.investor, TARGET, part);
-    cJSON *payment = initiate(w, &w->f.investor, part, "k", 0);
+    cJSON *payment = one_initiated(w, pay, "payments_faults", "k");
     const char *id = fx_str(payment, "id");
     assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor.req, id,
                                        fake_node_txid(&w->c.node, "pay"), NULL));
@@ -564,12 +497,7 @@ static void test_refund_settlement_fails_cleanly_at_every_store_call(void **stat
              chain_tx(&w->c, "refund", w->c.refund_script, TARGET));
     chain_step_blocks(&w->c, pay, 6, "[]");
     chain_step_blocks(&w->c, refund_tx, 6, "[]");
-    chain_start(&w->c, pay, "payments_refund_faults");
-    chain_attach(&w->f, &w->c, 0);
-    publish_small_project(w);
-    char part[37];
-    approved(w, &w->f.investor, TARGET, part);
-    cJSON *payment = initiate(w, &w->f.investor, part, "k", 0);
+    cJSON *payment = one_initiated(w, pay, "payments_refund_faults", "k");
     assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor.req, fx_str(payment, "id"),
                                        fake_node_txid(&w->c.node, "pay"), NULL));
     chain_next(&w->c);
