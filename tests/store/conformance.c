@@ -4,6 +4,7 @@
  * port promises in include/icms/sys/store.h.
  */
 #include "conformance.h"
+#include "store_kv.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -11,9 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* A literal as (bytes, length), embedded NULs included. */
-#define K(lit) (const uint8_t *)(lit), (sizeof(lit) - 1)
 
 /* ---- helpers ---- */
 
@@ -71,50 +69,6 @@ static void assert_item(const kv_item *it, const uint8_t *key, size_t key_len)
         fail_msg("scan order: got a key of %zu bytes starting 0x%02x, expected %zu bytes starting "
                  "0x%02x",
                  it->key_len, it->key_len ? it->key[0] : 0, key_len, key_len ? key[0] : 0);
-}
-
-static void put1(icms_store *s, const uint8_t *key, size_t key_len, const uint8_t *value,
-                 size_t value_len)
-{
-    icms_store_txn *t;
-    assert_icms_ok(s->begin(s, ICMS_STORE_WRITE, &t));
-    assert_icms_ok(s->put(t, key, key_len, value, value_len));
-    assert_icms_ok(s->commit(t));
-}
-
-/* The committed value of key as a malloc'd NUL-terminated string, or NULL when absent. */
-static char *get1(icms_store *s, const uint8_t *key, size_t key_len)
-{
-    icms_store_txn *t;
-    const uint8_t *v;
-    size_t vl;
-    char *out = NULL;
-    assert_icms_ok(s->begin(s, ICMS_STORE_READ, &t));
-    int rc = s->get(t, key, key_len, &v, &vl);
-    if (rc == 0) {
-        out = malloc(vl + 1);
-        assert_non_null(out);
-        memcpy(out, v, vl);
-        out[vl] = '\0';
-    } else {
-        assert_int_equal(rc, ICMS_ENOTFOUND);
-    }
-    assert_icms_ok(s->commit(t));
-    return out;
-}
-
-static void assert_value(icms_store *s, const uint8_t *key, size_t key_len, const char *expected)
-{
-    char *got = get1(s, key, key_len);
-    if (expected == NULL) {
-        if (got)
-            fail_msg("expected the key to be absent, found \"%s\"", got);
-    } else {
-        if (!got)
-            fail_msg("expected \"%s\", the key is absent", expected);
-        assert_string_equal(got, expected);
-    }
-    free(got);
 }
 
 static void scan_all(icms_store *s, icms_store_txn *t, const uint8_t *start, size_t start_len,
@@ -890,18 +844,14 @@ static void *counter_thread(void *arg)
                 job->failures++;
                 break;
             }
-            const uint8_t *v;
-            size_t vl;
-            uint64_t n = 0;
-            rc = s->get(t, K("counter"), &v, &vl);
-            if (rc == 0 && vl == sizeof n)
-                memcpy(&n, v, sizeof n);
-            else if (rc == ICMS_ECONFLICT || rc == ICMS_EBUSY) {
+            uint64_t n;
+            rc = read_u64(s, t, K("counter"), &n);
+            if (rc == ICMS_ECONFLICT || rc == ICMS_EBUSY) {
                 /* A store may detect the conflict at any call (docs/storage.md): rerun. */
                 s->rollback(t);
                 job->retries++;
                 continue;
-            } else if (rc != ICMS_ENOTFOUND) {
+            } else if (rc != 0) {
                 s->rollback(t);
                 job->failures++;
                 break;
@@ -942,13 +892,8 @@ static void test_threads_lose_no_increment(void **state)
         assert_int_equal(jobs[i].failures, 0);
     }
     icms_store_txn *t;
-    const uint8_t *v;
-    size_t vl;
-    uint64_t n;
     assert_icms_ok(s->begin(s, ICMS_STORE_READ, &t));
-    assert_icms_ok(s->get(t, K("counter"), &v, &vl));
-    assert_int_equal(vl, sizeof n);
-    memcpy(&n, v, sizeof n);
+    uint64_t n = get_u64(s, t, K("counter"));
     assert_icms_ok(s->commit(t));
     assert_int_equal(n, THREADS * INCREMENTS);
     f->close(f, s);

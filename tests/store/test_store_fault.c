@@ -6,9 +6,8 @@
 #include <string.h>
 
 #include "icms/sys/store.h"
+#include "store_kv.h"
 #include "support/fault_store.h"
-
-#define K(lit) (const uint8_t *)(lit), (sizeof(lit) - 1)
 
 static char tmpdir[4096];
 
@@ -32,23 +31,6 @@ static icms_store *wrap(icms_store *inner)
     icms_store *fs = NULL;
     assert_icms_ok(icms_test_fault_store_new(&fs, inner, true));
     return fs;
-}
-
-static void put1(icms_store *s, const uint8_t *key, size_t key_len, const uint8_t *value,
-                 size_t value_len)
-{
-    icms_store_txn *t;
-    assert_icms_ok(s->begin(s, ICMS_STORE_WRITE, &t));
-    assert_icms_ok(s->put(t, key, key_len, value, value_len));
-    assert_icms_ok(s->commit(t));
-}
-
-static int count_cb(const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len,
-                    void *payload)
-{
-    (void)key, (void)key_len, (void)value, (void)value_len;
-    (*(size_t *)payload)++;
-    return 0;
 }
 
 static void test_forwards_and_counts(void **state)

@@ -1,5 +1,6 @@
 /* The memory store: the conformance suite, plus what only the memory store promises. */
 #include "conformance.h"
+#include "store_kv.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,8 +8,6 @@
 
 #include "core/core.h"
 #include "support/fault_store.h"
-
-#define K(lit) (const uint8_t *)(lit), (sizeof(lit) - 1)
 
 static icms_store *mem_open(store_factory *f)
 {
@@ -89,7 +88,7 @@ static void test_early_stop_narrows_the_read_range(void **state)
     icms_store_free(s);
 }
 
-static int count_cb(const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len,
+static int visit_cb(const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len,
                     void *payload)
 {
     (void)key, (void)key_len, (void)value, (void)value_len, (void)payload;
@@ -144,7 +143,7 @@ static void test_lost_read_tracking_refuses_commit(void **state)
     /* The same for a scan's range. */
     assert_icms_ok(s->begin(s, ICMS_STORE_WRITE, &t));
     icms__alloc_fail_after(1);
-    assert_icms(ICMS_ENOMEM, s->scan(t, K("a"), K("b"), 0, count_cb, NULL));
+    assert_icms(ICMS_ENOMEM, s->scan(t, K("a"), K("b"), 0, visit_cb, NULL));
     icms__alloc_fail_after(0);
     assert_icms_ok(s->put(t, K("k"), K("v")));
     assert_icms(ICMS_ENOMEM, s->commit(t));
@@ -267,7 +266,7 @@ static void allocation_failures_change_nothing(bool other_writer)
             size_t vl;
             rc = s->get(t, K("a"), &v, &vl);
             if (rc == 0)
-                rc = s->scan(t, K("a"), K("c"), 0, count_cb, NULL);
+                rc = s->scan(t, K("a"), K("c"), 0, visit_cb, NULL);
             if (rc == 0)
                 rc = s->scan(t, K("a"), NULL, 0, ICMS_STORE_SCAN_REVERSE, stop_cb, NULL);
             if (rc == 0)

@@ -5,6 +5,7 @@
  * (exit 77) with the reason, except under CI=true, where it fails.
  */
 #include "conformance.h"
+#include "store_kv.h"
 
 #include <libpq-fe.h>
 #include <pthread.h>
@@ -17,8 +18,6 @@
 #include "icms/sys/store_postgres.h"
 #include "kv/run.h"
 #include "support/pg_server.h"
-
-#define K(lit) (const uint8_t *)(lit), (sizeof(lit) - 1)
 
 static pg_server server;
 
@@ -47,12 +46,6 @@ static const char *raw_exec(PGconn *c, const char *sql)
 
 /* ---- the factory: a table per test on the one server ---- */
 
-typedef struct opened {
-    icms_store *store;
-    char table[48];
-} opened;
-
-static opened handles[16];
 static unsigned int tables;
 
 static icms_store *open_table(const char *table, unsigned int pool, unsigned int lock_ms)
@@ -63,14 +56,8 @@ static icms_store *open_table(const char *table, unsigned int pool, unsigned int
     o.lock_timeout_ms = lock_ms;
     icms_store *s = NULL;
     assert_icms_ok(icms_store_postgres_new(&s, server.conninfo, &o));
-    for (size_t i = 0; i < sizeof handles / sizeof handles[0]; i++)
-        if (!handles[i].store) {
-            handles[i].store = s;
-            snprintf(handles[i].table, sizeof handles[i].table, "%s", table);
-            return s;
-        }
-    fail_msg("too many open handles");
-    return NULL;
+    handles_add(s, table);
+    return s;
 }
 
 static icms_store *pg_open(store_factory *f)
@@ -84,23 +71,15 @@ static icms_store *pg_open(store_factory *f)
 static icms_store *pg_open_second(store_factory *f, icms_store *first)
 {
     (void)f;
-    for (size_t i = 0; i < sizeof handles / sizeof handles[0]; i++)
-        if (handles[i].store == first) {
-            char table[48];
-            snprintf(table, sizeof table, "%s", handles[i].table);
-            return open_table(table, 0, 1000);
-        }
-    fail_msg("unknown first handle");
-    return NULL;
+    char table[48];
+    handles_name(first, table, sizeof table);
+    return open_table(table, 0, 1000);
 }
 
 static void pg_close(store_factory *f, icms_store *s)
 {
     (void)f;
-    for (size_t i = 0; i < sizeof handles / sizeof handles[0]; i++)
-        if (handles[i].store == s)
-            handles[i].store = NULL;
-    icms_store_free(s);
+    handles_close(s);
 }
 
 static store_factory postgres_factory = {
@@ -108,32 +87,6 @@ static store_factory postgres_factory = {
 };
 
 /* ---- helpers ---- */
-
-static void put1(icms_store *s, const uint8_t *key, size_t key_len, const uint8_t *value,
-                 size_t value_len)
-{
-    icms_store_txn *t;
-    assert_icms_ok(s->begin(s, ICMS_STORE_WRITE, &t));
-    assert_icms_ok(s->put(t, key, key_len, value, value_len));
-    assert_icms_ok(s->commit(t));
-}
-
-static void assert_value(icms_store *s, const uint8_t *key, size_t key_len, const char *want)
-{
-    icms_store_txn *t;
-    const uint8_t *v;
-    size_t vl;
-    assert_icms_ok(s->begin(s, ICMS_STORE_READ, &t));
-    int rc = s->get(t, key, key_len, &v, &vl);
-    if (want) {
-        assert_icms_ok(rc);
-        assert_int_equal(vl, strlen(want));
-        assert_memory_equal(v, want, vl);
-    } else {
-        assert_int_equal(rc, ICMS_ENOTFOUND);
-    }
-    assert_icms_ok(s->commit(t));
-}
 
 static void assert_message_lacks(const char *secret)
 {
@@ -494,7 +447,7 @@ static void test_pool_exhausted_is_busy(void **state)
     pg_close(NULL, s);
 }
 
-static int count_cb(const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len,
+static int order_cb(const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len,
                     void *payload)
 {
     (void)value, (void)value_len;
@@ -536,10 +489,10 @@ static void test_big_scans_come_in_pages(void **state)
         }
         long want = mode ? N - 1 - 300 : N;
         long fwd[3] = {0, 0, 1}, rev[3] = {0, 0, -1};
-        assert_icms_ok(s->scan(t, K("b/"), K("b0"), 0, count_cb, fwd));
+        assert_icms_ok(s->scan(t, K("b/"), K("b0"), 0, order_cb, fwd));
         assert_int_equal(fwd[0], want);
         assert_int_equal(fwd[1], N - 1);
-        assert_icms_ok(s->scan(t, K("b/"), NULL, 0, ICMS_STORE_SCAN_REVERSE, count_cb, rev));
+        assert_icms_ok(s->scan(t, K("b/"), NULL, 0, ICMS_STORE_SCAN_REVERSE, order_cb, rev));
         assert_int_equal(rev[0], want);
         assert_int_equal(rev[1], mode ? 1 : 0);
         s->rollback(t);
@@ -729,32 +682,11 @@ static void test_server_killed_mid_transaction(void **state)
 
 /* ---- main ---- */
 
-static void stop_server(void)
-{
-    pg_server_destroy(&server);
-}
-
 int main(void)
 {
-    char why[256];
-    if (!pg_server_find(server.bindir, sizeof server.bindir, why, sizeof why)) {
-        const char *ci = getenv("CI");
-        if (ci && strcmp(ci, "true") == 0) {
-            fprintf(stderr,
-                    "FAIL test_store_postgres: no PostgreSQL server binaries: %s "
-                    "(CI=true requires them: scripts/install-deps.sh)\n",
-                    why);
-            return 1;
-        }
-        fprintf(stderr, "SKIP test_store_postgres: no PostgreSQL server binaries: %s\n", why);
-        return 77;
-    }
-    if (pg_server_start(&server) != 0) {
-        fprintf(stderr, "FAIL test_store_postgres: cannot start PostgreSQL: %s\n", server.error);
-        pg_server_destroy(&server);
-        return 1;
-    }
-    atexit(stop_server);
+    int started = pg_server_start_for_test(&server, "test_store_postgres");
+    if (started != 0)
+        return started;
     struct CMUnitTest tests[STORE_CONFORMANCE_MAX + 16];
     size_t n = store_conformance_tests(&postgres_factory, tests, STORE_CONFORMANCE_MAX);
     const struct CMUnitTest own[] = {
@@ -775,6 +707,6 @@ int main(void)
     memcpy(tests + n, own, sizeof own);
     n += sizeof own / sizeof own[0];
     int rc = _cmocka_run_group_tests("postgres store", tests, n, NULL, NULL);
-    stop_server();
+    pg_server_destroy(&server);
     return rc;
 }

@@ -177,37 +177,15 @@ static void test_whole_flow_on_postgres(void **state)
     icms_shutdown();
 }
 
-static void stop_server(void)
-{
-    pg_server_destroy(&server);
-}
-
 int main(void)
 {
-    char why[256];
-    if (!pg_server_find(server.bindir, sizeof server.bindir, why, sizeof why)) {
-        const char *ci = getenv("CI");
-        if (ci && strcmp(ci, "true") == 0) {
-            fprintf(stderr,
-                    "FAIL test_store_postgres_app: no PostgreSQL server binaries: %s "
-                    "(CI=true requires them: scripts/install-deps.sh)\n",
-                    why);
-            return 1;
-        }
-        fprintf(stderr, "SKIP test_store_postgres_app: no PostgreSQL server binaries: %s\n", why);
-        return 77;
-    }
-    if (pg_server_start(&server) != 0) {
-        fprintf(stderr, "FAIL test_store_postgres_app: cannot start PostgreSQL: %s\n",
-                server.error);
-        pg_server_destroy(&server);
-        return 1;
-    }
-    atexit(stop_server);
+    int started = pg_server_start_for_test(&server, "test_store_postgres_app");
+    if (started != 0)
+        return started;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_whole_flow_on_postgres),
     };
     int rc = cmocka_run_group_tests_name("libicms on the postgres store", tests, NULL, NULL);
-    stop_server();
+    pg_server_destroy(&server);
     return rc;
 }

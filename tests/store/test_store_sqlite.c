@@ -1,5 +1,6 @@
 /* The SQLite store: the conformance suite on real files, plus what only SQLite promises. */
 #include "conformance.h"
+#include "store_kv.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -14,8 +15,6 @@
 
 #include "store/store_internal.h"
 
-#define K(lit) (const uint8_t *)(lit), (sizeof(lit) - 1)
-
 static char tmpdir[4096];
 
 static const char *db_path(const char *name)
@@ -27,12 +26,6 @@ static const char *db_path(const char *name)
 
 /* ---- the factory: a fresh file per test, a short busy wait ---- */
 
-typedef struct opened {
-    icms_store *store;
-    char path[4200];
-} opened;
-
-static opened handles[16];
 static unsigned int files;
 
 static icms_store *open_path(const char *path, unsigned int busy_ms)
@@ -41,14 +34,8 @@ static icms_store *open_path(const char *path, unsigned int busy_ms)
     o.busy_timeout_ms = busy_ms;
     icms_store *s = NULL;
     assert_icms_ok(icms_store_sqlite_new(&s, path, &o));
-    for (size_t i = 0; i < sizeof handles / sizeof handles[0]; i++)
-        if (!handles[i].store) {
-            handles[i].store = s;
-            snprintf(handles[i].path, sizeof handles[i].path, "%s", path);
-            return s;
-        }
-    fail_msg("too many open handles");
-    return NULL;
+    handles_add(s, path);
+    return s;
 }
 
 static icms_store *sq_open(store_factory *f)
@@ -62,56 +49,20 @@ static icms_store *sq_open(store_factory *f)
 static icms_store *sq_open_second(store_factory *f, icms_store *first)
 {
     (void)f;
-    for (size_t i = 0; i < sizeof handles / sizeof handles[0]; i++)
-        if (handles[i].store == first) {
-            char path[4200];
-            snprintf(path, sizeof path, "%s", handles[i].path);
-            return open_path(path, 100);
-        }
-    fail_msg("unknown first handle");
-    return NULL;
+    char path[4200];
+    handles_name(first, path, sizeof path);
+    return open_path(path, 100);
 }
 
 static void sq_close(store_factory *f, icms_store *s)
 {
     (void)f;
-    for (size_t i = 0; i < sizeof handles / sizeof handles[0]; i++)
-        if (handles[i].store == s)
-            handles[i].store = NULL;
-    icms_store_free(s);
+    handles_close(s);
 }
 
 static store_factory sqlite_factory = {
     "sqlite", STORE_LOCKING, sq_open, sq_open_second, sq_close, NULL,
 };
-
-/* ---- helpers ---- */
-
-static void put1(icms_store *s, const uint8_t *key, size_t key_len, const uint8_t *value,
-                 size_t value_len)
-{
-    icms_store_txn *t;
-    assert_icms_ok(s->begin(s, ICMS_STORE_WRITE, &t));
-    assert_icms_ok(s->put(t, key, key_len, value, value_len));
-    assert_icms_ok(s->commit(t));
-}
-
-static void assert_value(icms_store *s, const uint8_t *key, size_t key_len, const char *want)
-{
-    icms_store_txn *t;
-    const uint8_t *v;
-    size_t vl;
-    assert_icms_ok(s->begin(s, ICMS_STORE_READ, &t));
-    int rc = s->get(t, key, key_len, &v, &vl);
-    if (want) {
-        assert_icms_ok(rc);
-        assert_int_equal(vl, strlen(want));
-        assert_memory_equal(v, want, vl);
-    } else {
-        assert_int_equal(rc, ICMS_ENOTFOUND);
-    }
-    assert_icms_ok(s->commit(t));
-}
 
 /* Run SQL directly on the file, as someone with the sqlite3 shell would. */
 static int raw_exec(const char *path, const char *sql, char *err_out, size_t err_len)
@@ -478,13 +429,8 @@ static int child_work(const char *path, int id)
                 continue;
             if (rc != 0)
                 return 12;
-            const uint8_t *v;
-            size_t vl;
-            uint64_t n = 0;
-            rc = s->get(t, K("counter"), &v, &vl);
-            if (rc == 0 && vl == sizeof n)
-                memcpy(&n, v, sizeof n);
-            else if (rc != ICMS_ENOTFOUND)
+            uint64_t n;
+            if (read_u64(s, t, K("counter"), &n) != 0)
                 return 13;
             n++;
             char key[32];
@@ -500,14 +446,6 @@ static int child_work(const char *path, int id)
         }
     }
     icms_store_free(s);
-    return 0;
-}
-
-static int count_cb(const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len,
-                    void *payload)
-{
-    (void)key, (void)key_len, (void)value, (void)value_len;
-    (*(size_t *)payload)++;
     return 0;
 }
 
@@ -533,14 +471,8 @@ static void test_processes_lose_no_write(void **state)
     }
     /* The handle opened before the children sees all their work. */
     icms_store_txn *t;
-    const uint8_t *v;
-    size_t vl;
-    uint64_t n;
     assert_icms_ok(s->begin(s, ICMS_STORE_READ, &t));
-    assert_icms_ok(s->get(t, K("counter"), &v, &vl));
-    assert_int_equal(vl, sizeof n);
-    memcpy(&n, v, sizeof n);
-    assert_int_equal(n, PROCS * PROC_INCREMENTS);
+    assert_int_equal(get_u64(s, t, K("counter")), PROCS * PROC_INCREMENTS);
     size_t keys = 0;
     assert_icms_ok(s->scan(t, K("proc/"), K("proc0"), 0, count_cb, &keys));
     assert_int_equal(keys, PROCS * PROC_INCREMENTS);

@@ -372,6 +372,39 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
     return 0;
 }
 
+static pg_server *started_for_test; /* destroyed at exit, however the test ends */
+
+static void destroy_at_exit(void)
+{
+    if (started_for_test)
+        pg_server_destroy(started_for_test);
+}
+
+int pg_server_start_for_test(pg_server *s, const char *test_name)
+{
+    char why[256];
+    if (!pg_server_find(s->bindir, sizeof s->bindir, why, sizeof why)) {
+        const char *ci = getenv("CI");
+        if (ci && strcmp(ci, "true") == 0) {
+            fprintf(stderr,
+                    "FAIL %s: no PostgreSQL server binaries: %s "
+                    "(CI=true requires them: scripts/install-deps.sh)\n",
+                    test_name, why);
+            return 1;
+        }
+        fprintf(stderr, "SKIP %s: no PostgreSQL server binaries: %s\n", test_name, why);
+        return 77;
+    }
+    if (pg_server_start(s) != 0) {
+        fprintf(stderr, "FAIL %s: cannot start PostgreSQL: %s\n", test_name, s->error);
+        pg_server_destroy(s);
+        return 1;
+    }
+    started_for_test = s;
+    atexit(destroy_at_exit);
+    return 0;
+}
+
 void pg_server_destroy(pg_server *s)
 {
     pg_server_stop(s);

@@ -36,6 +36,15 @@ bool pg_server_find(char *bindir, size_t len, char *why, size_t why_len);
  */
 int pg_server_start(pg_server *s);
 
+/*
+ * For a test's main: find the binaries and start s, to be destroyed at exit
+ * (one server per process). 0 when it runs; else the exit code, with the
+ * reason on stderr under `test_name`: 77 (skipped) when there are no
+ * binaries, 1 (failed) when CI=true requires them or the server does not
+ * start.
+ */
+int pg_server_start_for_test(pg_server *s, const char *test_name);
+
 /* Start the postmaster again on the existing data (after stop or kill). */
 int pg_server_restart(pg_server *s);
 
