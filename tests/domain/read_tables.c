@@ -107,60 +107,70 @@ static void put_header(struct out *o)
     put(o, "\n");
 }
 
-int icms_test_listing_table(char *buf, size_t len)
+/* A row of a listing table: what the filter names. */
+struct filter_row {
+    const char *filter;
+    bool project, party, self, status; /* party: investor_id or owner_id; self: it is the viewer */
+};
+
+/* The rule a listing table renders, for one viewer and row. */
+typedef int (*scope_fn)(const icms__viewer *viewer, const struct filter_row *row,
+                        icms__list_scope_t *scope);
+
+static int records_scope(const icms__viewer *viewer, const struct filter_row *row,
+                         icms__list_scope_t *scope)
 {
-    static const struct {
-        const char *filter;
-        bool project, investor, self;
-    } filters[] = {
-        {"`project_id`", true, false, false},
-        {"`investor_id`: the viewer's own", false, true, true},
-        {"`investor_id`: someone else's", false, true, false},
-        {"neither", false, false, false},
-    };
+    icms__list_facts facts = {*viewer, row->project, row->party, row->self};
+    return icms__list_scope("payment", &facts, scope);
+}
+
+static int releases_scope(const icms__viewer *viewer, const struct filter_row *row,
+                          icms__list_scope_t *scope)
+{
+    icms__release_list_facts facts = {*viewer, row->project, row->party, row->self, row->status};
+    return icms__release_list_scope(&facts, scope);
+}
+
+static int listing_table(char *buf, size_t len, const struct filter_row *rows, size_t count,
+                         scope_fn rule, const char *name_what)
+{
     struct out o = {buf, len, 0, 0};
     put_header(&o);
-    for (size_t f = 0; f < sizeof filters / sizeof filters[0]; f++) {
-        put(&o, "| %s |", filters[f].filter);
+    for (size_t f = 0; f < count; f++) {
+        put(&o, "| %s |", rows[f].filter);
         for (size_t c = 0; c < sizeof columns / sizeof columns[0]; c++) {
-            icms__list_facts facts = {personas[columns[c]].viewer, filters[f].project,
-                                      filters[f].investor, filters[f].self};
             icms__list_scope_t scope = ICMS__LIST_OWN;
-            int rc = icms__list_scope("payment", &facts, &scope);
-            put(&o, " %s |", scope_words(rc, scope, "a project or investor"));
+            int rc = rule(&personas[columns[c]].viewer, &rows[f], &scope);
+            put(&o, " %s |", scope_words(rc, scope, name_what));
         }
         put(&o, "\n");
     }
     return finish(&o);
 }
 
+int icms_test_listing_table(char *buf, size_t len)
+{
+    static const struct filter_row rows[] = {
+        {"`project_id`", true, false, false, false},
+        {"`investor_id`: the viewer's own", false, true, true, false},
+        {"`investor_id`: someone else's", false, true, false, false},
+        {"neither", false, false, false, false},
+    };
+    return listing_table(buf, len, rows, sizeof rows / sizeof rows[0], records_scope,
+                         "a project or investor");
+}
+
 int icms_test_release_listing_table(char *buf, size_t len)
 {
-    static const struct {
-        const char *filter;
-        bool project, owner, self, status;
-    } filters[] = {
+    static const struct filter_row rows[] = {
         {"`project_id`", true, false, false, false},
         {"`owner_id`: the viewer's own", false, true, true, false},
         {"`owner_id`: someone else's", false, true, false, false},
         {"`status` alone", false, false, false, true},
         {"none", false, false, false, false},
     };
-    struct out o = {buf, len, 0, 0};
-    put_header(&o);
-    for (size_t f = 0; f < sizeof filters / sizeof filters[0]; f++) {
-        put(&o, "| %s |", filters[f].filter);
-        for (size_t c = 0; c < sizeof columns / sizeof columns[0]; c++) {
-            icms__release_list_facts facts = {personas[columns[c]].viewer, filters[f].project,
-                                              filters[f].owner, filters[f].self,
-                                              filters[f].status};
-            icms__list_scope_t scope = ICMS__LIST_OWN;
-            int rc = icms__release_list_scope(&facts, &scope);
-            put(&o, " %s |", scope_words(rc, scope, "a project, owner or status"));
-        }
-        put(&o, "\n");
-    }
-    return finish(&o);
+    return listing_table(buf, len, rows, sizeof rows / sizeof rows[0], releases_scope,
+                         "a project, owner or status");
 }
 
 /* Instants relative to the payment's expires_at: before (-1 ms), at (0), after (+1 ms). */

@@ -415,57 +415,59 @@ static void test_release_list_properties(void **state)
 static void test_release_list_named_cases(void **state)
 {
     (void)state;
+    static const struct {
+        const char *what;
+        icms__release_list_facts facts;
+        int rc;
+        icms__list_scope_t scope; /* when allowed */
+        const char *message;      /* when refused */
+    } cases[] = {
+        {"the host's wallet, by status",
+         {{ICMS_ACTOR_HOST, false, 0, false}, false, false, false, true},
+         ICMS_OK, ICMS__LIST_STATUS, NULL},
+        {"an owner, no filter",
+         {{ICMS_ACTOR_USER, false, ICMS_ROLE_OWNER, true}, false, false, false, false},
+         ICMS_OK, ICMS__LIST_OWN, NULL},
+        {"an owner naming themselves, their project and a status",
+         {{ICMS_ACTOR_USER, false, ICMS_ROLE_OWNER, true}, true, true, true, true},
+         ICMS_OK, ICMS__LIST_OWN, NULL},
+        /* Not refused: narrowed to the caller's own, so it lists nothing. */
+        {"an owner, by another's project",
+         {{ICMS_ACTOR_USER, false, ICMS_ROLE_OWNER, false}, true, false, false, false},
+         ICMS_OK, ICMS__LIST_OWN, NULL},
+        {"the project's owner naming another owner",
+         {{ICMS_ACTOR_USER, false, ICMS_ROLE_ALL & ~4u, true}, true, true, false, false},
+         ICMS_EFORBIDDEN, ICMS__LIST_OWN, "an owner lists only their own releases"},
+        /* An admin names the narrowest: a project before an owner before a status. */
+        {"an admin, by everything",
+         {{ICMS_ACTOR_USER, false, ICMS_ROLE_ADMIN, false}, true, true, false, true},
+         ICMS_OK, ICMS__LIST_PROJECT, NULL},
+        {"an admin, by owner and status",
+         {{ICMS_ACTOR_USER, false, ICMS_ROLE_ADMIN, false}, false, true, false, true},
+         ICMS_OK, ICMS__LIST_OWNER, NULL},
+        {"an admin, no filter",
+         {{ICMS_ACTOR_USER, false, ICMS_ROLE_ADMIN, false}, false, false, false, false},
+         ICMS_EINVALID, ICMS__LIST_OWN, "filter by project_id, owner_id or status"},
+        {"anonymous, claiming everything",
+         {{ICMS_ACTOR_USER, true, ICMS_ROLE_ALL, true}, false, false, false, true},
+         ICMS_EFORBIDDEN, ICMS__LIST_OWN, "releases are not public"},
+    };
+    for (size_t i = 0; i < ICMS__ARRAY_LEN(cases); i++) {
+        icms__list_scope_t scope = (icms__list_scope_t)99;
+        int rc = icms__release_list_scope(&cases[i].facts, &scope);
+        if (rc != cases[i].rc)
+            fail_msg("%s: rc %d, expected %d", cases[i].what, rc, cases[i].rc);
+        if (rc == ICMS_OK && scope != cases[i].scope)
+            fail_msg("%s: scope %d, expected %d", cases[i].what, (int)scope,
+                     (int)cases[i].scope);
+        if (rc != ICMS_OK) {
+            assert_int_equal(scope, 99);
+            assert_string_equal(icms_error_last()->message, cases[i].message);
+        }
+    }
     icms__list_scope_t scope;
-    /* The host's wallet looks for what is due. */
-    icms__release_list_facts wallet = {{ICMS_ACTOR_HOST, false, 0, false},
-                                       false, false, false, true};
-    assert_icms_ok(icms__release_list_scope(&wallet, &scope));
-    assert_int_equal(scope, ICMS__LIST_STATUS);
-
-    /* An owner lists their own, with or without naming themselves, by project or not. */
-    icms__release_list_facts owner = {{ICMS_ACTOR_USER, false, ICMS_ROLE_OWNER, true},
-                                      false, false, false, false};
-    assert_icms_ok(icms__release_list_scope(&owner, &scope));
-    assert_int_equal(scope, ICMS__LIST_OWN);
-    icms__release_list_facts owner_self = {{ICMS_ACTOR_USER, false, ICMS_ROLE_OWNER, true},
-                                           true, true, true, true};
-    assert_icms_ok(icms__release_list_scope(&owner_self, &scope));
-    assert_int_equal(scope, ICMS__LIST_OWN);
-
-    /* Another owner's project: not refused, narrowed to the caller's own (so nothing). */
-    icms__release_list_facts other_project = {{ICMS_ACTOR_USER, false, ICMS_ROLE_OWNER, false},
-                                              true, false, false, false};
-    assert_icms_ok(icms__release_list_scope(&other_project, &scope));
-    assert_int_equal(scope, ICMS__LIST_OWN);
-
-    /* Another owner by id: refused, even by project, even for the project's owner. */
-    icms__release_list_facts other_owner = {{ICMS_ACTOR_USER, false, ICMS_ROLE_ALL & ~4u, true},
-                                            true, true, false, false};
-    scope = (icms__list_scope_t)99;
-    assert_icms(ICMS_EFORBIDDEN, icms__release_list_scope(&other_owner, &scope));
-    assert_string_equal(icms_error_last()->message, "an owner lists only their own releases");
-    assert_int_equal(scope, 99);
-
-    /* An admin names the narrowest: a project before an owner before a status. */
-    icms__release_list_facts admin_all = {{ICMS_ACTOR_USER, false, ICMS_ROLE_ADMIN, false},
-                                          true, true, false, true};
-    assert_icms_ok(icms__release_list_scope(&admin_all, &scope));
-    assert_int_equal(scope, ICMS__LIST_PROJECT);
-    admin_all.project_named = false;
-    assert_icms_ok(icms__release_list_scope(&admin_all, &scope));
-    assert_int_equal(scope, ICMS__LIST_OWNER);
-    icms__release_list_facts admin_none = {{ICMS_ACTOR_USER, false, ICMS_ROLE_ADMIN, false},
-                                           false, false, false, false};
-    assert_icms(ICMS_EINVALID, icms__release_list_scope(&admin_none, &scope));
-    assert_string_equal(icms_error_last()->message, "filter by project_id, owner_id or status");
-
-    icms__release_list_facts anonymous = {{ICMS_ACTOR_USER, true, ICMS_ROLE_ALL, true},
-                                          false, false, false, true};
-    assert_icms(ICMS_EFORBIDDEN, icms__release_list_scope(&anonymous, &scope));
-    assert_string_equal(icms_error_last()->message, "releases are not public");
-
     assert_icms(ICMS_EINVALID, icms__release_list_scope(NULL, &scope));
-    assert_icms(ICMS_EINVALID, icms__release_list_scope(&owner, NULL));
+    assert_icms(ICMS_EINVALID, icms__release_list_scope(&cases[0].facts, NULL));
 }
 
 int main(void)
