@@ -11,6 +11,7 @@
 #include "audit/audit.h"
 #include "core/core.h"
 #include "core/json.h"
+#include "core/sha256.h"
 #include "core/uuid.h"
 #include "events/outbox.h"
 
@@ -135,12 +136,12 @@ static int request_digest(const char *name, const cJSON *input, char out[65])
             return rc;
     }
     uint8_t hash[32];
-    crypto_hash_sha256_state st;
-    crypto_hash_sha256_init(&st);
-    crypto_hash_sha256_update(&st, (const unsigned char *)name, strlen(name) + 1);
+    icms__sha256_ctx st;
+    icms__sha256_init(&st);
+    icms__sha256_update(&st, name, strlen(name) + 1);
     if (text)
-        crypto_hash_sha256_update(&st, (const unsigned char *)text, len);
-    crypto_hash_sha256_final(&st, hash);
+        icms__sha256_update(&st, text, len);
+    icms__sha256_final(&st, hash);
     icms__free(text);
     sodium_bin2hex(out, 65, hash, sizeof hash);
     return ICMS_OK;

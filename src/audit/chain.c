@@ -8,6 +8,7 @@
 
 #include "core/core.h"
 #include "core/json.h"
+#include "core/sha256.h"
 #include "kv/log_memo.h"
 
 static const char hash_domain[] = "icms-audit-v1"; /* sizeof includes the NUL separator */
@@ -27,12 +28,12 @@ void icms__audit_entry_key(icms__key *key, int64_t seq)
 void icms__audit_link_hash(const uint8_t prev[ICMS__AUDIT_HASH_LEN], const uint8_t *entry,
                            size_t entry_len, uint8_t out[ICMS__AUDIT_HASH_LEN])
 {
-    crypto_hash_sha256_state st;
-    crypto_hash_sha256_init(&st);
-    crypto_hash_sha256_update(&st, (const unsigned char *)hash_domain, sizeof hash_domain);
-    crypto_hash_sha256_update(&st, prev, ICMS__AUDIT_HASH_LEN);
-    crypto_hash_sha256_update(&st, entry, entry_len);
-    crypto_hash_sha256_final(&st, out);
+    icms__sha256_ctx st;
+    icms__sha256_init(&st);
+    icms__sha256_update(&st, hash_domain, sizeof hash_domain);
+    icms__sha256_update(&st, prev, ICMS__AUDIT_HASH_LEN);
+    icms__sha256_update(&st, entry, entry_len);
+    icms__sha256_final(&st, out);
 }
 
 int icms__audit_parse_entry(const uint8_t *bytes, size_t len, int64_t *seq,

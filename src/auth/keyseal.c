@@ -6,6 +6,7 @@
 
 #include "auth/crypto.h"
 #include "core/core.h"
+#include "core/sha256.h"
 
 #define SEAL_AD_PREFIX "icms-auth-signing-key-v1:"
 #define NONCE_LEN crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
@@ -19,7 +20,7 @@ void icms__auth_kid(const uint8_t pk[32], char kid[ICMS__AUTH_KID_LEN + 1])
     icms__b64url_encode(pk, 32, x);
     int n = snprintf(json, sizeof json, "{\"crv\":\"Ed25519\",\"kty\":\"OKP\",\"x\":\"%s\"}", x);
     uint8_t hash[32];
-    crypto_hash_sha256(hash, (const unsigned char *)json, (unsigned long long)n);
+    icms__sha256(json, (size_t)n, hash);
     icms__b64url_encode(hash, sizeof hash, kid);
 }
 

@@ -5,6 +5,7 @@
 
 #include "auth/crypto.h"
 #include "core/core.h"
+#include "core/sha256.h"
 #include "icms/auth.h"
 
 #define STATE_MAX 512
@@ -59,7 +60,7 @@ static int challenge_of(const char *verifier, char out[44])
         return icms__error(ICMS_EINVALID, "PKCE verifier must be 43 to 128 characters of "
                                           "A-Z a-z 0-9 - . _ ~");
     uint8_t hash[32];
-    crypto_hash_sha256(hash, (const unsigned char *)verifier, len);
+    icms__sha256(verifier, len, hash);
     icms__b64url_encode(hash, sizeof hash, out);
     return ICMS_OK;
 }
