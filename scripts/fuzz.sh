@@ -21,7 +21,7 @@ case ${1:-} in
 esac
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${ICMS_FUZZ_BUILD:-$root/build-fuzz}
-targets=${*:-"tx block header merkle_proof base58 bech32 address"}
+targets=${*:-"tx block header merkle_proof base58 bech32 address sha256"}
 
 CC=${CC:-clang} cmake -S "$root" -B "$build" -DICMS_FUZZ=ON -DICMS_BUILD_TESTS=OFF \
     -DICMS_BUILD_CLI=OFF -DICMS_BUILD_BENCH=OFF -DICMS_SANITIZE=address,undefined,fuzzer-no-link \
