@@ -4,9 +4,13 @@
  *
  *   bench_sha256 [SECONDS_PER_CASE]     default 1
  *
+ *   bench_sha256 once LEN [portable]     hash LEN bytes once, in hash_once(), for counting
+ *                                       its instructions with gdb (count_insns.py): valgrind
+ *                                       cannot run the SHA instructions
+ *
  * With ICMS_BENCH_ITERS=N in the environment each case instead runs a fixed N rounds (1000
- * hashes, or one of a megabyte), for instruction counts under callgrind (which always takes the portable path:
- * valgrind's CPUID does not report SHA).
+ * hashes, or one of a megabyte), for instruction counts under callgrind (which always takes the
+ * portable path: valgrind's CPUID does not report SHA).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,8 +47,32 @@ static double rate(const uint8_t *msg, size_t len, double secs, size_t fixed_rou
     return (double)rounds * per_round / elapsed;
 }
 
+/* One hash, alone in a function, for count_insns.py. */
+__attribute__((noinline)) void hash_once(const uint8_t *msg, size_t len, uint8_t out[32]);
+__attribute__((noinline)) void hash_once(const uint8_t *msg, size_t len, uint8_t out[32])
+{
+    icms__sha256(msg, len, out);
+}
+
+static int once(size_t len, bool portable)
+{
+    uint8_t *msg = calloc(1, len + 1), out[32];
+    if (!msg)
+        return 1;
+    icms__sha256_force_portable(portable);
+    icms__sha256(msg, 1, out); /* CPUID asked, symbols bound, before the counted hash */
+    hash_once(msg, len, out);
+    printf("%zu bytes, %s path: %02x%02x%02x%02x...\n", len,
+           icms__sha256_accelerated() ? "SHA-NI" : "portable", out[0], out[1], out[2], out[3]);
+    free(msg);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 2 && strcmp(argv[1], "once") == 0)
+        return once((size_t)strtoul(argv[2], NULL, 10),
+                    argc > 3 && strcmp(argv[3], "portable") == 0);
     double secs = argc > 1 ? atof(argv[1]) : 1.0;
     const char *iters = getenv("ICMS_BENCH_ITERS");
     size_t fixed = iters ? (size_t)strtoul(iters, NULL, 10) : 0;
