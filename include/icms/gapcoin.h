@@ -14,7 +14,8 @@
  *
  * Threads: every function here is reentrant and may be called from any
  * thread at once; nothing keeps state between calls. Call icms_init() first
- * (it initialises libsodium, whose SHA-256 is used).
+ * (it initialises libsodium, whose SHA-256 is the fallback where the CPU has no SHA
+ * extensions).
  *
  * Errors: malformed input is ICMS_EINVALID with a message naming what is wrong
  * (bad character, length, checksum, which field); a value that is valid but
