@@ -262,7 +262,7 @@ func TestAuditCheckpointAndTamperedEntry(t *testing.T) {
 	}
 	f.db.Close()
 	out, err := exec.Command("sqlite3", f.path, `DROP TRIGGER icms_append_only_update; `+
-		`UPDATE kv SET v = replace(CAST(v AS TEXT), '"provider":"google"', '"provider":"gOOgle"') `+
+		`UPDATE kv_log SET v = replace(CAST(v AS TEXT), '"provider":"google"', '"provider":"gOOgle"') `+
 		`WHERE k >= X'02617564697400' AND k < X'02617564697401'`).CombinedOutput()
 	if err != nil {
 		t.Fatalf("sqlite3: %v %s", err, out)

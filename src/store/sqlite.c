@@ -1,7 +1,24 @@
 /*
- * The SQLite store: one table kv(k BLOB PRIMARY KEY, v BLOB NOT NULL)
- * WITHOUT ROWID in WAL mode. SQLite compares BLOBs with memcmp and a proper
- * prefix first, which is exactly the port's key order.
+ * The SQLite store, layout 3: two WITHOUT ROWID tables in WAL mode.
+ *
+ *   kv(k BLOB PRIMARY KEY, v BLOB NOT NULL)      every key outside the append-only ranges
+ *   kv_log(k BLOB PRIMARY KEY, v BLOB NOT NULL)  every key under an append-only prefix
+ *   icms_append_only(prefix BLOB PRIMARY KEY)    the prefixes (a set that only grows)
+ *
+ * The append-only triggers sit on kv_log alone, so the rows that need no
+ * protection (most of what a command writes) are written without running a
+ * trigger program. A key belongs to exactly one table, decided by the prefix
+ * set: get, put and del go to that table, and a scan walks the key space as
+ * alternating stretches (kv, kv_log, kv, ...) in key order, each read from its
+ * own table only. SQLite compares BLOBs with memcmp and a proper prefix first,
+ * which is exactly the port's key order. docs/storage.md says why.
+ *
+ * Every handle on the file must route identically. The prefix set is in the
+ * file and may only change together with the schema (icms_append_only has
+ * triggers that refuse plain writes, and the kv_log insert trigger spells the
+ * ranges out), so a connection reads PRAGMA schema_version in each
+ * transaction and reloads the set when it moved. Adding a prefix moves that
+ * prefix's rows from kv to kv_log in the same write transaction.
  *
  * Transactions map one to one onto SQLite transactions: BEGIN IMMEDIATE for
  * writers (the database's single write lock is taken at begin, so a second
@@ -12,9 +29,10 @@
  * A store object keeps a small pool of connections. A transaction takes one
  * for its whole life, so several threads (or one thread with a read open
  * beside a write) each work on their own connection; the pool mutex guards
- * only the pool. Each connection caches its prepared statements. Connections
- * are opened with SQLITE_OPEN_NOMUTEX because no two threads ever use one at
- * the same time (the port allows one thread per transaction).
+ * only the pool. Each connection caches its prepared statements and its copy
+ * of the prefix set. Connections are opened with SQLITE_OPEN_NOMUTEX because
+ * no two threads ever use one at the same time (the port allows one thread
+ * per transaction).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,46 +54,82 @@
 /* PRAGMA application_id of an icms store ("ICMS") and the layout version in user_version. */
 #define ICMS_APPLICATION_ID 0x49434D53
 /*
- * Layout 1 had three triggers per append-only prefix; layout 2 keeps the
- * prefixes in a table and three triggers that cover them all (a file of
- * layout 1 is brought to 2 when opened).
+ * Layout 1 had three triggers per append-only prefix on kv; layout 2 kept the
+ * prefixes in a table and three triggers on kv that covered them all, run for
+ * every row written; layout 3 moves the append-only rows to kv_log and its
+ * triggers with them. Files of layouts 1 and 2 are brought to 3 when opened.
  */
-#define ICMS_LAYOUT_VERSION 2
+#define ICMS_LAYOUT_VERSION 3
+
+/* The two tables of key-value rows. */
+enum table_id { TB_KV, TB_LOG, TB_COUNT };
+
+/* What each table's cached statements do. */
+enum table_op {
+    OP_GET,
+    OP_PUT,
+    OP_DEL,
+    OP_SCAN_FWD, /* k >= ?1 AND k < ?2 */
+    OP_SCAN_REV,
+    OP_SCAN_FWD_OPEN, /* k >= ?1 */
+    OP_SCAN_REV_OPEN,
+    OP_COUNT
+};
 
 enum stmt_id {
     ST_BEGIN_READ,
     ST_BEGIN_WRITE,
-    ST_TOUCH, /* the read that pins a read transaction's snapshot */
+    ST_SCHEMA_VERSION, /* also the read that pins a read transaction's snapshot */
+    ST_PREFIXES,
     ST_COMMIT,
     ST_ROLLBACK,
-    ST_GET,
-    ST_PUT,
-    ST_DEL,
-    ST_SCAN_FWD, /* k >= ?1 AND k < ?2 */
-    ST_SCAN_REV,
-    ST_SCAN_FWD_OPEN, /* k >= ?1 */
-    ST_SCAN_REV_OPEN,
-    ST_COUNT
+    ST_TABLES, /* then OP_COUNT statements per table, kv first */
+    ST_COUNT = ST_TABLES + TB_COUNT * OP_COUNT
 };
 
+#define TABLE_SQL(table, put)                                                                      \
+    "SELECT v FROM " table " WHERE k = ?1", put, "DELETE FROM " table " WHERE k = ?1",             \
+        "SELECT k, v FROM " table " WHERE k >= ?1 AND k < ?2 ORDER BY k",                          \
+        "SELECT k, v FROM " table " WHERE k >= ?1 AND k < ?2 ORDER BY k DESC",                     \
+        "SELECT k, v FROM " table " WHERE k >= ?1 ORDER BY k",                                     \
+        "SELECT k, v FROM " table " WHERE k >= ?1 ORDER BY k DESC"
+
 static const char *const stmt_sql[ST_COUNT] = {
-    [ST_BEGIN_READ] = "BEGIN",
-    [ST_BEGIN_WRITE] = "BEGIN IMMEDIATE",
-    [ST_TOUCH] = "SELECT 1 FROM kv LIMIT 1",
-    [ST_COMMIT] = "COMMIT",
-    [ST_ROLLBACK] = "ROLLBACK",
-    [ST_GET] = "SELECT v FROM kv WHERE k = ?1",
-    [ST_PUT] = "INSERT INTO kv(k, v) VALUES(?1, ?2) ON CONFLICT(k) DO UPDATE SET v = excluded.v",
-    [ST_DEL] = "DELETE FROM kv WHERE k = ?1",
-    [ST_SCAN_FWD] = "SELECT k, v FROM kv WHERE k >= ?1 AND k < ?2 ORDER BY k",
-    [ST_SCAN_REV] = "SELECT k, v FROM kv WHERE k >= ?1 AND k < ?2 ORDER BY k DESC",
-    [ST_SCAN_FWD_OPEN] = "SELECT k, v FROM kv WHERE k >= ?1 ORDER BY k",
-    [ST_SCAN_REV_OPEN] = "SELECT k, v FROM kv WHERE k >= ?1 ORDER BY k DESC",
+    "BEGIN",
+    "BEGIN IMMEDIATE",
+    "PRAGMA schema_version",
+    "SELECT prefix FROM icms_append_only ORDER BY prefix",
+    "COMMIT",
+    "ROLLBACK",
+    TABLE_SQL("kv",
+              "INSERT INTO kv(k, v) VALUES(?1, ?2) ON CONFLICT(k) DO UPDATE SET v = excluded.v"),
+    /* An existing key is refused by the insert trigger, whatever the value. */
+    TABLE_SQL("kv_log", "INSERT INTO kv_log(k, v) VALUES(?1, ?2)"),
 };
+
+static int table_stmt(enum table_id table, enum table_op op)
+{
+    return ST_TABLES + (int)table * OP_COUNT + (int)op;
+}
+
+/*
+ * One stretch of keys that live in kv_log: lo <= k < hi (no upper end when
+ * hi_open). Overlapping and touching prefixes are merged into one range.
+ */
+typedef struct log_range {
+    size_t lo_len, hi_len;
+    bool hi_open;
+    uint8_t lo[ICMS_STORE_KEY_MAX];
+    uint8_t hi[ICMS_STORE_KEY_MAX];
+} log_range;
 
 typedef struct sql_conn {
     sqlite3 *db;
     sqlite3_stmt *stmt[ST_COUNT];
+    /* The prefix set as of schema_version (-1: not loaded), sorted and disjoint. */
+    sqlite3_int64 schema_version;
+    log_range *ranges;
+    size_t n_ranges;
     struct sql_conn *next; /* in the idle list */
 } sql_conn;
 
@@ -93,9 +147,9 @@ typedef struct sql_txn {
     sql_store *store;
     sql_conn *conn;
     icms_store_mode_t mode;
-    unsigned int scanning; /* nesting depth of scans in progress */
-    bool get_pending;      /* ST_GET holds the row the last get returned */
-    bool aborted;          /* SQLite rolled the transaction back after an error */
+    unsigned int scanning;     /* nesting depth of scans in progress */
+    sqlite3_stmt *get_pending; /* the get statement holding the row the last get returned */
+    bool aborted;              /* SQLite rolled the transaction back after an error */
 } sql_txn;
 
 static const uint8_t empty_bytes[1] = {0};
@@ -191,6 +245,7 @@ static void conn_close(sql_conn *c)
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(c->stmt[i]);
     sqlite3_close(c->db);
+    icms__free(c->ranges);
     icms__free(c);
 }
 
@@ -212,6 +267,7 @@ static int conn_open(sql_store *s, sql_conn **out)
     sql_conn *c = icms__calloc(1, sizeof *c);
     if (!c)
         return ICMS_ENOMEM;
+    c->schema_version = -1;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     int rc = sqlite3_open_v2(s->path, &c->db, flags, NULL);
     if (rc != SQLITE_OK) {
@@ -388,51 +444,86 @@ static void sql_add_ranges(sql_text *t, const char *col, sqlite3_stmt *prefixes)
     sqlite3_reset(prefixes);
 }
 
-/*
- * The triggers that make every key under a listed prefix append-only.
- * INSERT is checked as well as UPDATE and DELETE because INSERT OR REPLACE
- * deletes the old row without firing delete triggers (recursive_triggers is
- * off by default). One trigger per statement kind, whatever the number of
- * prefixes: each trigger is a sub-program run for every row written.
- */
-static int create_append_only_triggers(sqlite3 *db)
+static int prepare_prefixes(sqlite3 *db, sqlite3_stmt **out)
 {
-    sqlite3_stmt *prefixes;
-    int rc = sqlite3_prepare_v2(db, "SELECT prefix FROM icms_append_only ORDER BY prefix", -1,
-                                &prefixes, NULL);
-    if (rc != SQLITE_OK)
-        return sql_error(db, rc, "reading the append-only prefixes");
-    sql_text t = {0};
-    sql_adds(&t, "DROP TRIGGER IF EXISTS icms_append_only_update;"
-                 "DROP TRIGGER IF EXISTS icms_append_only_delete;"
-                 "DROP TRIGGER IF EXISTS icms_append_only_insert;");
-    rc = sqlite3_step(prefixes);
-    sqlite3_reset(prefixes);
-    if (rc == SQLITE_DONE) { /* nothing to protect: no triggers (and no statement journals) */
-        sqlite3_finalize(prefixes);
-        rc = t.failed ? icms__error(ICMS_ENOMEM, "out of memory")
-                      : exec_sql(db, t.data, "dropping append-only triggers");
-        icms__free(t.data);
-        return rc;
-    }
-    sql_adds(&t, "CREATE TRIGGER icms_append_only_update BEFORE UPDATE ON kv WHEN ");
-    sql_add_ranges(&t, "old.k", prefixes);
-    sql_adds(&t, " OR ");
-    sql_add_ranges(&t, "new.k", prefixes);
-    sql_adds(&t, " BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
-                 "CREATE TRIGGER icms_append_only_delete BEFORE DELETE ON kv WHEN ");
-    sql_add_ranges(&t, "old.k", prefixes);
-    sql_adds(&t, " BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
-                 "CREATE TRIGGER icms_append_only_insert BEFORE INSERT ON kv WHEN ");
-    sql_add_ranges(&t, "new.k", prefixes);
-    sql_adds(&t, " AND EXISTS (SELECT 1 FROM kv WHERE k = new.k)"
-                 " BEGIN SELECT RAISE(ABORT, 'append-only'); END;");
-    sqlite3_finalize(prefixes);
-    rc = t.failed ? icms__error(ICMS_ENOMEM, "out of memory")
-                  : exec_sql(db, t.data, "creating append-only triggers");
-    icms__free(t.data);
+    int rc = sqlite3_prepare_v2(db, "SELECT prefix FROM icms_append_only ORDER BY prefix", -1, out,
+                                NULL);
+    return rc == SQLITE_OK ? ICMS_OK : sql_error(db, rc, "reading the append-only prefixes");
+}
+
+static int exec_text(sqlite3 *db, sql_text *t, const char *what)
+{
+    int rc = t->failed ? icms__error(ICMS_ENOMEM, WHO ": %s: out of memory", what)
+                       : exec_sql(db, t->data, what);
+    icms__free(t->data);
+    t->data = NULL;
     return rc;
 }
+
+/*
+ * Every key under a listed prefix belongs in kv_log: move the rows there
+ * (a file of an older layout, or a prefix that is new). A key that is in both
+ * tables already (only SQL behind the store's back makes one) fails the move
+ * and with it the whole open.
+ */
+static int move_log_rows(sqlite3 *db)
+{
+    sqlite3_stmt *prefixes;
+    int rc = prepare_prefixes(db, &prefixes);
+    if (rc != 0)
+        return rc;
+    sql_text t = {0};
+    sql_adds(&t, "INSERT INTO kv_log(k, v) SELECT k, v FROM kv WHERE ");
+    sql_add_ranges(&t, "k", prefixes);
+    sql_adds(&t, "; DELETE FROM kv WHERE ");
+    sql_add_ranges(&t, "k", prefixes);
+    sqlite3_finalize(prefixes);
+    return exec_text(db, &t, "moving append-only rows to kv_log");
+}
+
+/*
+ * The triggers of layout 3. On kv_log: no UPDATE, no DELETE, and no INSERT of
+ * a key that exists (INSERT OR REPLACE deletes the old row without firing
+ * delete triggers, recursive_triggers being off by default) or that lies
+ * outside the ranges (such a row would never be read; refusing it also puts
+ * the ranges into the schema, so that changing them moves schema_version).
+ * On icms_append_only: no write at all, so that the prefix set changes only
+ * with the schema, which every connection watches (ensure_schema drops these
+ * triggers, adds prefixes and makes them again, in one transaction). kv has no
+ * trigger: its rows are free, and a write to it runs no trigger program.
+ */
+static int create_triggers(sqlite3 *db)
+{
+    sqlite3_stmt *prefixes;
+    int rc = prepare_prefixes(db, &prefixes);
+    if (rc != 0)
+        return rc;
+    sql_text t = {0};
+    sql_adds(&t, "CREATE TRIGGER icms_append_only_update BEFORE UPDATE ON kv_log"
+                 " BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
+                 "CREATE TRIGGER icms_append_only_delete BEFORE DELETE ON kv_log"
+                 " BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
+                 "CREATE TRIGGER icms_append_only_insert BEFORE INSERT ON kv_log WHEN NOT ");
+    sql_add_ranges(&t, "new.k", prefixes);
+    sql_adds(&t, " OR EXISTS (SELECT 1 FROM kv_log WHERE k = new.k)"
+                 " BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
+                 "CREATE TRIGGER icms_prefixes_insert BEFORE INSERT ON icms_append_only"
+                 " BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
+                 "CREATE TRIGGER icms_prefixes_update BEFORE UPDATE ON icms_append_only"
+                 " BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
+                 "CREATE TRIGGER icms_prefixes_delete BEFORE DELETE ON icms_append_only"
+                 " BEGIN SELECT RAISE(ABORT, 'append-only'); END;");
+    sqlite3_finalize(prefixes);
+    return exec_text(db, &t, "creating append-only triggers");
+}
+
+/* Every trigger of layouts 2 and 3 (kv's of layout 2 share their names with kv_log's). */
+static const char drop_triggers_sql[] = "DROP TRIGGER IF EXISTS icms_append_only_update;"
+                                        "DROP TRIGGER IF EXISTS icms_append_only_delete;"
+                                        "DROP TRIGGER IF EXISTS icms_append_only_insert;"
+                                        "DROP TRIGGER IF EXISTS icms_prefixes_insert;"
+                                        "DROP TRIGGER IF EXISTS icms_prefixes_update;"
+                                        "DROP TRIGGER IF EXISTS icms_prefixes_delete;";
 
 /* Record the handle's prefixes beside those already protected (never fewer). */
 static int add_append_only_prefixes(sqlite3 *db, const icms_sqlite_options *o)
@@ -541,15 +632,18 @@ static int schema_ready(sqlite3 *db, const icms_sqlite_options *o, bool *ready)
     if (code == 0)
         code = query_int(db,
                          "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN "
-                         "('kv', 'icms_append_only')",
+                         "('kv', 'kv_log', 'icms_append_only')",
                          &n);
-    if (code != 0 || app_id != ICMS_APPLICATION_ID || layout != ICMS_LAYOUT_VERSION || n != 2)
+    if (code != 0 || app_id != ICMS_APPLICATION_ID || layout != ICMS_LAYOUT_VERSION || n != 3)
         return code;
-    /* Three triggers when anything is protected, none when nothing is. */
+    /* The six triggers, on their tables, and nothing on kv. */
     code = query_int(db,
-                     "SELECT (SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND name "
-                     "IN ('icms_append_only_update', 'icms_append_only_delete', "
-                     "'icms_append_only_insert')) = 3 * (EXISTS (SELECT 1 FROM icms_append_only))",
+                     "SELECT (SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND "
+                     "((tbl_name = 'kv_log' AND name IN ('icms_append_only_update', "
+                     "'icms_append_only_delete', 'icms_append_only_insert')) OR "
+                     "(tbl_name = 'icms_append_only' AND name IN ('icms_prefixes_insert', "
+                     "'icms_prefixes_update', 'icms_prefixes_delete')))) = 6 AND NOT EXISTS "
+                     "(SELECT 1 FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = 'kv')",
                      &n);
     if (code != 0 || n != 1)
         return code;
@@ -645,7 +739,7 @@ static int ensure_schema(sql_conn *c, const icms_sqlite_options *o, unsigned int
         sqlite3_int64 tables = 0;
         if ((code = query_int(db,
                               "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name "
-                              "NOT IN ('kv', 'icms_append_only')",
+                              "NOT IN ('kv', 'kv_log', 'icms_append_only')",
                               &tables)) != 0)
             goto fail;
         if (tables != 0) {
@@ -659,18 +753,30 @@ static int ensure_schema(sql_conn *c, const icms_sqlite_options *o, unsigned int
         if ((code = exec_sql(db, sql, "marking the file")) != 0)
             goto fail;
     }
+    /*
+     * Whatever was there (a new file, layout 1 or 2, a layout 3 file missing a
+     * prefix or a trigger), the same steps make it whole: the triggers go, the
+     * prefixes are added, their rows move to kv_log, the triggers come back.
+     * One transaction, so a failure anywhere leaves the file as it was.
+     */
     code = exec_sql(db,
                     "CREATE TABLE IF NOT EXISTS kv(k BLOB PRIMARY KEY, v BLOB NOT NULL) "
+                    "WITHOUT ROWID;"
+                    "CREATE TABLE IF NOT EXISTS kv_log(k BLOB PRIMARY KEY, v BLOB NOT NULL) "
                     "WITHOUT ROWID;"
                     "CREATE TABLE IF NOT EXISTS icms_append_only(prefix BLOB PRIMARY KEY) "
                     "WITHOUT ROWID",
                     "creating the tables");
+    if (code == 0)
+        code = exec_sql(db, drop_triggers_sql, "dropping append-only triggers");
     if (code == 0 && layout == 1)
         code = upgrade_layout_1(db);
     if (code == 0)
         code = add_append_only_prefixes(db, o);
     if (code == 0)
-        code = create_append_only_triggers(db);
+        code = move_log_rows(db);
+    if (code == 0)
+        code = create_triggers(db);
     if (code == 0 && layout != ICMS_LAYOUT_VERSION) {
         char sql[64];
         snprintf(sql, sizeof sql, "PRAGMA user_version=%d", ICMS_LAYOUT_VERSION);
@@ -689,14 +795,125 @@ fail:
     return code;
 }
 
+/* ---- routing: which table holds a key ---- */
+
+/*
+ * [p, end) where end is the least key above every key that starts with p:
+ * p with its trailing 0xFF bytes dropped and the last byte left raised by one
+ * (nothing is above a prefix of 0xFF bytes only: the range is open).
+ */
+static void prefix_range(const uint8_t *p, size_t len, log_range *r)
+{
+    memcpy(r->lo, p, len);
+    r->lo_len = len;
+    size_t end_len = len;
+    while (end_len > 0 && p[end_len - 1] == 0xff)
+        end_len--;
+    r->hi_open = end_len == 0;
+    memcpy(r->hi, p, end_len);
+    if (end_len > 0)
+        r->hi[end_len - 1]++;
+    r->hi_len = end_len;
+}
+
+/* Read the prefix set into the connection's sorted, merged ranges. */
+static int load_ranges(sql_conn *c)
+{
+    sqlite3_stmt *st = c->stmt[ST_PREFIXES];
+    log_range *ranges = NULL;
+    size_t n = 0, cap = 0;
+    int code = ICMS_OK, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const uint8_t *p = sqlite3_column_blob(st, 0);
+        size_t len = (size_t)sqlite3_column_bytes(st, 0);
+        if (!p || len == 0 || len > ICMS_STORE_KEY_MAX) {
+            code = icms__error(ICMS_ECORRUPT, WHO ": an append-only prefix of %zu bytes", len);
+            break;
+        }
+        /* Sorted by start: a range that starts at or before the last one's end joins it. */
+        log_range *last = n ? &ranges[n - 1] : NULL;
+        if (last && (last->hi_open || icms__store_key_cmp(p, len, last->hi, last->hi_len) <= 0)) {
+            log_range r;
+            prefix_range(p, len, &r);
+            if (!last->hi_open &&
+                (r.hi_open || icms__store_key_cmp(r.hi, r.hi_len, last->hi, last->hi_len) > 0)) {
+                last->hi_open = r.hi_open;
+                memcpy(last->hi, r.hi, r.hi_len);
+                last->hi_len = r.hi_len;
+            }
+            continue;
+        }
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 4;
+            log_range *grown = icms__realloc(ranges, ncap * sizeof *grown);
+            if (!grown) {
+                code = icms__error(ICMS_ENOMEM, WHO ": out of memory");
+                break;
+            }
+            ranges = grown;
+            cap = ncap;
+        }
+        prefix_range(p, len, &ranges[n++]);
+    }
+    if (code == ICMS_OK && rc != SQLITE_DONE)
+        code = sql_error(c->db, rc, "reading the append-only prefixes");
+    sqlite3_reset(st);
+    if (code != ICMS_OK) {
+        icms__free(ranges);
+        return code;
+    }
+    icms__free(c->ranges);
+    c->ranges = ranges;
+    c->n_ranges = n;
+    return ICMS_OK;
+}
+
+/*
+ * Inside a transaction that has just begun: make the connection's prefix set
+ * the one of this transaction's view of the file. Reading schema_version is
+ * also the read that pins a read transaction's snapshot.
+ */
+static int refresh_ranges(sql_conn *c)
+{
+    sqlite3_stmt *st = c->stmt[ST_SCHEMA_VERSION];
+    int rc = sqlite3_step(st);
+    sqlite3_int64 version = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    int code = rc == SQLITE_ROW ? ICMS_OK : sql_error(c->db, rc, "reading the schema version");
+    sqlite3_reset(st);
+    if (code != ICMS_OK || version == c->schema_version)
+        return code;
+    c->schema_version = -1;
+    if ((code = load_ranges(c)) == ICMS_OK)
+        c->schema_version = version;
+    return code;
+}
+
+/* The table that holds key: kv_log when it starts with an append-only prefix. */
+static enum table_id route(const sql_conn *c, const uint8_t *key, size_t key_len)
+{
+    /* The last range that starts at or below the key is the only one that may hold it. */
+    size_t lo = 0, hi = c->n_ranges;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (icms__store_key_cmp(c->ranges[mid].lo, c->ranges[mid].lo_len, key, key_len) <= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return TB_KV;
+    const log_range *r = &c->ranges[lo - 1];
+    return r->hi_open || icms__store_key_cmp(key, key_len, r->hi, r->hi_len) < 0 ? TB_LOG : TB_KV;
+}
+
 /* ---- transactions ---- */
 
 static void release_get(sql_txn *t)
 {
     if (t->get_pending) {
-        sqlite3_reset(t->conn->stmt[ST_GET]);
-        sqlite3_clear_bindings(t->conn->stmt[ST_GET]);
-        t->get_pending = false;
+        sqlite3_reset(t->get_pending);
+        sqlite3_clear_bindings(t->get_pending);
+        t->get_pending = NULL;
     }
 }
 
@@ -746,10 +963,10 @@ static int sql_begin(icms_store *store, icms_store_mode_t mode, icms_store_txn *
         rc = step_done(c, c->stmt[ST_BEGIN_WRITE], "beginning a write transaction");
     } else {
         rc = step_done(c, c->stmt[ST_BEGIN_READ], "beginning a read transaction");
-        /* Pin the snapshot now, so the view is the one at begin, not at the first read. */
-        if (rc == 0 && (rc = step_done(c, c->stmt[ST_TOUCH], "beginning a read transaction")) != 0)
-            sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
     }
+    /* For a reader this pins the snapshot now, so the view is the one at begin. */
+    if (rc == 0 && (rc = refresh_ranges(c)) != 0 && !sqlite3_get_autocommit(c->db))
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
     if (rc != 0) {
         conn_give_back(s, c);
         icms__free(t);
@@ -771,7 +988,7 @@ static int sql_get(icms_store_txn *txn, const uint8_t *key, size_t key_len, cons
         rc = icms__store_check_key(WHO, key, key_len);
     if (rc != 0)
         return rc;
-    sqlite3_stmt *st = t->conn->stmt[ST_GET];
+    sqlite3_stmt *st = t->conn->stmt[table_stmt(route(t->conn, key, key_len), OP_GET)];
     bind_blob(st, 1, key, key_len);
     int src = sqlite3_step(st);
     if (src == SQLITE_ROW) {
@@ -780,7 +997,7 @@ static int sql_get(icms_store_txn *txn, const uint8_t *key, size_t key_len, cons
         int n = sqlite3_column_bytes(st, 0);
         *value = v ? v : empty_bytes;
         *value_len = (size_t)n;
-        t->get_pending = true;
+        t->get_pending = st;
         return ICMS_OK;
     }
     rc = src == SQLITE_DONE ? icms__error(ICMS_ENOTFOUND, WHO ": key not found")
@@ -815,7 +1032,7 @@ static int sql_put(icms_store_txn *txn, const uint8_t *key, size_t key_len, cons
     if (rc != 0)
         return rc;
     release_get(t);
-    sqlite3_stmt *st = t->conn->stmt[ST_PUT];
+    sqlite3_stmt *st = t->conn->stmt[table_stmt(route(t->conn, key, key_len), OP_PUT)];
     bind_blob(st, 1, key, key_len);
     bind_blob(st, 2, value, value_len);
     return note_failure(t, step_done(t->conn, st, "put"));
@@ -830,26 +1047,21 @@ static int sql_del(icms_store_txn *txn, const uint8_t *key, size_t key_len)
     if (rc != 0)
         return rc;
     release_get(t);
-    sqlite3_stmt *st = t->conn->stmt[ST_DEL];
+    sqlite3_stmt *st = t->conn->stmt[table_stmt(route(t->conn, key, key_len), OP_DEL)];
     bind_blob(st, 1, key, key_len);
     return note_failure(t, step_done(t->conn, st, "delete"));
 }
 
-static int sql_scan(icms_store_txn *txn, const uint8_t *start, size_t start_len, const uint8_t *end,
-                    size_t end_len, unsigned int flags, icms_store_scan_cb cb, void *cb_payload)
+/*
+ * Visit lo <= k < hi (hi NULL: no upper end) of one table. Returns 0 to go
+ * on, ICMS_STORE_STOP when the callback stopped, or an error.
+ */
+static int scan_table(sql_txn *t, enum table_id table, const uint8_t *lo, size_t lo_len,
+                      const uint8_t *hi, size_t hi_len, bool reverse, icms_store_scan_cb cb,
+                      void *cb_payload)
 {
-    sql_txn *t = as_sql(txn);
-    if (!t)
-        return icms__error(ICMS_EINVALID, WHO ": no transaction");
-    int rc = check_alive(t);
-    if (rc == 0)
-        rc = icms__store_check_scan(WHO, start, start_len, end, end_len, flags, cb);
-    if (rc != 0)
-        return rc;
-    release_get(t);
-    bool reverse = (flags & ICMS_STORE_SCAN_REVERSE) != 0;
-    enum stmt_id id = end ? (reverse ? ST_SCAN_REV : ST_SCAN_FWD)
-                          : (reverse ? ST_SCAN_REV_OPEN : ST_SCAN_FWD_OPEN);
+    int id = table_stmt(table, hi ? (reverse ? OP_SCAN_REV : OP_SCAN_FWD)
+                                  : (reverse ? OP_SCAN_REV_OPEN : OP_SCAN_FWD_OPEN));
     sql_conn *c = t->conn;
     sqlite3_stmt *st = c->stmt[id];
     bool temporary = false;
@@ -860,11 +1072,10 @@ static int sql_scan(icms_store_txn *txn, const uint8_t *start, size_t start_len,
             return sql_error(c->db, prc, "preparing a nested scan");
         temporary = true;
     }
-    bind_blob(st, 1, start, start_len);
-    if (end)
-        bind_blob(st, 2, end, end_len);
-    t->scanning++;
-    rc = ICMS_OK;
+    bind_blob(st, 1, lo, lo_len);
+    if (hi)
+        bind_blob(st, 2, hi, hi_len);
+    int rc = ICMS_OK;
     for (;;) {
         int src = sqlite3_step(st);
         if (src == SQLITE_DONE)
@@ -882,10 +1093,11 @@ static int sql_scan(icms_store_txn *txn, const uint8_t *start, size_t start_len,
             rc = cb_rc;
             break;
         }
-        if (cb_rc > 0)
+        if (cb_rc > 0) {
+            rc = ICMS_STORE_STOP;
             break;
+        }
     }
-    t->scanning--;
     if (temporary) {
         sqlite3_finalize(st);
     } else {
@@ -893,6 +1105,65 @@ static int sql_scan(icms_store_txn *txn, const uint8_t *start, size_t start_len,
         sqlite3_clear_bindings(st);
     }
     return rc;
+}
+
+/*
+ * The key space is a row of stretches: kv below the first range, the first
+ * range (kv_log), kv up to the second range, and so on. Stretch i (0..2n) is
+ * a range when i is odd. A scan visits the stretches that meet [start, end)
+ * in order, each cut to [start, end) and read from its own table, so the keys
+ * come out in order with no merging, and a scan inside one prefix reads one
+ * table. Rows that SQL behind the store's back put in the wrong table are
+ * never seen.
+ */
+static int sql_scan(icms_store_txn *txn, const uint8_t *start, size_t start_len, const uint8_t *end,
+                    size_t end_len, unsigned int flags, icms_store_scan_cb cb, void *cb_payload)
+{
+    sql_txn *t = as_sql(txn);
+    if (!t)
+        return icms__error(ICMS_EINVALID, WHO ": no transaction");
+    int rc = check_alive(t);
+    if (rc == 0)
+        rc = icms__store_check_scan(WHO, start, start_len, end, end_len, flags, cb);
+    if (rc != 0)
+        return rc;
+    release_get(t);
+    bool reverse = (flags & ICMS_STORE_SCAN_REVERSE) != 0;
+    const log_range *r = t->conn->ranges;
+    size_t n = t->conn->n_ranges, stretches = 2 * n + 1;
+    t->scanning++;
+    for (size_t step = 0; step < stretches && rc == ICMS_OK; step++) {
+        size_t i = reverse ? stretches - 1 - step : step, j = i / 2;
+        enum table_id table = i % 2 ? TB_LOG : TB_KV;
+        const uint8_t *lo, *hi; /* hi NULL: no upper end */
+        size_t lo_len, hi_len;
+        if (table == TB_LOG) {
+            lo = r[j].lo;
+            lo_len = r[j].lo_len;
+            hi = r[j].hi_open ? NULL : r[j].hi;
+            hi_len = r[j].hi_len;
+        } else {
+            if (j > 0 && r[j - 1].hi_open)
+                continue; /* the range before reaches the end of the key space */
+            lo = j > 0 ? r[j - 1].hi : empty_bytes;
+            lo_len = j > 0 ? r[j - 1].hi_len : 0;
+            hi = j < n ? r[j].lo : NULL;
+            hi_len = j < n ? r[j].lo_len : 0;
+        }
+        if (icms__store_key_cmp(start, start_len, lo, lo_len) > 0) {
+            lo = start;
+            lo_len = start_len;
+        }
+        if (end && (!hi || icms__store_key_cmp(end, end_len, hi, hi_len) < 0)) {
+            hi = end;
+            hi_len = end_len;
+        }
+        if (hi && icms__store_key_cmp(lo, lo_len, hi, hi_len) >= 0)
+            continue;
+        rc = scan_table(t, table, lo, lo_len, hi, hi_len, reverse, cb, cb_payload);
+    }
+    t->scanning--;
+    return rc == ICMS_STORE_STOP ? ICMS_OK : rc;
 }
 
 /* End the SQLite transaction if one is still open, and hand the connection back. */

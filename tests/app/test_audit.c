@@ -151,8 +151,8 @@ static void test_untouched_chain_verifies(void **state)
 static void test_triggers_refuse_update_and_delete(void **state)
 {
     fixture *f = *state;
-    assert_int_equal(sql(f, "UPDATE kv SET v = X'00' WHERE k = ?1", 3, 0), SQLITE_CONSTRAINT);
-    assert_int_equal(sql(f, "DELETE FROM kv WHERE k = ?1", 3, 0), SQLITE_CONSTRAINT);
+    assert_int_equal(sql(f, "UPDATE kv_log SET v = X'00' WHERE k = ?1", 3, 0), SQLITE_CONSTRAINT);
+    assert_int_equal(sql(f, "DELETE FROM kv_log WHERE k = ?1", 3, 0), SQLITE_CONSTRAINT);
     int64_t bad;
     char reason[200];
     assert_icms_ok(verify(f, true, &bad, reason, sizeof reason));
@@ -162,8 +162,9 @@ static void test_edited_entry_is_found(void **state)
 {
     fixture *f = *state;
     drop_triggers(f);
-    assert_int_equal(sql(f, "UPDATE kv SET v = replace(CAST(v AS TEXT), 'record-4', 'record-9') "
-                            "WHERE k = ?1",
+    assert_int_equal(sql(f,
+                         "UPDATE kv_log SET v = replace(CAST(v AS TEXT), 'record-4', 'record-9') "
+                         "WHERE k = ?1",
                          4, 0),
                      SQLITE_DONE);
     int64_t bad;
@@ -177,8 +178,9 @@ static void test_edited_last_entry_is_found_by_checkpoint(void **state)
 {
     fixture *f = *state;
     drop_triggers(f);
-    assert_int_equal(sql(f, "UPDATE kv SET v = replace(CAST(v AS TEXT), 'record-10', 'record-11') "
-                            "WHERE k = ?1",
+    assert_int_equal(sql(f,
+                         "UPDATE kv_log SET v = replace(CAST(v AS TEXT), 'record-10', 'record-11') "
+                         "WHERE k = ?1",
                          ENTRIES, 0),
                      SQLITE_DONE);
     int64_t bad;
@@ -191,7 +193,7 @@ static void test_deleted_entry_is_found(void **state)
 {
     fixture *f = *state;
     drop_triggers(f);
-    assert_int_equal(sql(f, "DELETE FROM kv WHERE k = ?1", 6, 0), SQLITE_DONE);
+    assert_int_equal(sql(f, "DELETE FROM kv_log WHERE k = ?1", 6, 0), SQLITE_DONE);
     int64_t bad;
     char reason[200];
     assert_int_equal(verify(f, false, &bad, reason, sizeof reason), ICMS_ECORRUPT);
@@ -204,9 +206,9 @@ static void test_reordered_entries_are_found(void **state)
     fixture *f = *state;
     drop_triggers(f);
     /* Swap the values of entries 2 and 3 through a scratch key. */
-    assert_int_equal(sql(f, "UPDATE kv SET k = X'00' WHERE k = ?1", 2, 0), SQLITE_DONE);
-    assert_int_equal(sql(f, "UPDATE kv SET k = ?1 WHERE k = ?2", 2, 3), SQLITE_DONE);
-    assert_int_equal(sql(f, "UPDATE kv SET k = ?1 WHERE k = X'00'", 3, 0), SQLITE_DONE);
+    assert_int_equal(sql(f, "UPDATE kv_log SET k = X'00' WHERE k = ?1", 2, 0), SQLITE_DONE);
+    assert_int_equal(sql(f, "UPDATE kv_log SET k = ?1 WHERE k = ?2", 2, 3), SQLITE_DONE);
+    assert_int_equal(sql(f, "UPDATE kv_log SET k = ?1 WHERE k = X'00'", 3, 0), SQLITE_DONE);
     int64_t bad;
     char reason[200];
     assert_int_equal(verify(f, false, &bad, reason, sizeof reason), ICMS_ECORRUPT);
@@ -218,11 +220,12 @@ static void test_truncation_is_found_by_checkpoint(void **state)
 {
     fixture *f = *state;
     drop_triggers(f);
-    assert_int_equal(sql(f, "DELETE FROM kv WHERE k >= ?1 AND k <= ?2", ENTRIES - 1, ENTRIES),
+    assert_int_equal(sql(f, "DELETE FROM kv_log WHERE k >= ?1 AND k <= ?2", ENTRIES - 1, ENTRIES),
                      SQLITE_DONE);
     int64_t bad;
     char reason[200];
-    /* Without a checkpoint a shortened chain is self-consistent: that is what checkpoints are for. */
+    /* Without a checkpoint a shortened chain is self-consistent: that is what checkpoints are for.
+     */
     assert_icms_ok(verify(f, false, &bad, reason, sizeof reason));
     assert_int_equal(verify(f, true, &bad, reason, sizeof reason), ICMS_ECORRUPT);
     assert_int_equal(bad, ENTRIES);

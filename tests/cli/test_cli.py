@@ -398,7 +398,7 @@ class Commands(CliCase):
         con = sqlite3.connect(self.db)
         for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
             con.execute('DROP TRIGGER "%s"' % name)
-        con.execute("DELETE FROM kv WHERE k = (SELECT max(k) FROM kv WHERE k >= ? AND k < ?)",
+        con.execute("DELETE FROM kv_log WHERE k = (SELECT max(k) FROM kv_log WHERE k >= ? AND k < ?)",
                     (AUDIT_LO, AUDIT_HI))
         con.commit()
         con.close()

@@ -28,14 +28,23 @@ static const char *db_path(const char *name)
 
 static unsigned int files;
 
-static icms_store *open_path(const char *path, unsigned int busy_ms)
+static icms_store *open_path_with(const char *path, unsigned int busy_ms,
+                                  const uint8_t *const *prefixes, const size_t *lens, size_t n)
 {
     icms_sqlite_options o = ICMS_SQLITE_OPTIONS_INIT;
     o.busy_timeout_ms = busy_ms;
+    o.append_only_prefixes = prefixes;
+    o.append_only_prefix_lens = lens;
+    o.append_only_count = n;
     icms_store *s = NULL;
     assert_icms_ok(icms_store_sqlite_new(&s, path, &o));
     handles_add(s, path);
     return s;
+}
+
+static icms_store *open_path(const char *path, unsigned int busy_ms)
+{
+    return open_path_with(path, busy_ms, NULL, NULL, 0);
 }
 
 static icms_store *sq_open(store_factory *f)
@@ -62,6 +71,28 @@ static void sq_close(store_factory *f, icms_store *s)
 
 static store_factory sqlite_factory = {
     "sqlite", STORE_LOCKING, sq_open, sq_open_second, sq_close, NULL,
+};
+
+/*
+ * The same suite on files whose key space is cut into kv and kv_log
+ * stretches by append-only prefixes that hold keys the suite writes once
+ * ("p/..." of the range scans) or never (the others, there to make every
+ * whole-space scan cross several stretches), so that every scan, reverse
+ * scan, nested scan and pooled connection goes through the routing.
+ */
+static icms_store *sq_open_split(store_factory *f)
+{
+    (void)f;
+    static const uint8_t p[] = "p/", b0[] = {'b', 0x00}, k9[] = "k9", ff[] = {0xff, 0xfe};
+    static const uint8_t *const prefixes[] = {p, b0, k9, ff};
+    static const size_t lens[] = {2, 2, 2, 2};
+    char name[64];
+    snprintf(name, sizeof name, "conformance-split-%u.db", files++);
+    return open_path_with(db_path(name), 100, prefixes, lens, 4);
+}
+
+static store_factory sqlite_split_factory = {
+    "sqlite split", STORE_LOCKING, sq_open_split, sq_open_second, sq_close, NULL,
 };
 
 /* Run SQL directly on the file, as someone with the sqlite3 shell would. */
@@ -97,6 +128,28 @@ static double now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Keys a scan visited, in visiting order. */
+typedef struct listed {
+    size_t n;
+    uint8_t key[64][32];
+    size_t len[64];
+    char value[64][32];
+} listed;
+
+static int list_cb(const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len,
+                   void *payload)
+{
+    listed *l = payload;
+    if (l->n == 64 || key_len > 32 || value_len >= 32)
+        return ICMS_EUSER;
+    memcpy(l->key[l->n], key, key_len);
+    l->len[l->n] = key_len;
+    memcpy(l->value[l->n], value, value_len);
+    l->value[l->n][value_len] = '\0';
+    l->n++;
+    return 0;
 }
 
 /* ---- tests ---- */
@@ -143,7 +196,7 @@ static void test_survives_close_and_reopen(void **state)
 
     /* The file says what it is. */
     assert_int_equal(raw_int(path, "PRAGMA application_id"), 0x49434D53);
-    assert_int_equal(raw_int(path, "PRAGMA user_version"), 2);
+    assert_int_equal(raw_int(path, "PRAGMA user_version"), 3);
     assert_int_equal(raw_int(path, "SELECT count(*) FROM kv"), 4);
     assert_int_equal(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'kv' AND "
                                    "sql LIKE '%WITHOUT ROWID%'"),
@@ -245,15 +298,27 @@ static void test_append_only_prefixes(void **state)
     assert_value(s, K("ledger"), "changed");
     icms_store_free(s);
 
+    /* The protected rows live in kv_log, the others in kv. */
+    assert_int_equal(raw_int(path, "SELECT count(*) FROM kv_log"), 3);
+    assert_int_equal(raw_int(path, "SELECT count(*) FROM kv"), 2);
+
     /* Directly with SQL on the file: every way of changing a protected row fails. */
     static const char *const refused[] = {
-        "UPDATE kv SET v = X'00' WHERE k = CAST('ledger/1' AS BLOB)",
-        "UPDATE kv SET k = CAST('ledger/9' AS BLOB) WHERE k = CAST('other/1' AS BLOB)",
-        "DELETE FROM kv WHERE k = CAST('ledger/1' AS BLOB)",
-        "DELETE FROM kv",
-        "INSERT OR REPLACE INTO kv(k, v) VALUES(CAST('ledger/1' AS BLOB), X'00')",
-        "REPLACE INTO kv(k, v) VALUES(X'6100FF31', X'00')",
-        "DELETE FROM kv WHERE k >= X'6100FF' AND k < X'6100FF40'",
+        "UPDATE kv_log SET v = X'00' WHERE k = CAST('ledger/1' AS BLOB)",
+        "UPDATE kv_log SET k = CAST('ledger/9' AS BLOB) WHERE k = CAST('ledger/1' AS BLOB)",
+        "UPDATE OR REPLACE kv_log SET k = CAST('ledger/2' AS BLOB) "
+        "WHERE k = CAST('ledger/1' AS BLOB)",
+        "DELETE FROM kv_log WHERE k = CAST('ledger/1' AS BLOB)",
+        "DELETE FROM kv_log",
+        "INSERT OR REPLACE INTO kv_log(k, v) VALUES(CAST('ledger/1' AS BLOB), X'00')",
+        "REPLACE INTO kv_log(k, v) VALUES(X'6100FF31', X'00')",
+        "DELETE FROM kv_log WHERE k >= X'6100FF' AND k < X'6100FF40'",
+        /* A row outside the ranges would never be read: refused too. */
+        "INSERT INTO kv_log(k, v) VALUES(CAST('other/2' AS BLOB), X'00')",
+        /* The prefix set changes only with the schema. */
+        "INSERT INTO icms_append_only(prefix) VALUES(CAST('other/' AS BLOB))",
+        "DELETE FROM icms_append_only",
+        "UPDATE icms_append_only SET prefix = X'00'",
     };
     char err[256];
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
@@ -269,9 +334,20 @@ static void test_append_only_prefixes(void **state)
                               NULL, 0),
                      SQLITE_OK);
     assert_int_equal(
-        raw_exec(path, "INSERT INTO kv(k, v) VALUES(CAST('ledger/3' AS BLOB), X'')", NULL, 0),
+        raw_exec(path, "INSERT INTO kv_log(k, v) VALUES(CAST('ledger/3' AS BLOB), X'')", NULL, 0),
         SQLITE_OK);
     assert_int_equal(raw_exec(path, "DELETE FROM kv WHERE k = CAST('ledger' AS BLOB)", NULL, 0),
+                     SQLITE_OK);
+    /*
+     * kv has no triggers: SQL may put a protected key there (or move a free row
+     * to one), but the store never reads kv in the protected ranges, so such a
+     * row neither shadows nor adds to the log.
+     */
+    assert_int_equal(raw_exec(path,
+                              "INSERT INTO kv(k, v) VALUES(CAST('ledger/1' AS BLOB), X'00');"
+                              "INSERT INTO kv(k, v) VALUES(CAST('ledger/4' AS BLOB), X'00');"
+                              "INSERT INTO kv(k, v) VALUES(X'6100FF32', X'00')",
+                              NULL, 0),
                      SQLITE_OK);
 
     /* The protection lives in the file: a handle opened without options keeps it. */
@@ -280,9 +356,32 @@ static void test_append_only_prefixes(void **state)
     assert_value(s, K("other/1"), "by sql");
     assert_value(s, K("ledger/3"), "");
     assert_value(s, K("ledger"), NULL);
+    assert_value(s, K("ledger/4"), NULL);
+    assert_value(s,
+                 K("a\x00\xff"
+                   "2"),
+                 NULL);
+    static const char *const visible[] = {"a\x00\xff"
+                                          "1",
+                                          "ledger/1", "ledger/2", "ledger/3", "other/1"};
+    static const size_t visible_len[] = {4, 8, 8, 8, 7};
+    for (unsigned int reverse = 0; reverse < 2; reverse++) {
+        listed l = {0};
+        assert_icms_ok(s->begin(s, ICMS_STORE_READ, &t));
+        assert_icms_ok(s->scan(t, NULL, 0, NULL, 0, reverse, list_cb, &l));
+        assert_icms_ok(s->commit(t));
+        assert_int_equal(l.n, 5);
+        for (size_t i = 0; i < 5; i++) {
+            size_t w = reverse ? 4 - i : i;
+            assert_int_equal(l.len[i], visible_len[w]);
+            assert_memory_equal(l.key[i], visible[w], visible_len[w]);
+        }
+    }
     assert_icms_ok(s->begin(s, ICMS_STORE_WRITE, &t));
     assert_icms(ICMS_EINVALID, s->put(t, K("ledger/3"), K("x")));
+    assert_icms_ok(s->put(t, K("ledger/4"), K("the store's own")));
     assert_icms_ok(s->commit(t));
+    assert_value(s, K("ledger/4"), "the store's own");
     icms_store_free(s);
 }
 
@@ -338,7 +437,7 @@ static void test_bad_options_and_files(void **state)
     /* A layout from a newer build. */
     assert_icms_ok(icms_store_sqlite_new(&s, db_path("newer.db"), NULL));
     icms_store_free(s);
-    assert_int_equal(raw_exec(db_path("newer.db"), "PRAGMA user_version = 3", NULL, 0), SQLITE_OK);
+    assert_int_equal(raw_exec(db_path("newer.db"), "PRAGMA user_version = 4", NULL, 0), SQLITE_OK);
     assert_icms(ICMS_EVERSION, icms_store_sqlite_new(&s, db_path("newer.db"), NULL));
     assert_null(s);
 }
@@ -543,20 +642,20 @@ static void test_processes_create_one_file_together(void **state)
         assert_true(WIFEXITED(status));
         assert_int_equal(WEXITSTATUS(status), 0);
     }
-    /* One table, every prefix protected, every key there. */
-    assert_int_equal(raw_int(path, "SELECT count(*) FROM kv"), PROCS);
+    /* Every prefix protected, every key in kv_log, one set of triggers. */
+    assert_int_equal(raw_int(path, "SELECT count(*) FROM kv_log"), PROCS);
+    assert_int_equal(raw_int(path, "SELECT count(*) FROM kv"), 0);
     assert_int_equal(raw_int(path, "SELECT count(*) FROM icms_append_only"), PROCS);
-    assert_int_equal(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'"),
-                     3);
+    assert_int_equal(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'"), 6);
     char err[128];
-    assert_int_equal(raw_exec(path, "DELETE FROM kv", err, sizeof err), SQLITE_CONSTRAINT);
+    assert_int_equal(raw_exec(path, "DELETE FROM kv_log", err, sizeof err), SQLITE_CONSTRAINT);
     assert_string_equal(err, "append-only");
 }
 
 /*
  * A file of layout 1 (three triggers per prefix, as the first builds made
- * it) is brought to layout 2 on open: its prefixes stay protected, with the
- * new handle's added, by three triggers in all.
+ * it) is brought to layout 3 on open: its prefixes stay protected, with the
+ * new handle's added, its protected rows move to kv_log, six triggers in all.
  */
 static void test_layout_1_upgraded(void **state)
 {
@@ -587,32 +686,41 @@ static void test_layout_1_upgraded(void **state)
     o.append_only_count = 2;
     icms_store *s = NULL;
     assert_icms_ok(icms_store_sqlite_new(&s, path, &o));
+    assert_value(s,
+                 K("ledger\x00"
+                   "01"),
+                 "entry");
     icms_store_free(s);
 
-    assert_int_equal(raw_int(path, "PRAGMA user_version"), 2);
-    assert_int_equal(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'"),
-                     3);
+    assert_int_equal(raw_int(path, "PRAGMA user_version"), 3);
+    assert_int_equal(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'"), 6);
+    assert_int_equal(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' "
+                                   "AND tbl_name = 'kv'"),
+                     0);
     assert_int_equal(raw_int(path, "SELECT count(*) FROM icms_append_only"), 3);
+    assert_int_equal(raw_int(path, "SELECT count(*) FROM kv_log"), 1);
+    assert_int_equal(raw_int(path, "SELECT count(*) FROM kv"), 0);
     /* Opened again with fewer prefixes: none is dropped. */
     assert_icms_ok(icms_store_sqlite_new(&s, path, NULL));
     icms_store_free(s);
     assert_int_equal(raw_int(path, "SELECT count(*) FROM icms_append_only"), 3);
 
     assert_int_equal(raw_exec(path,
-                              "INSERT INTO kv VALUES(X'610031', X'00');"
-                              "INSERT INTO kv VALUES(X'FFFF00', X'00');"
+                              "INSERT INTO kv_log VALUES(X'610031', X'00');"
+                              "INSERT INTO kv_log VALUES(X'FFFF00', X'00');"
                               "INSERT INTO kv VALUES(X'6C6564676572', X'00');"
-                              "INSERT INTO kv VALUES(X'6100', X'00');",
+                              "INSERT INTO kv_log VALUES(X'6100', X'00');",
                               NULL, 0),
                      SQLITE_OK);
     static const char *const refused[] = {
-        "UPDATE kv SET v = X'01' WHERE k = X'6C6564676572003031'",
-        "DELETE FROM kv WHERE k = X'6C6564676572003031'",
-        "INSERT OR REPLACE INTO kv VALUES(X'6C6564676572003031', X'01')",
-        "UPDATE kv SET v = X'01' WHERE k = X'610031'",
-        "DELETE FROM kv WHERE k = X'FFFF00'",
-        "UPDATE kv SET k = X'6C65646765720032' WHERE k = X'6C6564676572'",
-        "DELETE FROM kv WHERE k = X'6100'",
+        "UPDATE kv_log SET v = X'01' WHERE k = X'6C6564676572003031'",
+        "DELETE FROM kv_log WHERE k = X'6C6564676572003031'",
+        "INSERT OR REPLACE INTO kv_log VALUES(X'6C6564676572003031', X'01')",
+        "UPDATE kv_log SET v = X'01' WHERE k = X'610031'",
+        "DELETE FROM kv_log WHERE k = X'FFFF00'",
+        "UPDATE kv_log SET k = X'6C65646765720032' WHERE k = X'6100'",
+        "DELETE FROM kv_log WHERE k = X'6100'",
+        "INSERT INTO kv_log VALUES(X'6C6564676572', X'00')",
     };
     for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
         char err[128] = "";
@@ -732,16 +840,283 @@ static void test_killed_writer_leaves_committed_data_only(void **state)
     icms_store_free(s);
 }
 
+/* A layout 2 file as those builds made it: the prefixes in a table, three triggers on kv. */
+static const char layout_2[] =
+    "PRAGMA application_id = 1229147475; PRAGMA user_version = 2;"
+    "CREATE TABLE kv(k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE icms_append_only(prefix BLOB PRIMARY KEY) WITHOUT ROWID;"
+    "INSERT INTO icms_append_only VALUES(X'6100'), (CAST('ledger/' AS BLOB));"
+    "INSERT INTO kv VALUES(CAST('ledger/1' AS BLOB), CAST('one' AS BLOB)),"
+    " (CAST('ledger/2' AS BLOB), CAST('two' AS BLOB)), (X'610001', CAST('audit' AS BLOB)),"
+    " (CAST('free' AS BLOB), CAST('x' AS BLOB)), (CAST('ledger' AS BLOB), CAST('beside' AS BLOB)),"
+    " (CAST('m/1' AS BLOB), CAST('mid' AS BLOB));"
+    "CREATE TRIGGER icms_append_only_update BEFORE UPDATE ON kv WHEN"
+    " ((old.k >= X'6100' AND old.k < X'6101') OR (old.k >= X'6C65646765722F' AND"
+    " old.k < X'6C656467657230')) OR ((new.k >= X'6100' AND new.k < X'6101') OR"
+    " (new.k >= X'6C65646765722F' AND new.k < X'6C656467657230'))"
+    " BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
+    "CREATE TRIGGER icms_append_only_delete BEFORE DELETE ON kv WHEN"
+    " ((old.k >= X'6100' AND old.k < X'6101') OR (old.k >= X'6C65646765722F' AND"
+    " old.k < X'6C656467657230')) BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
+    "CREATE TRIGGER icms_append_only_insert BEFORE INSERT ON kv WHEN"
+    " ((new.k >= X'6100' AND new.k < X'6101') OR (new.k >= X'6C65646765722F' AND"
+    " new.k < X'6C656467657230')) AND EXISTS (SELECT 1 FROM kv WHERE k = new.k)"
+    " BEGIN SELECT RAISE(ABORT, 'append-only'); END;";
+
+/*
+ * A layout 2 file is brought to layout 3 on open, in one transaction: the
+ * protected rows (and those of the handle's new prefix) move to kv_log, the
+ * kv triggers go. An upgrade that fails half-way leaves the file as it was.
+ */
+static void test_layout_2_upgraded(void **state)
+{
+    (void)state;
+    const char *path = db_path("layout2.db");
+    assert_int_equal(raw_exec(path, layout_2, NULL, 0), SQLITE_OK);
+    static const uint8_t mid[] = "m/";
+    const uint8_t *prefixes[] = {mid};
+    size_t lens[] = {sizeof mid - 1};
+    icms_sqlite_options o = ICMS_SQLITE_OPTIONS_INIT;
+    o.append_only_prefixes = prefixes;
+    o.append_only_prefix_lens = lens;
+    o.append_only_count = 1;
+
+    /* A key in both tables (only SQL behind the store's back makes one) stops the upgrade. */
+    assert_int_equal(raw_exec(path,
+                              "CREATE TABLE kv_log(k BLOB PRIMARY KEY, v BLOB NOT NULL) "
+                              "WITHOUT ROWID; INSERT INTO kv_log VALUES(CAST('m/1' AS BLOB), X'')",
+                              NULL, 0),
+                     SQLITE_OK);
+    icms_store *s = NULL;
+    assert_int_not_equal(icms_store_sqlite_new(&s, path, &o), ICMS_OK);
+    assert_null(s);
+    assert_int_equal(raw_int(path, "PRAGMA user_version"), 2);
+    assert_int_equal(raw_int(path, "SELECT count(*) FROM kv"), 6);
+    assert_int_equal(raw_int(path, "SELECT count(*) FROM kv_log"), 1);
+    assert_int_equal(raw_int(path, "SELECT count(*) FROM icms_append_only"), 2);
+    assert_int_equal(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' "
+                                   "AND tbl_name = 'kv'"),
+                     3);
+    assert_int_equal(raw_exec(path, "DELETE FROM kv_log", NULL, 0), SQLITE_OK);
+
+    assert_icms_ok(icms_store_sqlite_new(&s, path, &o));
+    assert_int_equal(raw_int(path, "PRAGMA user_version"), 3);
+    assert_int_equal(raw_int(path, "SELECT count(*) FROM kv"), 2); /* free, ledger */
+    assert_int_equal(raw_int(path, "SELECT count(*) FROM kv_log"), 4);
+    assert_int_equal(raw_int(path, "SELECT count(*) FROM icms_append_only"), 3);
+    assert_int_equal(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' "
+                                   "AND tbl_name = 'kv'"),
+                     0);
+    assert_int_equal(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'"), 6);
+    assert_value(s, K("ledger/1"), "one");
+    assert_value(s, K("a\x00\x01"), "audit");
+    assert_value(s, K("m/1"), "mid");
+    assert_value(s, K("free"), "x");
+    listed l = {0};
+    icms_store_txn *t;
+    assert_icms_ok(s->begin(s, ICMS_STORE_READ, &t));
+    assert_icms_ok(s->scan(t, NULL, 0, NULL, 0, 0, list_cb, &l));
+    assert_icms_ok(s->commit(t));
+    static const char *const order[] = {"a\x00\x01", "free",     "ledger",
+                                        "ledger/1",  "ledger/2", "m/1"};
+    static const size_t order_len[] = {3, 4, 6, 8, 8, 3};
+    assert_int_equal(l.n, 6);
+    for (size_t i = 0; i < 6; i++) {
+        assert_int_equal(l.len[i], order_len[i]);
+        assert_memory_equal(l.key[i], order[i], order_len[i]);
+    }
+    assert_icms_ok(s->begin(s, ICMS_STORE_WRITE, &t));
+    assert_icms(ICMS_EINVALID, s->put(t, K("m/1"), K("again")));
+    assert_icms(ICMS_EINVALID, s->del(t, K("ledger/2")));
+    assert_icms_ok(s->put(t, K("ledger"), K("free still")));
+    assert_icms_ok(s->commit(t));
+    icms_store_free(s);
+    char err[64];
+    assert_int_equal(
+        raw_exec(path, "DELETE FROM kv_log WHERE k = CAST('ledger/1' AS BLOB)", err, sizeof err),
+        SQLITE_CONSTRAINT);
+    assert_string_equal(err, "append-only");
+}
+
+/* One scan, its keys and whether it runs backwards. */
+static void expect_scan(icms_store *s, const char *start, const char *end, unsigned int flags,
+                        const char *const *want, size_t n_want)
+{
+    listed l = {0};
+    icms_store_txn *t;
+    assert_icms_ok(s->begin(s, ICMS_STORE_READ, &t));
+    assert_icms_ok(s->scan(t, (const uint8_t *)start, start ? strlen(start) : 0,
+                           (const uint8_t *)end, end ? strlen(end) : 0, flags, list_cb, &l));
+    assert_icms_ok(s->commit(t));
+    if (l.n != n_want)
+        fail_msg("scan [%s, %s) %u: %zu keys, want %zu", start ? start : "", end ? end : "-", flags,
+                 l.n, n_want);
+    for (size_t i = 0; i < n_want; i++) {
+        const char *w = want[flags & ICMS_STORE_SCAN_REVERSE ? n_want - 1 - i : i];
+        assert_int_equal(l.len[i], strlen(w));
+        assert_memory_equal(l.key[i], w, l.len[i]);
+        assert_string_equal(l.value[i], w); /* each key's value is itself */
+    }
+}
+
+typedef struct nested {
+    icms_store *store;
+    icms_store_txn *txn;
+    size_t outer, inner, stop_after;
+} nested;
+
+static int inner_cb(const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len,
+                    void *payload)
+{
+    (void)key, (void)key_len, (void)value, (void)value_len;
+    ((nested *)payload)->inner++;
+    return 0;
+}
+
+static int outer_cb(const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len,
+                    void *payload)
+{
+    (void)key, (void)key_len, (void)value, (void)value_len;
+    nested *n = payload;
+    int rc = n->store->scan(n->txn, NULL, 0, NULL, 0, ICMS_STORE_SCAN_REVERSE, inner_cb, n);
+    if (rc != 0)
+        return rc;
+    return ++n->outer == n->stop_after ? ICMS_STORE_STOP : 0;
+}
+
+/* Scans over both tables come out in key order, forwards and backwards, cut where asked. */
+static void test_scans_across_tables(void **state)
+{
+    (void)state;
+    const char *path = db_path("across.db");
+    static const uint8_t b[] = "b/", d[] = "d/", ff[] = {0xff};
+    const uint8_t *prefixes[] = {b, d, ff};
+    size_t lens[] = {2, 2, 1};
+    icms_sqlite_options o = ICMS_SQLITE_OPTIONS_INIT;
+    o.append_only_prefixes = prefixes;
+    o.append_only_prefix_lens = lens;
+    o.append_only_count = 3;
+    icms_store *s = NULL;
+    assert_icms_ok(icms_store_sqlite_new(&s, path, &o));
+    static const char *const keys[] = {"a",   "b",   "b/1", "b/2",  "c",
+                                       "d/1", "d/9", "e",   "\xff", "\xff\x01"};
+    icms_store_txn *t;
+    assert_icms_ok(s->begin(s, ICMS_STORE_WRITE, &t));
+    for (size_t i = 0; i < 10; i++)
+        assert_icms_ok(s->put(t, (const uint8_t *)keys[i], strlen(keys[i]),
+                              (const uint8_t *)keys[i], strlen(keys[i])));
+    assert_icms_ok(s->commit(t));
+    assert_int_equal(raw_int(path, "SELECT count(*) FROM kv_log"), 6);
+
+    for (unsigned int f = 0; f <= ICMS_STORE_SCAN_REVERSE; f++) {
+        expect_scan(s, NULL, NULL, f, keys, 10);
+        expect_scan(s, "", NULL, f, keys, 10);
+        expect_scan(s, "b/1", "d/1", f, keys + 2, 3);  /* log, kv, cut before log */
+        expect_scan(s, "b/", "b0", f, keys + 2, 2);    /* one prefix: kv_log only */
+        expect_scan(s, "b/15", "d/5", f, keys + 3, 3); /* bounds inside both ranges */
+        expect_scan(s, "c", NULL, f, keys + 4, 6);     /* open end into the 0xFF range */
+        expect_scan(s, NULL, "d/5", f, keys, 6);       /* empty start */
+        expect_scan(s, "a", "b/", f, keys, 2);         /* kv only, up to a range */
+        expect_scan(s, "d/9", "d/9", f, NULL, 0);      /* empty */
+        expect_scan(s, "e", "b", f, NULL, 0);          /* inverted */
+        expect_scan(s, "\xff\x01", NULL, f, keys + 9, 1);
+        expect_scan(s, "ca", "d/", f, NULL, 0); /* the kv gap between, nothing in it */
+    }
+
+    /* Scans inside scans, stopping in the middle of a kv_log stretch. */
+    nested n = {s, NULL, 0, 0, 4};
+    assert_icms_ok(s->begin(s, ICMS_STORE_READ, &t));
+    n.txn = t;
+    assert_icms_ok(s->scan(t, NULL, 0, NULL, 0, 0, outer_cb, &n));
+    assert_int_equal(n.outer, 4);
+    assert_int_equal(n.inner, 40);
+    n.outer = n.inner = 0;
+    n.stop_after = 100;
+    assert_icms_ok(s->scan(t, K("b/"), K("d0"), ICMS_STORE_SCAN_REVERSE, outer_cb, &n));
+    assert_int_equal(n.outer, 5);
+    assert_int_equal(n.inner, 50);
+    assert_icms_ok(s->commit(t));
+    icms_store_free(s);
+}
+
+/*
+ * A second handle adds a prefix while the first is open: the rows move, and
+ * the first routes that prefix to kv_log from its next transaction on, on
+ * every pooled connection. A read that began before keeps its whole view.
+ */
+static void test_prefix_added_by_second_handle(void **state)
+{
+    (void)state;
+    const char *path = db_path("added.db");
+    static const uint8_t x[] = "x/", y[] = "y/";
+    const uint8_t *prefixes[] = {x, y};
+    size_t lens[] = {2, 2};
+    icms_sqlite_options o = ICMS_SQLITE_OPTIONS_INIT;
+    o.append_only_prefixes = prefixes;
+    o.append_only_prefix_lens = lens;
+    o.append_only_count = 1;
+    icms_store *first = NULL;
+    assert_icms_ok(icms_store_sqlite_new(&first, path, &o));
+    put1(first, K("y/1"), K("y/1"));
+    put1(first, K("z"), K("z"));
+    icms_store_txn *w, *r, *old;
+    /* Two connections in first's pool, both with the old prefix set loaded. */
+    assert_icms_ok(first->begin(first, ICMS_STORE_WRITE, &w));
+    assert_icms_ok(first->begin(first, ICMS_STORE_READ, &r));
+    assert_icms_ok(first->put(w, K("y/1"), K("y/1"))); /* still free here */
+    assert_icms_ok(first->commit(w));
+    assert_icms_ok(first->commit(r));
+    assert_icms_ok(first->begin(first, ICMS_STORE_READ, &old));
+
+    o.append_only_count = 2;
+    icms_store *second = NULL;
+    assert_icms_ok(icms_store_sqlite_new(&second, path, &o));
+    assert_int_equal(raw_int(path, "SELECT count(*) FROM kv_log WHERE k = CAST('y/1' AS BLOB)"), 1);
+    assert_int_equal(raw_int(path, "SELECT count(*) FROM kv WHERE k = CAST('y/1' AS BLOB)"), 0);
+
+    /* The read that began before sees the file as it was, routed as it was. */
+    const uint8_t *v;
+    size_t vl;
+    assert_icms_ok(first->get(old, K("y/1"), &v, &vl));
+    assert_int_equal(vl, 3);
+    listed l = {0};
+    assert_icms_ok(first->scan(old, NULL, 0, NULL, 0, 0, list_cb, &l));
+    assert_int_equal(l.n, 2);
+    first->rollback(old);
+
+    /* Both of first's connections now refuse to rewrite y/1 and find it in kv_log. */
+    assert_icms_ok(first->begin(first, ICMS_STORE_WRITE, &w));
+    assert_icms_ok(first->begin(first, ICMS_STORE_READ, &r));
+    assert_icms(ICMS_EINVALID, first->put(w, K("y/1"), K("rewritten")));
+    assert_icms(ICMS_EINVALID, first->del(w, K("y/1")));
+    assert_icms_ok(first->put(w, K("y/2"), K("y/2")));
+    assert_icms_ok(first->get(r, K("y/1"), &v, &vl));
+    assert_int_equal(vl, 3);
+    assert_memory_equal(v, "y/1", 3);
+    assert_icms_ok(first->commit(w));
+    assert_icms_ok(first->commit(r));
+    assert_int_equal(raw_int(path, "SELECT count(*) FROM kv_log WHERE k = CAST('y/2' AS BLOB)"), 1);
+    static const char *const all[] = {"y/1", "y/2", "z"};
+    expect_scan(first, NULL, NULL, 0, all, 3);
+    expect_scan(first, NULL, NULL, ICMS_STORE_SCAN_REVERSE, all, 3);
+    expect_scan(second, "y/", "y0", 0, all, 2);
+    icms_store_free(second);
+    icms_store_free(first);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "%s", icms_test_tmpdir("store_sqlite"));
-    struct CMUnitTest tests[STORE_CONFORMANCE_MAX + 8];
+    struct CMUnitTest tests[STORE_CONFORMANCE_MAX + 16];
     size_t n = store_conformance_tests(&sqlite_factory, tests, STORE_CONFORMANCE_MAX);
     const struct CMUnitTest own[] = {
         cmocka_unit_test(test_survives_close_and_reopen),
         cmocka_unit_test(test_pragmas_applied),
         cmocka_unit_test(test_append_only_prefixes),
         cmocka_unit_test(test_layout_1_upgraded),
+        cmocka_unit_test(test_layout_2_upgraded),
+        cmocka_unit_test(test_scans_across_tables),
+        cmocka_unit_test(test_prefix_added_by_second_handle),
         cmocka_unit_test(test_bad_options_and_files),
         cmocka_unit_test(test_busy_timeout),
         cmocka_unit_test(test_processes_lose_no_write),
@@ -751,5 +1126,9 @@ int main(void)
     };
     memcpy(tests + n, own, sizeof own);
     n += sizeof own / sizeof own[0];
-    return _cmocka_run_group_tests("sqlite store", tests, n, NULL, NULL);
+    int failed = _cmocka_run_group_tests("sqlite store", tests, n, NULL, NULL);
+    n = store_conformance_tests(&sqlite_split_factory, tests, STORE_CONFORMANCE_MAX);
+    failed += _cmocka_run_group_tests("sqlite store, key space split by append-only prefixes",
+                                      tests, n, NULL, NULL);
+    return failed;
 }

@@ -140,7 +140,7 @@ test('audit: a checkpoint verifies, then an edited entry is found', (t) => {
   assert.equal(db.audit_verify(checkpoint, publicKey).valid, true);
   db.close();
   execFileSync('sqlite3', [file, 'DROP TRIGGER icms_append_only_update; '
-    + 'UPDATE kv SET v = replace(CAST(v AS TEXT), \'"provider":"google"\', \'"provider":"gOOgle"\') '
+    + 'UPDATE kv_log SET v = replace(CAST(v AS TEXT), \'"provider":"google"\', \'"provider":"gOOgle"\') '
     + "WHERE k >= X'02617564697400' AND k < X'02617564697401'"]);
   const reopened = icms.open(file, { clock: NOW });
   try {
