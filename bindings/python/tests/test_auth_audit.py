@@ -158,7 +158,7 @@ class Audit(AuthFixture):
         self.assertTrue(self.db.audit_verify(checkpoint, pk)["valid"])  # grew past it
         self.db.close()
         tamper(self.path, "DROP TRIGGER icms_append_only_update; "
-                          "UPDATE kv SET v = replace(CAST(v AS TEXT), '\"provider\":\"google\"', "
+                          "UPDATE kv_log SET v = replace(CAST(v AS TEXT), '\"provider\":\"google\"', "
                           "'\"provider\":\"gOOgle\"') WHERE k >= X'02617564697400' "
                           "AND k < X'02617564697401'")
         with icms.Database(self.path, clock=NOW) as db:
