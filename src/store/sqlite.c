@@ -636,14 +636,13 @@ static int schema_ready(sqlite3 *db, const icms_sqlite_options *o, bool *ready)
                          &n);
     if (code != 0 || app_id != ICMS_APPLICATION_ID || layout != ICMS_LAYOUT_VERSION || n != 3)
         return code;
-    /* The six triggers, on their tables, and nothing on kv. */
+    /* The six triggers, each on its table (a layout 2 name left on kv does not count). */
     code = query_int(db,
-                     "SELECT (SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND "
+                     "SELECT count(*) = 6 FROM sqlite_schema WHERE type = 'trigger' AND "
                      "((tbl_name = 'kv_log' AND name IN ('icms_append_only_update', "
                      "'icms_append_only_delete', 'icms_append_only_insert')) OR "
                      "(tbl_name = 'icms_append_only' AND name IN ('icms_prefixes_insert', "
-                     "'icms_prefixes_update', 'icms_prefixes_delete')))) = 6 AND NOT EXISTS "
-                     "(SELECT 1 FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = 'kv')",
+                     "'icms_prefixes_update', 'icms_prefixes_delete')))",
                      &n);
     if (code != 0 || n != 1)
         return code;

@@ -1101,6 +1101,33 @@ static void test_prefix_added_by_second_handle(void **state)
     expect_scan(first, NULL, NULL, ICMS_STORE_SCAN_REVERSE, all, 3);
     expect_scan(second, "y/", "y0", 0, all, 2);
     icms_store_free(second);
+
+    /* The same when the prefix comes from another process. */
+    put1(first, K("w/1"), K("w/1"));
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        static const uint8_t wp[] = "w/";
+        const uint8_t *child_prefixes[] = {wp};
+        size_t child_lens[] = {2};
+        icms_sqlite_options co = ICMS_SQLITE_OPTIONS_INIT;
+        co.append_only_prefixes = child_prefixes;
+        co.append_only_prefix_lens = child_lens;
+        co.append_only_count = 1;
+        icms_store *c = NULL;
+        _exit(icms_store_sqlite_new(&c, path, &co) == 0 ? (icms_store_free(c), 0) : 1);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_icms_ok(first->begin(first, ICMS_STORE_WRITE, &w));
+    assert_icms(ICMS_EINVALID, first->put(w, K("w/1"), K("again")));
+    assert_icms_ok(first->get(w, K("w/1"), &v, &vl));
+    assert_int_equal(vl, 3);
+    assert_icms_ok(first->commit(w));
+    assert_int_equal(raw_int(path, "SELECT count(*) FROM kv_log WHERE k = CAST('w/1' AS BLOB)"), 1);
     icms_store_free(first);
 }
 
