@@ -517,6 +517,77 @@ static int create_triggers(sqlite3 *db)
     return exec_text(db, &t, "creating append-only triggers");
 }
 
+/*
+ * kv refuses keys under the append-only prefixes with a CHECK constraint, an
+ * expression SQLite evaluates in place (no trigger program, so a write to kv
+ * stays cheap). Such a row would never be read, since those keys are read from
+ * kv_log. It matters most for a process of an older build (layout 2 kept every
+ * row in kv) that still has the file open when this build upgrades it: its
+ * next audit, ledger or outpoint write into kv fails with a constraint error
+ * instead of landing where nothing reads it. SQLite cannot change a table's
+ * CHECK in place, so kv is rebuilt, its rows copied once, whenever its
+ * constraint is not the one the prefixes call for (a new file, an upgrade, a
+ * new prefix).
+ */
+static int kv_check_text(sqlite3 *db, sql_text *t)
+{
+    sqlite3_stmt *prefixes;
+    int rc = prepare_prefixes(db, &prefixes);
+    if (rc != 0)
+        return rc;
+    sql_adds(t, "CONSTRAINT icms_not_append_only CHECK (NOT ");
+    sql_add_ranges(t, "k", prefixes);
+    sql_adds(t, ")");
+    sqlite3_finalize(prefixes);
+    return t->failed ? icms__error(ICMS_ENOMEM, WHO ": out of memory") : ICMS_OK;
+}
+
+/* *ok: kv's definition holds the constraint the recorded prefixes call for. */
+static int kv_constrained(sqlite3 *db, bool *ok)
+{
+    *ok = false;
+    sql_text check = {0};
+    int code = kv_check_text(db, &check);
+    sqlite3_stmt *st = NULL;
+    int rc = code == 0 ? sqlite3_prepare_v2(db,
+                                            "SELECT instr(sql, ?1) > 0 FROM sqlite_schema "
+                                            "WHERE type = 'table' AND name = 'kv'",
+                                            -1, &st, NULL)
+                       : SQLITE_OK;
+    if (code == 0 && rc != SQLITE_OK)
+        code = sql_error(db, rc, "reading kv's definition");
+    if (code == 0) {
+        sqlite3_bind_text(st, 1, check.data, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+            *ok = sqlite3_column_int(st, 0) == 1;
+        else if (rc != SQLITE_DONE)
+            code = sql_error(db, rc, "reading kv's definition");
+    }
+    sqlite3_finalize(st);
+    icms__free(check.data);
+    return code;
+}
+
+static int constrain_kv(sqlite3 *db)
+{
+    bool ok;
+    int code = kv_constrained(db, &ok);
+    if (code != 0 || ok)
+        return code;
+    sql_text t = {0};
+    sql_adds(&t, "CREATE TABLE icms_kv_rebuilt(k BLOB PRIMARY KEY, v BLOB NOT NULL, ");
+    if ((code = kv_check_text(db, &t)) != 0) {
+        icms__free(t.data);
+        return code;
+    }
+    sql_adds(&t, ") WITHOUT ROWID;"
+                 "INSERT INTO icms_kv_rebuilt(k, v) SELECT k, v FROM kv;"
+                 "DROP TABLE kv;"
+                 "ALTER TABLE icms_kv_rebuilt RENAME TO kv;");
+    return exec_text(db, &t, "constraining kv");
+}
+
 /* Every trigger of layouts 2 and 3 (kv's of layout 2 share their names with kv_log's). */
 static const char drop_triggers_sql[] = "DROP TRIGGER IF EXISTS icms_append_only_update;"
                                         "DROP TRIGGER IF EXISTS icms_append_only_delete;"
@@ -667,6 +738,9 @@ static int schema_ready(sqlite3 *db, const icms_sqlite_options *o, bool *ready)
         }
     }
     sqlite3_finalize(st);
+    bool constrained;
+    if ((code = kv_constrained(db, &constrained)) != 0 || !constrained)
+        return code;
     *ready = true;
     return ICMS_OK;
 }
@@ -774,6 +848,8 @@ static int ensure_schema(sql_conn *c, const icms_sqlite_options *o, unsigned int
         code = add_append_only_prefixes(db, o);
     if (code == 0)
         code = move_log_rows(db);
+    if (code == 0)
+        code = constrain_kv(db);
     if (code == 0)
         code = create_triggers(db);
     if (code == 0 && layout != ICMS_LAYOUT_VERSION) {

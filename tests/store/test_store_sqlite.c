@@ -339,16 +339,25 @@ static void test_append_only_prefixes(void **state)
     assert_int_equal(raw_exec(path, "DELETE FROM kv WHERE k = CAST('ledger' AS BLOB)", NULL, 0),
                      SQLITE_OK);
     /*
-     * kv has no triggers: SQL may put a protected key there (or move a free row
-     * to one), but the store never reads kv in the protected ranges, so such a
-     * row neither shadows nor adds to the log.
+     * kv has no triggers, but its CHECK constraint refuses protected keys: no
+     * SQL (nor a process of an older build, which kept log rows in kv, still
+     * running after the upgrade) can put one where the store would not read it,
+     * nor move a free row to one.
      */
-    assert_int_equal(raw_exec(path,
-                              "INSERT INTO kv(k, v) VALUES(CAST('ledger/1' AS BLOB), X'00');"
-                              "INSERT INTO kv(k, v) VALUES(CAST('ledger/4' AS BLOB), X'00');"
-                              "INSERT INTO kv(k, v) VALUES(X'6100FF32', X'00')",
-                              NULL, 0),
-                     SQLITE_OK);
+    static const char *const not_in_kv[] = {
+        "INSERT INTO kv(k, v) VALUES(CAST('ledger/1' AS BLOB), X'00')",
+        "INSERT INTO kv(k, v) VALUES(CAST('ledger/4' AS BLOB), X'00')",
+        "INSERT INTO kv(k, v) VALUES(X'6100FF32', X'00')",
+        /* the upsert layout 2 builds ran, word for word */
+        "INSERT INTO kv(k, v) VALUES(CAST('ledger/5' AS BLOB), X'00') "
+        "ON CONFLICT(k) DO UPDATE SET v = excluded.v",
+        "UPDATE kv SET k = CAST('ledger/6' AS BLOB) WHERE k = CAST('other/1' AS BLOB)",
+    };
+    for (size_t i = 0; i < sizeof not_in_kv / sizeof *not_in_kv; i++) {
+        char why[200];
+        assert_int_equal(raw_exec(path, not_in_kv[i], why, sizeof why), SQLITE_CONSTRAINT);
+        assert_non_null(strstr(why, "icms_not_append_only"));
+    }
 
     /* The protection lives in the file: a handle opened without options keeps it. */
     assert_icms_ok(icms_store_sqlite_new(&s, path, NULL));
@@ -899,7 +908,30 @@ static void test_layout_2_upgraded(void **state)
                      3);
     assert_int_equal(raw_exec(path, "DELETE FROM kv_log", NULL, 0), SQLITE_OK);
 
+    /*
+     * A process of a layout 2 build with the file open across the upgrade: its
+     * prepared put (word for word what those builds ran) must fail once the
+     * file is layout 3 rather than put a ledger row where nothing reads it.
+     */
+    sqlite3 *old_build;
+    sqlite3_stmt *old_put;
+    assert_int_equal(sqlite3_open(path, &old_build), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(old_build,
+                                        "INSERT INTO kv(k, v) VALUES(?1, ?2) ON CONFLICT(k) DO "
+                                        "UPDATE SET v = excluded.v",
+                                        -1, &old_put, NULL),
+                     SQLITE_OK);
+
     assert_icms_ok(icms_store_sqlite_new(&s, path, &o));
+    sqlite3_bind_blob(old_put, 1, "ledger/3", 8, SQLITE_STATIC);
+    sqlite3_bind_blob(old_put, 2, "lost?", 5, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(old_put), SQLITE_CONSTRAINT);
+    sqlite3_reset(old_put);
+    sqlite3_bind_blob(old_put, 1, "free", 4, SQLITE_STATIC); /* its free rows still go in */
+    sqlite3_bind_blob(old_put, 2, "x", 1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(old_put), SQLITE_DONE);
+    sqlite3_finalize(old_put);
+    assert_int_equal(sqlite3_close(old_build), SQLITE_OK);
     assert_int_equal(raw_int(path, "PRAGMA user_version"), 3);
     assert_int_equal(raw_int(path, "SELECT count(*) FROM kv"), 2); /* free, ledger */
     assert_int_equal(raw_int(path, "SELECT count(*) FROM kv_log"), 4);

@@ -139,8 +139,9 @@ typedef struct icms_sqlite_options {
 #define ICMS_SQLITE_OPTIONS_INIT {ICMS_SQLITE_OPTIONS_VERSION, ICMS_SQLITE_SYNC_FULL, 0, NULL, NULL, 0}
 
 /**
- * Open (creating if needed) the SQLite store at path: one WITHOUT ROWID
- * table, WAL mode, BEGIN IMMEDIATE for writes. Several handles, in one or
+ * Open (creating if needed) the SQLite store at path: two WITHOUT ROWID
+ * tables (keys under the append-only prefixes apart, docs/storage.md), WAL
+ * mode, BEGIN IMMEDIATE for writes. Several handles, in one or
  * several processes, may open the same file. options may be NULL for the
  * defaults. A put or del that would change an existing key under an
  * append-only prefix answers ICMS_EINVALID and changes nothing.
