@@ -106,6 +106,29 @@ static int load(icms__tx *tx, const icms__record_type *type, const uint8_t id[16
  */
 #define NO_ENTRY 0xFFFFu
 
+/*
+ * Make room for need more bytes at *len in a buffer that starts as the
+ * caller's local array and moves to the heap only when a record's keys
+ * outgrow it (a worst-case buffer on the heap, index_count times the largest
+ * key, was a 4 KiB allocation per call, large enough to make glibc consolidate
+ * its free lists every time).
+ */
+static int reserve(uint8_t **buf, size_t *cap, size_t len, size_t need, uint8_t *local)
+{
+    if (need <= *cap - len)
+        return ICMS_OK;
+    size_t grown = 2 * *cap + need;
+    uint8_t *bigger = icms__malloc(grown);
+    if (!bigger)
+        return icms__error(ICMS_ENOMEM, "out of memory");
+    memcpy(bigger, *buf, len);
+    if (*buf != local)
+        icms__free(*buf);
+    *buf = bigger;
+    *cap = grown;
+    return ICMS_OK;
+}
+
 static int keys_of(const icms__record_type *type, const uint8_t id[16], const cJSON *doc,
                    uint8_t **blob, size_t *blob_len)
 {
@@ -113,24 +136,39 @@ static int keys_of(const icms__record_type *type, const uint8_t id[16], const cJ
     *blob_len = 0;
     if (!doc || type->index_count == 0)
         return ICMS_OK;
-    size_t cap = type->index_count * (2 + ICMS_STORE_KEY_MAX), len = 0;
-    uint8_t *out = icms__malloc(cap);
-    if (!out)
-        return icms__error(ICMS_ENOMEM, "out of memory");
-    for (size_t i = 0; i < type->index_count; i++) {
+    uint8_t local[512];
+    uint8_t *out = local;
+    size_t cap = sizeof local, len = 0;
+    int rc = ICMS_OK;
+    for (size_t i = 0; rc == ICMS_OK && i < type->index_count; i++) {
         icms__key key;
-        int rc = index_key(type, &type->indexes[i], doc, id, &key);
-        if (rc && rc != ICMS_ENOTFOUND) {
-            icms__free(out);
-            return rc;
-        }
-        size_t n = rc == ICMS_ENOTFOUND ? NO_ENTRY : key.len;
+        rc = index_key(type, &type->indexes[i], doc, id, &key);
+        if (rc && rc != ICMS_ENOTFOUND)
+            break;
+        bool present = rc == ICMS_OK;
+        size_t n = present ? key.len : NO_ENTRY;
+        rc = reserve(&out, &cap, len, 2 + (present ? key.len : 0), local);
+        if (rc)
+            break;
         out[len++] = (uint8_t)(n >> 8);
         out[len++] = (uint8_t)n;
-        if (rc == ICMS_OK) {
+        if (present) {
             memcpy(out + len, key.bytes, key.len);
             len += key.len;
         }
+    }
+    if (rc == ICMS_OK && out == local) { /* the blob itself, exactly its size */
+        uint8_t *exact = icms__malloc(len ? len : 1);
+        if (!exact)
+            rc = icms__error(ICMS_ENOMEM, "out of memory");
+        else
+            memcpy(exact, local, len);
+        out = exact;
+    }
+    if (rc) {
+        if (out != local)
+            icms__free(out);
+        return rc;
     }
     *blob = out;
     *blob_len = len;
