@@ -381,20 +381,21 @@ static int write_object(struct buf *b, const cJSON *object, unsigned int flags, 
         size_t base = b->nmembers;
         if (b->members_cap - base < count && (rc = grow_members(b, count)) != ICMS_OK)
             return rc;
-        const cJSON **members = b->members + base;
         size_t n = 0;
         for (const cJSON *c = object->child; c; c = c->next)
-            members[n++] = c;
-        sort_members(members, n);
+            b->members[base + n++] = c;
+        sort_members(b->members + base, n);
         b->nmembers = base + n; /* nested objects stack theirs above */
         for (size_t i = 0; i < n && !rc; i++) {
-            if (i > 0 && strcmp(members[i - 1]->string, members[i]->string) == 0) {
+            /* Index from b->members each time: a nested object may move the stack. */
+            const cJSON *member = b->members[base + i];
+            if (i > 0 && strcmp(b->members[base + i - 1]->string, member->string) == 0) {
                 char quoted[48];
-                icms__json_quote_key(members[i]->string, quoted, sizeof quoted);
+                icms__json_quote_key(member->string, quoted, sizeof quoted);
                 rc = icms__error(ICMS_EINVALID, "json: duplicate key \"%s\"", quoted);
                 break;
             }
-            rc = write_member(b, members[i], flags, depth, i == 0);
+            rc = write_member(b, member, flags, depth, i == 0);
         }
         b->nmembers = base;
     }
