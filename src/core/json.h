@@ -252,22 +252,40 @@ static inline uint64_t icms__json_special_bytes(uint64_t v)
 /* The first index in [i, end) whose byte is not plain, or end; 8 bytes at a time. */
 static inline size_t icms__json_plain_run(const char *t, size_t i, size_t end)
 {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* Little-endian: the lowest flagged bit is the first special byte in memory. */
+    if (end - i < 8) {
+        while (i < end && icms__json_plain_byte((unsigned char)t[i]))
+            i++;
+        return i;
+    }
+    uint64_t v, special;
+    for (; end - i >= 8; i += 8) {
+        memcpy(&v, t + i, 8);
+        if ((special = icms__json_special_bytes(v)) != 0)
+            return i + (size_t)__builtin_ctzll(special) / 8;
+    }
+    if (i == end)
+        return end;
+    /*
+     * The tail, as the last 8 bytes of the range: those before i are plain,
+     * so they carry no flag (false flags sit above a special byte only).
+     */
+    memcpy(&v, t + end - 8, 8);
+    special = icms__json_special_bytes(v);
+    return special ? end - 8 + (size_t)__builtin_ctzll(special) / 8 : end;
+#else
     while (end - i >= 8) {
         uint64_t v;
         memcpy(&v, t + i, 8);
-        uint64_t special = icms__json_special_bytes(v);
-        if (special) {
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-            return i + (size_t)__builtin_ctzll(special) / 8; /* the first byte in memory */
-#else
+        if (icms__json_special_bytes(v))
             break;
-#endif
-        }
         i += 8;
     }
     while (i < end && icms__json_plain_byte((unsigned char)t[i]))
         i++;
     return i;
+#endif
 }
 
 #endif
