@@ -19,6 +19,17 @@ bool icms__json_literal_int64(const char *text, size_t len, int64_t *out)
         return false;
     if (text[i] == '0' && len - i > 1)
         return false; /* leading zero */
+    if (len - i <= 18) {
+        /* Up to 18 digits cannot overflow: no checked arithmetic (the common case). */
+        uint64_t u = 0;
+        for (; i < len; i++) {
+            if (text[i] < '0' || text[i] > '9')
+                return false;
+            u = u * 10 + (uint64_t)(text[i] - '0');
+        }
+        *out = negative ? -(int64_t)u : (int64_t)u;
+        return true;
+    }
     /* Accumulate negatively: INT64_MIN has no positive counterpart. */
     int64_t v = 0;
     for (; i < len; i++) {

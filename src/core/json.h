@@ -35,6 +35,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cjson/cJSON.h>
 
@@ -222,5 +223,69 @@ bool icms__json_literal_double(const char *text, size_t len, double *out);
 
 /* Copy key into buf (size > 8) for a message: at most ~40 bytes, control bytes as '?'. */
 void icms__json_quote_key(const char *key, char *buf, size_t size);
+
+/*
+ * String scanning for the reader and writer. A plain byte is one a JSON string
+ * holds as it is, needing neither escape nor UTF-8 check: printable ASCII
+ * (0x20..0x7f) other than '"' and '\\'.
+ */
+static inline bool icms__json_plain_byte(unsigned char c)
+{
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+/*
+ * The bytes of v that are not plain, as the high bit of each such byte. Each
+ * term is the "some byte is below n" test of the bit-twiddling folklore: it
+ * is exact about whether any byte matches, and the lowest flagged byte always
+ * matches (a false flag needs a borrow from a matching byte below it).
+ */
+static inline uint64_t icms__json_special_bytes(uint64_t v)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    uint64_t quote = v ^ (ones * '"'), backslash = v ^ (ones * '\\');
+    uint64_t t = ((v - ones * 0x20) & ~v) | ((quote - ones) & ~quote) |
+                 ((backslash - ones) & ~backslash) | v;
+    return t & high;
+}
+
+/* The first index in [i, end) whose byte is not plain, or end; 8 bytes at a time. */
+static inline size_t icms__json_plain_run(const char *t, size_t i, size_t end)
+{
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* Little-endian: the lowest flagged bit is the first special byte in memory. */
+    if (end - i < 8) {
+        while (i < end && icms__json_plain_byte((unsigned char)t[i]))
+            i++;
+        return i;
+    }
+    uint64_t v, special;
+    for (; end - i >= 8; i += 8) {
+        memcpy(&v, t + i, 8);
+        if ((special = icms__json_special_bytes(v)) != 0)
+            return i + (size_t)__builtin_ctzll(special) / 8;
+    }
+    if (i == end)
+        return end;
+    /*
+     * The tail, as the last 8 bytes of the range: those before i are plain,
+     * so they carry no flag (false flags sit above a special byte only).
+     */
+    memcpy(&v, t + end - 8, 8);
+    special = icms__json_special_bytes(v);
+    return special ? end - 8 + (size_t)__builtin_ctzll(special) / 8 : end;
+#else
+    while (end - i >= 8) {
+        uint64_t v;
+        memcpy(&v, t + i, 8);
+        if (icms__json_special_bytes(v))
+            break;
+        i += 8;
+    }
+    while (i < end && icms__json_plain_byte((unsigned char)t[i]))
+        i++;
+    return i;
+#endif
+}
 
 #endif

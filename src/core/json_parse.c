@@ -16,12 +16,23 @@
 #include "json.h"
 #include "utf8.h"
 
+/* Members whose key hashes are kept for the duplicate check; objects past this use qsort. */
+#define KEY_STACK 128
+
 struct parser {
     const char *text;
     size_t len;
     size_t pos;
     int depth;
     int max_depth;
+    /*
+     * Hashes of the keys of the objects being read, innermost object last: an
+     * object pushes one per member and pops them when it ends. Duplicate keys
+     * are then found by comparing hashes, and strings only when hashes match.
+     */
+    size_t nkeys;
+    uint64_t keys[KEY_STACK];
+    uint8_t table[2 * KEY_STACK]; /* open addressing over keys[]: index + 1, 0 = empty */
 };
 
 /* Where pos is, as a 1-based line and byte column, for messages people act on. */
@@ -60,14 +71,15 @@ static int no_memory(void)
     return icms__error(ICMS_ENOMEM, "out of memory reading JSON");
 }
 
-static void skip_whitespace(struct parser *p)
+static inline bool is_space(char c)
 {
-    while (p->pos < p->len) {
-        char c = p->text[p->pos];
-        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
-            return;
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static inline void skip_whitespace(struct parser *p)
+{
+    while (p->pos < p->len && is_space(p->text[p->pos]))
         p->pos++;
-    }
 }
 
 /* Words for the byte at pos in "unexpected ..." messages. */
@@ -117,15 +129,35 @@ static int hex4(struct parser *p, size_t at, uint32_t *out)
 
 /*
  * Read a string starting at the opening quote into a NUL-terminated buffer
- * from cJSON_malloc (so a cJSON node can own it).
+ * from cJSON_malloc (so a cJSON node can own it); *out_len gets its length.
+ *
+ * Most strings are plain ASCII: one scan finds the closing quote and the
+ * bytes are copied with memcpy. Anything else (escapes, UTF-8, control
+ * characters, no closing quote) takes the general path, which reports errors
+ * in the same order as always: an unterminated string first, then the first
+ * bad byte.
  */
-static int parse_string(struct parser *p, char **out)
+static int parse_string(struct parser *p, char **out, size_t *out_len)
 {
+    const char *t = p->text;
     size_t start = ++p->pos;
+    size_t i = icms__json_plain_run(t, start, p->len);
+    if (i < p->len && t[i] == '"') {
+        size_t n = i - start;
+        char *buf = cJSON_malloc(n + 1);
+        if (!buf)
+            return no_memory();
+        memcpy(buf, t + start, n);
+        buf[n] = '\0';
+        p->pos = i + 1;
+        *out = buf;
+        *out_len = n;
+        return ICMS_OK;
+    }
     /* Find the closing quote first: the raw length bounds the decoded length. */
-    size_t end = start;
-    while (end < p->len && p->text[end] != '"')
-        end += p->text[end] == '\\' ? 2 : 1;
+    size_t end = i; /* [start, i) holds no quote or backslash */
+    while (end < p->len && t[end] != '"')
+        end += t[end] == '\\' ? 2 : 1;
     if (end >= p->len) {
         p->pos = p->len;
         return SYNTAX(p, "unterminated string");
@@ -133,31 +165,40 @@ static int parse_string(struct parser *p, char **out)
     char *buf = cJSON_malloc(end - start + 1);
     if (!buf)
         return no_memory();
-    size_t o = 0;
+    size_t o = i - start;
+    memcpy(buf, t + start, o);
+    p->pos = i;
     int rc = ICMS_OK;
     while (p->pos < end) {
-        unsigned char c = (unsigned char)p->text[p->pos];
+        unsigned char c = (unsigned char)t[p->pos];
+        if (icms__json_plain_byte(c)) {
+            size_t run_end = icms__json_plain_run(t, p->pos, end);
+            memcpy(buf + o, t + p->pos, run_end - p->pos);
+            o += run_end - p->pos;
+            p->pos = run_end;
+            continue;
+        }
         if (c < 0x20) {
             rc = SYNTAX(p, "control character 0x%02x must be escaped in a string", c);
             goto fail;
         }
         if (c >= 0x80) {
-            size_t n = icms__utf8_sequence((const uint8_t *)p->text + p->pos, end - p->pos);
+            size_t n = icms__utf8_sequence((const uint8_t *)t + p->pos, end - p->pos);
             if (n == 0) {
                 rc = SYNTAX(p, "invalid UTF-8 in a string");
                 goto fail;
             }
-            memcpy(buf + o, p->text + p->pos, n);
+            memcpy(buf + o, t + p->pos, n);
             o += n;
             p->pos += n;
             continue;
         }
-        if (c != '\\') {
+        if (c != '\\') { /* '"' cannot occur before end; kept as the old loop had it */
             buf[o++] = (char)c;
             p->pos++;
             continue;
         }
-        char e = p->text[p->pos + 1];
+        char e = t[p->pos + 1];
         const char *simple = strchr("\"\\/bfnrt", e);
         if (e != '\0' && simple) {
             static const char decoded[] = "\"\\/\b\f\n\r\t";
@@ -180,7 +221,7 @@ static int parse_string(struct parser *p, char **out)
         }
         if (cp >= 0xd800 && cp <= 0xdbff) {
             uint32_t low;
-            if (p->pos + 12 > end || p->text[p->pos + 6] != '\\' || p->text[p->pos + 7] != 'u' ||
+            if (p->pos + 12 > end || t[p->pos + 6] != '\\' || t[p->pos + 7] != 'u' ||
                 hex4(p, p->pos + 8, &low) != 0 || low < 0xdc00 || low > 0xdfff) {
                 rc = SYNTAX(p, "unpaired surrogate \\u%04x in a string", (unsigned)cp);
                 goto fail;
@@ -197,6 +238,7 @@ static int parse_string(struct parser *p, char **out)
     buf[o] = '\0';
     p->pos = end + 1;
     *out = buf;
+    *out_len = o;
     return ICMS_OK;
 fail:
     cJSON_free(buf);
@@ -223,9 +265,13 @@ static int parse_number(struct parser *p, cJSON **out)
         p->pos = i;
         return SYNTAX(p, "numbers may not have leading zeros");
     }
+    /* Accumulate as we go; used only when the literal is a short integer (no overflow). */
+    uint64_t v = 0;
     while (i < p->len && is_digit(t[i]))
-        i++;
+        v = v * 10 + (uint64_t)(t[i++] - '0');
+    bool integer = true;
     if (i < p->len && t[i] == '.') {
+        integer = false;
         i++;
         if (i >= p->len || !is_digit(t[i])) {
             p->pos = i;
@@ -235,6 +281,7 @@ static int parse_number(struct parser *p, cJSON **out)
             i++;
     }
     if (i < p->len && (t[i] == 'e' || t[i] == 'E')) {
+        integer = false;
         i++;
         if (i < p->len && (t[i] == '+' || t[i] == '-'))
             i++;
@@ -250,12 +297,8 @@ static int parse_number(struct parser *p, cJSON **out)
         return SYNTAX(p, "number is longer than %d characters", ICMS__JSON_NUMBER_MAX_LEN);
     double d;
     size_t digits = n - (t[start] == '-');
-    if (digits <= 15 && memchr(t + start, '.', n) == NULL && memchr(t + start, 'e', n) == NULL &&
-        memchr(t + start, 'E', n) == NULL) {
+    if (digits <= 15 && integer) {
         /* A short integer (the common case: amounts, counts, times) is exact as a double. */
-        int64_t v = 0;
-        for (size_t k = start + (t[start] == '-'); k < i; k++)
-            v = v * 10 + (t[k] - '0');
         d = t[start] == '-' ? -(double)v : (double)v;
     } else if (!icms__json_literal_double(t + start, n, &d)) {
         return SYNTAX(p, "number is out of range");
@@ -327,6 +370,55 @@ static int check_duplicates(struct parser *p, const cJSON *object, size_t count,
     return syntax_error_at(p, at, "duplicate key \"%s\" in this object", quoted);
 }
 
+/* A hash of a key's bytes for the duplicate check: its length and up to 24 of its bytes. */
+static uint64_t key_hash(const char *s, size_t n)
+{
+    uint64_t a = 0, b = 0, c = 0;
+    if (n >= 8) {
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        if (n > 16)
+            memcpy(&c, s + n / 2 - 4, 8);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            a = a << 8 | (unsigned char)s[i];
+    }
+    uint64_t h = (a ^ (b * 0x9e3779b97f4a7c15u) ^ (c * 0xc2b2ae3d27d4eb4fu) ^ (uint64_t)n) *
+                 0xff51afd7ed558ccdu;
+    return h ^ (h >> 31);
+}
+
+/*
+ * Whether two of the count hashes pushed since base are equal: only then can
+ * the object have a duplicate key, and check_duplicates looks at the names.
+ */
+static bool hashes_collide(struct parser *p, size_t base, size_t count)
+{
+    const uint64_t *h = p->keys + base;
+    if (count <= 8) {
+        for (size_t i = 0; i < count; i++)
+            for (size_t j = i + 1; j < count; j++)
+                if (h[i] == h[j])
+                    return true;
+        return false;
+    }
+    size_t size = 32; /* a power of two, at least twice count: short probe chains */
+    while (size < 2 * count)
+        size *= 2;
+    size_t mask = size - 1;
+    memset(p->table, 0, size);
+    for (size_t i = 0; i < count; i++) {
+        size_t slot = (size_t)(h[i] >> 40) & mask;
+        while (p->table[slot]) {
+            if (h[p->table[slot] - 1] == h[i])
+                return true;
+            slot = (slot + 1) & mask;
+        }
+        p->table[slot] = (uint8_t)(i + 1);
+    }
+    return false;
+}
+
 static int enter(struct parser *p)
 {
     if (++p->depth > p->max_depth)
@@ -344,6 +436,8 @@ static int parse_object(struct parser *p, cJSON **out)
     if (!object)
         return no_memory();
     size_t count = 0;
+    size_t base = p->nkeys; /* this object's key hashes start here */
+    bool hashed = true;     /* false once the key stack is full: then compare names */
     p->pos++;
     skip_whitespace(p);
     if (p->pos < p->len && p->text[p->pos] == '}') {
@@ -357,8 +451,13 @@ static int parse_object(struct parser *p, cJSON **out)
             goto fail;
         }
         char *key;
-        if ((rc = parse_string(p, &key)) != ICMS_OK)
+        size_t key_len;
+        if ((rc = parse_string(p, &key, &key_len)) != ICMS_OK)
             goto fail;
+        if (hashed && p->nkeys < KEY_STACK)
+            p->keys[p->nkeys++] = key_hash(key, key_len);
+        else
+            hashed = false;
         skip_whitespace(p);
         if (p->pos >= p->len || p->text[p->pos] != ':') {
             cJSON_free(key);
@@ -386,8 +485,10 @@ static int parse_object(struct parser *p, cJSON **out)
         rc = unexpected(p, "',' or '}'");
         goto fail;
     }
-    if ((rc = check_duplicates(p, object, count, at)) != ICMS_OK)
+    if ((!hashed || hashes_collide(p, base, count)) &&
+        (rc = check_duplicates(p, object, count, at)) != ICMS_OK)
         goto fail;
+    p->nkeys = base;
 done:
     p->depth--;
     *out = object;
@@ -450,7 +551,8 @@ static int parse_value(struct parser *p, cJSON **out)
         return parse_array(p, out);
     case '"': {
         char *s;
-        int rc = parse_string(p, &s);
+        size_t n;
+        int rc = parse_string(p, &s, &n);
         if (rc)
             return rc;
         /* A string node that owns s, without cJSON_CreateString's extra copy. */
@@ -493,7 +595,13 @@ int icms__json_parse(const char *text, size_t len, const icms__json_limits *limi
     if (len > limits->max_bytes)
         return icms__error(ICMS_EINVALID, "JSON document is %zu bytes; the limit is %zu", len,
                            limits->max_bytes);
-    struct parser p = {text, len, 0, 0, limits->max_depth};
+    struct parser p;
+    p.text = text;
+    p.len = len;
+    p.pos = 0;
+    p.depth = 0;
+    p.max_depth = limits->max_depth;
+    p.nkeys = 0;
     cJSON *root;
     int rc = parse_value(&p, &root);
     if (rc)

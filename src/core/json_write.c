@@ -108,86 +108,138 @@ int icms__json_add_array(cJSON *object, const char *name, cJSON **out)
 
 /* ---- the writer ---- */
 
+/*
+ * The output buffer. data[len] is written only at the end: put copies bytes
+ * and nothing else, and reserve keeps one byte free for the terminating NUL.
+ */
 struct buf {
     char *data;
     size_t len;
     size_t cap;
+    /*
+     * Canonical output: the members of the objects being written, sorted,
+     * innermost object last (a stack shared by the nesting, so no object
+     * allocates its own array unless the document is large).
+     */
+    const cJSON **members;
+    size_t nmembers;
+    size_t members_cap;
+    const cJSON *members_inline[64];
 };
 
-static int put(struct buf *b, const char *s, size_t n)
+#define BUF_INITIAL 1024 /* most records fit, so one allocation and no realloc */
+
+/* Make room for n more bytes and the NUL, doubling the capacity. */
+static int grow(struct buf *b, size_t n)
 {
-    if (b->cap - b->len <= n) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap - b->len <= n)
-            if (!icms__mul_size(cap, 2, &cap))
-                return no_memory();
-        char *data = icms__realloc(b->data, cap);
-        if (!data)
-            return ICMS_ENOMEM;
-        b->data = data;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
+    size_t cap = b->cap ? b->cap : BUF_INITIAL;
+    while (cap - b->len <= n)
+        if (!icms__mul_size(cap, 2, &cap))
+            return no_memory();
+    char *data = icms__realloc(b->data, cap);
+    if (!data)
+        return ICMS_ENOMEM;
+    b->data = data;
+    b->cap = cap;
     return ICMS_OK;
 }
 
-static int puts_(struct buf *b, const char *s)
+static inline int reserve(struct buf *b, size_t n)
 {
-    return put(b, s, strlen(s));
+    return b->cap - b->len > n ? ICMS_OK : grow(b, n);
+}
+
+static inline int put(struct buf *b, const char *s, size_t n)
+{
+    int rc = reserve(b, n);
+    if (rc)
+        return rc;
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    return ICMS_OK;
+}
+
+static inline int put1(struct buf *b, char c)
+{
+    int rc = reserve(b, 1);
+    if (rc)
+        return rc;
+    b->data[b->len++] = c;
+    return ICMS_OK;
+}
+
+#define PUT_LITERAL(b, s) put((b), (s), sizeof(s) - 1)
+
+/* Bytes written as they are (valid UTF-8 already checked): all but controls, '"' and '\\'. */
+static inline bool verbatim(unsigned char c)
+{
+    return c >= 0x20 && c != '"' && c != '\\';
 }
 
 static int write_string(struct buf *b, const char *s)
 {
     size_t len = strlen(s);
-    if (!icms__utf8_valid(s, len))
+    /* Most strings are printable ASCII: find where that ends, 8 bytes at a time. */
+    size_t i = icms__json_plain_run(s, 0, len);
+    /* The ASCII prefix is valid on its own, so the rest decides (and is checked first). */
+    if (i < len && !icms__utf8_valid(s + i, len - i))
         return icms__error(ICMS_EINVALID, "json: cannot write a string that is not valid UTF-8");
-    int rc = put(b, "\"", 1);
-    size_t run = 0; /* bytes copied as they are, flushed in one go */
-    for (size_t i = 0; i < len && !rc; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\') {
+    int rc = reserve(b, len + 2);
+    if (rc)
+        return rc;
+    char *o = b->data + b->len;
+    *o++ = '"';
+    memcpy(o, s, i);
+    o += i;
+    b->len = (size_t)(o - b->data);
+    while (i < len) {
+        size_t run = i;
+        while (run < len && verbatim((unsigned char)s[run]))
             run++;
-            continue;
+        /* room for the rest of the string as it is, the closing quote and one escape */
+        if ((rc = reserve(b, len - i + 1 + 6)) != ICMS_OK)
+            return rc;
+        o = b->data + b->len;
+        memcpy(o, s + i, run - i);
+        o += run - i;
+        i = run;
+        if (i < len) {
+            static const char hex[] = "0123456789abcdef";
+            unsigned char c = (unsigned char)s[i++];
+            *o++ = '\\';
+            switch (c) {
+            case '"':
+                *o++ = '"';
+                break;
+            case '\\':
+                *o++ = '\\';
+                break;
+            case '\b':
+                *o++ = 'b';
+                break;
+            case '\f':
+                *o++ = 'f';
+                break;
+            case '\n':
+                *o++ = 'n';
+                break;
+            case '\r':
+                *o++ = 'r';
+                break;
+            case '\t':
+                *o++ = 't';
+                break;
+            default: /* the other control bytes as \u00XX, lowercase as always */
+                memcpy(o, "u00", 3);
+                o[3] = hex[c >> 4];
+                o[4] = hex[c & 0xf];
+                o += 5;
+            }
         }
-        rc = put(b, s + i - run, run);
-        run = 0;
-        if (rc)
-            break;
-        char esc[8];
-        switch (c) {
-        case '"':
-            rc = puts_(b, "\\\"");
-            break;
-        case '\\':
-            rc = puts_(b, "\\\\");
-            break;
-        case '\b':
-            rc = puts_(b, "\\b");
-            break;
-        case '\f':
-            rc = puts_(b, "\\f");
-            break;
-        case '\n':
-            rc = puts_(b, "\\n");
-            break;
-        case '\r':
-            rc = puts_(b, "\\r");
-            break;
-        case '\t':
-            rc = puts_(b, "\\t");
-            break;
-        default:
-            snprintf(esc, sizeof esc, "\\u%04x", c);
-            rc = puts_(b, esc);
-        }
+        b->len = (size_t)(o - b->data);
     }
-    if (!rc)
-        rc = put(b, s + len - run, run);
-    if (!rc)
-        rc = put(b, "\"", 1);
-    return rc;
+    b->data[b->len++] = '"'; /* reserved above */
+    return ICMS_OK;
 }
 
 /* The shortest "%.Ng" that reads back to d, with '.' whatever the locale. */
@@ -238,27 +290,73 @@ static int write_number(struct buf *b, const cJSON *item, unsigned int flags)
         double parsed;
         const char *lit = item->valuestring;
         if (icms__json_literal_double(lit, strlen(lit), &parsed) && parsed == d)
-            return puts_(b, lit);
+            return put(b, lit, strlen(lit));
     }
     format_double(d, text, sizeof text);
-    return puts_(b, text);
+    return put(b, text, strlen(text));
 }
 
+/*
+ * Sort members by key bytes (strcmp compares as unsigned char). Objects are
+ * small and usually written in an order close to sorted, where insertion sort
+ * does n - 1 comparisons; larger ones go to qsort.
+ */
 static int compare_members(const void *a, const void *b)
 {
     return strcmp((*(const cJSON *const *)a)->string, (*(const cJSON *const *)b)->string);
 }
 
+#define SORT_INLINE 32 /* larger objects are sorted with qsort */
+
+static void sort_members(const cJSON **m, size_t n)
+{
+    if (n > SORT_INLINE) {
+        qsort(m, n, sizeof *m, compare_members);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        const cJSON *x = m[i];
+        size_t j = i;
+        while (j > 0 && strcmp(m[j - 1]->string, x->string) > 0) {
+            m[j] = m[j - 1];
+            j--;
+        }
+        m[j] = x;
+    }
+}
+
 static int write_value(struct buf *b, const cJSON *item, unsigned int flags, int depth);
+
+/* Room for count more members on the stack (b->members may move: callers index from it). */
+static int grow_members(struct buf *b, size_t count)
+{
+    size_t need, cap = b->members_cap * 2;
+    if (!icms__add_size(b->nmembers, count, &need))
+        return no_memory();
+    if (cap < need)
+        cap = need;
+    size_t bytes;
+    if (!icms__mul_size(cap, sizeof *b->members, &bytes))
+        return no_memory();
+    const cJSON **m = icms__malloc(bytes);
+    if (!m)
+        return ICMS_ENOMEM;
+    memcpy(m, b->members, b->nmembers * sizeof *m);
+    if (b->members != b->members_inline)
+        icms__free(b->members);
+    b->members = m;
+    b->members_cap = cap;
+    return ICMS_OK;
+}
 
 static int write_member(struct buf *b, const cJSON *member, unsigned int flags, int depth,
                         bool first)
 {
-    int rc = first ? ICMS_OK : put(b, ",", 1);
+    int rc = first ? ICMS_OK : put1(b, ',');
     if (!rc)
         rc = write_string(b, member->string);
     if (!rc)
-        rc = put(b, ":", 1);
+        rc = put1(b, ':');
     if (!rc)
         rc = write_value(b, member, flags, depth);
     return rc;
@@ -272,7 +370,7 @@ static int write_object(struct buf *b, const cJSON *object, unsigned int flags, 
             return icms__error(ICMS_EINVALID, "json: an object member has no name");
         count++;
     }
-    int rc = put(b, "{", 1);
+    int rc = put1(b, '{');
     if (rc)
         return rc;
     if (!(flags & ICMS__JSON_CANONICAL) || count < 2) {
@@ -280,25 +378,28 @@ static int write_object(struct buf *b, const cJSON *object, unsigned int flags, 
         for (const cJSON *c = object->child; c && !rc; c = c->next, first = false)
             rc = write_member(b, c, flags, depth, first);
     } else {
-        const cJSON **members = icms__malloc(count * sizeof *members);
-        if (!members)
-            return ICMS_ENOMEM;
+        size_t base = b->nmembers;
+        if (b->members_cap - base < count && (rc = grow_members(b, count)) != ICMS_OK)
+            return rc;
         size_t n = 0;
         for (const cJSON *c = object->child; c; c = c->next)
-            members[n++] = c;
-        qsort(members, n, sizeof *members, compare_members);
+            b->members[base + n++] = c;
+        sort_members(b->members + base, n);
+        b->nmembers = base + n; /* nested objects stack theirs above */
         for (size_t i = 0; i < n && !rc; i++) {
-            if (i > 0 && strcmp(members[i - 1]->string, members[i]->string) == 0) {
+            /* Index from b->members each time: a nested object may move the stack. */
+            const cJSON *member = b->members[base + i];
+            if (i > 0 && strcmp(b->members[base + i - 1]->string, member->string) == 0) {
                 char quoted[48];
-                icms__json_quote_key(members[i]->string, quoted, sizeof quoted);
+                icms__json_quote_key(member->string, quoted, sizeof quoted);
                 rc = icms__error(ICMS_EINVALID, "json: duplicate key \"%s\"", quoted);
                 break;
             }
-            rc = write_member(b, members[i], flags, depth, i == 0);
+            rc = write_member(b, member, flags, depth, i == 0);
         }
-        icms__free(members);
+        b->nmembers = base;
     }
-    return rc ? rc : put(b, "}", 1);
+    return rc ? rc : put1(b, '}');
 }
 
 static int write_value(struct buf *b, const cJSON *item, unsigned int flags, int depth)
@@ -308,11 +409,11 @@ static int write_value(struct buf *b, const cJSON *item, unsigned int flags, int
                            ICMS__JSON_DEPTH_CAP);
     switch (item->type & 0xff) {
     case cJSON_False:
-        return puts_(b, "false");
+        return PUT_LITERAL(b, "false");
     case cJSON_True:
-        return puts_(b, "true");
+        return PUT_LITERAL(b, "true");
     case cJSON_NULL:
-        return puts_(b, "null");
+        return PUT_LITERAL(b, "null");
     case cJSON_Number:
     case cJSON_Raw:
         return write_number(b, item, flags);
@@ -321,14 +422,14 @@ static int write_value(struct buf *b, const cJSON *item, unsigned int flags, int
             return icms__error(ICMS_EINVALID, "json: a string node has no value");
         return write_string(b, item->valuestring);
     case cJSON_Array: {
-        int rc = put(b, "[", 1);
+        int rc = put1(b, '[');
         for (const cJSON *c = item->child; c && !rc; c = c->next) {
             if (c != item->child)
-                rc = put(b, ",", 1);
+                rc = put1(b, ',');
             if (!rc)
                 rc = write_value(b, c, flags, depth + 1);
         }
-        return rc ? rc : put(b, "]", 1);
+        return rc ? rc : put1(b, ']');
     }
     case cJSON_Object:
         return write_object(b, item, flags, depth + 1);
@@ -346,12 +447,22 @@ int icms__json_write(const cJSON *item, unsigned int flags, char **out, size_t *
         return icms__error(ICMS_EINVALID, "json: item may not be NULL");
     if (flags & ~ICMS__JSON_CANONICAL)
         return icms__error(ICMS_EINVALID, "json: unknown flags 0x%x", flags);
-    struct buf b = {NULL, 0, 0};
+    struct buf b;
+    b.data = NULL;
+    b.len = b.cap = 0;
+    b.members = b.members_inline;
+    b.nmembers = 0;
+    b.members_cap = sizeof b.members_inline / sizeof b.members_inline[0];
     int rc = write_value(&b, item, flags, 0);
+    if (b.members != b.members_inline)
+        icms__free(b.members);
+    if (!rc)
+        rc = reserve(&b, 0); /* a buffer for "" if nothing was written (cannot happen today) */
     if (rc) {
         icms__free(b.data);
         return rc;
     }
+    b.data[b.len] = '\0'; /* reserve always leaves room for it */
     *out = b.data;
     if (out_len)
         *out_len = b.len;

@@ -1,6 +1,8 @@
 /* UTF-8 validation and encoding, kept strict so every string we store or hash has one form. */
 #include "utf8.h"
 
+#include <string.h>
+
 static bool continuation(uint8_t b)
 {
     return (b & 0xc0) == 0x80;
@@ -39,7 +41,15 @@ bool icms__utf8_valid(const char *s, size_t len)
     const uint8_t *p = (const uint8_t *)s;
     size_t i = 0;
     while (i < len) {
-        if (p[i] < 0x80) { /* most text is ASCII: one comparison per byte */
+        if (len - i >= 8) { /* most text is ASCII: skip it 8 bytes at a time */
+            uint64_t v;
+            memcpy(&v, p + i, 8);
+            if ((v & 0x8080808080808080u) == 0) {
+                i += 8;
+                continue;
+            }
+        }
+        if (p[i] < 0x80) {
             i++;
             continue;
         }
