@@ -15,47 +15,17 @@
 #include "icms/payments.h"
 #include "icms/projects.h"
 #include "icms/sys/notifier.h"
+#include "notify_recorder.h"
 #include "pay_fixture.h"
 
-#define MAX_SENT 256
+typedef notify_recorder rec;
+typedef notify_sent sent;
 
-typedef struct sent {
-    char user[37], channel[8], template_key[96], data[4096];
-} sent;
-
-typedef struct rec {
-    int count;
-    sent items[MAX_SENT];
-} rec;
-
-static rec *recorder; /* the current test's, read by the notifier */
-
-static int send_cb(icms_notifier *self, const icms_notification *n)
-{
-    rec *r = self->payload;
-    if (r->count < MAX_SENT) {
-        sent *s = &r->items[r->count++];
-        snprintf(s->user, sizeof s->user, "%s", n->user_id);
-        snprintf(s->channel, sizeof s->channel, "%s", n->channel);
-        snprintf(s->template_key, sizeof s->template_key, "%s", n->template_key);
-        snprintf(s->data, sizeof s->data, "%s", n->data_json);
-    }
-    return ICMS_OK;
-}
-
-static void free_notifier(icms_notifier *self)
-{
-    free(self);
-}
+static rec *recorder; /* the current test's */
 
 static void listen(world *w)
 {
-    icms_notifier *n = calloc(1, sizeof *n);
-    *n = (icms_notifier)ICMS_NOTIFIER_INIT;
-    n->send = send_cb;
-    n->free = free_notifier;
-    n->payload = recorder;
-    assert_icms_ok(icms_notify_set_notifier(w->f.db, n));
+    notify_recorder_attach(w->f.db, recorder);
 }
 
 /* Route and send; the number of notifications the run created. */
