@@ -8,7 +8,6 @@ Standard library only (Debian's /usr/bin/python3).
 """
 import base64
 import hashlib
-import shutil
 import socket
 import json
 import os
@@ -21,6 +20,10 @@ import time
 import unittest
 import urllib.request
 import uuid
+
+# The NATS test helpers the bindings' tests use too.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bindings"))
+from nats_helper import NatsClient, free_port, nats_server_binary  # noqa: E402
 
 ICMS = os.environ.get("ICMS_CLI", "icms")
 DATA = os.environ.get("ICMS_TEST_DATA", os.path.join(os.path.dirname(__file__), "..", "data"))
@@ -785,63 +788,6 @@ class Auth(CliCase):
         self.refused("ICMS_EEXISTS", "--as", admin, "auth", "link-identity", "--data", apple, *key)
         self.refused("ICMS_EINVALID", "--as", admin, "auth", "link-identity", "--data", '{"subject":"x"}', *key)
         self.assertEqual(self.ok("auth", "external-finish", "--data", apple, *key)["user_id"], bea)
-
-def nats_server_binary():
-    path = os.environ.get("ICMS_NATS_SERVER") or shutil.which("nats-server")
-    if not path and os.access("/usr/sbin/nats-server", os.X_OK):
-        path = "/usr/sbin/nats-server"
-    return path
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class NatsClient:
-    """Just enough of the NATS protocol to ask the JetStream API (request/reply)."""
-
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-        self.buf = b""
-        self.line()  # INFO
-        self.sock.sendall(b'CONNECT {"verbose":false,"pedantic":false,"headers":true}\r\nPING\r\n')
-        while self.line() != b"PONG":
-            pass
-        self.sock.sendall(b"SUB _INBOX.cli 1\r\n")
-
-    def line(self):
-        while b"\r\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise EOFError("nats closed the connection")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def exactly(self, n):
-        while len(self.buf) < n + 2:
-            self.buf += self.sock.recv(65536)
-        data, self.buf = self.buf[:n], self.buf[n + 2:]
-        return data
-
-    def request(self, subject, body):
-        data = json.dumps(body).encode() if body is not None else b""
-        self.sock.sendall(b"PUB %s _INBOX.cli %d\r\n%s\r\n" % (subject.encode(), len(data), data))
-        while True:
-            parts = self.line().split()
-            if parts and parts[0] == b"PING":
-                self.sock.sendall(b"PONG\r\n")
-            elif parts and parts[0] == b"MSG":
-                return json.loads(self.exactly(int(parts[-1])))
-            elif parts and parts[0] == b"HMSG":
-                raw = self.exactly(int(parts[-1]))
-                return json.loads(raw[int(parts[-2]):])
-
-    def close(self):
-        self.sock.close()
-
 
 class NatsAndNotify(CliCase):
     def start_nats(self, port=None):
