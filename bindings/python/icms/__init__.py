@@ -557,7 +557,30 @@ def auth_pkce_check(verifier: str, challenge: str) -> None:
 
 # ---------------------------------------------------------------- the auth handle
 
-class Auth:
+class _Closable:
+    """One C object wrapped: `with` closes it, and so does the garbage collector
+    when the caller never did. _handle_attr names the attribute holding the C
+    object, None once closed."""
+
+    _handle_attr = None
+
+    @property
+    def closed(self):
+        return getattr(self, self._handle_attr, None) is None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def __del__(self):
+        if getattr(self, self._handle_attr, None) is not None:
+            self.close()
+
+
+class Auth(_Closable):
     """An icms_auth handle: token issuance and verification over one Database.
 
     master_key: the 32-byte master key (icms/sys/secrets.h) as a bytes-like
@@ -575,6 +598,8 @@ class Auth:
     A context manager; close() is idempotent and the Database closes its
     open Auth handles before itself. Thread-safe like the Database.
     """
+
+    _handle_attr = "_auth"
 
     def __init__(self, db, master_key, issuer, audience, access_ttl_ms=0, refresh_ttl_ms=0,
                  leeway_ms=0, password_opslimit=0, password_memlimit=0):
@@ -645,20 +670,6 @@ class Auth:
             self._auth = None
             self._db._auths.discard(self)
 
-    @property
-    def closed(self):
-        return self._auth is None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
-
-    def __del__(self):
-        if getattr(self, "_auth", None) is not None:
-            self.close()
 
 
 # ---------------------------------------------------------------- audit checkpoints
@@ -810,7 +821,7 @@ def nats_available():
     return bool(_c.icms_nats_available())
 
 
-class NatsPublisher:
+class NatsPublisher(_Closable):
     """Drains a Database's outbox to a NATS JetStream stream (icms_nats_publisher_*).
 
     Options (None or 0: the library's default): url ("nats://127.0.0.1:4222"),
@@ -821,6 +832,8 @@ class NatsPublisher:
     serialized (the C publisher is not for concurrent use); the GIL is
     released while it waits on the server.
     """
+
+    _handle_attr = "_pub"
 
     def __init__(self, db, url=None, stream=None, subject_prefix=None, consumer=None,
                  create_stream=False, batch=0, timeout_ms=0, duplicate_window_ms=0):
@@ -856,25 +869,11 @@ class NatsPublisher:
                 self._pub = None
                 self._db._publishers.discard(self)
 
-    @property
-    def closed(self):
-        return self._pub is None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
-
-    def __del__(self):
-        if getattr(self, "_pub", None) is not None:
-            self.close()
 
 
 # ---------------------------------------------------------------- rate limiting
 
-class RateLimiter:
+class RateLimiter(_Closable):
     """An in-memory sliding-window rate limiter (icms_ratelimit_*). Thread-safe.
 
     anonymous_limit, authenticated_limit: requests per window (0: 100 and
@@ -882,6 +881,8 @@ class RateLimiter:
     time, a FakeClock or an int (a new FakeClock starting there, reachable
     as .clock) for tests. A context manager.
     """
+
+    _handle_attr = "_lim"
 
     def __init__(self, anonymous_limit=0, authenticated_limit=0, window_ms=0, max_keys=0,
                  clock=None):
@@ -942,21 +943,11 @@ class RateLimiter:
             _c.icms_ratelimit_free(self._lim)
             self._lim = None
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
-
-    def __del__(self):
-        if getattr(self, "_lim", None) is not None:
-            self.close()
 
 
 # ---------------------------------------------------------------- the Gapcoin RPC client
 
-class RpcClient:
+class RpcClient(_Closable):
     """A Gapcoin node's JSON-RPC client (icms_rpc_client_*), for a host's own checks.
 
     RpcClient(url, username=None, password=None, transport=None, timeout_ms=0):
@@ -967,6 +958,8 @@ class RpcClient:
     large), Invalid (a bad argument); a Python transport's exception is
     re-raised as itself. close() waits for the calls in flight. A context manager.
     """
+
+    _handle_attr = "_rpc"
 
     def __init__(self, url, username=None, password=None, transport=None, timeout_ms=0):
         self._rpc = None
@@ -1041,13 +1034,3 @@ class RpcClient:
             _c.icms_rpc_client_free(self._rpc)
             self._rpc = None
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
-
-    def __del__(self):
-        if getattr(self, "_rpc", None) is not None:
-            self.close()
