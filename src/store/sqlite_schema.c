@@ -107,7 +107,8 @@ static int prepare_prefixes(sqlite3 *db, sqlite3_stmt **out)
 {
     int rc = sqlite3_prepare_v2(db, "SELECT prefix FROM icms_append_only ORDER BY prefix", -1, out,
                                 NULL);
-    return rc == SQLITE_OK ? ICMS_OK : icms__sqlite_error(db, rc, "reading the append-only prefixes");
+    return rc == SQLITE_OK ? ICMS_OK
+                           : icms__sqlite_error(db, rc, "reading the append-only prefixes");
 }
 
 static int exec_text(sqlite3 *db, sql_text *t, const char *what)
@@ -360,20 +361,22 @@ static int schema_ready(sqlite3 *db, const icms_sqlite_options *o, bool *ready)
     if (code == 0)
         code = icms__sqlite_query_int(db, "PRAGMA user_version", &layout);
     if (code == 0)
-        code = icms__sqlite_query_int(db,
-                         "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN "
-                         "('kv', 'kv_log', 'icms_append_only')",
-                         &n);
+        code = icms__sqlite_query_int(
+            db,
+            "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN "
+            "('kv', 'kv_log', 'icms_append_only')",
+            &n);
     if (code != 0 || app_id != ICMS_APPLICATION_ID || layout != ICMS_LAYOUT_VERSION || n != 3)
         return code;
     /* The six triggers, each on its table (a layout 2 name left on kv does not count). */
-    code = icms__sqlite_query_int(db,
-                     "SELECT count(*) = 6 FROM sqlite_schema WHERE type = 'trigger' AND "
-                     "((tbl_name = 'kv_log' AND name IN ('icms_append_only_update', "
-                     "'icms_append_only_delete', 'icms_append_only_insert')) OR "
-                     "(tbl_name = 'icms_append_only' AND name IN ('icms_prefixes_insert', "
-                     "'icms_prefixes_update', 'icms_prefixes_delete')))",
-                     &n);
+    code = icms__sqlite_query_int(
+        db,
+        "SELECT count(*) = 6 FROM sqlite_schema WHERE type = 'trigger' AND "
+        "((tbl_name = 'kv_log' AND name IN ('icms_append_only_update', "
+        "'icms_append_only_delete', 'icms_append_only_insert')) OR "
+        "(tbl_name = 'icms_append_only' AND name IN ('icms_prefixes_insert', "
+        "'icms_prefixes_update', 'icms_prefixes_delete')))",
+        &n);
     if (code != 0 || n != 1)
         return code;
     sqlite3_stmt *st;
@@ -421,8 +424,9 @@ static int set_wal(sqlite3 *db, unsigned int timeout_ms)
         rc = sqlite3_step(st);
         const unsigned char *mode = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
         bool wal = mode && sqlite3_stricmp((const char *)mode, "wal") == 0;
-        int code =
-            rc == SQLITE_ROW || rc == SQLITE_DONE ? ICMS_OK : icms__sqlite_error(db, rc, "setting WAL mode");
+        int code = rc == SQLITE_ROW || rc == SQLITE_DONE
+                       ? ICMS_OK
+                       : icms__sqlite_error(db, rc, "setting WAL mode");
         sqlite3_finalize(st);
         if (code == ICMS_EBUSY && waited < timeout_ms) {
             struct timespec ts = {0, 10 * 1000 * 1000};
@@ -468,10 +472,11 @@ int icms__sqlite_ensure_schema(sqlite3 *db, const icms_sqlite_options *o, unsign
     if (app_id == 0) {
         /* A new file (or an empty one another tool created). */
         sqlite3_int64 tables = 0;
-        if ((code = icms__sqlite_query_int(db,
-                              "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name "
-                              "NOT IN ('kv', 'kv_log', 'icms_append_only')",
-                              &tables)) != 0)
+        if ((code = icms__sqlite_query_int(
+                 db,
+                 "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name "
+                 "NOT IN ('kv', 'kv_log', 'icms_append_only')",
+                 &tables)) != 0)
             goto fail;
         if (tables != 0) {
             code = icms__error(ICMS_ESTORAGE,
@@ -490,14 +495,15 @@ int icms__sqlite_ensure_schema(sqlite3 *db, const icms_sqlite_options *o, unsign
      * prefixes are added, their rows move to kv_log, the triggers come back.
      * One transaction, so a failure anywhere leaves the file as it was.
      */
-    code = icms__sqlite_exec(db,
-                    "CREATE TABLE IF NOT EXISTS kv(k BLOB PRIMARY KEY, v BLOB NOT NULL) "
-                    "WITHOUT ROWID;"
-                    "CREATE TABLE IF NOT EXISTS kv_log(k BLOB PRIMARY KEY, v BLOB NOT NULL) "
-                    "WITHOUT ROWID;"
-                    "CREATE TABLE IF NOT EXISTS icms_append_only(prefix BLOB PRIMARY KEY) "
-                    "WITHOUT ROWID",
-                    "creating the tables");
+    code =
+        icms__sqlite_exec(db,
+                          "CREATE TABLE IF NOT EXISTS kv(k BLOB PRIMARY KEY, v BLOB NOT NULL) "
+                          "WITHOUT ROWID;"
+                          "CREATE TABLE IF NOT EXISTS kv_log(k BLOB PRIMARY KEY, v BLOB NOT NULL) "
+                          "WITHOUT ROWID;"
+                          "CREATE TABLE IF NOT EXISTS icms_append_only(prefix BLOB PRIMARY KEY) "
+                          "WITHOUT ROWID",
+                          "creating the tables");
     if (code == 0)
         code = icms__sqlite_exec(db, drop_triggers_sql, "dropping append-only triggers");
     if (code == 0 && layout == 1)
@@ -527,4 +533,3 @@ fail:
     }
     return code;
 }
-
