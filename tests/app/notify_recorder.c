@@ -2,8 +2,10 @@
 
 #include "support/test_support.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "icms/events.h"
 #include "icms/sys/notifier.h"
@@ -35,4 +37,17 @@ void notify_recorder_attach(icms_db *db, notify_recorder *r)
     n->free = free_notifier;
     n->payload = r;
     assert_icms_ok(icms_notify_set_notifier(db, n));
+}
+
+int notify_recorder_count(const notify_recorder *r, const char *user_id, const char *template_key)
+{
+    int n = 0;
+    for (int i = 0; i < r->count && i < NOTIFY_RECORDER_MAX; i++) {
+        const notify_sent *s = &r->items[i];
+        bool match =
+            user_id ? strcmp(s->user, user_id) == 0 && strcmp(s->template_key, template_key) == 0
+                    : strncmp(s->template_key, template_key, strlen(template_key)) == 0;
+        n += match;
+    }
+    return n;
 }

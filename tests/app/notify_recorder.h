@@ -21,4 +21,10 @@ typedef struct notify_recorder {
 /* Make db's notifier one that records into r (r must outlive db's use of it). */
 void notify_recorder_attach(icms_db *db, notify_recorder *r);
 
+/*
+ * Notifications recorded for user_id (NULL: anyone) whose template key is
+ * template_key or, with user_id NULL, starts with it.
+ */
+int notify_recorder_count(const notify_recorder *r, const char *user_id, const char *template_key);
+
 #endif

@@ -37,21 +37,12 @@ static void run(world *w)
 /* Sends to user with template (any channel), and to anyone with a template of prefix. */
 static int sent_to(const fx_user *u, const char *template_key)
 {
-    int n = 0;
-    for (int i = 0; i < recorder->count; i++)
-        if (strcmp(recorder->items[i].user, u->id) == 0 &&
-            strcmp(recorder->items[i].template_key, template_key) == 0)
-            n++;
-    return n;
+    return notify_recorder_count(recorder, u->id, template_key);
 }
 
 static int sent_with_prefix(const char *prefix)
 {
-    int n = 0;
-    for (int i = 0; i < recorder->count; i++)
-        if (strncmp(recorder->items[i].template_key, prefix, strlen(prefix)) == 0)
-            n++;
-    return n;
+    return notify_recorder_count(recorder, NULL, prefix);
 }
 
 /* The data of the first notification with template_key. */
