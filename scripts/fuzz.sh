@@ -11,6 +11,7 @@
 # build-fuzz), CC (default clang).
 # Exit status is non-zero when a target finds a crash, leak or timeout; the reproducer is left
 # in build-fuzz/findings/<name>/ and replays with: <build>/fuzz/fuzz_gapcoin_<name> FILE
+# (fuzz_core_<name> for the core parsers' targets)
 set -eu
 
 secs=${ICMS_FUZZ_SECONDS:-20}
@@ -21,22 +22,30 @@ case ${1:-} in
 esac
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${ICMS_FUZZ_BUILD:-$root/build-fuzz}
-targets=${*:-"tx block header merkle_proof base58 bech32 address sha256"}
+targets=${*:-"tx block header merkle_proof base58 bech32 address sha256 core_json"}
+
+# fuzz_core_<name> for the core parsers, fuzz_gapcoin_<name> for the rest.
+exe_name() {
+    case $1 in
+        core_*) echo "fuzz_$1" ;;
+        *) echo "fuzz_gapcoin_$1" ;;
+    esac
+}
 
 CC=${CC:-clang} cmake -S "$root" -B "$build" -DICMS_FUZZ=ON -DICMS_BUILD_TESTS=OFF \
     -DICMS_BUILD_CLI=OFF -DICMS_BUILD_BENCH=OFF -DICMS_SANITIZE=address,undefined,fuzzer-no-link \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 for t in $targets; do
-    cmake --build "$build" -j2 --target "fuzz_gapcoin_$t" >/dev/null
+    cmake --build "$build" -j2 --target "$(exe_name "$t")" >/dev/null
 done
 
 status=0
 for t in $targets; do
-    exe=$(find "$build" -type f -name "fuzz_gapcoin_$t" -perm -u+x | head -n 1)
+    exe=$(find "$build" -type f -name "$(exe_name "$t")" -perm -u+x | head -n 1)
     work=$build/corpus/$t
     findings=$build/findings/$t
     mkdir -p "$work" "$findings"
-    echo "== fuzz_gapcoin_$t for ${secs}s"
+    echo "== $(exe_name "$t") for ${secs}s"
     # New inputs go to the scratch directory; the committed corpus is only read.
     if ! ("$exe" -max_total_time="$secs" -timeout=30 -rss_limit_mb=2048 \
             -artifact_prefix="$findings/" \
@@ -45,7 +54,7 @@ for t in $targets; do
         :
     fi
     if [ -n "$(ls -A "$findings")" ]; then
-        echo "fuzz_gapcoin_$t: finding(s) left in $findings"
+        echo "$(exe_name "$t"): finding(s) left in $findings"
         status=1
     fi
 done
