@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "both_stores.h"
 #include "core/core.h"
 #include "kv/hints.h"
 #include "kv/log_memo.h"
@@ -278,15 +279,6 @@ static void test_corrupt_last_entry(void **state)
     assert_false(icms__hints_get(f.hints, &log_tag, &hint));
     close_fixture(&f);
 }
-
-static int use_sqlite(void **state)
-{
-    static int yes = 1;
-    *state = &yes;
-    return 0;
-}
-
-#define BOTH(fn) cmocka_unit_test(fn), cmocka_unit_test_setup(fn, use_sqlite)
 
 int main(void)
 {

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "both_stores.h"
 #include "core/core.h"
 #include "core/json.h"
 #include "kv/record.h"
@@ -553,15 +554,6 @@ static void test_many_reads_stay_bounded(void **state)
     icms__tx_rollback(&tx);
     icms_store_free(store);
 }
-
-static int use_sqlite(void **state)
-{
-    static int yes = 1;
-    *state = &yes;
-    return 0;
-}
-
-#define BOTH(fn) cmocka_unit_test(fn), cmocka_unit_test_setup(fn, use_sqlite)
 
 int main(void)
 {
