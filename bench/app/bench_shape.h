@@ -36,7 +36,10 @@ typedef struct bench_shape {
  */
 icms_store *bench_shape_store(icms_store *inner);
 
-/* The shape of the last committed write transaction of store, copied into out. */
+/*
+ * The shape of the last committed write transaction of store, copied into
+ * out. From then on the wrapper only forwards: it records nothing more.
+ */
 void bench_shape_last(icms_store *store, bench_shape *out);
 void bench_shape_free(bench_shape *shape);
 
