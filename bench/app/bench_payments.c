@@ -54,6 +54,9 @@
 /* The node: tests/app/memchain.c, answering in-process through the transport port. */
 static memchain *chain;
 
+/* MEMORY mode: every handle opens this memory store instead of the SQLite file. */
+static icms_store *memory;
+
 /* ---- setting up N submitted payments ---- */
 
 static char *id_of(char *json)
@@ -71,10 +74,14 @@ static icms_db *open_db(const char *path, unsigned sync)
     options.path = path;
     options.sqlite_sync = sync;
     icms_store *store = NULL;
-    bench_check(icms__db_open_sqlite(&options, &store), "sqlite store");
+    if (memory) {
+        options.store = bench_shape_store_borrowing(memory);
+    } else {
+        bench_check(icms__db_open_sqlite(&options, &store), "sqlite store");
+        /* Records the shape of each write transaction, for the "shape" floor. */
+        options.store = bench_shape_store(store);
+    }
     options.path = NULL;
-    /* Records the shape of each write transaction, for the "shape" floor. */
-    options.store = bench_shape_store(store);
     bench_check(icms_rpc_client_new(&options.gapcoin, memchain_transport(chain),
                               "http://memchain.invalid/", NULL),
           "rpc");
@@ -86,10 +93,12 @@ static icms_db *open_db(const char *path, unsigned sync)
 /* One project, n investors each with an approved PROFIT request and a submitted payment. */
 static char **setup(const char *path, int n)
 {
-    char wal[4200];
-    unlink(path);
-    snprintf(wal, sizeof wal, "%s-wal", path);
-    unlink(wal);
+    if (path) { /* NULL in MEMORY mode */
+        char wal[4200];
+        unlink(path);
+        snprintf(wal, sizeof wal, "%s-wal", path);
+        unlink(wal);
+    }
     icms_db *db = open_db(path, 2 /* OFF: setup is not what is measured */);
     char owner[37], json[512];
     bench_add_user(db, "OWNER", -1, owner);
@@ -193,7 +202,8 @@ static double verify_rate(const char *path, unsigned sync, char **payments, int 
             i += done;
         }
         spent += bench_now() - t0;
-        run_floors(f, db, batch == 1 ? done : 1, done);
+        if (f)
+            run_floors(f, db, batch == 1 ? done : 1, done);
     }
     char *report = NULL;
     bench_check(icms_check(db, &host, &report), "icms_check");
@@ -209,15 +219,71 @@ static void free_payments(char **payments, int n)
     free(payments);
 }
 
+/*
+ * MEMORY: the library alone, on the memory store (no SQLite, no disk): what
+ * its own work allows, whatever the store.
+ */
+static void run_memory(int n, int batch)
+{
+    double rates[2];
+    int sizes[2] = {1, batch};
+    for (int k = 0; k < 2; k++) {
+        bench_check(icms_store_memory_new(&memory), "memory store");
+        char **payments = setup(NULL, n);
+        rates[k] = verify_rate(NULL, 1, payments, n, sizes[k], NULL);
+        free_payments(payments, n);
+        icms_store_free(memory);
+        memory = NULL;
+    }
+    printf("library alone (memory store): one/txn %.0f/s, batches of %d %.0f/s\n", rates[0],
+           batch, rates[1]);
+}
+
+/*
+ * Ceilings for the batch's rows in plain SQL, replayed as many times as the
+ * batches measured, on a fresh file like the shape floor's (a larger file
+ * writes slower once it outgrows SQLite's page cache, so the count must
+ * match for the figures to compare): the same rows with no durability at all
+ * (synchronous=OFF), and the fewest rows a storage redesign could leave
+ * (bench_shape_fewest) with the same synchronous setting.
+ */
+static void print_ceilings(const char *shape_path, const char *sync, const bench_shape *batch_rows,
+                           int batches, int per_batch)
+{
+    bench_shape fewest;
+    bench_shape_fewest(batch_rows, &fewest);
+    int replays = batches;
+    bench_floor *off = bench_floor_open(shape_path, "OFF", batch_rows);
+    double off_rate = replays * (double)per_batch / bench_floor_commits(off, replays, 1);
+    bench_floor_close(off);
+    bench_floor *least = bench_floor_open(shape_path, sync, &fewest);
+    double least_rate = replays * (double)per_batch / bench_floor_commits(least, replays, 1);
+    bench_floor_close(least);
+    printf("%-7s ceilings, plain SQL: the batch's %zu rows with synchronous=OFF %.0f/s; the fewest "
+           "rows (%zu) %.0f/s\n",
+           sync, batch_rows->count, off_rate, fewest.count, least_rate);
+    bench_shape_free(&fewest);
+}
+
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : "/tmp";
     int n = argc > 2 ? atoi(argv[2]) : 1000;
     int batch = argc > 3 ? atoi(argv[3]) : 100;
     const char *only = argc > 4 ? argv[4] : NULL;
+    if (n < 1 || batch < 1) {
+        fprintf(stderr, "usage: bench_payments [DIR] [PAYMENTS] [BATCH] [FULL|NORMAL|MEMORY]\n");
+        return 2;
+    }
     if (icms_init() < 0)
         return 1;
     chain = memchain_new();
+    if (only && strcmp(only, "MEMORY") == 0) {
+        run_memory(n, batch);
+        memchain_free(chain);
+        icms_shutdown();
+        return 0;
+    }
     char path[4096], raw[4096], shape[4096];
     snprintf(path, sizeof path, "%s/bench_payments.db", dir);
     snprintf(raw, sizeof raw, "%s/bench_payments_raw.db", dir);
@@ -229,6 +295,7 @@ int main(int argc, char **argv)
         unsigned setting;
     } syncs[] = {{"FULL", 0}, {"NORMAL", 1}};
     size_t rows = 0, reads = 0, batch_rows = 0;
+    bench_shape batch_shapes[2] = {{0}, {0}};
     for (size_t s = 0; s < 2; s++) {
         if (only && strcmp(only, syncs[s].name) != 0)
             continue;
@@ -250,6 +317,9 @@ int main(int argc, char **argv)
         double many = verify_rate(path, syncs[s].setting, payments, n, batch, &many_f);
         free_payments(payments, n);
         batch_rows = many_f.recorded.count;
+        /* The batch's rows, kept for the ceilings printed below the table. */
+        batch_shapes[s] = many_f.recorded;
+        many_f.recorded = (bench_shape){0};
         close_floors(&many_f);
 
         double one_row = one_f.payments / one_f.one_row_s;
@@ -262,6 +332,12 @@ int main(int argc, char **argv)
     printf("one payment's transaction writes %zu rows and reads %zu keys; a batch of %d writes "
            "%zu rows\n",
            rows, reads, batch, batch_rows);
+    int per_batch = batch < n ? batch : n;
+    for (size_t s = 0; s < 2; s++) {
+        if (batch_shapes[s].count)
+            print_ceilings(shape, syncs[s].name, &batch_shapes[s], n / per_batch, per_batch);
+        bench_shape_free(&batch_shapes[s]);
+    }
     memchain_free(chain);
     icms_shutdown();
     return 0;

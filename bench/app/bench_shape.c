@@ -26,6 +26,7 @@ typedef struct shape_store {
     icms_store base;
     icms_store *inner;
     bench_shape last;
+    int borrowed; /* inner is the caller's: s_free leaves it */
     int stopped; /* the shape was taken: record nothing more (see bench_shape_last) */
 } shape_store;
 
@@ -131,7 +132,8 @@ static void s_rollback(icms_store_txn *txn)
 static void s_free(icms_store *store)
 {
     shape_store *s = store->payload;
-    s->inner->free(s->inner);
+    if (!s->borrowed)
+        s->inner->free(s->inner);
     bench_shape_free(&s->last);
     free(s);
 }
@@ -152,6 +154,13 @@ icms_store *bench_shape_store(icms_store *inner)
     s->base = base;
     s->inner = inner;
     return &s->base;
+}
+
+icms_store *bench_shape_store_borrowing(icms_store *inner)
+{
+    icms_store *store = bench_shape_store(inner);
+    ((shape_store *)store->payload)->borrowed = 1;
+    return store;
 }
 
 void bench_shape_last(icms_store *store, bench_shape *out)
@@ -184,6 +193,27 @@ void bench_shape_print(FILE *out, const bench_shape *shape)
         if (!w->is_del)
             fprintf(out, "  (%zu-byte value)", w->value_len);
         fputc('\n', out);
+    }
+}
+
+/* The key's kind: its first element, a string (tag 0x02; see src/kv/keys.h). */
+static int kind_is(const bench_write *w, const char *name)
+{
+    size_t n = strlen(name);
+    return w->key_len > n + 1 && w->key[0] == 0x02 && memcmp(w->key + 1, name, n) == 0 &&
+           w->key[n + 1] == 0;
+}
+
+void bench_shape_fewest(const bench_shape *shape, bench_shape *out)
+{
+    out->writes = must(malloc((shape->count ? shape->count : 1) * sizeof *out->writes));
+    out->count = 0;
+    out->reads = shape->reads;
+    for (size_t i = 0; i < shape->count; i++) {
+        const bench_write *w = &shape->writes[i];
+        if (kind_is(w, "i") || kind_is(w, "u") || kind_is(w, "outbox") || kind_is(w, "ledger"))
+            continue;
+        out->writes[out->count++] = *w;
     }
 }
 

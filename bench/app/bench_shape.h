@@ -35,6 +35,8 @@ typedef struct bench_shape {
  * keeps the shape of the last write transaction that committed.
  */
 icms_store *bench_shape_store(icms_store *inner);
+/* The same, but inner stays the caller's: freeing the wrapper leaves it open. */
+icms_store *bench_shape_store_borrowing(icms_store *inner);
 
 /*
  * The shape of the last committed write transaction of store, copied into
@@ -45,6 +47,17 @@ void bench_shape_free(bench_shape *shape);
 
 /* One line per write: put or del, key size, the key's printable bytes, value size. */
 void bench_shape_print(FILE *out, const bench_shape *shape);
+
+/*
+ * The fewest rows a storage redesign could leave of shape, chosen to flatter
+ * the redesign: the status and unique index rows (keys under "i" and "u")
+ * are dropped, as if each record carried its own index entries, and the
+ * outbox and ledger rows are dropped, as if each command's audit entry, event
+ * and ledger entry were one journal row no larger than the audit entry alone
+ * (a real merged row needs at least the largest of the three). A ceiling on
+ * what such a redesign could reach, not a design.
+ */
+void bench_shape_fewest(const bench_shape *shape, bench_shape *out);
 
 /*
  * The floor: a fresh SQLite file at path (WAL, synchronous=sync, the library's

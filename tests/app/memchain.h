@@ -12,7 +12,7 @@
 
 #include "icms/sys/transport.h"
 
-#define MEMCHAIN_MAX_TX 4096
+#define MEMCHAIN_MAX_TX 32768
 
 typedef struct memchain memchain;
 
