@@ -23,7 +23,11 @@ void icms__outpoint_key(icms__key *key, const char *txid, int64_t vout);
 
 int icms__payment_status(const cJSON *payment, icms_payment_status_t *out);
 
-/* Load a payment the actor may see (its investor, the project's owner, admins). */
+/*
+ * Load a payment the actor may see (its investor, the project's owner, admins);
+ * *out is the caller's. In a read transaction the transaction forgets it
+ * (icms__record_take): read it once.
+ */
 int icms__payment_load(icms__cmd *cmd, const char *id_text, uint8_t id[16], cJSON **out);
 
 /* Create a refund due of amount to the payment's investor, for reason. */

@@ -43,9 +43,9 @@ static bool actor_is(const icms__cmd *cmd, const char *user_id)
 int icms__payment_load(icms__cmd *cmd, const char *id_text, uint8_t id[16], cJSON **out)
 {
     int rc = icms__parse_id(id_text, "payment id", id);
-    cJSON *payment = NULL, *project = NULL;
+    cJSON *payment = NULL; /* ours: moved out of a read transaction, copied in a write one */
     if (rc == ICMS_OK)
-        rc = icms__record_get(cmd->tx, &icms__payment_record, id, &payment);
+        rc = icms__record_take(cmd->tx, &icms__payment_record, id, &payment);
     if (rc)
         return rc;
     bool visible = cmd->actor.kind != ICMS_ACTOR_USER ||
@@ -53,12 +53,12 @@ int icms__payment_load(icms__cmd *cmd, const char *id_text, uint8_t id[16], cJSO
                    actor_is(cmd, icms__json_get_string(payment, "investor_id"));
     if (!visible && !cmd->actor.anonymous) {
         uint8_t project_key[16];
+        const cJSON *project = NULL; /* borrowed: only read */
         rc = icms__parse_id(icms__json_get_string(payment, "project_id"), "project id",
                             project_key);
         if (rc == ICMS_OK)
-            rc = icms__record_get(cmd->tx, &icms__project_record, project_key, &project);
+            rc = icms__record_peek(cmd->tx, &icms__project_record, project_key, &project);
         visible = rc == ICMS_OK && actor_is(cmd, icms__json_get_string(project, "owner_id"));
-        cJSON_Delete(project);
         if (rc && rc != ICMS_ENOTFOUND) {
             cJSON_Delete(payment);
             return rc;

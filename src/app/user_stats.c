@@ -14,8 +14,8 @@ static const char *const names[3] = {"invested", "refunded", "projects_joined"};
 int icms__user_stats_get(icms__tx *tx, const uint8_t id[16], icms__user_stats *out)
 {
     *out = (icms__user_stats){0, 0, 0};
-    cJSON *doc = NULL;
-    int rc = icms__record_get(tx, &icms__user_stats_record, id, &doc);
+    const cJSON *doc = NULL; /* borrowed: only read */
+    int rc = icms__record_peek(tx, &icms__user_stats_record, id, &doc);
     if (rc == ICMS_ENOTFOUND)
         return ICMS_OK;
     if (rc)
@@ -24,7 +24,6 @@ int icms__user_stats_get(icms__tx *tx, const uint8_t id[16], icms__user_stats *o
     for (size_t i = 0; i < 3 && rc == ICMS_OK; i++)
         if (!icms__json_int64(icms__json_get(doc, names[i]), fields[i]) || *fields[i] < 0)
             rc = icms__error(ICMS_ECORRUPT, "user_stats record has no valid %s", names[i]);
-    cJSON_Delete(doc);
     return rc;
 }
 

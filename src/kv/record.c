@@ -331,6 +331,40 @@ int icms__record_get(icms__tx *tx, const icms__record_type *type, const uint8_t 
     return *out ? ICMS_OK : icms__error(ICMS_ENOMEM, "out of memory");
 }
 
+int icms__record_peek(icms__tx *tx, const icms__record_type *type, const uint8_t id[16],
+                      const cJSON **doc)
+{
+    icms__cached *cached;
+    int rc = load(tx, type, id, &cached);
+    if (rc)
+        return rc;
+    if (cached->state == ICMS__CACHED_ABSENT)
+        return icms__error(ICMS_ENOTFOUND, "%s not found", type->name);
+    cached->lent = true; /* kept alive until the transaction ends, whatever happens to it */
+    *doc = cached->doc;
+    return ICMS_OK;
+}
+
+int icms__record_take(icms__tx *tx, const icms__record_type *type, const uint8_t id[16],
+                      cJSON **out)
+{
+    icms__cached *cached;
+    int rc = load(tx, type, id, &cached);
+    if (rc)
+        return rc;
+    if (cached->state == ICMS__CACHED_ABSENT)
+        return icms__error(ICMS_ENOTFOUND, "%s not found", type->name);
+    /* A read transaction writes nothing back, so its clean document can simply move. */
+    if (tx->mode != ICMS_STORE_READ || cached->lent || cached->dirty) {
+        *out = cJSON_Duplicate(cached->doc, true);
+        return *out ? ICMS_OK : icms__error(ICMS_ENOMEM, "out of memory");
+    }
+    *out = cached->doc;
+    cached->doc = NULL;
+    icms__tx_cache_forget(tx, cached);
+    return ICMS_OK;
+}
+
 int icms__record_put(icms__tx *tx, const icms__record_type *type, const uint8_t id[16],
                      const cJSON *doc)
 {

@@ -34,9 +34,37 @@ typedef struct icms__record_type {
     size_t index_count;
 } icms__record_type;
 
+/*
+ * Three ways to read a record, by what the caller does with it:
+ *   icms__record_peek  only looks: borrowed, read-only, no copy;
+ *   icms__record_get   keeps or changes it: the caller's own copy;
+ *   icms__record_take  keeps it and reads it no more in this transaction:
+ *                      the caller's own, moved out of a read transaction
+ *                      instead of copied.
+ * icms__record_ref (below) lends the transaction's copy for changing in place.
+ */
+
 /* Read a record; *out is the caller's (cJSON_Delete). ICMS_ENOTFOUND when absent. */
 int icms__record_get(icms__tx *tx, const icms__record_type *type, const uint8_t id[16],
                      cJSON **out);
+
+/*
+ * The transaction's copy of a record, borrowed for reading only: never change
+ * or free it. It stays valid until the transaction ends (even if the record
+ * is written or deleted meanwhile). ICMS_ENOTFOUND when absent.
+ */
+int icms__record_peek(icms__tx *tx, const icms__record_type *type, const uint8_t id[16],
+                      const cJSON **doc);
+
+/*
+ * icms__record_get for a caller that will not read the record again in this
+ * transaction. In a read transaction the transaction's own document is handed
+ * over (the transaction forgets it, and would parse it again if asked); in a
+ * write transaction, or when the document is lent, *out is a copy. *out is
+ * the caller's either way (cJSON_Delete).
+ */
+int icms__record_take(icms__tx *tx, const icms__record_type *type, const uint8_t id[16],
+                      cJSON **out);
 
 /*
  * The transaction's own copy of a record, borrowed: no copy is made, for

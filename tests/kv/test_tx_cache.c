@@ -220,6 +220,93 @@ static void see_thing(icms_store *store, int i, icms__record_seen *seen)
 }
 
 /*
+ * A peek lends the transaction's document: no copy, and it stays readable to
+ * the end of the transaction even after the record is replaced or deleted.
+ */
+static void test_peek_borrows_until_the_end(void **state)
+{
+    icms_store *store = open_store(state);
+    icms__tx tx;
+    uint8_t id[16], other[16];
+    id_of(8, id);
+    id_of(9, other);
+    assert_icms_ok(icms__tx_begin(store, ICMS_STORE_WRITE, &tx));
+    const cJSON *seen = NULL;
+    assert_icms(ICMS_ENOTFOUND, icms__record_peek(&tx, &thing, id, &seen));
+    assert_null(seen);
+    cJSON *doc = thing_doc(8, "a");
+    assert_icms_ok(icms__record_put(&tx, &thing, id, doc));
+    cJSON_Delete(doc);
+    const cJSON *first = NULL, *again = NULL;
+    assert_icms_ok(icms__record_peek(&tx, &thing, id, &first));
+    assert_icms_ok(icms__record_peek(&tx, &thing, id, &again));
+    assert_ptr_equal(first, again); /* the same document, not a copy */
+    assert_int_equal(n_of(first), 8 * 1000000007LL);
+    doc = thing_doc(80, "b");
+    assert_icms_ok(icms__record_put(&tx, &thing, id, doc));
+    cJSON_Delete(doc);
+    for (int i = 0; i < many(); i++) { /* enough records to make the cache drop clean ones */
+        uint8_t k[16];
+        id_of(1000 + i, k);
+        cJSON *d = NULL;
+        assert_icms(ICMS_ENOTFOUND, icms__record_get(&tx, &thing, k, &d));
+    }
+    assert_int_equal(n_of(first), 8 * 1000000007LL); /* the old one, still alive */
+    assert_icms_ok(icms__record_peek(&tx, &thing, id, &again));
+    assert_int_equal(n_of(again), 80 * 1000000007LL);
+    assert_icms_ok(icms__record_delete(&tx, &thing, id));
+    assert_int_equal(n_of(again), 80 * 1000000007LL);
+    assert_icms(ICMS_ENOTFOUND, icms__record_peek(&tx, &thing, id, &seen));
+    assert_icms_ok(icms__tx_commit(&tx));
+    icms_store_free(store);
+}
+
+/*
+ * A take moves the document out of a read transaction (a later read parses
+ * it again, the same) and copies it in a write one, where the transaction
+ * still writes its own; either way the caller owns what it gets.
+ */
+static void test_take_moves_out_of_a_read(void **state)
+{
+    icms_store *store = open_store(state);
+    put_thing(store, 5, "a");
+    uint8_t id[16], missing[16];
+    id_of(5, id);
+    id_of(6, missing);
+    icms__tx tx;
+    assert_icms_ok(icms__tx_begin(store, ICMS_STORE_READ, &tx));
+    const cJSON *peeked = NULL;
+    cJSON *taken = NULL, *again = NULL;
+    assert_icms(ICMS_ENOTFOUND, icms__record_take(&tx, &thing, missing, &taken));
+    assert_icms_ok(icms__record_get(&tx, &thing, id, &again)); /* loads it into the cache */
+    cJSON_Delete(again);
+    assert_icms_ok(icms__record_take(&tx, &thing, id, &taken));
+    cJSON_DeleteItemFromObjectCaseSensitive(taken, "n"); /* ours to change */
+    assert_icms_ok(icms__record_take(&tx, &thing, id, &again));
+    assert_ptr_not_equal(taken, again);
+    assert_int_equal(n_of(again), 5 * 1000000007LL); /* read again, unchanged */
+    cJSON_Delete(again);
+    /* A document lent out stays the transaction's: taking it copies. */
+    assert_icms_ok(icms__record_peek(&tx, &thing, id, &peeked));
+    assert_icms_ok(icms__record_take(&tx, &thing, id, &again));
+    assert_ptr_not_equal(peeked, again);
+    assert_int_equal(n_of(peeked), 5 * 1000000007LL);
+    cJSON_Delete(again);
+    cJSON_Delete(taken);
+    icms__tx_rollback(&tx);
+
+    assert_icms_ok(icms__tx_begin(store, ICMS_STORE_WRITE, &tx));
+    assert_icms_ok(icms__record_take(&tx, &thing, id, &taken));
+    cJSON_DeleteItemFromObjectCaseSensitive(taken, "n");
+    assert_icms_ok(icms__record_peek(&tx, &thing, id, &peeked));
+    assert_ptr_not_equal(peeked, taken);
+    assert_int_equal(n_of(peeked), 5 * 1000000007LL);
+    cJSON_Delete(taken);
+    assert_icms_ok(icms__tx_commit(&tx));
+    icms_store_free(store);
+}
+
+/*
  * A record seen by one transaction: the next takes the document it kept when
  * the stored bytes are the same, parses afresh when they changed, and the
  * document taken behaves as the transaction's own (indexes kept right).
@@ -560,6 +647,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         BOTH(test_many_records_round_trip),
         BOTH(test_get_returns_a_copy),
+        BOTH(test_peek_borrows_until_the_end),
+        BOTH(test_take_moves_out_of_a_read),
         BOTH(test_seen_record_spares_a_parse),
         BOTH(test_scans_and_raw_reads_see_pending_records),
         BOTH(test_raw_writes_and_deletes_supersede),
