@@ -1,16 +1,30 @@
 #include "app/ledger.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "core/core.h"
+#include "core/int_text.h"
 #include "core/json.h"
 #include "kv/log_memo.h"
 #include "kv/tx_cache.h"
 
+/* Append s at out[n], cut as snprintf would cut it; the new length. */
+static size_t append(char out[ICMS__ACCOUNT_MAX], size_t n, const char *s)
+{
+    size_t len = strlen(s);
+    if (len > ICMS__ACCOUNT_MAX - 1 - n)
+        len = ICMS__ACCOUNT_MAX - 1 - n;
+    memcpy(out + n, s, len);
+    return n + len;
+}
+
 void icms__account(char out[ICMS__ACCOUNT_MAX], const char *kind, const char *id)
 {
-    snprintf(out, ICMS__ACCOUNT_MAX, "%s%s%s", kind, id ? ":" : "", id ? id : "");
+    /* "kind" or "kind:id", by hand: every posting names its accounts, printf was most of it. */
+    size_t n = append(out, 0, kind);
+    if (id)
+        n = append(out, append(out, n, ":"), id);
+    out[n] = '\0';
 }
 
 void icms__ledger_prefix(icms__key *key)
@@ -31,6 +45,11 @@ static void balance_key(icms__key *key, const char *account)
     icms__key_str(key, account);
 }
 
+static bool json_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
 int icms__ledger_balance(icms__tx *tx, const char *account, int64_t *out)
 {
     icms__key key;
@@ -44,18 +63,22 @@ int icms__ledger_balance(icms__tx *tx, const char *account, int64_t *out)
     if (rc)
         return rc;
     /* Stored as the integer's decimal text: exact, and readable in a store dump. */
-    char text[24];
-    if (len == 0 || len >= sizeof text)
+    /*
+     * Read as the JSON reader would read it (white space around one integer),
+     * without building a node for it.
+     */
+    const char *text = (const char *)value;
+    if (len == 0 || len >= 24)
         return icms__error(ICMS_ECORRUPT, "balance of %s is malformed", account);
-    memcpy(text, value, len);
-    text[len] = '\0';
-    cJSON *num = NULL;
-    int64_t v;
-    if (icms__json_parse(text, len, NULL, &num) != ICMS_OK || !icms__json_int64(num, &v)) {
-        cJSON_Delete(num);
-        return icms__error(ICMS_ECORRUPT, "balance of %s is malformed", account);
+    while (len && json_space(text[0])) {
+        text++;
+        len--;
     }
-    cJSON_Delete(num);
+    while (len && json_space(text[len - 1]))
+        len--;
+    int64_t v;
+    if (!icms__json_literal_int64(text, len, &v))
+        return icms__error(ICMS_ECORRUPT, "balance of %s is malformed", account);
     *out = v;
     return ICMS_OK;
 }
@@ -68,12 +91,12 @@ static int add_to_balance(icms__tx *tx, const char *account, int64_t amount)
         return rc;
     if (!icms__add_i64(balance, amount, &balance))
         return icms__error(ICMS_EINVALID, "balance of %s would overflow", account);
-    char text[24];
-    int n = snprintf(text, sizeof text, "%lld", (long long)balance);
+    char text[ICMS__INT64_TEXT_SIZE];
+    size_t n = icms__int64_text(balance, text);
     icms__key key;
     balance_key(&key, account);
     /* A batch moves the same balances again and again: stored once, at commit. */
-    return icms__tx_put_deferred(tx, &key, text, (size_t)n);
+    return icms__tx_put_deferred(tx, &key, text, n);
 }
 
 /* The memo of where the ledger ends (kv/log_memo.h). */

@@ -2,7 +2,6 @@
  * Building output documents with exact integers, and printing them compactly
  * or canonically (sorted keys) for hashing.
  */
-#include <inttypes.h>
 #include <locale.h>
 #include <math.h>
 #include <stdio.h>
@@ -10,6 +9,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "int_text.h"
 #include "json.h"
 #include "rfc3339.h"
 #include "utf8.h"
@@ -22,8 +22,8 @@ static int no_memory(void)
 
 cJSON *icms__json_new_int64(int64_t v)
 {
-    char text[24];
-    snprintf(text, sizeof text, "%" PRId64, v);
+    char text[ICMS__INT64_TEXT_SIZE];
+    icms__int64_text(v, text);
     cJSON *node = cJSON_CreateRaw(text);
     if (!node)
         no_memory();
