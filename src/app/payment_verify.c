@@ -250,6 +250,7 @@ static int confirm(icms__cmd *cmd, applied *a, const icms__chain_payment *chain,
                                            cJSON_IsTrue(icms__json_get(a->payment, "late")),
                                            project_state(a->project), 0, 0, 0};
     icms__payment_late_times(&late_facts, a->payment, cmd->now_ms);
+    icms__payment_late_project(&late_facts, a->project);
     bool late = icms__payment_is_late(&late_facts);
     icms__payment_facts facts = {cmd->now_ms, 0, project_ended(a->project), expected,
                                  commitment - paid, chain->paid, late};
