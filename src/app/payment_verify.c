@@ -493,8 +493,8 @@ static int ask(icms_db *db, struct verify *v)
 {
     uint8_t *script = NULL;
     size_t script_len = 0;
-    int rc = ICMS_OK;
-    if (icms_gapcoin_hex_decode(v->script_hex, &script, &script_len) != ICMS_OK)
+    int rc = icms_gapcoin_hex_decode(v->script_hex, &script, &script_len);
+    if (rc != ICMS_OK && rc != ICMS_ENOMEM) /* out of memory is not a bad script */
         rc = icms__error(ICMS_ECORRUPT, "payment has a malformed output script");
     if (rc == ICMS_OK)
         rc = icms__chain_check(db, v->txid, script, script_len, v->depth, &v->chain);
