@@ -179,7 +179,6 @@ static void test_attached_before_expiry_confirmed_after_is_on_time(void **state)
     assert_int_equal(refunds(w, &amount, reason), 0);
 }
 
-
 /*
  * The project's expiry_date passes 23 hours into the payment's window; the
  * transaction is attached at the deadline exactly (and confirmed an hour
@@ -244,8 +243,7 @@ static void test_confirmed_after_cancellation_is_late(void **state)
     cJSON *p = submit(w, id);
     assert_false(cJSON_IsTrue(cJSON_GetObjectItem(p, "late")));
     cJSON_Delete(p);
-    assert_icms_ok(
-        icms_project_cancel(w->f.db, &w->f.owner.req, w->project, "port closed", NULL));
+    assert_icms_ok(icms_project_cancel(w->f.db, &w->f.owner.req, w->project, "port closed", NULL));
     chain_next(&w->c);
     verify_is_late_in(w, id, "CANCELLED");
 }
@@ -264,10 +262,10 @@ static bool stated_late(icms_payment_status_t status, bool mark, const char *pro
                         int64_t now, int64_t submitted, int64_t expires, int64_t deadline)
 {
     int64_t attached = submitted != 0 ? submitted : now;
-    bool open = project_state && (strcmp(project_state, "PUBLISHED") == 0 ||
-                                  strcmp(project_state, "FUNDING") == 0);
-    bool ended = project_state && (strcmp(project_state, "CANCELLED") == 0 ||
-                                   strcmp(project_state, "EXPIRED") == 0);
+    bool open = project_state &&
+                (strcmp(project_state, "PUBLISHED") == 0 || strcmp(project_state, "FUNDING") == 0);
+    bool ended = project_state &&
+                 (strcmp(project_state, "CANCELLED") == 0 || strcmp(project_state, "EXPIRED") == 0);
     return mark || status == ICMS_PAYMENT_EXPIRED || ended || attached >= expires ||
            (open && attached >= deadline);
 }
@@ -300,8 +298,8 @@ static void test_every_combination_against_the_rule(void **state)
         assert_non_null(project);
         if (state_name)
             assert_non_null(cJSON_AddStringToObject(project, "state", state_name));
-        icms_project_state_t pstate = state_name ? (icms_project_state_t)st
-                                                 : (icms_project_state_t)ICMS_PROJECT_STATE_COUNT;
+        icms_project_state_t pstate =
+            state_name ? (icms_project_state_t)st : (icms_project_state_t)ICMS_PROJECT_STATE_COUNT;
         for (size_t d = 0; d <= nm; d++) {
             int64_t deadline = d < nm ? moments[d] : INT64_MIN; /* last: unreadable */
             set_time(project, "expiry_date", deadline);
@@ -331,8 +329,7 @@ static void test_every_combination_against_the_rule(void **state)
                                              "%lld expires %lld deadline %lld: %d, stated %d",
                                              state_name ? state_name : "(none)", ps, mark,
                                              (long long)now, (long long)submitted,
-                                             (long long)expires, (long long)deadline, got,
-                                             want);
+                                             (long long)expires, (long long)deadline, got, want);
                                 late += got;
                                 on_time += !got;
                                 /* late by the project's date alone */

@@ -556,8 +556,7 @@ static void test_upgrade_on_a_full_disk_changes_nothing(void **state)
         if (digest(path, &rows) != before)
             fail_msg("the file changed after a failed open, the disk full from I/O call %ld "
                      "(commit %ld): %s; now layout %lld",
-                     n, commit, icms_error_last()->message,
-                     raw_int(path, "PRAGMA user_version"));
+                     n, commit, icms_error_last()->message, raw_int(path, "PRAGMA user_version"));
         failed_opens++;
         mid_rebuild += n > first_wal && n < commit;
     }
