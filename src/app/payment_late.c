@@ -6,9 +6,9 @@
 #include "core/json.h"
 #include "core/rfc3339.h"
 
-static bool read_time(const cJSON *payment, const char *field, int64_t *out)
+static bool read_time(const cJSON *doc, const char *field, int64_t *out)
 {
-    const char *text = icms__json_get_string(payment, field);
+    const char *text = icms__json_get_string(doc, field);
     return text && icms__time_parse(text, strlen(text), out) == ICMS_OK;
 }
 
@@ -19,4 +19,22 @@ void icms__payment_late_times(icms__payment_late_facts *facts, const cJSON *paym
         facts->expires_at_ms = INT64_MIN;
     if (!read_time(payment, "submitted_at", &facts->submitted_at_ms))
         facts->submitted_at_ms = 0;
+}
+
+/* The states the expiry sweep ends (docs/domain.md: PUBLISHED | FUNDING --expire--> EXPIRED). */
+static bool expires_by_date(const cJSON *project)
+{
+    const char *state = icms__json_get_string(project, "state");
+    return state && (strcmp(state, "PUBLISHED") == 0 || strcmp(state, "FUNDING") == 0);
+}
+
+void icms__payment_late_project(icms__payment_late_facts *facts, const cJSON *project)
+{
+    if (project == NULL || !expires_by_date(project))
+        return;
+    int64_t deadline;
+    if (!read_time(project, "expiry_date", &deadline))
+        deadline = INT64_MIN;
+    if (deadline < facts->expires_at_ms)
+        facts->expires_at_ms = deadline;
 }

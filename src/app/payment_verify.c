@@ -250,6 +250,7 @@ static int confirm(icms__cmd *cmd, applied *a, const icms__chain_payment *chain,
                                            cJSON_IsTrue(icms__json_get(a->payment, "late")),
                                            project_state(a->project), 0, 0, 0};
     icms__payment_late_times(&late_facts, a->payment, cmd->now_ms);
+    icms__payment_late_project(&late_facts, a->project);
     bool late = icms__payment_is_late(&late_facts);
     icms__payment_facts facts = {cmd->now_ms, 0, project_ended(a->project), expected,
                                  commitment - paid, chain->paid, late};
@@ -492,8 +493,8 @@ static int ask(icms_db *db, struct verify *v)
 {
     uint8_t *script = NULL;
     size_t script_len = 0;
-    int rc = ICMS_OK;
-    if (icms_gapcoin_hex_decode(v->script_hex, &script, &script_len) != ICMS_OK)
+    int rc = icms_gapcoin_hex_decode(v->script_hex, &script, &script_len);
+    if (rc != ICMS_OK && rc != ICMS_ENOMEM) /* out of memory is not a bad script */
         rc = icms__error(ICMS_ECORRUPT, "payment has a malformed output script");
     if (rc == ICMS_OK)
         rc = icms__chain_check(db, v->txid, script, script_len, v->depth, &v->chain);
