@@ -221,9 +221,11 @@ struct run {
     const cJSON *input;
     char digest[65];
     bool write;
+    bool want_text; /* the caller asked for the answer as JSON text */
+    char *text;     /* that text, written inside the transaction */
 };
 
-static int run_attempt(icms__tx *tx, void *arg)
+static int attempt(icms__tx *tx, void *arg)
 {
     struct run *run = arg;
     icms__cmd *cmd = &run->cmd;
@@ -248,16 +250,35 @@ static int run_attempt(icms__tx *tx, void *arg)
     return rc;
 }
 
+/*
+ * One attempt, and the answer's text written before the transaction ends:
+ * running out of memory while writing it then rolls the command back, where
+ * after the commit it would report ICMS_ENOMEM for a change already made.
+ */
+static int run_attempt(icms__tx *tx, void *arg)
+{
+    struct run *run = arg;
+    icms__free(run->text); /* a retried attempt's */
+    run->text = NULL;
+    int rc = attempt(tx, arg);
+    if (rc != ICMS_OK || !run->want_text)
+        return rc;
+    if (run->cmd.result)
+        rc = icms__json_write(run->cmd.result, 0, &run->text, NULL);
+    else
+        run->text = icms__strdup("null");
+    if (rc == ICMS_OK && !run->text)
+        rc = icms__error(ICMS_ENOMEM, "out of memory");
+    return rc;
+}
+
 static int finish(struct run *run, int rc, char **json_out)
 {
     if (rc == ICMS_OK && json_out) {
-        if (run->cmd.result)
-            rc = icms__json_write(run->cmd.result, 0, json_out, NULL);
-        else
-            *json_out = icms__strdup("null");
-        if (rc == ICMS_OK && !*json_out)
-            rc = ICMS_ENOMEM;
+        *json_out = run->text;
+        run->text = NULL;
     }
+    icms__free(run->text);
     cJSON_Delete(run->cmd.result);
     return rc;
 }
@@ -277,7 +298,8 @@ static int check_call(icms_db *db, const icms_request *req, char **json_out)
 int icms__command(icms_db *db, const icms_request *req, const char *name, const cJSON *input,
                   icms__cmd_fn fn, void *arg, char **json_out)
 {
-    struct run run = {{db, req, name, NULL, 0, {0}, NULL, arg, 0, 0}, fn, input, {0}, true};
+    struct run run = {{db, req, name, NULL, 0, {0}, NULL, arg, 0, 0}, fn, input, {0}, true,
+                      json_out != NULL, NULL};
     int rc = check_call(db, req, json_out);
     if (rc)
         return rc;
@@ -292,7 +314,8 @@ int icms__command(icms_db *db, const icms_request *req, const char *name, const 
 int icms__query(icms_db *db, const icms_request *req, icms__cmd_fn fn, void *arg,
                 char **json_out)
 {
-    struct run run = {{db, req, "query", NULL, 0, {0}, NULL, arg, 0, 0}, fn, NULL, {0}, false};
+    struct run run = {{db, req, "query", NULL, 0, {0}, NULL, arg, 0, 0}, fn, NULL, {0}, false,
+                      json_out != NULL, NULL};
     int rc = check_call(db, req, json_out);
     if (rc)
         return rc;
