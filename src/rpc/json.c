@@ -79,7 +79,17 @@ int icms__json_parse_exact(const char *text, size_t len, cJSON **out)
     rewrite(text, len, buf, &refused);
     buf[need] = '\0';
     const char *end = NULL;
+    /*
+     * cJSON answers NULL both for bad text and for an allocation that failed;
+     * icms__malloc (cJSON's allocator) records the latter as the last error,
+     * which tells the two apart.
+     */
+    icms_error_clear();
     cJSON *root = cJSON_ParseWithLengthOpts(buf, need, &end, 0);
+    if (!root && icms_error_last()->code == ICMS_ENOMEM) {
+        icms__free(buf);
+        return ICMS_ENOMEM;
+    }
     /* One value and nothing after it but white space. */
     bool trailing = false;
     if (root && end)
