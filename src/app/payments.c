@@ -292,10 +292,15 @@ struct submit {
     char txid[65];
 };
 
-/* Count a payment in (or out of) flight; *state gets the project's state (unknown: out of range). */
+/*
+ * Count a payment in (or out of) flight; *state gets the project's state
+ * (unknown: out of range) and *project_out the project as saved, the
+ * caller's to free (NULL on failure).
+ */
 static int adjust_in_flight(icms__cmd *cmd, const char *project_id, int64_t delta,
-                            icms_project_state_t *state)
+                            icms_project_state_t *state, cJSON **project_out)
 {
+    *project_out = NULL;
     uint8_t key[16];
     cJSON *project = NULL;
     int64_t n;
@@ -313,7 +318,10 @@ static int adjust_in_flight(icms__cmd *cmd, const char *project_id, int64_t delt
         rc = icms__doc_set_int(project, "payments_in_flight", n + delta);
     if (rc == ICMS_OK)
         rc = icms__project_save(cmd, key, project);
-    cJSON_Delete(project);
+    if (rc == ICMS_OK)
+        *project_out = project;
+    else
+        cJSON_Delete(project);
     return rc;
 }
 
@@ -339,15 +347,18 @@ static int submit_payment(icms__cmd *cmd)
     if (rc == ICMS_OK)
         rc = icms__payment_decide(status, ICMS__PAYMENT_SUBMIT, parties, &facts, &decision);
     icms_project_state_t project_state = (icms_project_state_t)ICMS_PROJECT_STATE_COUNT;
+    cJSON *project = NULL;
     if (rc == ICMS_OK)
         rc = adjust_in_flight(cmd, icms__json_get_string(payment, "project_id"), 1,
-                              &project_state);
+                              &project_state, &project);
     if (rc == ICMS_OK)
         rc = icms__doc_set_string(payment, "txid", call->txid);
     /* Late (at or after expires_at, from EXPIRED, or the project ended) is remembered. */
     icms__payment_late_facts late = {status, cJSON_IsTrue(icms__json_get(payment, "late")),
                                      project_state, 0, 0, 0};
     icms__payment_late_times(&late, payment, cmd->now_ms);
+    icms__payment_late_project(&late, project); /* its expiry_date closes the window too */
+    cJSON_Delete(project);
     static const cJSON yes = {.type = cJSON_True}; /* copied in: nothing to free */
     if (rc == ICMS_OK && icms__payment_is_late(&late))
         rc = icms__doc_set_copy(payment, "late", &yes);

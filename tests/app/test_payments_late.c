@@ -197,7 +197,10 @@ static void test_attached_at_project_expiry_without_sweep_is_late(void **state)
     cJSON *p = get(w, id);
     assert_string_equal(fx_str(p, "status"), "PENDING");
     cJSON_Delete(p);
-    cJSON_Delete(submit(w, id));
+    p = submit(w, id);
+    /* Submission already marks it: the answer says late before any confirmation. */
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(p, "late")));
+    cJSON_Delete(p);
     assert_icms_ok(icms_clock_fake_advance(w->f.clock, HOUR));
     chain_next(&w->c);
     verify_is_late(w, id);
