@@ -1,5 +1,6 @@
 /* The SQLite store: the conformance suite on real files, plus what only SQLite promises. */
 #include "conformance.h"
+#include "raw_sqlite.h"
 #include "store_kv.h"
 
 #include <pthread.h>
@@ -94,34 +95,6 @@ static icms_store *sq_open_split(store_factory *f)
 static store_factory sqlite_split_factory = {
     "sqlite split", STORE_LOCKING, sq_open_split, sq_open_second, sq_close, NULL,
 };
-
-/* Run SQL directly on the file, as someone with the sqlite3 shell would. */
-static int raw_exec(const char *path, const char *sql, char *err_out, size_t err_len)
-{
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 2000);
-    char *err = NULL;
-    int rc = sqlite3_exec(db, sql, NULL, NULL, &err);
-    if (err_out)
-        snprintf(err_out, err_len, "%s", err ? err : "");
-    sqlite3_free(err);
-    assert_int_equal(sqlite3_close(db), SQLITE_OK);
-    return rc;
-}
-
-static long long raw_int(const char *path, const char *sql)
-{
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    long long v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
-}
 
 static double now_ms(void)
 {
@@ -859,18 +832,7 @@ static const char layout_2[] =
     " (CAST('ledger/2' AS BLOB), CAST('two' AS BLOB)), (X'610001', CAST('audit' AS BLOB)),"
     " (CAST('free' AS BLOB), CAST('x' AS BLOB)), (CAST('ledger' AS BLOB), CAST('beside' AS BLOB)),"
     " (CAST('m/1' AS BLOB), CAST('mid' AS BLOB));"
-    "CREATE TRIGGER icms_append_only_update BEFORE UPDATE ON kv WHEN"
-    " ((old.k >= X'6100' AND old.k < X'6101') OR (old.k >= X'6C65646765722F' AND"
-    " old.k < X'6C656467657230')) OR ((new.k >= X'6100' AND new.k < X'6101') OR"
-    " (new.k >= X'6C65646765722F' AND new.k < X'6C656467657230'))"
-    " BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
-    "CREATE TRIGGER icms_append_only_delete BEFORE DELETE ON kv WHEN"
-    " ((old.k >= X'6100' AND old.k < X'6101') OR (old.k >= X'6C65646765722F' AND"
-    " old.k < X'6C656467657230')) BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
-    "CREATE TRIGGER icms_append_only_insert BEFORE INSERT ON kv WHEN"
-    " ((new.k >= X'6100' AND new.k < X'6101') OR (new.k >= X'6C65646765722F' AND"
-    " new.k < X'6C656467657230')) AND EXISTS (SELECT 1 FROM kv WHERE k = new.k)"
-    " BEGIN SELECT RAISE(ABORT, 'append-only'); END;";
+    LAYOUT_2_TRIGGERS;
 
 /*
  * A layout 2 file is brought to layout 3 on open, in one transaction: the

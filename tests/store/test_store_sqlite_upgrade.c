@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "icms/sys/store.h"
+#include "raw_sqlite.h"
 #include "store_kv.h"
 
 static char tmpdir[4096];
@@ -265,32 +266,6 @@ static void disk_arm(long fail_from)
 
 /* ---- the file, read as someone with the sqlite3 shell would ---- */
 
-static int raw_exec(const char *path, const char *sql, char *err_out, size_t err_len)
-{
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    char *err = NULL;
-    int rc = sqlite3_exec(db, sql, NULL, NULL, &err);
-    if (err_out)
-        snprintf(err_out, err_len, "%s", err ? err : "");
-    sqlite3_free(err);
-    assert_int_equal(sqlite3_close(db), SQLITE_OK);
-    return rc;
-}
-
-static long long raw_int(const char *path, const char *sql)
-{
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    long long v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    assert_int_equal(sqlite3_close(db), SQLITE_OK);
-    return v;
-}
-
 /* FNV-1a over a byte string and its length, so that "ab","c" differs from "a","bc". */
 static void mix(uint64_t *h, const void *bytes, size_t n)
 {
@@ -376,18 +351,7 @@ static const char layout_2[] =
     " CAST(printf('entry %d', i) AS BLOB) FROM c;"
     "INSERT INTO kv VALUES(X'610001', CAST('audit' AS BLOB)),"
     " (CAST('m/1' AS BLOB), CAST('mid' AS BLOB)), (CAST('m/2' AS BLOB), CAST('mid2' AS BLOB));"
-    "CREATE TRIGGER icms_append_only_update BEFORE UPDATE ON kv WHEN"
-    " ((old.k >= X'6100' AND old.k < X'6101') OR (old.k >= X'6C65646765722F' AND"
-    " old.k < X'6C656467657230')) OR ((new.k >= X'6100' AND new.k < X'6101') OR"
-    " (new.k >= X'6C65646765722F' AND new.k < X'6C656467657230'))"
-    " BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
-    "CREATE TRIGGER icms_append_only_delete BEFORE DELETE ON kv WHEN"
-    " ((old.k >= X'6100' AND old.k < X'6101') OR (old.k >= X'6C65646765722F' AND"
-    " old.k < X'6C656467657230')) BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
-    "CREATE TRIGGER icms_append_only_insert BEFORE INSERT ON kv WHEN"
-    " ((new.k >= X'6100' AND new.k < X'6101') OR (new.k >= X'6C65646765722F' AND"
-    " new.k < X'6C656467657230')) AND EXISTS (SELECT 1 FROM kv WHERE k = new.k)"
-    " BEGIN SELECT RAISE(ABORT, 'append-only'); END;";
+    LAYOUT_2_TRIGGERS;
 
 #define FREE_ROWS 400
 #define LOG_ROWS 123 /* 120 ledger, 1 audit, 2 under "m/" */
