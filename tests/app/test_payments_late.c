@@ -114,6 +114,24 @@ static void verify_is_late(world *w, const char *id)
     verify_is_late_in(w, id, "FUNDING"); /* no sweep has expired the project */
 }
 
+/* Confirmed on time: credited in full, not late, the project funded, nothing to refund. */
+static void verify_is_on_time(world *w, const char *id)
+{
+    char buf[64];
+    cJSON *p = verify(w, id);
+    assert_string_equal(fx_str(p, "status"), "CONFIRMED");
+    assert_int_equal(fx_int(p, "received"), TARGET);
+    assert_int_equal(fx_int(p, "credited"), TARGET);
+    assert_int_equal(fx_int(p, "refund_due"), 0);
+    assert_false(cJSON_IsTrue(cJSON_GetObjectItem(p, "late")));
+    cJSON_Delete(p);
+    assert_int_equal(funded(w), TARGET);
+    assert_string_equal(state_of(w, buf), "PENDING_ADMIN_APPROVAL");
+    long long amount = 0;
+    char reason[64] = "";
+    assert_int_equal(refunds(w, &amount, reason), 0);
+}
+
 /* Attached at expires_at exactly, never swept: late, confirmed, refunded whole. */
 static void test_attached_at_expiry_without_sweep_is_late(void **state)
 {
@@ -154,7 +172,7 @@ static void test_attached_after_expiry_without_sweep_is_late(void **state)
 static void test_attached_before_expiry_confirmed_after_is_on_time(void **state)
 {
     world *w = *state;
-    char id[37], buf[64];
+    char id[37];
     int64_t expires_at;
     start(w, "payments_late_before", id, &expires_at);
     assert_icms_ok(icms_clock_fake_set(w->f.clock, expires_at - 1));
@@ -165,18 +183,7 @@ static void test_attached_before_expiry_confirmed_after_is_on_time(void **state)
 
     assert_icms_ok(icms_clock_fake_set(w->f.clock, expires_at + 86400 * 1000));
     chain_next(&w->c);
-    p = verify(w, id);
-    assert_string_equal(fx_str(p, "status"), "CONFIRMED");
-    assert_int_equal(fx_int(p, "received"), TARGET);
-    assert_int_equal(fx_int(p, "credited"), TARGET);
-    assert_int_equal(fx_int(p, "refund_due"), 0);
-    assert_false(cJSON_IsTrue(cJSON_GetObjectItem(p, "late")));
-    cJSON_Delete(p);
-    assert_int_equal(funded(w), TARGET);
-    assert_string_equal(state_of(w, buf), "PENDING_ADMIN_APPROVAL");
-    long long amount = 0;
-    char reason[64] = "";
-    assert_int_equal(refunds(w, &amount, reason), 0);
+    verify_is_on_time(w, id);
 }
 
 /*
@@ -210,7 +217,7 @@ static void test_attached_at_project_expiry_without_sweep_is_late(void **state)
 static void test_attached_before_project_expiry_confirmed_after_is_on_time(void **state)
 {
     world *w = *state;
-    char id[37], buf[64];
+    char id[37];
     int64_t expires_at;
     assert_icms_ok(icms_clock_fake_set(w->f.clock, PROJECT_DEADLINE - HOUR));
     start(w, "payments_late_project_before", id, &expires_at);
@@ -220,17 +227,7 @@ static void test_attached_before_project_expiry_confirmed_after_is_on_time(void 
     cJSON_Delete(p);
     assert_icms_ok(icms_clock_fake_set(w->f.clock, PROJECT_DEADLINE + 24 * HOUR));
     chain_next(&w->c);
-    p = verify(w, id);
-    assert_string_equal(fx_str(p, "status"), "CONFIRMED");
-    assert_int_equal(fx_int(p, "credited"), TARGET);
-    assert_int_equal(fx_int(p, "refund_due"), 0);
-    assert_false(cJSON_IsTrue(cJSON_GetObjectItem(p, "late")));
-    cJSON_Delete(p);
-    assert_int_equal(funded(w), TARGET);
-    assert_string_equal(state_of(w, buf), "PENDING_ADMIN_APPROVAL");
-    long long amount = 0;
-    char reason[64] = "";
-    assert_int_equal(refunds(w, &amount, reason), 0);
+    verify_is_on_time(w, id);
 }
 
 /*
