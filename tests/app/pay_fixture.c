@@ -236,6 +236,19 @@ cJSON *one_initiated(world *w, const char *mempool, const char *test_name, const
     return initiate(w, &w->f.investor, part, key, 0);
 }
 
+cJSON *one_submitted(world *w, const char *test_name, long long amount)
+{
+    chain_begin(&w->c, 1);
+    char pay[512];
+    snprintf(pay, sizeof pay, "[%s]", chain_tx(&w->c, "pay", w->c.scripts[0], amount));
+    chain_step_blocks(&w->c, pay, 6, "[]");
+    cJSON *payment = one_initiated(w, pay, test_name, "k");
+    assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor.req, fx_str(payment, "id"),
+                                       fake_node_txid(&w->c.node, "pay"), NULL));
+    chain_next(&w->c);
+    return payment;
+}
+
 void two_approved(world *w, cJSON **pa, cJSON **pb)
 {
     publish_small_project(w);

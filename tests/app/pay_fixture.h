@@ -55,6 +55,13 @@ int releases_listed(world *w, const icms_request *req, const char *filter);
 cJSON *one_initiated(world *w, const char *mempool, const char *test_name, const char *key);
 
 /*
+ * one_initiated with the investor's transaction "pay" of amount mined 6 deep
+ * and submitted (key "k"); the node is at the step that confirms it, so
+ * verify() confirms. The payment as initiated (cJSON_Delete).
+ */
+cJSON *one_submitted(world *w, const char *test_name, long long amount);
+
+/*
  * Publish the project, approve investor (1 GAP) and investor2 (0.5 GAP) for
  * PROFIT, and initiate a payment of all each owes (keys "k-a", "k-b"): the
  * payments in *pa and *pb (cJSON_Delete; "participation_id" names each one's

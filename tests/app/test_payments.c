@@ -464,15 +464,8 @@ static int verify_call(world *w, void *arg)
 static void test_confirm_fails_cleanly_at_every_store_call(void **state)
 {
     world *w = *state;
-    chain_begin(&w->c, 1);
-    char pay[512];
-    snprintf(pay, sizeof pay, "[%s]", chain_tx(&w->c, "pay", w->c.scripts[0], TARGET + 7));
-    chain_step_blocks(&w->c, pay, 6, "[]");
-    cJSON *payment = one_initiated(w, pay, "payments_faults", "k");
+    cJSON *payment = one_submitted(w, "payments_faults", TARGET + 7);
     const char *id = fx_str(payment, "id");
-    assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor.req, id,
-                                       fake_node_txid(&w->c.node, "pay"), NULL));
-    chain_next(&w->c);
 
     /* Confirming (with an excess turned into a refund due) fails at each store call in turn. */
     reopen_with_faults(w);
