@@ -368,10 +368,15 @@ static int reserve(cJSON *project, const cJSON *participation, int64_t commitmen
     return ICMS_OK;
 }
 
-/* What the investor already holds approved in this project (for the per-investor cap). */
+/*
+ * What the investor already holds approved in this project (for the per-investor cap).
+ * The investor's own participations are scanned, not the project's: a project may have
+ * thousands, an investor few, and approving each of a project's n requests must not read
+ * all n (that made approval quadratic in the project's size).
+ */
 struct investor_sum {
     icms__tx *tx;
-    const char *investor;
+    const char *project;
     int64_t total;
 };
 
@@ -383,9 +388,9 @@ static int add_if_approved(const uint8_t id[16], void *payload)
     if (rc)
         return rc;
     int64_t commitment = 0;
-    const char *investor = icms__json_get_string(p, "investor_id");
+    const char *project = icms__json_get_string(p, "project_id");
     const char *status = icms__json_get_string(p, "status");
-    if (investor && status && strcmp(investor, sum->investor) == 0 &&
+    if (project && status && strcmp(project, sum->project) == 0 &&
         strcmp(status, "APPROVED") == 0 && icms__json_int64(icms__json_get(p, "commitment"), &commitment) &&
         !icms__add_i64(sum->total, commitment, &sum->total))
         rc = icms__error(ICMS_EINVALID, "investor total overflows");
@@ -398,10 +403,17 @@ static int approve(icms__cmd *cmd, cJSON *participation, cJSON *project,
 {
     icms__key values;
     icms__key_init(&values);
-    icms__key_id(&values, project_key);
-    struct investor_sum sum = {cmd->tx, icms__json_get_string(participation, "investor_id"), 0};
-    int rc = icms__record_scan_index(cmd->tx, &icms__participation_record, "by_project", &values,
-                                     NULL, 0, add_if_approved, &sum);
+    uint8_t investor_key[16];
+    int rc = icms__parse_id(icms__json_get_string(participation, "investor_id"), "investor id",
+                            investor_key);
+    struct investor_sum sum = {cmd->tx, icms__json_get_string(participation, "project_id"), 0};
+    if (rc == ICMS_OK && !sum.project)
+        rc = icms__error(ICMS_ECORRUPT, "participation without project id");
+    if (rc == ICMS_OK) {
+        icms__key_id(&values, investor_key);
+        rc = icms__record_scan_index(cmd->tx, &icms__participation_record, "by_investor",
+                                     &values, NULL, 0, add_if_approved, &sum);
+    }
     int64_t commitment = 0;
     if (rc == ICMS_OK)
         rc = commitment_now(project, participation, sum.total, &commitment);
@@ -410,10 +422,6 @@ static int approve(icms__cmd *cmd, cJSON *participation, cJSON *project,
     if (rc == ICMS_OK)
         rc = reserve(project, participation, commitment);
     /* One approved request per investor and project: each approval is a project joined. */
-    uint8_t investor_key[16];
-    if (rc == ICMS_OK)
-        rc = icms__parse_id(icms__json_get_string(participation, "investor_id"), "investor id",
-                            investor_key);
     if (rc == ICMS_OK)
         rc = icms__user_stats_add(cmd->tx, investor_key, 0, 0, 1);
     if (rc == ICMS_OK)

@@ -389,14 +389,9 @@ static void test_two_processes_race_for_the_last_units(void **state)
     }
 }
 
-static void test_approve_fails_cleanly_at_every_store_call(void **state)
+/* Reopen f->db on its file through a fault store (returned; the db owns it) that counts calls. */
+static icms_store *reopen_through_fault_store(fx *f)
 {
-    fx *f = *state;
-    char project[37], oil[37], olives[37], json[256];
-    fx_published_project(f, project);
-    product_ids(f, project, oil, olives);
-    products_json(json, sizeof json, oil, 5);
-    cJSON *a = request(f, &f->investor.req, project, json, ICMS_OK);
     icms_close(f->db);
     icms_store *inner, *fault;
     assert_icms_ok(icms_store_sqlite_new(&inner, f->path, NULL));
@@ -406,6 +401,62 @@ static void test_approve_fails_cleanly_at_every_store_call(void **state)
     options.retry_attempts = 1;
     assert_icms_ok(icms_clock_fake_new(FX_NOW, &options.clock));
     assert_icms_ok(icms_open(&f->db, &options));
+    return fault;
+}
+
+/* Store reads (point reads and scans) one approval makes. */
+static unsigned long approval_reads(fx *f, icms_store *fault, const cJSON *p)
+{
+    icms_test_fault_store_reset(fault);
+    approve(f, &f->owner.req, p, ICMS_OK);
+    return icms_test_fault_store_calls(fault, ICMS_TEST_FAULT_GET) +
+           icms_test_fault_store_calls(fault, ICMS_TEST_FAULT_SCAN);
+}
+
+/*
+ * Approving one request reads the same whatever the project's size: the per-investor
+ * cap sums the investor's own requests, not the project's (once, every approval read
+ * all of them, so approving a project's n requests cost n^2 reads).
+ */
+static void test_approval_reads_do_not_grow_with_the_project(void **state)
+{
+    fx *f = *state;
+    char small[37], large[37], third[37];
+    fx_published_project(f, small);
+    fx_published_project(f, large);
+    fx_published_project(f, third);
+    const char *capital = "{\"type\":\"PROFIT\",\"capital\":3}";
+    fx_user newcomer;
+    fx_add_user(f, &newcomer, ICMS_ROLE_INVESTOR, "VERIFIED");
+    cJSON *first = request(f, &newcomer.req, third, capital, ICMS_OK);
+    cJSON *alone = request(f, &f->investor.req, small, capital, ICMS_OK);
+    cJSON *crowded = request(f, &f->investor2.req, large, capital, ICMS_OK);
+    for (int i = 0; i < 12; i++) {
+        fx_user other;
+        fx_add_user(f, &other, ICMS_ROLE_INVESTOR, "VERIFIED");
+        cJSON_Delete(request(f, &other.req, large, capital, ICMS_OK));
+    }
+    icms_store *fault = reopen_through_fault_store(f);
+    approval_reads(f, fault, first); /* what a handle's first command reads once is not counted */
+    unsigned long reads_crowded = approval_reads(f, fault, crowded);
+    unsigned long reads_alone = approval_reads(f, fault, alone);
+    assert_true(reads_alone > 0);
+    assert_int_equal(reads_crowded, reads_alone);
+    cJSON_Delete(first);
+    cJSON_Delete(alone);
+    cJSON_Delete(crowded);
+}
+
+static void test_approve_fails_cleanly_at_every_store_call(void **state)
+{
+    fx *f = *state;
+    char project[37], oil[37], olives[37], json[256];
+    fx_published_project(f, project);
+    product_ids(f, project, oil, olives);
+    products_json(json, sizeof json, oil, 5);
+    cJSON *a = request(f, &f->investor.req, project, json, ICMS_OK);
+    icms_store *fault = reopen_through_fault_store(f);
+    icms_store *inner = icms_test_fault_store_inner(fault);
     unsigned long nth;
     for (nth = 1;; nth++) {
         uint64_t before, after;
@@ -442,6 +493,7 @@ int main(void)
         T(test_who_sees_what),
         T(test_two_processes_race_for_the_last_units),
         T(test_approve_fails_cleanly_at_every_store_call),
+        T(test_approval_reads_do_not_grow_with_the_project),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
