@@ -146,22 +146,15 @@ int icms__doc_int(const cJSON *doc, const char *field, int64_t *out)
     return ICMS_OK;
 }
 
-static int replace(cJSON *doc, const char *field, cJSON *item)
-{
-    if (!item)
-        return icms__error(ICMS_ENOMEM, "out of memory");
-    cJSON_DeleteItemFromObjectCaseSensitive(doc, field);
-    return icms__json_add(doc, field, item);
-}
 
 int icms__doc_set_int(cJSON *doc, const char *field, int64_t v)
 {
-    return replace(doc, field, icms__json_new_int64(v));
+    return icms__json_set(doc, field, icms__json_new_int64(v));
 }
 
 int icms__doc_set_string(cJSON *doc, const char *field, const char *text)
 {
-    return replace(doc, field, text ? cJSON_CreateString(text) : cJSON_CreateNull());
+    return icms__json_set(doc, field, text ? cJSON_CreateString(text) : cJSON_CreateNull());
 }
 
 int icms__doc_set_time(cJSON *doc, const char *field, int64_t ms)
@@ -173,7 +166,7 @@ int icms__doc_set_time(cJSON *doc, const char *field, int64_t ms)
 
 int icms__doc_set_copy(cJSON *doc, const char *field, const cJSON *value)
 {
-    return replace(doc, field, value ? cJSON_Duplicate(value, true) : cJSON_CreateNull());
+    return icms__json_set(doc, field, value ? cJSON_Duplicate(value, true) : cJSON_CreateNull());
 }
 
 cJSON *icms__project_product(const cJSON *project, const char *product_id, size_t *index)

@@ -94,8 +94,9 @@ const cJSON *icms__json_get(const cJSON *object, const char *name)
 {
     if (!cJSON_IsObject(object) || !name)
         return NULL;
+    /* Records have a few dozen members: the first byte settles most without a call. */
     for (const cJSON *c = object->child; c; c = c->next)
-        if (c->string && strcmp(c->string, name) == 0)
+        if (c->string && c->string[0] == name[0] && strcmp(c->string, name) == 0)
             return c;
     return NULL;
 }

@@ -185,6 +185,13 @@ cJSON *icms__json_new_int64(int64_t v);
  */
 int icms__json_add(cJSON *container, const char *name, cJSON *item);
 
+/*
+ * Set member name of object to item: in place of the member it replaces (so a
+ * record's members keep their order and nothing is searched twice), or added
+ * when absent. Takes ownership of item whatever happens.
+ */
+int icms__json_set(cJSON *object, const char *name, cJSON *item);
+
 int icms__json_add_int64(cJSON *object, const char *name, int64_t v);
 int icms__json_add_string(cJSON *object, const char *name, const char *value);
 int icms__json_add_bool(cJSON *object, const char *name, bool value);

@@ -50,6 +50,21 @@ int icms__json_add(cJSON *container, const char *name, cJSON *item)
     return ICMS_OK;
 }
 
+int icms__json_set(cJSON *object, const char *name, cJSON *item)
+{
+    if (!item)
+        return no_memory();
+    cJSON *old = cJSON_IsObject(object) ? (cJSON *)icms__json_get(object, name) : NULL;
+    if (!old)
+        return icms__json_add(object, name, item);
+    /* The old member's key moves to item, which takes its place; the old value is freed. */
+    item->string = old->string;
+    item->type = (item->type & ~cJSON_StringIsConst) | (old->type & cJSON_StringIsConst);
+    old->string = NULL;
+    cJSON_ReplaceItemViaPointer(object, old, item);
+    return ICMS_OK;
+}
+
 int icms__json_add_int64(cJSON *object, const char *name, int64_t v)
 {
     return icms__json_add(object, name, icms__json_new_int64(v));

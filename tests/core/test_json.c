@@ -777,6 +777,40 @@ static void test_builders_take_ownership(void **state)
     cJSON_Delete(o);
 }
 
+/* icms__json_set replaces a member where it stands, keeps its key, and adds one that is absent. */
+static void test_set_replaces_in_place(void **state)
+{
+    (void)state;
+    static const char text[] = "{\"a\":1,\"b\":\"x\",\"c\":[1]}";
+    cJSON *doc = NULL;
+    assert_icms_ok(icms__json_parse(text, sizeof text - 1, NULL, &doc));
+    assert_icms_ok(icms__json_set(doc, "a", icms__json_new_int64(-5))); /* the first member */
+    assert_icms_ok(icms__json_set(doc, "b", icms__json_new_int64(7)));
+    assert_icms_ok(icms__json_set(doc, "c", cJSON_CreateString("z"))); /* the last */
+    assert_icms_ok(icms__json_set(doc, "d", cJSON_CreateTrue()));      /* absent: added */
+    const char *names[] = {"a", "b", "c", "d"};
+    const cJSON *member = doc->child;
+    for (size_t i = 0; i < 4; i++, member = member->next) {
+        assert_non_null(member);
+        assert_string_equal(member->string, names[i]);
+    }
+    assert_null(member);
+    char *out = NULL;
+    assert_icms_ok(icms__json_write(doc, ICMS__JSON_CANONICAL, &out, NULL));
+    assert_string_equal(out, "{\"a\":-5,\"b\":7,\"c\":\"z\",\"d\":true}");
+    icms_free(out);
+    /* A key the object does not own (added with a constant name) stays unowned. */
+    cJSON_AddItemToObjectCS(doc, "e", cJSON_CreateNull());
+    assert_icms_ok(icms__json_set(doc, "e", icms__json_new_int64(3)));
+    int64_t e = 0;
+    assert_true(icms__json_int64(icms__json_get(doc, "e"), &e));
+    assert_int_equal(e, 3);
+    /* A failed constructor is out of memory and changes nothing. */
+    assert_int_equal(icms__json_set(doc, "b", NULL), ICMS_ENOMEM);
+    assert_int_equal(cJSON_GetArraySize(doc), 5);
+    cJSON_Delete(doc);
+}
+
 /* ---- allocation failures ---- */
 
 static const char alloc_doc[] =
@@ -868,6 +902,7 @@ int main(void)
         T(test_write_parsed_numbers),
         T(test_write_refuses),
         T(test_builders_take_ownership),
+        T(test_set_replaces_in_place),
         T(test_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
