@@ -19,13 +19,31 @@ static void put_byte(icms__key *key, uint8_t b)
     key->bytes[key->len++] = b;
 }
 
+/* n bytes at once, or the key marked overflowed (and left as it was) when they do not fit. */
+static void put_bytes(icms__key *key, const void *bytes, size_t n)
+{
+    if (n > sizeof key->bytes - key->len) {
+        key->overflow = true;
+        return;
+    }
+    memcpy(key->bytes + key->len, bytes, n);
+    key->len += n;
+}
+
 void icms__key_strn(icms__key *key, const char *s, size_t len)
 {
     put_byte(key, ICMS__KEY_TAG_STRING);
-    for (size_t i = 0; i < len; i++) {
-        put_byte(key, (uint8_t)s[i]);
-        if (s[i] == '\0')
-            put_byte(key, 0xFF);
+    /* Runs without NUL are copied whole; each NUL is escaped as 00 FF. */
+    while (len > 0) {
+        const char *nul = memchr(s, '\0', len);
+        size_t run = nul ? (size_t)(nul - s) : len;
+        put_bytes(key, s, run);
+        if (!nul)
+            break;
+        put_byte(key, 0x00);
+        put_byte(key, 0xFF);
+        s += run + 1;
+        len -= run + 1;
     }
     put_byte(key, 0x00);
 }
@@ -46,8 +64,7 @@ void icms__key_int(icms__key *key, int64_t v)
 void icms__key_id(icms__key *key, const uint8_t id[16])
 {
     put_byte(key, ICMS__KEY_TAG_ID);
-    for (int i = 0; i < 16; i++)
-        put_byte(key, id[i]);
+    put_bytes(key, id, 16);
 }
 
 int icms__key_check(const icms__key *key)
