@@ -128,22 +128,19 @@ static int hex_value(char ch)
     return -1;
 }
 
-int icms__uuid_parse(const char *text, size_t len, uint8_t out[ICMS_UUID_BYTES])
+/* Where an id's 16 bytes stand in its 36 characters (each byte: two hex digits). */
+static const uint8_t byte_at[ICMS_UUID_BYTES] = {0,  2,  4,  6,  9,  11, 14, 16,
+                                                 19, 21, 24, 26, 28, 30, 32, 34};
+
+/* Why a 36-character text is not a UUID (the slow path, to say which character). */
+static int refuse(const char *text)
 {
-    if (len != 36)
-        return icms__error(ICMS_EINVALID,
-                           "invalid UUID: must be 36 characters (8-4-4-4-12 hex), got %zu", len);
-    uint8_t id[ICMS_UUID_BYTES];
-    size_t n = 0;
     for (size_t i = 0; i < 36; i++) {
         if (i == 8 || i == 13 || i == 18 || i == 23) {
             if (text[i] != '-')
                 return icms__error(ICMS_EINVALID, "invalid UUID: expected '-' at character %zu",
                                    i + 1);
-            continue;
-        }
-        int v = hex_value(text[i]);
-        if (v < 0) {
+        } else if (hex_value(text[i]) < 0) {
             if (text[i] >= 'A' && text[i] <= 'F')
                 return icms__error(
                     ICMS_EINVALID,
@@ -151,12 +148,26 @@ int icms__uuid_parse(const char *text, size_t len, uint8_t out[ICMS_UUID_BYTES])
             return icms__error(ICMS_EINVALID, "invalid UUID: character %zu is not a hex digit",
                                i + 1);
         }
-        if (n % 2 == 0)
-            id[n / 2] = (uint8_t)(v << 4);
-        else
-            id[n / 2] = (uint8_t)(id[n / 2] | v);
-        n++;
     }
+    return icms__error(ICMS_EINVALID, "invalid UUID");
+}
+
+int icms__uuid_parse(const char *text, size_t len, uint8_t out[ICMS_UUID_BYTES])
+{
+    if (len != 36)
+        return icms__error(ICMS_EINVALID,
+                           "invalid UUID: must be 36 characters (8-4-4-4-12 hex), got %zu", len);
+    if (text[8] != '-' || text[13] != '-' || text[18] != '-' || text[23] != '-')
+        return refuse(text);
+    uint8_t id[ICMS_UUID_BYTES];
+    int bad = 0; /* any digit that is not lowercase hex turns a bit on */
+    for (size_t i = 0; i < ICMS_UUID_BYTES; i++) {
+        int hi = hex_value(text[byte_at[i]]), lo = hex_value(text[byte_at[i] + 1]);
+        bad |= hi | lo;
+        id[i] = (uint8_t)(((unsigned)hi << 4) | ((unsigned)lo & 0xfu));
+    }
+    if (bad < 0)
+        return refuse(text);
     if (id[6] >> 4 != 7)
         return icms__error(ICMS_EINVALID, "invalid UUID: version %d, expected 7", id[6] >> 4);
     if ((id[8] & 0xc0) != 0x80)
