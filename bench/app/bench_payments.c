@@ -129,7 +129,13 @@ static char **setup(const char *path, int n)
         bench_check(icms_payment_initiate(db, &req, part, json, &out), "initiate");
         cJSON *payment = cJSON_Parse(out);
         const char *txid = NULL;
-        memchain_pay(chain, cJSON_GetObjectItem(payment, "script")->valuestring, PRICE, &txid);
+        if (memchain_pay(chain, cJSON_GetObjectItem(payment, "script")->valuestring, PRICE,
+                         &txid) < 0) {
+            fprintf(stderr, "the node fixture is full: it holds %d transactions, and each sync "
+                            "setting pays PAYMENTS twice (one per transaction, then batches)\n",
+                    MEMCHAIN_MAX_TX);
+            exit(1);
+        }
         cJSON_Delete(payment);
         payments[i] = id_of(out);
         req.idempotency_key = NULL;
