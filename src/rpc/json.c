@@ -38,12 +38,22 @@ static size_t rewrite(const char *src, size_t len, char *dst, bool *refused)
             PUT(c);
             i++;
             while (i < len && src[i] != '"') {
-                if (src[i] == '\\' && i + 1 < len) {
+                /* A run of plain bytes (a raw transaction's hex is hundreds) is copied whole. */
+                size_t run = i;
+                while (run < len && src[run] != '"' && src[run] != '\\')
+                    run++;
+                if (dst)
+                    memcpy(dst + o, src + i, run - i);
+                o += run - i;
+                i = run;
+                if (i < len && src[i] == '\\') {
                     PUT(src[i]);
                     i++;
+                    if (i < len) {
+                        PUT(src[i]);
+                        i++;
+                    }
                 }
-                PUT(src[i]);
-                i++;
             }
             if (i < len) {
                 PUT(src[i]);
