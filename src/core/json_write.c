@@ -57,7 +57,12 @@ int icms__json_set(cJSON *object, const char *name, cJSON *item)
     cJSON *old = cJSON_IsObject(object) ? (cJSON *)icms__json_get(object, name) : NULL;
     if (!old)
         return icms__json_add(object, name, item);
-    /* The old member's key moves to item, which takes its place; the old value is freed. */
+    /*
+     * The old member's key moves to item, which takes its place; the old value
+     * is freed. A key item already carries (a duplicated member) goes first.
+     */
+    if (item->string && !(item->type & cJSON_StringIsConst))
+        cJSON_free(item->string);
     item->string = old->string;
     item->type = (item->type & ~cJSON_StringIsConst) | (old->type & cJSON_StringIsConst);
     old->string = NULL;

@@ -805,6 +805,11 @@ static void test_set_replaces_in_place(void **state)
     int64_t e = 0;
     assert_true(icms__json_int64(icms__json_get(doc, "e"), &e));
     assert_int_equal(e, 3);
+    /* An item that already has a key of its own (a duplicated member) gives it up. */
+    cJSON *copy = cJSON_Duplicate(icms__json_get(doc, "a"), true);
+    assert_non_null(copy->string);
+    assert_icms_ok(icms__json_set(doc, "b", copy));
+    assert_string_equal(icms__json_get(doc, "b")->string, "b");
     /* A failed constructor is out of memory and changes nothing. */
     assert_int_equal(icms__json_set(doc, "b", NULL), ICMS_ENOMEM);
     assert_int_equal(cJSON_GetArraySize(doc), 5);
