@@ -11,6 +11,7 @@
 #include "app/db.h"
 #include "app/records.h"
 #include "core/uuid.h"
+#include "icms/sys/store.h"
 
 double bench_now(void)
 {
@@ -75,6 +76,10 @@ bench_raw *bench_raw_open(const char *path, const char *sync)
     char pragma[64];
     snprintf(pragma, sizeof pragma, "PRAGMA synchronous=%s", sync);
     sqlite3_exec(raw->conn, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+    sqlite3_exec(raw->conn, pragma, NULL, NULL, NULL);
+    /* The library's checkpoint size (src/store/sqlite.c, set_checkpoint). */
+    snprintf(pragma, sizeof pragma, "PRAGMA wal_autocheckpoint=%u",
+             ICMS_SQLITE_CHECKPOINT_PAGES_DEFAULT);
     sqlite3_exec(raw->conn, pragma, NULL, NULL, NULL);
     sqlite3_exec(raw->conn, "CREATE TABLE kv(k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID",
                  NULL, NULL, NULL);

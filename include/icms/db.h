@@ -63,10 +63,15 @@ typedef struct icms_options {
      * file before ICMS_EBUSY, in milliseconds; 0 is the store's default (5000).
      */
     unsigned int sqlite_busy_timeout_ms;
+    /**
+     * WAL pages after which the SQLite store checkpoints; 0 is the store's
+     * default (icms/sys/store.h, icms_sqlite_options.checkpoint_pages).
+     */
+    unsigned int sqlite_checkpoint_pages;
 } icms_options;
 
 #define ICMS_OPTIONS_VERSION 1
-#define ICMS_OPTIONS_INIT {ICMS_OPTIONS_VERSION, NULL, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, 0}
+#define ICMS_OPTIONS_INIT {ICMS_OPTIONS_VERSION, NULL, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, 0, 0}
 
 /**
  * Open a database: the SQLite file at options->path, or options->store.

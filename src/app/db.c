@@ -78,6 +78,7 @@ int icms__db_open_sqlite(const icms_options *options, icms_store **out)
     icms_sqlite_options sqlite = ICMS_SQLITE_OPTIONS_INIT;
     sqlite.sync = (icms_sqlite_sync_t)options->sqlite_sync;
     sqlite.busy_timeout_ms = options->sqlite_busy_timeout_ms;
+    sqlite.checkpoint_pages = options->sqlite_checkpoint_pages;
     sqlite.append_only_prefixes = prefixes;
     sqlite.append_only_prefix_lens = prefix_lens;
     sqlite.append_only_count = 3;

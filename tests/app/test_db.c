@@ -7,11 +7,14 @@
 
 #include "icms/users.h"
 
+#include "app/db.h"
+
 #include "icms/db.h"
 #include "icms/sys/clock.h"
 #include "icms/sys/store.h"
 #include "kv/keys.h"
 #include "kv/tx.h"
+#include "store/store_internal.h"
 
 static int setup(void **state)
 {
@@ -159,6 +162,25 @@ static void test_busy_timeout_is_an_option(void **state)
     icms_store_free(holder);
 }
 
+/* icms_options.sqlite_checkpoint_pages reaches the SQLite store; too large is refused. */
+static void test_checkpoint_pages_is_an_option(void **state)
+{
+    (void)state;
+    char path[4096];
+    db_path(path, sizeof path, "checkpoint_option");
+    icms_options options = ICMS_OPTIONS_INIT;
+    options.path = path;
+    options.sqlite_checkpoint_pages = 321;
+    icms_db *db;
+    assert_icms_ok(icms_open(&db, &options));
+    char buf[32];
+    assert_icms_ok(icms__sqlite_store_pragma(db->store, "PRAGMA wal_autocheckpoint", buf, sizeof buf));
+    assert_string_equal(buf, "321");
+    icms_close(db);
+    options.sqlite_checkpoint_pages = ICMS_SQLITE_CHECKPOINT_PAGES_MAX + 1;
+    assert_icms(ICMS_EINVALID, icms_open(&db, &options));
+}
+
 static void test_open_needs_init(void **state)
 {
     (void)state;
@@ -180,6 +202,7 @@ int main(void)
         cmocka_unit_test(test_bad_options),
         cmocka_unit_test(test_open_takes_ownership_even_on_failure),
         cmocka_unit_test(test_busy_timeout_is_an_option),
+        cmocka_unit_test(test_checkpoint_pages_is_an_option),
         cmocka_unit_test(test_open_needs_init),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

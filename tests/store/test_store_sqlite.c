@@ -188,6 +188,7 @@ static void test_pragmas_applied(void **state)
         icms_sqlite_options o = ICMS_SQLITE_OPTIONS_INIT;
         o.sync = cases[i].sync;
         o.busy_timeout_ms = 1234;
+        o.checkpoint_pages = 250;
         icms_store *s = NULL;
         assert_icms_ok(icms_store_sqlite_new(&s, db_path("pragmas.db"), &o));
         char buf[64];
@@ -197,6 +198,10 @@ static void test_pragmas_applied(void **state)
         assert_string_equal(buf, "wal");
         assert_icms_ok(icms__sqlite_store_pragma(s, "PRAGMA busy_timeout", buf, sizeof buf));
         assert_string_equal(buf, "1234");
+        assert_icms_ok(icms__sqlite_store_pragma(s, "PRAGMA wal_autocheckpoint", buf, sizeof buf));
+        assert_string_equal(buf, "250");
+        assert_icms_ok(icms__sqlite_store_pragma(s, "PRAGMA journal_size_limit", buf, sizeof buf));
+        assert_string_equal(buf, "1024000");
         assert_icms_ok(icms__sqlite_store_pragma(s, "PRAGMA trusted_schema", buf, sizeof buf));
         assert_string_equal(buf, "0");
         /* Defensive mode: even with writable_schema the schema cannot be edited as a table. */
@@ -207,7 +212,7 @@ static void test_pragmas_applied(void **state)
                                               buf, sizeof buf));
         icms_store_free(s);
     }
-    /* Defaults: FULL and 5000 ms. */
+    /* Defaults: FULL, 5000 ms, a checkpoint every 10,000 pages with the -wal file cut to 40 MB. */
     icms_store *s = NULL;
     assert_icms_ok(icms_store_sqlite_new(&s, db_path("pragmas.db"), NULL));
     char buf[64];
@@ -215,6 +220,10 @@ static void test_pragmas_applied(void **state)
     assert_string_equal(buf, "2");
     assert_icms_ok(icms__sqlite_store_pragma(s, "PRAGMA busy_timeout", buf, sizeof buf));
     assert_string_equal(buf, "5000");
+    assert_icms_ok(icms__sqlite_store_pragma(s, "PRAGMA wal_autocheckpoint", buf, sizeof buf));
+    assert_string_equal(buf, "10000");
+    assert_icms_ok(icms__sqlite_store_pragma(s, "PRAGMA journal_size_limit", buf, sizeof buf));
+    assert_string_equal(buf, "40960000");
     icms_store_free(s);
     /* WAL is recorded in the file itself. */
     sqlite3 *db;
@@ -383,6 +392,11 @@ static void test_bad_options_and_files(void **state)
     o = (icms_sqlite_options)ICMS_SQLITE_OPTIONS_INIT;
     o.sync = (icms_sqlite_sync_t)7;
     assert_icms(ICMS_EINVALID, icms_store_sqlite_new(&s, db_path("x.db"), &o));
+    o = (icms_sqlite_options)ICMS_SQLITE_OPTIONS_INIT;
+    o.checkpoint_pages = ICMS_SQLITE_CHECKPOINT_PAGES_MAX + 1;
+    assert_icms(ICMS_EINVALID, icms_store_sqlite_new(&s, db_path("x.db"), &o));
+    assert_non_null(strstr(icms_error_last()->message, "at most 1000000"));
+    assert_null(s);
     o = (icms_sqlite_options)ICMS_SQLITE_OPTIONS_INIT;
     o.append_only_count = 1;
     assert_icms(ICMS_EINVALID, icms_store_sqlite_new(&s, db_path("x.db"), &o));

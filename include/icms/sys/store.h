@@ -133,10 +133,22 @@ typedef struct icms_sqlite_options {
     const uint8_t *const *append_only_prefixes;
     const size_t *append_only_prefix_lens;
     size_t append_only_count;
+    /**
+     * WAL pages after which a commit checkpoints them into the database
+     * file; 0 = default ICMS_SQLITE_CHECKPOINT_PAGES_DEFAULT, at most
+     * ICMS_SQLITE_CHECKPOINT_PAGES_MAX. Fewer pages keep the -wal file
+     * smaller; more let a page written by many commits reach the file once.
+     */
+    unsigned int checkpoint_pages;
 } icms_sqlite_options;
 
 #define ICMS_SQLITE_OPTIONS_VERSION 1
-#define ICMS_SQLITE_OPTIONS_INIT {ICMS_SQLITE_OPTIONS_VERSION, ICMS_SQLITE_SYNC_FULL, 0, NULL, NULL, 0}
+#define ICMS_SQLITE_OPTIONS_INIT {ICMS_SQLITE_OPTIONS_VERSION, ICMS_SQLITE_SYNC_FULL, 0, NULL, NULL, 0, 0}
+
+/** The default checkpoint size: 10,000 pages, a -wal file of about 40 MiB at 4 KiB pages. */
+#define ICMS_SQLITE_CHECKPOINT_PAGES_DEFAULT 10000u
+/** The largest accepted: about 4 GiB of WAL at 4 KiB pages. */
+#define ICMS_SQLITE_CHECKPOINT_PAGES_MAX 1000000u
 
 /**
  * Open (creating if needed) the SQLite store at path: two WITHOUT ROWID
