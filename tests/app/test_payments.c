@@ -13,6 +13,7 @@
 #include "app/db.h"
 #include "core/core.h"
 #include "pay_fixture.h"
+#include "scale_fixture.h"
 #include "icms/participations.h"
 #include "icms/payments.h"
 #include "icms/projects.h"
@@ -704,6 +705,70 @@ static void test_initiate_rules(void **state)
     cJSON_Delete(p);
 }
 
+/* ---- reads as the database grows (tests/app/scale_fixture.h) ---- */
+
+/* A one-unit project that u paid for in full, approved, shipped and completed. */
+static void completed_by(world *w, memchain *m, fx_user *u, char project[37])
+{
+    char part[37], payment[37];
+    scale_project(&w->f, 1, w->owner_address, project);
+    scale_approved(&w->f, u, project, SCALE_UNIT, part);
+    scale_initiate(&w->f, m, u, part, payment);
+    scale_pay(&w->f, m, u, payment);
+    assert_icms_ok(icms_project_approve(w->f.db, &w->f.admin.req, project, NULL));
+    snprintf(w->project, sizeof w->project, "%s", project);
+    ship_and_complete(w);
+}
+
+/* Back on the file alone, so the memchain can go before teardown checks the database. */
+static void scale_done(world *w, memchain *m)
+{
+    icms_options options = ICMS_OPTIONS_INIT;
+    fx_reopen(&w->f, &options);
+    memchain_free(m);
+}
+
+static unsigned long distribution_reads(world *w, icms_store *counting, const char *project)
+{
+    scale_reads(counting);
+    assert_icms_ok(
+        icms_project_distribute(w->f.db, &w->f.admin.req, project, "{\"profit\":10}", NULL));
+    return scale_reads(counting);
+}
+
+/*
+ * A payout goes to the refund address of the participant's payment to this
+ * request, found among the request's own payments: distributing reads the
+ * same whether the investor paid into one project or into thirteen (once,
+ * each payout read every payment its investor ever made).
+ */
+static void test_distribution_reads_do_not_grow_with_the_investors_history(void **state)
+{
+    world *w = *state;
+    memchain *m = memchain_new();
+    icms_store *counting = scale_reopen(&w->f, m);
+    fx_user first, alone, busy;
+    scale_investor(&w->f, &first);
+    scale_investor(&w->f, &alone);
+    scale_investor(&w->f, &busy);
+    char warm[37], quiet[37], crowded[37];
+    completed_by(w, m, &first, warm);
+    completed_by(w, m, &alone, quiet);
+    completed_by(w, m, &busy, crowded);
+    for (int i = 0; i < 12; i++) {
+        char other[37], part[37], payment[37];
+        scale_project(&w->f, 2, NULL, other);
+        scale_approved(&w->f, &busy, other, SCALE_UNIT, part);
+        scale_initiate(&w->f, m, &busy, part, payment);
+    }
+    distribution_reads(w, counting, warm); /* what a handle reads once is not counted */
+    unsigned long reads_busy = distribution_reads(w, counting, crowded);
+    unsigned long reads_alone = distribution_reads(w, counting, quiet);
+    assert_true(reads_alone > 0);
+    assert_int_equal(reads_busy, reads_alone);
+    scale_done(w, m);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, pay_setup, pay_teardown)
@@ -723,6 +788,7 @@ int main(void)
         T(test_payout_settlement_fails_cleanly_everywhere),
         T(test_release_listing_by_viewer_and_filter),
         T(test_initiate_rules),
+        T(test_distribution_reads_do_not_grow_with_the_investors_history),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
