@@ -45,6 +45,83 @@ static int read_batch(icms__cmd *cmd)
                                    take, b);
 }
 
+/*
+ * The confirmed payments a re-org could still take back: those of projects
+ * whose funds are reversible (before APPROVED). They are found through the
+ * projects in those states and each one's payments, never through every
+ * CONFIRMED payment: the payments of approved, shipped and completed
+ * projects are history that only grows, and taking the first of them by id
+ * (as once) re-verified the same old payments at every tick, asking the
+ * node and rewriting them, while newer ones that needed it were never
+ * reached once there were a batch of old ones.
+ */
+struct open_projects {
+    uint8_t (*ids)[16];
+    size_t count, cap;
+};
+
+static int take_project(const uint8_t id[16], void *payload)
+{
+    struct open_projects *open = payload;
+    if (open->count == open->cap) {
+        size_t cap = open->cap ? 2 * open->cap : 16;
+        void *grown = icms__realloc(open->ids, cap * 16);
+        if (!grown)
+            return icms__error(ICMS_ENOMEM, "out of memory");
+        open->ids = grown;
+        open->cap = cap;
+    }
+    memcpy(open->ids[open->count++], id, 16);
+    return 0;
+}
+
+struct recheck {
+    struct batch *b;
+    icms__tx *tx;
+};
+
+static int take_if_confirmed(const uint8_t id[16], void *payload)
+{
+    struct recheck *r = payload;
+    if (r->b->count == BATCH)
+        return ICMS_STORE_STOP;
+    const cJSON *payment = NULL; /* borrowed: only read */
+    icms_payment_status_t status;
+    int rc = icms__record_peek(r->tx, &icms__payment_record, id, &payment);
+    if (rc == ICMS_OK)
+        rc = icms__payment_status(payment, &status);
+    if (rc == ICMS_OK && (status == ICMS_PAYMENT_CONFIRMED || status == ICMS_PAYMENT_PARTIAL))
+        memcpy(r->b->ids[r->b->count++], id, 16);
+    return rc;
+}
+
+static int read_rechecks(icms__cmd *cmd)
+{
+    struct batch *b = cmd->arg;
+    b->count = 0;
+    struct open_projects open = {NULL, 0, 0};
+    int rc = ICMS_OK;
+    for (int s = 0; rc == ICMS_OK && s < ICMS_PROJECT_STATE_COUNT; s++) {
+        if (!icms__project_funds_reversible((icms_project_state_t)s))
+            continue;
+        icms__key values;
+        icms__key_init(&values);
+        icms__key_str(&values, icms_project_state_name((icms_project_state_t)s));
+        rc = icms__record_scan_index(cmd->tx, &icms__project_record, "by_state", &values, NULL, 0,
+                                     take_project, &open);
+    }
+    struct recheck r = {b, cmd->tx};
+    for (size_t i = 0; rc == ICMS_OK && i < open.count && b->count < BATCH; i++) {
+        icms__key values;
+        icms__key_init(&values);
+        icms__key_id(&values, open.ids[i]);
+        rc = icms__record_scan_index(cmd->tx, &icms__payment_record, "by_project", &values, NULL,
+                                     0, take_if_confirmed, &r);
+    }
+    icms__free(open.ids);
+    return rc;
+}
+
 static int expire_one(icms__cmd *cmd)
 {
     const uint8_t *id = cmd->arg;
@@ -97,10 +174,9 @@ int icms__tick_payments(icms_db *db, icms__tick_payment_report *report)
     if (!db->gapcoin)
         return ICMS_OK; /* no node: nothing can be verified */
     /* Re-checks first, so that a payment confirmed by this tick is not asked about twice. */
-    static const char *const verified[] = {"CONFIRMED", "PARTIAL", "SUBMITTED"};
-    for (size_t s = 0; s < ICMS__ARRAY_LEN(verified); s++) {
-        b.status = verified[s];
-        if ((rc = icms__query(db, &system, read_batch, &b, NULL)))
+    for (int pass = 0; pass < 2; pass++) {
+        b.status = "SUBMITTED";
+        if ((rc = icms__query(db, &system, pass ? read_batch : read_rechecks, &b, NULL)))
             return rc;
         for (size_t i = 0; i < b.count; i++) {
             char id[ICMS_UUID_STRING_SIZE];
