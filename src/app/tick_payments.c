@@ -122,6 +122,53 @@ static int read_rechecks(icms__cmd *cmd)
     return rc;
 }
 
+/*
+ * The PENDING payments whose window has passed: a tick costs what is due,
+ * however many payments are still in their window. A payment's id (UUIDv7)
+ * and its expires_at both come from the clock when it is made, and every
+ * window is as long, so in id order the PENDING payments are in expiry
+ * order: the scan stops at the first one still open (only a payment made on
+ * a clock behind another's can wait behind it, by as much as the clocks
+ * differ). Only those due get a write command of their own, which decides
+ * again from what it reads then.
+ */
+struct pending_due {
+    struct batch *b;
+    icms__tx *tx;
+    int64_t now_ms;
+};
+
+static int take_if_due(const uint8_t id[16], void *payload)
+{
+    struct pending_due *p = payload;
+    if (p->b->count == BATCH)
+        return ICMS_STORE_STOP;
+    const cJSON *payment = NULL; /* borrowed: only read */
+    int rc = icms__record_peek(p->tx, &icms__payment_record, id, &payment);
+    if (rc)
+        return rc;
+    const char *expires_text = icms__json_get_string(payment, "expires_at");
+    int64_t expires = 0;
+    if (expires_text && icms__time_parse(expires_text, strlen(expires_text), &expires) == ICMS_OK &&
+        p->now_ms < expires)
+        return ICMS_STORE_STOP;
+    icms_error_clear(); /* unreadable: the command says so */
+    memcpy(p->b->ids[p->b->count++], id, 16);
+    return 0;
+}
+
+static int read_pending_due(icms__cmd *cmd)
+{
+    struct batch *b = cmd->arg;
+    b->count = 0;
+    struct pending_due p = {b, cmd->tx, cmd->now_ms};
+    icms__key values;
+    icms__key_init(&values);
+    icms__key_str(&values, "PENDING");
+    return icms__record_scan_index(cmd->tx, &icms__payment_record, "by_status", &values, NULL, 0,
+                                   take_if_due, &p);
+}
+
 static int expire_one(icms__cmd *cmd)
 {
     const uint8_t *id = cmd->arg;
@@ -164,8 +211,7 @@ int icms__tick_payments(icms_db *db, icms__tick_payment_report *report)
     struct batch b;
     memset(&b, 0, sizeof b);
 
-    b.status = "PENDING";
-    int rc = icms__query(db, &system, read_batch, &b, NULL);
+    int rc = icms__query(db, &system, read_pending_due, &b, NULL);
     for (size_t i = 0; rc == ICMS_OK && i < b.count; i++)
         rc = icms__command(db, &system, "payment.expire", NULL, expire_one, b.ids[i], NULL);
     if (rc)

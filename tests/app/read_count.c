@@ -34,6 +34,8 @@ static counting_txn *as_txn(icms_store_txn *t)
 static int c_begin(icms_store *store, icms_store_mode_t mode, icms_store_txn **out)
 {
     counting *c = as_counting(store);
+    if (mode == ICMS_STORE_WRITE)
+        c->counts.write_txns++;
     counting_txn *t = malloc(sizeof *t);
     if (!t)
         return ICMS_ENOMEM;
@@ -134,7 +136,7 @@ read_counts read_count_get(const icms_store *counting_store)
 
 void read_count_reset(icms_store *counting_store)
 {
-    as_counting(counting_store)->counts = (read_counts){0, 0, 0};
+    as_counting(counting_store)->counts = (read_counts){0, 0, 0, 0};
 }
 
 unsigned long read_count_total(read_counts c)

@@ -16,6 +16,7 @@ typedef struct read_counts {
     unsigned long gets;  /* get calls */
     unsigned long scans; /* scan calls */
     unsigned long rows;  /* keys the scans handed to their callbacks */
+    unsigned long write_txns; /* write transactions begun (not reads: what else a command costs) */
 } read_counts;
 
 /* Wrap inner (owned: freed with the wrapper) in a store that forwards every call and counts. */

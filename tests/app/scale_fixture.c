@@ -36,6 +36,13 @@ unsigned long scale_reads(icms_store *counting)
     return n;
 }
 
+unsigned long scale_write_txns(icms_store *counting)
+{
+    read_counts c = read_count_get(counting);
+    read_count_reset(counting);
+    return c.write_txns;
+}
+
 void scale_project(fx *f, long long units, const char *payout, char id[37])
 {
     char json[768], *out = NULL;

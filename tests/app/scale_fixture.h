@@ -23,6 +23,9 @@ icms_store *scale_reopen(fx *f, memchain *chain);
 /* What the counting store read since the last call (gets + scans + keys scanned); resets it. */
 unsigned long scale_reads(icms_store *counting);
 
+/* The write transactions begun since the last call; resets the counts, as scale_reads does. */
+unsigned long scale_write_txns(icms_store *counting);
+
 /* A published project of `units` units of SCALE_UNIT, paying its owner at payout (may be NULL). */
 void scale_project(fx *f, long long units, const char *payout, char id[37]);
 

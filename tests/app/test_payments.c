@@ -829,6 +829,58 @@ static void test_tick_rechecks_only_what_a_reorg_could_take_back(void **state)
     scale_done(w, m);
 }
 
+/* The write transactions of a tick once the work left before it is done. */
+static unsigned long tick_writes(world *w, icms_store *counting)
+{
+    assert_icms_ok(icms_tick(w->f.db, NULL));
+    scale_reads(counting);
+    assert_icms_ok(icms_tick(w->f.db, NULL));
+    return scale_write_txns(counting);
+}
+
+static const char *payment_status(world *w, const char *payment, char buf[32])
+{
+    char *out = NULL;
+    assert_icms_ok(icms_payment_get(w->f.db, &w->f.host, payment, &out));
+    cJSON *p = fx_json(out);
+    snprintf(buf, 32, "%s", fx_str(p, "status"));
+    cJSON_Delete(p);
+    return buf;
+}
+
+/*
+ * icms_tick expires the PENDING payments whose window has passed and stops at
+ * the first still open: a tick makes as many write transactions with one
+ * payment in its window as with thirteen (once, each of the first 64 PENDING
+ * got a write command at every tick, due or not). Past the window, all expire.
+ */
+static void test_tick_writes_only_for_pending_payments_due(void **state)
+{
+    world *w = *state;
+    memchain *m = memchain_new();
+    icms_store *counting = scale_reopen(&w->f, m);
+    char project[37], part[37], first[37], last[37];
+    scale_project(&w->f, 100, NULL, project);
+    scale_approved(&w->f, &w->f.investor, project, SCALE_UNIT, part);
+    scale_initiate(&w->f, m, &w->f.investor, part, first);
+    unsigned long one = tick_writes(w, counting);
+    for (int i = 0; i < 12; i++) {
+        fx_user u;
+        scale_investor(&w->f, &u);
+        scale_approved(&w->f, &u, project, SCALE_UNIT, part);
+        scale_initiate(&w->f, m, &u, part, last);
+    }
+    unsigned long thirteen = tick_writes(w, counting);
+    assert_int_equal(thirteen, one);
+    char buf[32];
+    assert_string_equal(payment_status(w, first, buf), "PENDING");
+    assert_icms_ok(icms_clock_fake_advance(w->f.clock, ICMS_PAYMENT_WINDOW_MS));
+    assert_icms_ok(icms_tick(w->f.db, NULL));
+    assert_string_equal(payment_status(w, first, buf), "EXPIRED");
+    assert_string_equal(payment_status(w, last, buf), "EXPIRED");
+    scale_done(w, m);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, pay_setup, pay_teardown)
@@ -850,6 +902,7 @@ int main(void)
         T(test_initiate_rules),
         T(test_distribution_reads_do_not_grow_with_the_investors_history),
         T(test_tick_rechecks_only_what_a_reorg_could_take_back),
+        T(test_tick_writes_only_for_pending_payments_due),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
