@@ -6,6 +6,7 @@
  * decides again from what it reads then; a node that is down ends the
  * verification part of this tick (nothing is lost: the next tick retries).
  */
+#include <pthread.h>
 #include <string.h>
 
 #include "app/payment_doc.h"
@@ -19,10 +20,66 @@
 
 #define BATCH 64
 
+/*
+ * Where a verification pass stopped: the next tick goes on after it, so that
+ * every payment waiting gets its turn however many there are (once, each
+ * tick took the first BATCH by id again: past BATCH transactions that never
+ * confirm, a newer payment was never verified by the tick). `project` is the
+ * re-check pass's project (the submitted pass walks one index and needs no
+ * project).
+ */
+typedef struct cursor {
+    bool set;
+    uint8_t project[16];
+    uint8_t after[16];
+} cursor;
+
+struct icms__tick_cursors {
+    pthread_mutex_t lock; /* a handle is shared by threads; two may tick at once */
+    cursor passes[2];     /* re-checks, submitted */
+};
+
+int icms__tick_cursors_new(icms__tick_cursors **out)
+{
+    icms__tick_cursors *c = icms__calloc(1, sizeof *c);
+    if (!c)
+        return ICMS_ENOMEM;
+    if (pthread_mutex_init(&c->lock, NULL) != 0) {
+        icms__free(c);
+        return icms__error(ICMS_ERROR, "cannot create the tick's lock");
+    }
+    *out = c;
+    return ICMS_OK;
+}
+
+void icms__tick_cursors_free(icms__tick_cursors *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_destroy(&c->lock);
+    icms__free(c);
+}
+
+static cursor cursor_get(icms__tick_cursors *c, int pass)
+{
+    pthread_mutex_lock(&c->lock);
+    cursor at = c->passes[pass];
+    pthread_mutex_unlock(&c->lock);
+    return at;
+}
+
+static void cursor_set(icms__tick_cursors *c, int pass, const cursor *at)
+{
+    pthread_mutex_lock(&c->lock);
+    c->passes[pass] = *at;
+    pthread_mutex_unlock(&c->lock);
+}
+
 struct batch {
-    const char *status;
     uint8_t ids[BATCH][16];
     size_t count;
+    cursor from; /* where this pass starts */
+    cursor next; /* where the next tick's starts: after the last taken, or unset at the end */
 };
 
 static int take(const uint8_t id[16], void *payload)
@@ -34,15 +91,22 @@ static int take(const uint8_t id[16], void *payload)
     return 0;
 }
 
-static int read_batch(icms__cmd *cmd)
+/* Submitted payments to verify: every one is due, BATCH a tick, on from the last tick's. */
+static int read_submitted(icms__cmd *cmd)
 {
     struct batch *b = cmd->arg;
     b->count = 0;
     icms__key values;
     icms__key_init(&values);
-    icms__key_str(&values, b->status);
-    return icms__record_scan_index(cmd->tx, &icms__payment_record, "by_status", &values, NULL, 0,
-                                   take, b);
+    icms__key_str(&values, "SUBMITTED");
+    int rc = icms__record_scan_index(cmd->tx, &icms__payment_record, "by_status", &values,
+                                     b->from.set ? b->from.after : NULL, 0, take, b);
+    memset(&b->next, 0, sizeof b->next);
+    if (rc == ICMS_OK && b->count == BATCH) {
+        b->next.set = true;
+        memcpy(b->next.after, b->ids[BATCH - 1], 16);
+    }
+    return rc;
 }
 
 /*
@@ -78,6 +142,7 @@ static int take_project(const uint8_t id[16], void *payload)
 struct recheck {
     struct batch *b;
     icms__tx *tx;
+    const uint8_t *project; /* the project being walked */
 };
 
 static int take_if_confirmed(const uint8_t id[16], void *payload)
@@ -90,8 +155,14 @@ static int take_if_confirmed(const uint8_t id[16], void *payload)
     int rc = icms__record_peek(r->tx, &icms__payment_record, id, &payment);
     if (rc == ICMS_OK)
         rc = icms__payment_status(payment, &status);
-    if (rc == ICMS_OK && (status == ICMS_PAYMENT_CONFIRMED || status == ICMS_PAYMENT_PARTIAL))
+    if (rc == ICMS_OK && (status == ICMS_PAYMENT_CONFIRMED || status == ICMS_PAYMENT_PARTIAL)) {
         memcpy(r->b->ids[r->b->count++], id, 16);
+        if (r->b->count == BATCH) { /* the next tick goes on after this one */
+            r->b->next.set = true;
+            memcpy(r->b->next.project, r->project, 16);
+            memcpy(r->b->next.after, id, 16);
+        }
+    }
     return rc;
 }
 
@@ -99,6 +170,7 @@ static int read_rechecks(icms__cmd *cmd)
 {
     struct batch *b = cmd->arg;
     b->count = 0;
+    memset(&b->next, 0, sizeof b->next);
     struct open_projects open = {NULL, 0, 0};
     int rc = ICMS_OK;
     for (int s = 0; rc == ICMS_OK && s < ICMS_PROJECT_STATE_COUNT; s++) {
@@ -110,13 +182,22 @@ static int read_rechecks(icms__cmd *cmd)
         rc = icms__record_scan_index(cmd->tx, &icms__project_record, "by_state", &values, NULL, 0,
                                      take_project, &open);
     }
-    struct recheck r = {b, cmd->tx};
-    for (size_t i = 0; rc == ICMS_OK && i < open.count && b->count < BATCH; i++) {
+    /* On from the last tick's project and payment; from the start if that project moved on. */
+    size_t first = 0;
+    const uint8_t *after = NULL;
+    for (size_t i = 0; b->from.set && i < open.count; i++)
+        if (memcmp(open.ids[i], b->from.project, 16) == 0) {
+            first = i;
+            after = b->from.after;
+        }
+    struct recheck r = {b, cmd->tx, NULL};
+    for (size_t i = first; rc == ICMS_OK && i < open.count && b->count < BATCH; i++) {
         icms__key values;
         icms__key_init(&values);
         icms__key_id(&values, open.ids[i]);
-        rc = icms__record_scan_index(cmd->tx, &icms__payment_record, "by_project", &values, NULL,
-                                     0, take_if_confirmed, &r);
+        r.project = open.ids[i];
+        rc = icms__record_scan_index(cmd->tx, &icms__payment_record, "by_project", &values,
+                                     i == first ? after : NULL, 0, take_if_confirmed, &r);
     }
     icms__free(open.ids);
     return rc;
@@ -210,6 +291,7 @@ int icms__tick_payments(icms_db *db, icms__tick_payment_report *report)
     system.actor_kind = ICMS_ACTOR_SYSTEM;
     struct batch b;
     memset(&b, 0, sizeof b);
+    icms__tick_cursors *cursors = db->tick;
 
     int rc = icms__query(db, &system, read_pending_due, &b, NULL);
     for (size_t i = 0; rc == ICMS_OK && i < b.count; i++)
@@ -221,8 +303,8 @@ int icms__tick_payments(icms_db *db, icms__tick_payment_report *report)
         return ICMS_OK; /* no node: nothing can be verified */
     /* Re-checks first, so that a payment confirmed by this tick is not asked about twice. */
     for (int pass = 0; pass < 2; pass++) {
-        b.status = "SUBMITTED";
-        if ((rc = icms__query(db, &system, pass ? read_batch : read_rechecks, &b, NULL)))
+        b.from = cursor_get(cursors, pass);
+        if ((rc = icms__query(db, &system, pass ? read_submitted : read_rechecks, &b, NULL)))
             return rc;
         for (size_t i = 0; i < b.count; i++) {
             char id[ICMS_UUID_STRING_SIZE];
@@ -241,6 +323,7 @@ int icms__tick_payments(icms_db *db, icms__tick_payment_report *report)
                 return rc;
             report->verified++;
         }
+        cursor_set(cursors, pass, &b.next); /* only once the whole batch was asked about */
     }
     return ICMS_OK;
 }

@@ -881,6 +881,73 @@ static void test_tick_writes_only_for_pending_payments_due(void **state)
     scale_done(w, m);
 }
 
+/*
+ * More payments waiting than a tick verifies (64) all get their turn: the
+ * next tick goes on where the last stopped. Here 65 payments whose
+ * transactions the node never saw stay SUBMITTED, and the payment made after
+ * them, paid and buried 6 deep, is confirmed by the second tick (once, every
+ * tick took the first 64 again, and it was never verified).
+ */
+static void test_tick_verifies_every_submitted_payment_in_turn(void **state)
+{
+    world *w = *state;
+    memchain *m = memchain_new();
+    scale_reopen(&w->f, m);
+    char project[37], part[37], payment[37], buf[32];
+    scale_project(&w->f, 100, NULL, project);
+    for (int i = 0; i < 65; i++) {
+        fx_user u;
+        char txid[65];
+        scale_investor(&w->f, &u);
+        scale_approved(&w->f, &u, project, SCALE_UNIT, part);
+        scale_initiate(&w->f, m, &u, part, payment);
+        snprintf(txid, sizeof txid, "%064x", i + 1); /* unknown to the node */
+        assert_icms_ok(icms_payment_submit(w->f.db, &u.req, payment, txid, NULL));
+    }
+    scale_approved(&w->f, &w->f.investor, project, SCALE_UNIT, part);
+    scale_initiate(&w->f, m, &w->f.investor, part, payment);
+    char *out = NULL;
+    assert_icms_ok(icms_payment_get(w->f.db, &w->f.host, payment, &out));
+    cJSON *p = fx_json(out);
+    const char *txid = NULL;
+    memchain_pay(m, fx_str(p, "script"), SCALE_UNIT, &txid);
+    cJSON_Delete(p);
+    memchain_mine(m, 6);
+    assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor.req, payment, txid, NULL));
+    assert_icms_ok(icms_tick(w->f.db, NULL));
+    assert_string_equal(payment_status(w, payment, buf), "SUBMITTED");
+    assert_icms_ok(icms_tick(w->f.db, NULL));
+    assert_string_equal(payment_status(w, payment, buf), "CONFIRMED");
+    scale_done(w, m);
+}
+
+/*
+ * So do confirmed payments a re-org could take back: of 65 confirmed in a
+ * funding project, the last one's transaction leaves the chain, and the
+ * second tick reverses it (once, the first 64 were re-checked at every tick).
+ */
+static void test_tick_rechecks_every_confirmed_payment_in_turn(void **state)
+{
+    world *w = *state;
+    memchain *m = memchain_new();
+    scale_reopen(&w->f, m);
+    char project[37], part[37], payment[37], buf[32];
+    scale_project(&w->f, 100, NULL, project);
+    for (int i = 0; i < 65; i++) {
+        fx_user u;
+        scale_investor(&w->f, &u);
+        scale_approved(&w->f, &u, project, SCALE_UNIT, part);
+        scale_initiate(&w->f, m, &u, part, payment);
+        scale_pay(&w->f, m, &u, payment);
+    }
+    memchain_drop(m, memchain_count(m) - 1); /* the last payment's transaction */
+    assert_icms_ok(icms_tick(w->f.db, NULL));
+    assert_string_equal(payment_status(w, payment, buf), "CONFIRMED");
+    assert_icms_ok(icms_tick(w->f.db, NULL));
+    assert_string_equal(payment_status(w, payment, buf), "REVERSED");
+    scale_done(w, m);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, pay_setup, pay_teardown)
@@ -903,6 +970,8 @@ int main(void)
         T(test_distribution_reads_do_not_grow_with_the_investors_history),
         T(test_tick_rechecks_only_what_a_reorg_could_take_back),
         T(test_tick_writes_only_for_pending_payments_due),
+        T(test_tick_verifies_every_submitted_payment_in_turn),
+        T(test_tick_rechecks_every_confirmed_payment_in_turn),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
