@@ -5,6 +5,11 @@
  * double spend is found. Each payment is handled by its own command, which
  * decides again from what it reads then; a node that is down ends the
  * verification part of this tick (nothing is lost: the next tick retries).
+ *
+ * A tick costs what is due, not what the database holds: the window sweep
+ * stops at the first payment still open, re-verification reads only the
+ * projects a re-org could still un-fund, and each verification pass takes
+ * at most BATCH payments, going on where the last tick's stopped.
  */
 #include <pthread.h>
 #include <string.h>
