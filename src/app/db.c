@@ -9,6 +9,7 @@
 #include "app/events_hub.h"
 #include "app/ledger.h"
 #include "app/payment_doc.h"
+#include "app/tick_payments.h"
 #include "audit/audit.h"
 #include "core/core.h"
 #include "core/json.h"
@@ -151,6 +152,8 @@ int icms_open(icms_db **out, const icms_options *options)
     int rc = icms__events_hub_new(&db->events);
     if (rc == ICMS_OK)
         rc = icms__hints_new(&db->hints);
+    if (rc == ICMS_OK)
+        rc = icms__tick_cursors_new(&db->tick);
     if (rc == ICMS_OK && !db->store)
         rc = icms__db_open_sqlite(options, &db->store);
     if (rc == ICMS_OK && !db->clock)
@@ -177,6 +180,7 @@ void icms_close(icms_db *db)
     free_addresses(db->addresses);
     icms__events_hub_free(db->events);
     icms__hints_free(db->hints);
+    icms__tick_cursors_free(db->tick);
     icms__free(db);
 }
 

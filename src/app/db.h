@@ -25,6 +25,7 @@ struct icms_db {
     icms_address_provider *addresses;  /* may be NULL: the node's getnewaddress */
     bool spv;                          /* verify inclusion and depth, not just the bytes */
     struct icms__events_hub *events;   /* subscribers, events policy, notifier (events_hub.h) */
+    struct icms__tick_cursors *tick;   /* where icms_tick's verification stopped (tick_payments.h) */
 };
 
 /* Run a command in one write transaction, retried on conflict (kv/run.h). */

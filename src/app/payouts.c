@@ -60,7 +60,12 @@ static int take_approved(const uint8_t id[16], void *payload)
     return 0;
 }
 
-/* Where an investor's money goes: the refund address of their last payment to this request. */
+/*
+ * Where an investor's money goes: the refund address of their last payment to
+ * this request. The request's own payments are scanned (by_participation), not
+ * the investor's: an investor may have paid into many projects, and each payout
+ * must read only what concerns it.
+ */
 struct address_find {
     const char *participation_id;
     icms__tx *tx;
@@ -85,18 +90,19 @@ static int find_address(const uint8_t id[16], void *payload)
 static int new_payout(icms__cmd *cmd, const cJSON *project, const cJSON *p, int64_t capital,
                       int64_t share, cJSON *line)
 {
-    uint8_t id[16], investor[16];
+    uint8_t id[16];
     int64_t amount;
     if (!icms__add_i64(capital, share, &amount))
         return icms__error(ICMS_EINVALID, "payout overflows");
     struct address_find find = {icms__json_get_string(p, "id"), cmd->tx, {0}};
     icms__key values;
     icms__key_init(&values);
-    int rc = icms__parse_id(icms__json_get_string(p, "investor_id"), "investor id", investor);
-    icms__key_id(&values, investor);
+    uint8_t participation[16];
+    int rc = icms__parse_id(find.participation_id, "participation id", participation);
+    icms__key_id(&values, participation);
     if (rc == ICMS_OK)
-        rc = icms__record_scan_index(cmd->tx, &icms__payment_record, "by_investor", &values, NULL,
-                                     0, find_address, &find);
+        rc = icms__record_scan_index(cmd->tx, &icms__payment_record, "by_participation", &values,
+                                     NULL, 0, find_address, &find);
     cJSON *payout = rc == ICMS_OK ? cJSON_CreateObject() : NULL;
     if (rc == ICMS_OK && !payout)
         rc = icms__error(ICMS_ENOMEM, "out of memory");

@@ -143,11 +143,31 @@ static int list_records(icms__cmd *cmd)
     icms__list_scope_t scope;
     if ((rc = icms__list_scope(list->type->name, &facts, &scope)))
         return rc;
-    if (scope == ICMS__LIST_INVESTOR)
+    /*
+     * The scope says whose records may be listed; the index is the narrowest
+     * the filter names (a participation's payments, then an investor's, then
+     * a project's), so a page of one investor's records in a crowded project
+     * does not read the whole project. Every record read is still held to the
+     * filter and, for the viewer's own, to its investor (matches()).
+     */
+    const char *participation = list->type == &icms__payment_record
+                                    ? icms__json_get_string(list->filter, "participation_id")
+                                    : NULL;
+    const char *index = "by_investor";
+    if (scope == ICMS__LIST_OWN) {
+        list->own_field = "investor_id";
+        list->own_value = cmd->actor.id_text;
+    }
+    if (participation) {
+        index = "by_participation";
+        icms__uuid_parse(participation, strlen(participation), id);
+    } else if (investor) {
         icms__uuid_parse(investor, strlen(investor), id);
-    else if (scope == ICMS__LIST_OWN)
+    } else if (scope == ICMS__LIST_OWN) {
         icms__uuid_parse(cmd->actor.id_text, strlen(cmd->actor.id_text), id);
-    const char *index = scope == ICMS__LIST_PROJECT ? "by_project" : "by_investor";
+    } else {
+        index = "by_project"; /* the project's id is in id already */
+    }
     icms__key values;
     icms__key_init(&values);
     icms__key_id(&values, id);

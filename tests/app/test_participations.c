@@ -11,7 +11,9 @@
 #include "app_fixture.h"
 #include "icms/audit.h"
 #include "icms/participations.h"
+#include "icms/payments.h"
 #include "icms/projects.h"
+#include "scale_fixture.h"
 #include "support/fault_store.h"
 
 static int setup(void **state)
@@ -479,6 +481,84 @@ static void test_approve_fails_cleanly_at_every_store_call(void **state)
     cJSON_Delete(a);
 }
 
+/* One page of a listing, as f->owner, with what it read. */
+static unsigned long page_reads(fx *f, icms_store *counting,
+                                int (*list)(icms_db *, const icms_request *, const char *, char **),
+                                const char *filter, int expect)
+{
+    char *out = NULL;
+    scale_reads(counting);
+    assert_icms_ok(list(f->db, &f->owner.req, filter, &out));
+    unsigned long reads = scale_reads(counting);
+    cJSON *page = fx_json(out);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(page, "items")), expect);
+    cJSON_Delete(page);
+    return reads;
+}
+
+/*
+ * A listing filtered to one investor (or one participation's payments) reads
+ * that investor's records (that participation's), not every record of the
+ * project: a page of one investor's requests costs the same in a project of
+ * 1 participant and of 13 (once, it read all of the project's).
+ */
+static void test_filtered_pages_read_the_narrowest_index(void **state)
+{
+    fx *f = *state;
+    memchain *m = memchain_new();
+    icms_store *counting = scale_reopen(f, m);
+    char quiet[37], crowded[37], qpart[37], cpart[37], payment[37];
+    scale_project(f, 100, NULL, quiet);
+    scale_project(f, 100, NULL, crowded);
+    scale_approved(f, &f->investor, quiet, SCALE_UNIT, qpart);
+    scale_initiate(f, m, &f->investor, qpart, payment);
+    scale_approved(f, &f->investor2, crowded, SCALE_UNIT, cpart);
+    scale_initiate(f, m, &f->investor2, cpart, payment);
+    for (int i = 0; i < 12; i++) {
+        fx_user other;
+        char part[37];
+        scale_investor(f, &other);
+        scale_approved(f, &other, crowded, SCALE_UNIT, part);
+        scale_initiate(f, m, &other, part, payment);
+    }
+    char fq[256], fc[256];
+    snprintf(fq, sizeof fq, "{\"project_id\":\"%s\",\"investor_id\":\"%s\"}", quiet,
+             f->investor.id);
+    snprintf(fc, sizeof fc, "{\"project_id\":\"%s\",\"investor_id\":\"%s\"}", crowded,
+             f->investor2.id);
+    page_reads(f, counting, icms_participation_list, fq, 1); /* read once per handle: not counted */
+    unsigned long crowded_reads = page_reads(f, counting, icms_participation_list, fc, 1);
+    unsigned long quiet_reads = page_reads(f, counting, icms_participation_list, fq, 1);
+    assert_true(quiet_reads > 0);
+    assert_int_equal(crowded_reads, quiet_reads);
+    snprintf(fq, sizeof fq, "{\"project_id\":\"%s\",\"participation_id\":\"%s\"}", quiet, qpart);
+    snprintf(fc, sizeof fc, "{\"project_id\":\"%s\",\"participation_id\":\"%s\"}", crowded, cpart);
+    crowded_reads = page_reads(f, counting, icms_payment_list, fc, 1);
+    quiet_reads = page_reads(f, counting, icms_payment_list, fq, 1);
+    assert_int_equal(crowded_reads, quiet_reads);
+    /* The scope still holds: another project's participation lists nothing here. */
+    snprintf(fc, sizeof fc, "{\"project_id\":\"%s\",\"participation_id\":\"%s\"}", crowded, qpart);
+    page_reads(f, counting, icms_payment_list, fc, 0);
+    snprintf(fc, sizeof fc, "{\"project_id\":\"%s\",\"investor_id\":\"%s\"}", crowded,
+             f->investor.id);
+    page_reads(f, counting, icms_participation_list, fc, 0);
+    /* And an investor's own: another's participation lists nothing. */
+    char *out = NULL;
+    snprintf(fc, sizeof fc, "{\"participation_id\":\"%s\"}", cpart);
+    assert_icms_ok(icms_payment_list(f->db, &f->investor.req, fc, &out));
+    cJSON *page = fx_json(out);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(page, "items")), 0);
+    cJSON_Delete(page);
+    snprintf(fq, sizeof fq, "{\"participation_id\":\"%s\"}", qpart);
+    assert_icms_ok(icms_payment_list(f->db, &f->investor.req, fq, &out));
+    page = fx_json(out);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(page, "items")), 1);
+    cJSON_Delete(page);
+    icms_options options = ICMS_OPTIONS_INIT;
+    fx_reopen(f, &options);
+    memchain_free(m);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -494,6 +574,7 @@ int main(void)
         T(test_two_processes_race_for_the_last_units),
         T(test_approve_fails_cleanly_at_every_store_call),
         T(test_approval_reads_do_not_grow_with_the_project),
+        T(test_filtered_pages_read_the_narrowest_index),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 #include "app/db.h"
 #include "core/core.h"
 #include "pay_fixture.h"
+#include "scale_fixture.h"
 #include "icms/participations.h"
 #include "icms/payments.h"
 #include "icms/projects.h"
@@ -704,6 +705,249 @@ static void test_initiate_rules(void **state)
     cJSON_Delete(p);
 }
 
+/* ---- reads as the database grows (tests/app/scale_fixture.h) ---- */
+
+/* A one-unit project that u paid for in full, approved, shipped and completed. */
+static void completed_by(world *w, memchain *m, fx_user *u, char project[37])
+{
+    char part[37], payment[37];
+    scale_project(&w->f, 1, w->owner_address, project);
+    scale_approved(&w->f, u, project, SCALE_UNIT, part);
+    scale_initiate(&w->f, m, u, part, payment);
+    scale_pay(&w->f, m, u, payment);
+    assert_icms_ok(icms_project_approve(w->f.db, &w->f.admin.req, project, NULL));
+    snprintf(w->project, sizeof w->project, "%s", project);
+    ship_and_complete(w);
+}
+
+/* Back on the file alone, so the memchain can go before teardown checks the database. */
+static void scale_done(world *w, memchain *m)
+{
+    icms_options options = ICMS_OPTIONS_INIT;
+    fx_reopen(&w->f, &options);
+    memchain_free(m);
+}
+
+static unsigned long distribution_reads(world *w, icms_store *counting, const char *project)
+{
+    scale_reads(counting);
+    assert_icms_ok(
+        icms_project_distribute(w->f.db, &w->f.admin.req, project, "{\"profit\":10}", NULL));
+    return scale_reads(counting);
+}
+
+/*
+ * A payout goes to the refund address of the participant's payment to this
+ * request, found among the request's own payments: distributing reads the
+ * same whether the investor paid into one project or into thirteen (once,
+ * each payout read every payment its investor ever made).
+ */
+static void test_distribution_reads_do_not_grow_with_the_investors_history(void **state)
+{
+    world *w = *state;
+    memchain *m = memchain_new();
+    icms_store *counting = scale_reopen(&w->f, m);
+    fx_user first, alone, busy;
+    scale_investor(&w->f, &first);
+    scale_investor(&w->f, &alone);
+    scale_investor(&w->f, &busy);
+    char warm[37], quiet[37], crowded[37];
+    completed_by(w, m, &first, warm);
+    completed_by(w, m, &alone, quiet);
+    completed_by(w, m, &busy, crowded);
+    for (int i = 0; i < 12; i++) {
+        char other[37], part[37], payment[37];
+        scale_project(&w->f, 2, NULL, other);
+        scale_approved(&w->f, &busy, other, SCALE_UNIT, part);
+        scale_initiate(&w->f, m, &busy, part, payment);
+    }
+    distribution_reads(w, counting, warm); /* what a handle reads once is not counted */
+    unsigned long reads_busy = distribution_reads(w, counting, crowded);
+    unsigned long reads_alone = distribution_reads(w, counting, quiet);
+    assert_true(reads_alone > 0);
+    assert_int_equal(reads_busy, reads_alone);
+    scale_done(w, m);
+}
+
+/* A project of one unit per investor, each paid in full by a new investor; then completed. */
+static void completed_by_many(world *w, memchain *m, int investors, char project[37])
+{
+    scale_project(&w->f, investors, w->owner_address, project);
+    for (int i = 0; i < investors; i++) {
+        fx_user u;
+        char part[37], payment[37];
+        scale_investor(&w->f, &u);
+        scale_approved(&w->f, &u, project, SCALE_UNIT, part);
+        scale_initiate(&w->f, m, &u, part, payment);
+        scale_pay(&w->f, m, &u, payment);
+    }
+    assert_icms_ok(icms_project_approve(w->f.db, &w->f.admin.req, project, NULL));
+    snprintf(w->project, sizeof w->project, "%s", project);
+    ship_and_complete(w);
+}
+
+/* What a tick reads once the work left before it (events to route) is done; *verified its count. */
+static unsigned long tick_reads(world *w, icms_store *counting, long long *verified)
+{
+    assert_icms_ok(icms_tick(w->f.db, NULL));
+    scale_reads(counting);
+    char *out = NULL;
+    assert_icms_ok(icms_tick(w->f.db, &out));
+    unsigned long reads = scale_reads(counting);
+    cJSON *report = fx_json(out);
+    *verified = fx_int(report, "payments_verified");
+    cJSON_Delete(report);
+    return reads;
+}
+
+/*
+ * icms_tick re-verifies the confirmed payments a re-org could still take
+ * back (their project not yet approved), and only those: the payments of
+ * completed projects are never asked about again, so a tick reads the same
+ * after one completed payment as after thirteen (once, it re-verified the
+ * first 64 confirmed payments ever made, at every tick, and never reached
+ * the newer ones).
+ */
+static void test_tick_rechecks_only_what_a_reorg_could_take_back(void **state)
+{
+    world *w = *state;
+    memchain *m = memchain_new();
+    icms_store *counting = scale_reopen(&w->f, m);
+    char open[37], part[37], payment[37], done[37];
+    scale_project(&w->f, 10, NULL, open);
+    scale_approved(&w->f, &w->f.investor, open, SCALE_UNIT, part);
+    scale_initiate(&w->f, m, &w->f.investor, part, payment);
+    scale_pay(&w->f, m, &w->f.investor, payment);
+    completed_by_many(w, m, 1, done);
+    long long verified = 0;
+    unsigned long small = tick_reads(w, counting, &verified);
+    assert_int_equal(verified, 1); /* the funding project's payment */
+    completed_by_many(w, m, 12, done);
+    unsigned long large = tick_reads(w, counting, &verified);
+    assert_int_equal(large, small);
+    assert_int_equal(verified, 1);
+    scale_done(w, m);
+}
+
+/* The write transactions of a tick once the work left before it is done. */
+static unsigned long tick_writes(world *w, icms_store *counting)
+{
+    assert_icms_ok(icms_tick(w->f.db, NULL));
+    scale_reads(counting);
+    assert_icms_ok(icms_tick(w->f.db, NULL));
+    return scale_write_txns(counting);
+}
+
+static const char *payment_status(world *w, const char *payment, char buf[32])
+{
+    char *out = NULL;
+    assert_icms_ok(icms_payment_get(w->f.db, &w->f.host, payment, &out));
+    cJSON *p = fx_json(out);
+    snprintf(buf, 32, "%s", fx_str(p, "status"));
+    cJSON_Delete(p);
+    return buf;
+}
+
+/*
+ * icms_tick expires the PENDING payments whose window has passed and stops at
+ * the first still open: a tick makes as many write transactions with one
+ * payment in its window as with thirteen (once, each of the first 64 PENDING
+ * got a write command at every tick, due or not). Past the window, all expire.
+ */
+static void test_tick_writes_only_for_pending_payments_due(void **state)
+{
+    world *w = *state;
+    memchain *m = memchain_new();
+    icms_store *counting = scale_reopen(&w->f, m);
+    char project[37], part[37], first[37], last[37];
+    scale_project(&w->f, 100, NULL, project);
+    scale_approved(&w->f, &w->f.investor, project, SCALE_UNIT, part);
+    scale_initiate(&w->f, m, &w->f.investor, part, first);
+    unsigned long one = tick_writes(w, counting);
+    for (int i = 0; i < 12; i++) {
+        fx_user u;
+        scale_investor(&w->f, &u);
+        scale_approved(&w->f, &u, project, SCALE_UNIT, part);
+        scale_initiate(&w->f, m, &u, part, last);
+    }
+    unsigned long thirteen = tick_writes(w, counting);
+    assert_int_equal(thirteen, one);
+    char buf[32];
+    assert_string_equal(payment_status(w, first, buf), "PENDING");
+    assert_icms_ok(icms_clock_fake_advance(w->f.clock, ICMS_PAYMENT_WINDOW_MS));
+    assert_icms_ok(icms_tick(w->f.db, NULL));
+    assert_string_equal(payment_status(w, first, buf), "EXPIRED");
+    assert_string_equal(payment_status(w, last, buf), "EXPIRED");
+    scale_done(w, m);
+}
+
+/*
+ * More payments waiting than a tick verifies (64) all get their turn: the
+ * next tick goes on where the last stopped. Here 65 payments whose
+ * transactions the node never saw stay SUBMITTED, and the payment made after
+ * them, paid and buried 6 deep, is confirmed by the second tick (once, every
+ * tick took the first 64 again, and it was never verified).
+ */
+static void test_tick_verifies_every_submitted_payment_in_turn(void **state)
+{
+    world *w = *state;
+    memchain *m = memchain_new();
+    scale_reopen(&w->f, m);
+    char project[37], part[37], payment[37], buf[32];
+    scale_project(&w->f, 100, NULL, project);
+    for (int i = 0; i < 65; i++) {
+        fx_user u;
+        char txid[65];
+        scale_investor(&w->f, &u);
+        scale_approved(&w->f, &u, project, SCALE_UNIT, part);
+        scale_initiate(&w->f, m, &u, part, payment);
+        snprintf(txid, sizeof txid, "%064x", i + 1); /* unknown to the node */
+        assert_icms_ok(icms_payment_submit(w->f.db, &u.req, payment, txid, NULL));
+    }
+    scale_approved(&w->f, &w->f.investor, project, SCALE_UNIT, part);
+    scale_initiate(&w->f, m, &w->f.investor, part, payment);
+    char *out = NULL;
+    assert_icms_ok(icms_payment_get(w->f.db, &w->f.host, payment, &out));
+    cJSON *p = fx_json(out);
+    const char *txid = NULL;
+    memchain_pay(m, fx_str(p, "script"), SCALE_UNIT, &txid);
+    cJSON_Delete(p);
+    memchain_mine(m, 6);
+    assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor.req, payment, txid, NULL));
+    assert_icms_ok(icms_tick(w->f.db, NULL));
+    assert_string_equal(payment_status(w, payment, buf), "SUBMITTED");
+    assert_icms_ok(icms_tick(w->f.db, NULL));
+    assert_string_equal(payment_status(w, payment, buf), "CONFIRMED");
+    scale_done(w, m);
+}
+
+/*
+ * So do confirmed payments a re-org could take back: of 65 confirmed in a
+ * funding project, the last one's transaction leaves the chain, and the
+ * second tick reverses it (once, the first 64 were re-checked at every tick).
+ */
+static void test_tick_rechecks_every_confirmed_payment_in_turn(void **state)
+{
+    world *w = *state;
+    memchain *m = memchain_new();
+    scale_reopen(&w->f, m);
+    char project[37], part[37], payment[37], buf[32];
+    scale_project(&w->f, 100, NULL, project);
+    for (int i = 0; i < 65; i++) {
+        fx_user u;
+        scale_investor(&w->f, &u);
+        scale_approved(&w->f, &u, project, SCALE_UNIT, part);
+        scale_initiate(&w->f, m, &u, part, payment);
+        scale_pay(&w->f, m, &u, payment);
+    }
+    memchain_drop(m, memchain_count(m) - 1); /* the last payment's transaction */
+    assert_icms_ok(icms_tick(w->f.db, NULL));
+    assert_string_equal(payment_status(w, payment, buf), "CONFIRMED");
+    assert_icms_ok(icms_tick(w->f.db, NULL));
+    assert_string_equal(payment_status(w, payment, buf), "REVERSED");
+    scale_done(w, m);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, pay_setup, pay_teardown)
@@ -723,6 +967,11 @@ int main(void)
         T(test_payout_settlement_fails_cleanly_everywhere),
         T(test_release_listing_by_viewer_and_filter),
         T(test_initiate_rules),
+        T(test_distribution_reads_do_not_grow_with_the_investors_history),
+        T(test_tick_rechecks_only_what_a_reorg_could_take_back),
+        T(test_tick_writes_only_for_pending_payments_due),
+        T(test_tick_verifies_every_submitted_payment_in_turn),
+        T(test_tick_rechecks_every_confirmed_payment_in_turn),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
