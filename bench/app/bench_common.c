@@ -77,14 +77,27 @@ bench_raw *bench_raw_open(const char *path, const char *sync)
     snprintf(pragma, sizeof pragma, "PRAGMA synchronous=%s", sync);
     sqlite3_exec(raw->conn, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
     sqlite3_exec(raw->conn, pragma, NULL, NULL, NULL);
-    /* The library's checkpoint size (src/store/sqlite.c, set_checkpoint). */
-    snprintf(pragma, sizeof pragma, "PRAGMA wal_autocheckpoint=%u",
-             ICMS_SQLITE_CHECKPOINT_PAGES_DEFAULT);
+    /* The library's checkpoint size (src/store/sqlite.c, set_checkpoint), or the one compared. */
+    snprintf(pragma, sizeof pragma, "PRAGMA wal_autocheckpoint=%u", bench_checkpoint_pages());
     sqlite3_exec(raw->conn, pragma, NULL, NULL, NULL);
     sqlite3_exec(raw->conn, "CREATE TABLE kv(k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID",
                  NULL, NULL, NULL);
     sqlite3_prepare_v2(raw->conn, "INSERT INTO kv VALUES(?1, ?2)", -1, &raw->insert, NULL);
     return raw;
+}
+
+unsigned bench_checkpoint_pages(void)
+{
+    const char *text = getenv("BENCH_CHECKPOINT_PAGES");
+    if (!text || !*text)
+        return ICMS_SQLITE_CHECKPOINT_PAGES_DEFAULT;
+    char *end;
+    unsigned long pages = strtoul(text, &end, 10);
+    if (*end || pages == 0 || pages > ICMS_SQLITE_CHECKPOINT_PAGES_MAX) {
+        fprintf(stderr, "BENCH_CHECKPOINT_PAGES: 1..%u pages\n", ICMS_SQLITE_CHECKPOINT_PAGES_MAX);
+        exit(1);
+    }
+    return (unsigned)pages;
 }
 
 double bench_raw_commits(bench_raw *raw, int count)

@@ -7,6 +7,13 @@
 /* Seconds on a monotonic clock. */
 double bench_now(void);
 
+/*
+ * The SQLite checkpoint size every bench file uses, the library's and the raw
+ * floors' alike: BENCH_CHECKPOINT_PAGES from the environment, else the
+ * library's default (to compare, e.g. BENCH_CHECKPOINT_PAGES=1000, SQLite's own).
+ */
+unsigned bench_checkpoint_pages(void);
+
 /* Exit with the library's message when rc is not ICMS_OK. */
 void bench_check(int rc, const char *what);
 

@@ -8,6 +8,9 @@
  *
  *   bench_payments [DIR] [PAYMENTS] [BATCH] [SYNC]   (defaults: /tmp, 1000, 100, both)
  *
+ * BENCH_CHECKPOINT_PAGES in the environment sets the SQLite checkpoint size
+ * of every file (the library's and the floors'); unset, the library's default.
+ *
  * SYNC is FULL or NORMAL to run only that one (for profiling: under
  * callgrind, --toggle-collect=icms_payment_verify and
  * --toggle-collect=icms_payment_verify_batch then each count PAYMENTS
@@ -73,6 +76,7 @@ static icms_db *open_db(const char *path, unsigned sync)
     icms_options options = ICMS_OPTIONS_INIT;
     options.path = path;
     options.sqlite_sync = sync;
+    options.sqlite_checkpoint_pages = bench_checkpoint_pages();
     icms_store *store = NULL;
     if (memory) {
         options.store = bench_shape_store_borrowing(memory);

@@ -252,9 +252,8 @@ bench_floor *bench_floor_open(const char *path, const char *sync, const bench_sh
     snprintf(pragma, sizeof pragma, "PRAGMA synchronous=%s", sync);
     exec(f->conn, "PRAGMA journal_mode=WAL");
     exec(f->conn, pragma);
-    /* The library's checkpoint size (src/store/sqlite.c, set_checkpoint). */
-    snprintf(pragma, sizeof pragma, "PRAGMA wal_autocheckpoint=%u",
-             ICMS_SQLITE_CHECKPOINT_PAGES_DEFAULT);
+    /* The library's checkpoint size (src/store/sqlite.c, set_checkpoint), or the one compared. */
+    snprintf(pragma, sizeof pragma, "PRAGMA wal_autocheckpoint=%u", bench_checkpoint_pages());
     exec(f->conn, pragma);
     exec(f->conn, "CREATE TABLE kv(k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID");
     sqlite3_prepare_v2(f->conn, "INSERT OR REPLACE INTO kv VALUES(?1, ?2)", -1, &f->put, NULL);
