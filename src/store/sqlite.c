@@ -257,8 +257,8 @@ static const char *sync_pragma(int sync)
  * payments writes hundreds of pages, and many of them again at every commit
  * (the ends of the logs, the B-trees' inner pages); a longer WAL writes each
  * of those into the database file once per checkpoint instead of once per
- * commit or two. Batches at 15,000 payments ran about 45% faster with 10,000
- * pages (docs/BENCHMARKS.md, "Session 5"). journal_size_limit cuts the -wal
+ * commit or two. Batches at 15,000 payments ran 1.0-1.6 times as fast with
+ * 10,000 pages (docs/BENCHMARKS.md, "Session 5"). journal_size_limit cuts the -wal
  * file back to that size after a checkpoint, so a reader that once held the
  * checkpoint back does not leave a larger file behind.
  */
