@@ -11,7 +11,7 @@
  * project); at each N every command runs REPS times on fresh items (the
  * project commands once), and the median time and the mean reads are
  * printed. Reads are the store's own calls through a counting wrapper
- * (tests/app/read_count.c): point reads + scans + keys the scans visited.
+ * (tests/support/fault_store.c): point reads + scans + keys the scans visited.
  * The node is the in-process memchain (tests/app/memchain.c); the SQLite
  * file runs with synchronous=NORMAL, so the times are the library's and
  * SQLite's work rather than the disk's flushes. The project commands
@@ -37,7 +37,7 @@
 #include "icms/rpc.h"
 #include "icms/users.h"
 #include "memchain.h"
-#include "read_count.h"
+#include "support/fault_store.h"
 
 #define PRICE 100000000LL /* one unit, and each filler's capital */
 #define REPS 20
@@ -99,7 +99,7 @@ static double t0;
 
 static void start(void)
 {
-    read_count_reset(counter);
+    icms_test_fault_store_reset(counter);
     t0 = bench_now();
 }
 
@@ -109,7 +109,7 @@ static void stop(sample *s, int items)
     double spent = bench_now() - t0;
     if (s->samples < REPS)
         s->per_item[s->samples++] = spent / items;
-    s->reads += read_count_total(read_count_get(counter));
+    s->reads += icms_test_fault_store_reads(counter);
     s->runs += items;
 }
 
@@ -153,7 +153,7 @@ static void open_db(const char *path)
     options.sqlite_sync = 1; /* NORMAL */
     icms_store *store = NULL;
     bench_check(icms__db_open_sqlite(&options, &store), "sqlite store");
-    bench_check(read_count_store_new(&counter, store) ? ICMS_ENOMEM : ICMS_OK, "counter");
+    bench_check(icms_test_fault_store_new(&counter, store, true), "counter");
     options.store = counter;
     options.path = NULL;
     bench_check(icms_rpc_client_new(&options.gapcoin, memchain_transport(chain),

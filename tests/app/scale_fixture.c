@@ -10,7 +10,7 @@
 #include "icms/payments.h"
 #include "icms/projects.h"
 #include "icms/rpc.h"
-#include "read_count.h"
+#include "support/fault_store.h"
 
 icms_store *scale_reopen(fx *f, memchain *chain)
 {
@@ -18,7 +18,7 @@ icms_store *scale_reopen(fx *f, memchain *chain)
     icms_close(f->db);
     icms_store *inner, *counting;
     assert_icms_ok(icms_store_sqlite_new(&inner, f->path, NULL));
-    assert_icms_ok(read_count_store_new(&counting, inner));
+    assert_icms_ok(icms_test_fault_store_new(&counting, inner, true));
     icms_options options = ICMS_OPTIONS_INIT;
     options.store = counting;
     assert_icms_ok(icms_clock_fake_new(now, &options.clock));
@@ -31,16 +31,16 @@ icms_store *scale_reopen(fx *f, memchain *chain)
 
 unsigned long scale_reads(icms_store *counting)
 {
-    unsigned long n = read_count_total(read_count_get(counting));
-    read_count_reset(counting);
+    unsigned long n = icms_test_fault_store_reads(counting);
+    icms_test_fault_store_reset(counting);
     return n;
 }
 
 unsigned long scale_write_txns(icms_store *counting)
 {
-    read_counts c = read_count_get(counting);
-    read_count_reset(counting);
-    return c.write_txns;
+    unsigned long n = icms_test_fault_store_write_begins(counting);
+    icms_test_fault_store_reset(counting);
+    return n;
 }
 
 void scale_project(fx *f, long long units, const char *payout, char id[37])

@@ -1,7 +1,7 @@
 /*
  * Counting what a command reads as the database grows (the "reads do not
  * grow" tests): f's database reopened through a read-counting store
- * (read_count.h) with the in-process memchain as its node, and the few steps
+ * (support/fault_store.h, which counts reads) with the in-process memchain as its node, and the few steps
  * that fill it: projects, paid participations.
  */
 #ifndef ICMS_TEST_SCALE_FIXTURE_H

@@ -13,6 +13,8 @@ typedef struct fault_store {
     bool owns_inner;
     pthread_mutex_t lock; /* counters and the armed fault; a store may be shared by threads */
     unsigned long calls[ICMS_TEST_FAULT_OPS];
+    unsigned long scanned;      /* keys scans handed to their callbacks */
+    unsigned long write_begins; /* begins in ICMS_STORE_WRITE mode */
     icms_test_fault_op_t fail_op;
     unsigned long fail_at; /* value of calls[fail_op] at which to fail; 0 = disarmed */
     int fail_code;
@@ -24,11 +26,12 @@ typedef struct fault_store {
     bool fired;
 } fault_store;
 
-/* The callback wrapper of a scan that fails after some rows. */
+/* The callback wrapper of every scan: counts the keys, and fails after some rows when armed. */
 typedef struct partial_scan {
     fault_store *store;
     icms_store_scan_cb cb;
     void *payload;
+    bool partial; /* fail once left is 0 */
     size_t left;
     int code;
 } partial_scan;
@@ -80,6 +83,11 @@ static int f_begin(icms_store *store, icms_store_mode_t mode, icms_store_txn **o
     int rc = count_call(fs, ICMS_TEST_FAULT_BEGIN);
     if (rc != 0)
         return rc;
+    if (mode == ICMS_STORE_WRITE) {
+        pthread_mutex_lock(&fs->lock);
+        fs->write_begins++;
+        pthread_mutex_unlock(&fs->lock);
+    }
     if (!out)
         return fs->inner->begin(fs->inner, mode, out);
     fault_txn *t = calloc(1, sizeof *t);
@@ -122,6 +130,11 @@ static int partial_cb(const uint8_t *key, size_t key_len, const uint8_t *value, 
                       void *payload)
 {
     partial_scan *p = payload;
+    pthread_mutex_lock(&p->store->lock);
+    p->store->scanned++;
+    pthread_mutex_unlock(&p->store->lock);
+    if (!p->partial)
+        return p->cb(key, key_len, value, value_len, p->payload);
     if (p->left == 0) {
         pthread_mutex_lock(&p->store->lock);
         p->store->fired = true;
@@ -142,11 +155,11 @@ static int f_scan(icms_store_txn *txn, const uint8_t *start, size_t start_len, c
         return rc;
     pthread_mutex_lock(&fs->lock);
     bool partial = fs->scan_at && fs->calls[ICMS_TEST_FAULT_SCAN] == fs->scan_at;
-    partial_scan p = {fs, cb, cb_payload, fs->scan_rows, fs->scan_code};
+    partial_scan p = {fs, cb, cb_payload, partial, fs->scan_rows, fs->scan_code};
     if (partial)
         fs->scan_at = 0;
     pthread_mutex_unlock(&fs->lock);
-    if (!partial || !cb)
+    if (!cb)
         return fs->inner->scan(t->inner, start, start_len, end, end_len, flags, cb, cb_payload);
     return fs->inner->scan(t->inner, start, start_len, end, end_len, flags, partial_cb, &p);
 }
@@ -279,11 +292,31 @@ unsigned long icms_test_fault_store_calls(const icms_store *fault_store_, icms_t
     return n;
 }
 
+unsigned long icms_test_fault_store_reads(const icms_store *fault_store_)
+{
+    fault_store *fs = as_fault(fault_store_);
+    pthread_mutex_lock(&fs->lock);
+    unsigned long n = fs->calls[ICMS_TEST_FAULT_GET] + fs->calls[ICMS_TEST_FAULT_SCAN] + fs->scanned;
+    pthread_mutex_unlock(&fs->lock);
+    return n;
+}
+
+unsigned long icms_test_fault_store_write_begins(const icms_store *fault_store_)
+{
+    fault_store *fs = as_fault(fault_store_);
+    pthread_mutex_lock(&fs->lock);
+    unsigned long n = fs->write_begins;
+    pthread_mutex_unlock(&fs->lock);
+    return n;
+}
+
 void icms_test_fault_store_reset(icms_store *fault_store_)
 {
     fault_store *fs = as_fault(fault_store_);
     pthread_mutex_lock(&fs->lock);
     memset(fs->calls, 0, sizeof fs->calls);
+    fs->scanned = 0;
+    fs->write_begins = 0;
     fs->fail_at = 0;
     fs->lose_at = 0;
     fs->scan_at = 0;

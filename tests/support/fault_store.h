@@ -85,6 +85,18 @@ bool icms_test_fault_store_fired(const icms_store *fault_store);
 /* Calls of kind op since creation or the last reset (ANY: all kinds, rollback excluded). */
 unsigned long icms_test_fault_store_calls(const icms_store *fault_store, icms_test_fault_op_t op);
 
+/*
+ * What a command read since creation or the last reset: gets, scans, and the
+ * keys the scans handed to their callbacks. A scan of a whole index is one
+ * call however many keys it walks, so its keys count too: whether this grows
+ * with the database is what the "reads do not grow" tests and
+ * bench/app/bench_scale.c look at.
+ */
+unsigned long icms_test_fault_store_reads(const icms_store *fault_store);
+
+/* Write transactions begun since creation or the last reset (read ones are not counted). */
+unsigned long icms_test_fault_store_write_begins(const icms_store *fault_store);
+
 /* Zero the counters and disarm the fault. */
 void icms_test_fault_store_reset(icms_store *fault_store);
 
