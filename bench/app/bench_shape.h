@@ -21,6 +21,7 @@ typedef struct bench_write {
     size_t key_len;
     size_t value_len; /* 0 and is_del: a delete */
     int is_del;
+    int replaces; /* a put of a key the transaction had read and found: it replaces a row */
 } bench_write;
 
 /* The writes of one committed transaction, in order. */
@@ -63,9 +64,11 @@ void bench_shape_fewest(const bench_shape *shape, bench_shape *out);
  * The floor: a fresh SQLite file at path (WAL, synchronous=sync, the library's
  * kv table) committing transactions of shape's writes. Each put keeps the
  * recorded key's length and leading bytes (so rows land beside their kind)
- * with a new counter in its last 8 bytes, so it inserts a new row, as most of
- * a command's puts do; each delete removes a row the previous replay wrote
- * with a key of the same length (a replaced index entry, say).
+ * with a new counter in its last 8 bytes, so it inserts a new row, as a
+ * command's log entries, claims and index entries do; a put that replaced a
+ * row (a record the command had read) replaces one, written beforehand and
+ * untimed in the same spot; each delete removes a row the previous replay
+ * wrote with a key of the same length (a replaced index entry, say).
  */
 typedef struct bench_floor bench_floor;
 bench_floor *bench_floor_open(const char *path, const char *sync, const bench_shape *shape);
