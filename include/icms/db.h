@@ -64,13 +64,15 @@ typedef struct icms_options {
      */
     unsigned int sqlite_busy_timeout_ms;
     /**
-     * WAL pages after which the SQLite store checkpoints; 0 is the store's
-     * default (icms/sys/store.h, icms_sqlite_options.checkpoint_pages).
+     * Version 2. WAL pages after which the SQLite store checkpoints; 0 is the
+     * store's default (icms/sys/store.h, icms_sqlite_options.checkpoint_pages).
+     * Not read from a version 1 struct, which ends before it.
      */
     unsigned int sqlite_checkpoint_pages;
 } icms_options;
 
-#define ICMS_OPTIONS_VERSION 1
+/** Version 2 added sqlite_checkpoint_pages; icms_open still takes version 1. */
+#define ICMS_OPTIONS_VERSION 2
 #define ICMS_OPTIONS_INIT {ICMS_OPTIONS_VERSION, NULL, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, 0, 0}
 
 /**

@@ -79,7 +79,8 @@ int icms__db_open_sqlite(const icms_options *options, icms_store **out)
     icms_sqlite_options sqlite = ICMS_SQLITE_OPTIONS_INIT;
     sqlite.sync = (icms_sqlite_sync_t)options->sqlite_sync;
     sqlite.busy_timeout_ms = options->sqlite_busy_timeout_ms;
-    sqlite.checkpoint_pages = options->sqlite_checkpoint_pages;
+    if (options->version >= 2) /* a version 1 struct ends before the field */
+        sqlite.checkpoint_pages = options->sqlite_checkpoint_pages;
     sqlite.append_only_prefixes = prefixes;
     sqlite.append_only_prefix_lens = prefix_lens;
     sqlite.append_only_count = 3;
@@ -107,10 +108,10 @@ int icms_open(icms_db **out, const icms_options *options)
     if (!out || !options)
         return icms__error(ICMS_EINVALID, "icms_open needs out and options");
     *out = NULL;
-    if (options->version != ICMS_OPTIONS_VERSION) {
+    if (options->version < 1 || options->version > ICMS_OPTIONS_VERSION) {
         release_options(options);
-        return icms__error(ICMS_EVERSION, "options version %u is not %u", options->version,
-                           ICMS_OPTIONS_VERSION);
+        return icms__error(ICMS_EVERSION, "options version %u: this build knows 1 to %u",
+                           options->version, ICMS_OPTIONS_VERSION);
     }
     if (!options->store && (!options->path || !*options->path)) {
         release_options(options);

@@ -803,16 +803,16 @@ static int check_options(const char *path, const icms_sqlite_options *o)
                                "icms_store_memory_new");
     if (!o)
         return ICMS_OK;
-    if (o->version != ICMS_SQLITE_OPTIONS_VERSION)
-        return icms__error(ICMS_EVERSION, WHO ": options version %u is not %u", o->version,
-                           ICMS_SQLITE_OPTIONS_VERSION);
+    if (o->version < 1 || o->version > ICMS_SQLITE_OPTIONS_VERSION)
+        return icms__error(ICMS_EVERSION, WHO ": options version %u: this build knows 1 to %u",
+                           o->version, ICMS_SQLITE_OPTIONS_VERSION);
     if (o->sync != ICMS_SQLITE_SYNC_FULL && o->sync != ICMS_SQLITE_SYNC_NORMAL &&
         o->sync != ICMS_SQLITE_SYNC_OFF)
         return icms__error(ICMS_EINVALID, WHO ": unknown synchronous setting %d", (int)o->sync);
     if (o->busy_timeout_ms > (unsigned int)INT32_MAX)
         return icms__error(ICMS_EINVALID, WHO ": busy timeout %u ms is too long",
                            o->busy_timeout_ms);
-    if (o->checkpoint_pages > ICMS_SQLITE_CHECKPOINT_PAGES_MAX)
+    if (o->version >= 2 && o->checkpoint_pages > ICMS_SQLITE_CHECKPOINT_PAGES_MAX)
         return icms__error(ICMS_EINVALID, WHO ": checkpoint after %u pages: at most %u",
                            o->checkpoint_pages, ICMS_SQLITE_CHECKPOINT_PAGES_MAX);
     if (o->append_only_count && (!o->append_only_prefixes || !o->append_only_prefix_lens))
@@ -845,7 +845,8 @@ int icms_store_sqlite_new(icms_store **out, const char *path, const icms_sqlite_
     s->sync = options ? (int)options->sync : ICMS_SQLITE_SYNC_FULL;
     s->busy_timeout_ms =
         options && options->busy_timeout_ms ? options->busy_timeout_ms : DEFAULT_BUSY_TIMEOUT_MS;
-    s->checkpoint_pages = options && options->checkpoint_pages
+    /* A version 1 struct ends before checkpoint_pages. */
+    s->checkpoint_pages = options && options->version >= 2 && options->checkpoint_pages
                               ? options->checkpoint_pages
                               : ICMS_SQLITE_CHECKPOINT_PAGES_DEFAULT;
     if (pthread_mutex_init(&s->lock, NULL) != 0) {

@@ -179,6 +179,14 @@ static void test_checkpoint_pages_is_an_option(void **state)
     icms_close(db);
     options.sqlite_checkpoint_pages = ICMS_SQLITE_CHECKPOINT_PAGES_MAX + 1;
     assert_icms(ICMS_EINVALID, icms_open(&db, &options));
+    /* A version 1 struct ends before the field: it is not read, and the default holds. */
+    options.version = 1;
+    assert_icms_ok(icms_open(&db, &options));
+    assert_icms_ok(icms__sqlite_store_pragma(db->store, "PRAGMA wal_autocheckpoint", buf, sizeof buf));
+    assert_string_equal(buf, "10000");
+    icms_close(db);
+    options.version = ICMS_OPTIONS_VERSION + 1;
+    assert_icms(ICMS_EVERSION, icms_open(&db, &options));
 }
 
 static void test_open_needs_init(void **state)

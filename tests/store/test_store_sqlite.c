@@ -397,6 +397,16 @@ static void test_bad_options_and_files(void **state)
     assert_icms(ICMS_EINVALID, icms_store_sqlite_new(&s, db_path("x.db"), &o));
     assert_non_null(strstr(icms_error_last()->message, "at most 1000000"));
     assert_null(s);
+    /* A version 1 struct ends before checkpoint_pages: whatever lies there is not read. */
+    o.version = 1;
+    assert_icms_ok(icms_store_sqlite_new(&s, db_path("v1.db"), &o));
+    char pages[32];
+    assert_icms_ok(icms__sqlite_store_pragma(s, "PRAGMA wal_autocheckpoint", pages, sizeof pages));
+    assert_string_equal(pages, "10000");
+    icms_store_free(s);
+    s = NULL;
+    o.version = ICMS_SQLITE_OPTIONS_VERSION + 1;
+    assert_icms(ICMS_EVERSION, icms_store_sqlite_new(&s, db_path("x.db"), &o));
     o = (icms_sqlite_options)ICMS_SQLITE_OPTIONS_INIT;
     o.append_only_count = 1;
     assert_icms(ICMS_EINVALID, icms_store_sqlite_new(&s, db_path("x.db"), &o));

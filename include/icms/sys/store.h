@@ -134,6 +134,7 @@ typedef struct icms_sqlite_options {
     const size_t *append_only_prefix_lens;
     size_t append_only_count;
     /**
+     * Version 2 (not read from a version 1 struct, which ends before it).
      * WAL pages after which a commit checkpoints them into the database
      * file; 0 = default ICMS_SQLITE_CHECKPOINT_PAGES_DEFAULT, at most
      * ICMS_SQLITE_CHECKPOINT_PAGES_MAX. Fewer pages keep the -wal file
@@ -142,7 +143,8 @@ typedef struct icms_sqlite_options {
     unsigned int checkpoint_pages;
 } icms_sqlite_options;
 
-#define ICMS_SQLITE_OPTIONS_VERSION 1
+/** Version 2 added checkpoint_pages; icms_store_sqlite_new still takes version 1. */
+#define ICMS_SQLITE_OPTIONS_VERSION 2
 #define ICMS_SQLITE_OPTIONS_INIT {ICMS_SQLITE_OPTIONS_VERSION, ICMS_SQLITE_SYNC_FULL, 0, NULL, NULL, 0, 0}
 
 /** The default checkpoint size: 10,000 pages, a -wal file of about 40 MiB at 4 KiB pages. */
