@@ -9,6 +9,7 @@
 #include "app/records.h"
 #include "core/json.h"
 #include "core/uuid.h"
+#include "icms/participations.h"
 #include "icms/projects.h"
 #include "icms/sys/store.h"
 #include "kv/run.h"
@@ -146,4 +147,20 @@ void fx_published_project(fx *f, char *id_out)
     snprintf(id_out, 37, "%s", fx_str(p, "id"));
     cJSON_Delete(p);
     assert_icms_ok(icms_project_publish(f->db, &f->owner.req, id_out, NULL));
+}
+
+void fx_request_profit(fx *f, fx_user *u, const char *project, long long capital, char id[37])
+{
+    char json[128], *out = NULL;
+    snprintf(json, sizeof json, "{\"type\":\"PROFIT\",\"capital\":%lld}", capital);
+    assert_icms_ok(icms_participation_request(f->db, &u->req, project, json, &out));
+    cJSON *p = fx_json(out);
+    snprintf(id, 37, "%s", fx_str(p, "id"));
+    cJSON_Delete(p);
+}
+
+void fx_approved_profit(fx *f, fx_user *u, const char *project, long long capital, char id[37])
+{
+    fx_request_profit(f, u, project, capital, id);
+    assert_icms_ok(icms_participation_approve(f->db, &f->owner.req, id, NULL));
 }

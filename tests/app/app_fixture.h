@@ -52,4 +52,10 @@ const char *fx_project_json(int days);
 /* Create and publish that project as f->owner; returns its id in id_out (37 bytes). */
 void fx_published_project(fx *f, char *id_out);
 
+/* u's PROFIT participation request of capital in project; its id in id (37 bytes). */
+void fx_request_profit(fx *f, fx_user *u, const char *project, long long capital, char id[37]);
+
+/* The same request, approved by f->owner. */
+void fx_approved_profit(fx *f, fx_user *u, const char *project, long long capital, char id[37]);
+
 #endif

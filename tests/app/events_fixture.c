@@ -59,16 +59,6 @@ int64_t ev_last_seq(icms_db *db)
     return seq;
 }
 
-void ev_request(fx *f, fx_user *user, const char *project, long long capital, char *id_out)
-{
-    char json[128], *out = NULL;
-    snprintf(json, sizeof json, "{\"type\":\"PROFIT\",\"capital\":%lld}", capital);
-    assert_icms_ok(icms_participation_request(f->db, &user->req, project, json, &out));
-    cJSON *p = fx_json(out);
-    snprintf(id_out, 37, "%s", fx_str(p, "id"));
-    cJSON_Delete(p);
-}
-
 int64_t ev_seq(const cJSON *event)
 {
     int64_t seq = -1;

@@ -16,9 +16,6 @@ cJSON *ev_outbox(icms_db *db);
 /* The outbox's last seq, straight from the store. */
 int64_t ev_last_seq(icms_db *db);
 
-/* A PROFIT participation request of capital by user on project; its id in id_out. */
-void ev_request(fx *f, fx_user *user, const char *project, long long capital, char *id_out);
-
 /* Create and publish a project due in `days` days as f->owner; its id in id_out. */
 void ev_published_project(fx *f, int days, char *id_out);
 

@@ -85,13 +85,7 @@ void publish_small_project(world *w)
 
 void approved(world *w, fx_user *u, long long capital, char id[37])
 {
-    char json[128], *out = NULL;
-    snprintf(json, sizeof json, "{\"type\":\"PROFIT\",\"capital\":%lld}", capital);
-    assert_icms_ok(icms_participation_request(w->f.db, &u->req, w->project, json, &out));
-    cJSON *p = fx_json(out);
-    snprintf(id, 37, "%s", fx_str(p, "id"));
-    cJSON_Delete(p);
-    assert_icms_ok(icms_participation_approve(w->f.db, &w->f.owner.req, id, NULL));
+    fx_approved_profit(&w->f, u, w->project, capital, id);
 }
 
 cJSON *initiate(world *w, fx_user *u, const char *participation, const char *key, long long amount)

@@ -59,17 +59,6 @@ void scale_project(fx *f, long long units, const char *payout, char id[37])
     assert_icms_ok(icms_project_publish(f->db, &f->owner.req, id, NULL));
 }
 
-void scale_approved(fx *f, fx_user *u, const char *project, long long capital, char part[37])
-{
-    char json[128], *out = NULL;
-    snprintf(json, sizeof json, "{\"type\":\"PROFIT\",\"capital\":%lld}", capital);
-    assert_icms_ok(icms_participation_request(f->db, &u->req, project, json, &out));
-    cJSON *p = fx_json(out);
-    snprintf(part, 37, "%s", fx_str(p, "id"));
-    cJSON_Delete(p);
-    assert_icms_ok(icms_participation_approve(f->db, &f->owner.req, part, NULL));
-}
-
 void scale_initiate(fx *f, memchain *chain, fx_user *u, const char *part, char payment[37])
 {
     static int keys;

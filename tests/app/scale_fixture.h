@@ -29,8 +29,6 @@ unsigned long scale_write_txns(icms_store *counting);
 /* A published project of `units` units of SCALE_UNIT, paying its owner at payout (may be NULL). */
 void scale_project(fx *f, long long units, const char *payout, char id[37]);
 
-/* u's PROFIT request of capital in project, approved by f->owner; its id in part. */
-void scale_approved(fx *f, fx_user *u, const char *project, long long capital, char part[37]);
 
 /*
  * u initiates a payment of all the participation owes (idempotency key made

@@ -141,7 +141,7 @@ static void test_participation_routes(void **state)
     fx *f = &t->f;
     char project[37], p1[37], p2[37], *out = NULL;
     fx_published_project(f, project);
-    ev_request(f, &f->investor, project, 100000000, p1);
+    fx_request_profit(f, &f->investor, project, 100000000, p1);
     cJSON *report = run(f);
     assert_int_equal(fx_int(report, "routed"), 3);  /* created, published, requested */
     assert_int_equal(fx_int(report, "created"), 2); /* the owner, by email and push */
@@ -165,7 +165,7 @@ static void test_participation_routes(void **state)
         cJSON_Delete(data);
     }
     assert_icms_ok(icms_participation_approve(f->db, &f->owner.req, p1, NULL));
-    ev_request(f, &f->investor2, project, 100000000, p2);
+    fx_request_profit(f, &f->investor2, project, 100000000, p2);
     assert_icms_ok(icms_participation_reject(f->db, &f->owner.req, p2, "not now", NULL));
     report = run(f);
     cJSON_Delete(report);
@@ -302,8 +302,8 @@ static void test_routing_table(void **state)
     /* Each route delivered, recipients from the store. */
     char project[37], p1[37], p2[37];
     fx_published_project(f, project);
-    ev_request(f, &f->investor, project, 100000000, p1);
-    ev_request(f, &f->investor2, project, 100000000, p2);
+    fx_request_profit(f, &f->investor, project, 100000000, p1);
+    fx_request_profit(f, &f->investor2, project, 100000000, p2);
     assert_icms_ok(icms_participation_approve(f->db, &f->owner.req, p1, NULL));
     assert_icms_ok(icms_participation_approve(f->db, &f->owner.req, p2, NULL));
     cJSON_Delete(run(f));
@@ -403,7 +403,7 @@ static void test_preferences(void **state)
     /* The channels in force when routing: push, and sms, which is skipped without a phone. */
     char project[37], p1[37];
     fx_published_project(f, project);
-    ev_request(f, &f->investor, project, 100000000, p1);
+    fx_request_profit(f, &f->investor, project, 100000000, p1);
     cJSON *report = run(f);
     assert_int_equal(fx_int(report, "created"), 2);
     assert_int_equal(fx_int(report, "sent"), 1);
@@ -433,7 +433,7 @@ static void test_retry_backoff_dead_letter(void **state)
     t->r.fail_code = ICMS_ETRANSPORT;
     char project[37], p1[37], *out = NULL;
     fx_published_project(f, project);
-    ev_request(f, &f->investor, project, 100000000, p1);
+    fx_request_profit(f, &f->investor, project, 100000000, p1);
     cJSON *report = run(f);
     assert_int_equal(fx_int(report, "failed"), 1);
     assert_int_equal(fx_int(report, "sent"), 0);
@@ -500,7 +500,7 @@ static void test_permanent_failure_is_dead_at_once(void **state)
     t->r.fail_code = ICMS_EINVALID;
     char project[37], p1[37];
     fx_published_project(f, project);
-    ev_request(f, &f->investor, project, 100000000, p1);
+    fx_request_profit(f, &f->investor, project, 100000000, p1);
     cJSON *report = run(f);
     assert_int_equal(fx_int(report, "dead"), 1);
     cJSON_Delete(report);
@@ -516,7 +516,7 @@ static void test_tick_and_no_notifier(void **state)
     owner_email_only(f);
     char project[37], p1[37], *out = NULL;
     fx_published_project(f, project);
-    ev_request(f, &f->investor, project, 100000000, p1);
+    fx_request_profit(f, &f->investor, project, 100000000, p1);
     assert_icms_ok(icms_tick(f->db, &out));
     cJSON *report = fx_json(out);
     const cJSON *n = cJSON_GetObjectItem(report, "notifications");
@@ -527,7 +527,7 @@ static void test_tick_and_no_notifier(void **state)
     assert_icms_ok(icms_notify_set_notifier(f->db, NULL));
     assert_icms(ICMS_EINVALID, icms_notify_run(f->db, &out));
     assert_null(out);
-    ev_request(f, &f->investor2, project, 100000000, p1);
+    fx_request_profit(f, &f->investor2, project, 100000000, p1);
     assert_icms_ok(icms_tick(f->db, NULL));
     set_notifier(f->db, &t->r);
     cJSON_Delete(run(f));
@@ -554,7 +554,7 @@ static void test_sender_dies_mid_send(void **state)
     owner_email_only(f);
     char project[37], p1[37];
     fx_published_project(f, project);
-    ev_request(f, &f->investor, project, 100000000, p1);
+    fx_request_profit(f, &f->investor, project, 100000000, p1);
     int fds[2];
     assert_int_equal(pipe(fds), 0);
     pid_t pid = fork();
@@ -644,7 +644,7 @@ static void faults_lose_nothing(bool allocations)
     char project[37], p1[37], template_path[4200], path[4200];
     fx_open(&f, allocations ? "events_notify_fault_alloc" : "events_notify_fault_store");
     ev_published_project(&f, 30, project);
-    ev_request(&f, &f.investor, project, 100000000, p1);
+    fx_request_profit(&f, &f.investor, project, 100000000, p1);
     icms_close(f.db);
     f.db = NULL;
     snprintf(template_path, sizeof template_path, "%s", f.path);

@@ -248,11 +248,11 @@ static void test_two_notifier_processes_send_each_once(void **state)
     ev_published_project(f, 30, project);
     fx_user *investors[] = {&f->investor, &f->investor2};
     for (int i = 0; i < 2; i++)
-        ev_request(f, investors[i], project, 100000000, p); /* 2 x (email, push) to the owner */
+        fx_request_profit(f, investors[i], project, 100000000, p); /* 2 x (email, push) to the owner */
     for (int round = 0; round < 3; round++) {
         ev_published_project(f, 30, project);
         for (int i = 0; i < 2; i++)
-            ev_request(f, investors[i], project, 100000000, p);
+            fx_request_profit(f, investors[i], project, 100000000, p);
     }
     const int expected = 4 * 2 * 2;
     int fds[2];

@@ -77,7 +77,7 @@ static void test_patterns_and_order(void **state)
     assert_true(a > 0 && b > a && c > b);
     char project[37], participation[37];
     fx_published_project(f, project);
-    ev_request(f, &f->investor, project, 100000000, participation);
+    fx_request_profit(f, &f->investor, project, 100000000, participation);
     assert_int_equal(all.count, 3);
     assert_string_equal(all.types[0], "project.created");
     assert_string_equal(all.types[1], "project.published");

@@ -204,12 +204,12 @@ static void test_lifecycle_events_validate(void **state)
         icms_project_cancel(f.db, &f.owner.req, fx_str(draft, "id"), "changed mind", NULL));
     cJSON_Delete(draft);
     ev_published_project(&f, 30, project);
-    ev_request(&f, &f.investor, project, 100000000, p1);
-    ev_request(&f, &f.investor2, project, 100000000, p2);
+    fx_request_profit(&f, &f.investor, project, 100000000, p1);
+    fx_request_profit(&f, &f.investor2, project, 100000000, p2);
     assert_icms_ok(icms_participation_approve(f.db, &f.owner.req, p1, NULL));
     assert_icms_ok(icms_participation_reject(f.db, &f.owner.req, p2, "too small", NULL));
     ev_published_project(&f, 30, project);
-    ev_request(&f, &f.investor, project, 100000000, p3);
+    fx_request_profit(&f, &f.investor, project, 100000000, p3);
     assert_icms_ok(icms_participation_withdraw(f.db, &f.investor.req, p3, NULL));
     assert_icms_ok(icms_clock_fake_advance(f.clock, 31 * FX_DAY));
     assert_icms_ok(icms_tick(f.db, NULL)); /* project.expired, participation.cancelled */

@@ -509,15 +509,15 @@ static void test_filtered_pages_read_the_narrowest_index(void **state)
     char quiet[37], crowded[37], qpart[37], cpart[37], payment[37];
     scale_project(f, 100, NULL, quiet);
     scale_project(f, 100, NULL, crowded);
-    scale_approved(f, &f->investor, quiet, SCALE_UNIT, qpart);
+    fx_approved_profit(f, &f->investor, quiet, SCALE_UNIT, qpart);
     scale_initiate(f, m, &f->investor, qpart, payment);
-    scale_approved(f, &f->investor2, crowded, SCALE_UNIT, cpart);
+    fx_approved_profit(f, &f->investor2, crowded, SCALE_UNIT, cpart);
     scale_initiate(f, m, &f->investor2, cpart, payment);
     for (int i = 0; i < 12; i++) {
         fx_user other;
         char part[37];
         scale_investor(f, &other);
-        scale_approved(f, &other, crowded, SCALE_UNIT, part);
+        fx_approved_profit(f, &other, crowded, SCALE_UNIT, part);
         scale_initiate(f, m, &other, part, payment);
     }
     char fq[256], fc[256];

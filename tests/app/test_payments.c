@@ -712,7 +712,7 @@ static void completed_by(world *w, memchain *m, fx_user *u, char project[37])
 {
     char part[37], payment[37];
     scale_project(&w->f, 1, w->owner_address, project);
-    scale_approved(&w->f, u, project, SCALE_UNIT, part);
+    fx_approved_profit(&w->f, u, project, SCALE_UNIT, part);
     scale_initiate(&w->f, m, u, part, payment);
     scale_pay(&w->f, m, u, payment);
     assert_icms_ok(icms_project_approve(w->f.db, &w->f.admin.req, project, NULL));
@@ -758,7 +758,7 @@ static void test_distribution_reads_do_not_grow_with_the_investors_history(void 
     for (int i = 0; i < 12; i++) {
         char other[37], part[37], payment[37];
         scale_project(&w->f, 2, NULL, other);
-        scale_approved(&w->f, &busy, other, SCALE_UNIT, part);
+        fx_approved_profit(&w->f, &busy, other, SCALE_UNIT, part);
         scale_initiate(&w->f, m, &busy, part, payment);
     }
     distribution_reads(w, counting, warm); /* what a handle reads once is not counted */
@@ -777,7 +777,7 @@ static void completed_by_many(world *w, memchain *m, int investors, char project
         fx_user u;
         char part[37], payment[37];
         scale_investor(&w->f, &u);
-        scale_approved(&w->f, &u, project, SCALE_UNIT, part);
+        fx_approved_profit(&w->f, &u, project, SCALE_UNIT, part);
         scale_initiate(&w->f, m, &u, part, payment);
         scale_pay(&w->f, m, &u, payment);
     }
@@ -815,7 +815,7 @@ static void test_tick_rechecks_only_what_a_reorg_could_take_back(void **state)
     icms_store *counting = scale_reopen(&w->f, m);
     char open[37], part[37], payment[37], done[37];
     scale_project(&w->f, 10, NULL, open);
-    scale_approved(&w->f, &w->f.investor, open, SCALE_UNIT, part);
+    fx_approved_profit(&w->f, &w->f.investor, open, SCALE_UNIT, part);
     scale_initiate(&w->f, m, &w->f.investor, part, payment);
     scale_pay(&w->f, m, &w->f.investor, payment);
     completed_by_many(w, m, 1, done);
@@ -861,13 +861,13 @@ static void test_tick_writes_only_for_pending_payments_due(void **state)
     icms_store *counting = scale_reopen(&w->f, m);
     char project[37], part[37], first[37], last[37];
     scale_project(&w->f, 100, NULL, project);
-    scale_approved(&w->f, &w->f.investor, project, SCALE_UNIT, part);
+    fx_approved_profit(&w->f, &w->f.investor, project, SCALE_UNIT, part);
     scale_initiate(&w->f, m, &w->f.investor, part, first);
     unsigned long one = tick_writes(w, counting);
     for (int i = 0; i < 12; i++) {
         fx_user u;
         scale_investor(&w->f, &u);
-        scale_approved(&w->f, &u, project, SCALE_UNIT, part);
+        fx_approved_profit(&w->f, &u, project, SCALE_UNIT, part);
         scale_initiate(&w->f, m, &u, part, last);
     }
     unsigned long thirteen = tick_writes(w, counting);
@@ -899,12 +899,12 @@ static void test_tick_verifies_every_submitted_payment_in_turn(void **state)
         fx_user u;
         char txid[65];
         scale_investor(&w->f, &u);
-        scale_approved(&w->f, &u, project, SCALE_UNIT, part);
+        fx_approved_profit(&w->f, &u, project, SCALE_UNIT, part);
         scale_initiate(&w->f, m, &u, part, payment);
         snprintf(txid, sizeof txid, "%064x", i + 1); /* unknown to the node */
         assert_icms_ok(icms_payment_submit(w->f.db, &u.req, payment, txid, NULL));
     }
-    scale_approved(&w->f, &w->f.investor, project, SCALE_UNIT, part);
+    fx_approved_profit(&w->f, &w->f.investor, project, SCALE_UNIT, part);
     scale_initiate(&w->f, m, &w->f.investor, part, payment);
     char *out = NULL;
     assert_icms_ok(icms_payment_get(w->f.db, &w->f.host, payment, &out));
@@ -936,7 +936,7 @@ static void test_tick_rechecks_every_confirmed_payment_in_turn(void **state)
     for (int i = 0; i < 65; i++) {
         fx_user u;
         scale_investor(&w->f, &u);
-        scale_approved(&w->f, &u, project, SCALE_UNIT, part);
+        fx_approved_profit(&w->f, &u, project, SCALE_UNIT, part);
         scale_initiate(&w->f, m, &u, part, payment);
         scale_pay(&w->f, m, &u, payment);
     }
