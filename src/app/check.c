@@ -12,8 +12,11 @@
 #include "app/records.h"
 #include "app/release.h"
 #include "app/sums.h"
+#include "app/notify_doc.h"
 #include "audit/verify.h"
+#include "auth/store.h"
 #include "core/core.h"
+#include "kv/record_check.h"
 #include "icms/payments.h"
 
 #define MAX_REPORTED 100
@@ -392,6 +395,29 @@ static int on_outpoint(const uint8_t *key, size_t key_len, const uint8_t *value,
     return rc;
 }
 
+/* ---- index entries ---- */
+
+/* Every record type with indexes: pages, unique values and sweeps all trust them. */
+static const icms__record_type *const indexed_types[] = {
+    &icms__user_record,         &icms__project_record,      &icms__participation_record,
+    &icms__payment_record,      &icms__refund_record,       &icms__payout_record,
+    &icms__release_record,      &icms__notification_record, &icms__auth_key_record,
+    &icms__auth_session_record, &icms__auth_refresh_record, &icms__auth_identity_record,
+};
+
+static int on_index_problem(const char *problem, void *payload)
+{
+    return violation(payload, "%s", problem);
+}
+
+static int check_indexes(struct check *c)
+{
+    int rc = ICMS_OK;
+    for (size_t i = 0; rc == ICMS_OK && i < ICMS__ARRAY_LEN(indexed_types); i++)
+        rc = icms__record_check_indexes(c->tx, indexed_types[i], on_index_problem, c);
+    return rc;
+}
+
 static int check_all(icms__cmd *cmd)
 {
     struct check *c = cmd->arg;
@@ -423,6 +449,8 @@ static int check_all(icms__cmd *cmd)
     icms__outpoint_prefix(&prefix);
     if (rc == ICMS_OK)
         rc = icms__tx_scan_prefix(c->tx, &prefix, 0, on_outpoint, c);
+    if (rc == ICMS_OK)
+        rc = check_indexes(c);
     icms__audit_report audit;
     if (rc == ICMS_OK)
         rc = icms__audit_verify(c->tx, NULL, NULL, &audit);
