@@ -18,8 +18,11 @@ struct icms_clock;
 struct icms_rpc_client;
 struct icms_address_provider;
 
-/** The on-store format this build writes and reads. */
-#define ICMS_FORMAT_VERSION 1
+/**
+ * The on-store format this build writes and reads. icms_open brings a store
+ * of an older format up to this one (src/app/format.c lists what each added).
+ */
+#define ICMS_FORMAT_VERSION 2
 
 /** How to open a database. */
 typedef struct icms_options {
@@ -79,7 +82,10 @@ typedef struct icms_options {
  * Open a database: the SQLite file at options->path, or options->store.
  *
  * A new store is stamped with ICMS_FORMAT_VERSION; an existing one must
- * carry a format this build understands. The store and clock in options pass
+ * carry a format this build understands. A store of an older format is
+ * upgraded on the spot, in one write transaction (all or nothing); from then
+ * on an older libicms refuses it, so upgrade every process sharing a file
+ * before any opens it with the newer build. The store and clock in options pass
  * to the handle, and are released even when opening fails. The library must
  * be initialised (icms_init) first.
  *

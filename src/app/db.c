@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "app/events_hub.h"
+#include "app/format.h"
 #include "app/ledger.h"
 #include "app/payment_doc.h"
 #include "app/tick_payments.h"
@@ -22,11 +23,19 @@ static void format_key(icms__key *key)
     icms__key_str(key, "format");
 }
 
+static int stamp(icms__tx *tx, const icms__key *key)
+{
+    char text[64];
+    int n = snprintf(text, sizeof text, "{\"format\":%d}", ICMS_FORMAT_VERSION);
+    return icms__tx_put(tx, key, text, (size_t)n);
+}
+
 /*
  * Check the store's format stamp, or (in a write transaction) stamp an empty
- * store. A store from a newer libicms is refused rather than misread. A read
- * comes first so that opening an existing database never waits for the
- * writer's lock.
+ * store or upgrade one of an older format (app/format.c). A store from a
+ * newer libicms is refused rather than misread. A read comes first so that
+ * opening an existing database of this format never waits for the writer's
+ * lock.
  */
 static int check_format(icms__tx *tx, void *arg)
 {
@@ -38,11 +47,8 @@ static int check_format(icms__tx *tx, void *arg)
     int rc = icms__tx_get(tx, &key, &value, &len);
     if (rc == ICMS_ENOTFOUND && tx->mode == ICMS_STORE_READ)
         return ICMS_ENOTFOUND;
-    if (rc == ICMS_ENOTFOUND) {
-        char stamp[64];
-        int n = snprintf(stamp, sizeof stamp, "{\"format\":%d}", ICMS_FORMAT_VERSION);
-        return icms__tx_put(tx, &key, stamp, (size_t)n);
-    }
+    if (rc == ICMS_ENOTFOUND)
+        return stamp(tx, &key);
     if (rc)
         return rc;
     cJSON *doc = NULL;
@@ -58,7 +64,13 @@ static int check_format(icms__tx *tx, void *arg)
                            "the database has format %lld, newer than this libicms (%s) reads (%d); "
                            "upgrade libicms",
                            (long long)version, icms_version(), ICMS_FORMAT_VERSION);
-    return ICMS_OK;
+    if (version == ICMS_FORMAT_VERSION)
+        return ICMS_OK;
+    if (tx->mode == ICMS_STORE_READ)
+        return ICMS_ENOTFOUND; /* an older format: upgraded in the write transaction */
+    if ((rc = icms__format_upgrade(tx, version)))
+        return rc;
+    return stamp(tx, &key);
 }
 
 int icms__db_open_sqlite(const icms_options *options, icms_store **out)

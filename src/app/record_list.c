@@ -146,9 +146,11 @@ static int list_records(icms__cmd *cmd)
     /*
      * The scope says whose records may be listed; the index is the narrowest
      * the filter names (a participation's payments, then an investor's, then
-     * a project's), so a page of one investor's records in a crowded project
-     * does not read the whole project. Every record read is still held to the
-     * filter and, for the viewer's own, to its investor (matches()).
+     * a project's requests of one status, then a project's), so a page of
+     * one investor's records, or of a project's PENDING requests, in a
+     * crowded project does not read the whole project. Every record read is
+     * still held to the filter and, for the viewer's own, to its investor
+     * (matches()).
      */
     const char *participation = list->type == &icms__payment_record
                                     ? icms__json_get_string(list->filter, "participation_id")
@@ -168,9 +170,16 @@ static int list_records(icms__cmd *cmd)
     } else {
         index = "by_project"; /* the project's id is in id already */
     }
+    const char *status = icms__json_get_string(list->filter, "status");
+    bool by_status = status && strcmp(index, "by_project") == 0 &&
+                     list->type == &icms__participation_record;
     icms__key values;
     icms__key_init(&values);
     icms__key_id(&values, id);
+    if (by_status) {
+        index = "by_project_status";
+        icms__key_str(&values, status);
+    }
     return icms__record_list_scan(list, index, &values);
 }
 

@@ -23,6 +23,16 @@ static int key_id_field(const cJSON *doc, const char *field, icms__key *key)
     return ICMS_OK;
 }
 
+/* Append doc's status; every record that has one must. */
+static int key_status(const cJSON *doc, icms__key *key)
+{
+    const char *status = icms__json_get_string(doc, "status");
+    if (!status)
+        return icms__error(ICMS_ECORRUPT, "record has no status");
+    icms__key_str(key, status);
+    return ICMS_OK;
+}
+
 static bool field_is(const cJSON *doc, const char *field, const char *value)
 {
     const char *text = icms__json_get_string(doc, field);
@@ -116,6 +126,19 @@ static int participation_investor(const cJSON *doc, icms__key *key)
     return key_id_field(doc, "investor_id", key);
 }
 
+/*
+ * A project's requests by status, so that its owner's page of PENDING
+ * requests reads those, not every request of the project (format 2; a
+ * format 1 file gains it when opened: app/format.c).
+ */
+static int participation_project_status(const cJSON *doc, icms__key *key)
+{
+    int rc = key_id_field(doc, "project_id", key);
+    if (rc == ICMS_OK)
+        rc = key_status(doc, key);
+    return rc == ICMS_ENOTFOUND ? icms__error(ICMS_ECORRUPT, "participation without a project") : rc;
+}
+
 /* One open (PENDING or APPROVED) request per investor per project, held by the store itself. */
 static int participation_open(const cJSON *doc, icms__key *key)
 {
@@ -131,6 +154,7 @@ static const icms__index_def participation_indexes[] = {
     {"by_project", participation_project, false},
     {"by_investor", participation_investor, false},
     {"open", participation_open, true},
+    {"by_project_status", participation_project_status, false},
 };
 
 const icms__record_type icms__participation_record = {
@@ -141,15 +165,6 @@ const icms__record_type icms__participation_record = {
 static int by_participation(const cJSON *doc, icms__key *key)
 {
     return key_id_field(doc, "participation_id", key);
-}
-
-static int by_status(const cJSON *doc, icms__key *key)
-{
-    const char *status = icms__json_get_string(doc, "status");
-    if (!status)
-        return icms__error(ICMS_ECORRUPT, "record has no status");
-    icms__key_str(key, status);
-    return ICMS_OK;
 }
 
 /* One payment in progress per participation, so two cannot both pay what is outstanding. */
@@ -174,7 +189,7 @@ static const icms__index_def payment_indexes[] = {
     {"by_participation", by_participation, false},
     {"by_project", participation_project, false},
     {"by_investor", participation_investor, false},
-    {"by_status", by_status, false},
+    {"by_status", key_status, false},
     {"open", payment_open, true},
     {"txid", by_txid, true},
 };
@@ -185,7 +200,7 @@ const icms__record_type icms__payment_record = {"payment", payment_indexes,
 static const icms__index_def refund_indexes[] = {
     {"by_investor", participation_investor, false},
     {"by_project", participation_project, false},
-    {"by_status", by_status, false},
+    {"by_status", key_status, false},
     {"txid", by_txid, true},
 };
 
@@ -200,7 +215,7 @@ const icms__record_type icms__payout_record = {"payout", refund_indexes,
 static const icms__index_def release_indexes[] = {
     {"by_project", participation_project, false},
     {"by_owner", project_owner, false},
-    {"by_status", by_status, false},
+    {"by_status", key_status, false},
     {"txid", by_txid, true},
 };
 

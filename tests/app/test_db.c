@@ -71,13 +71,13 @@ static void test_newer_format_is_refused(void **state)
     (void)state;
     char path[4200];
     db_path(path, sizeof path, "db_newer");
-    put_stamp(path, "{\"format\":2}");
+    put_stamp(path, "{\"format\":3}");
     icms_options options = ICMS_OPTIONS_INIT;
     options.path = path;
     icms_db *db = (icms_db *)0x1;
     assert_int_equal(icms_open(&db, &options), ICMS_EVERSION);
     assert_null(db);
-    assert_non_null(strstr(icms_error_last()->message, "format 2, newer"));
+    assert_non_null(strstr(icms_error_last()->message, "format 3, newer"));
 }
 
 static void test_unreadable_stamp_is_corrupt(void **state)

@@ -558,6 +558,79 @@ static void test_filtered_pages_read_the_narrowest_index(void **state)
     memchain_free(m);
 }
 
+/*
+ * A project's page of requests of one status reads those (by_project_status),
+ * not every request of the project: its owner's page of PENDING requests
+ * costs the same beside 12 approved ones as beside none (it read all 13).
+ */
+static void test_a_status_page_reads_that_status_only(void **state)
+{
+    fx *f = *state;
+    memchain *m = memchain_new();
+    icms_store *counting = scale_reopen(f, m);
+    char quiet[37], crowded[37], qpart[37], cpart[37];
+    scale_project(f, 100, NULL, quiet);
+    scale_project(f, 100, NULL, crowded);
+    fx_request_profit(f, &f->investor, quiet, SCALE_UNIT, qpart);
+    char approved[12][37];
+    for (int i = 0; i < 12; i++) {
+        fx_user other;
+        scale_investor(f, &other);
+        fx_approved_profit(f, &other, crowded, SCALE_UNIT, approved[i]);
+    }
+    fx_request_profit(f, &f->investor2, crowded, SCALE_UNIT, cpart);
+    char fq[256], fc[256];
+    snprintf(fq, sizeof fq, "{\"project_id\":\"%s\",\"status\":\"PENDING\"}", quiet);
+    snprintf(fc, sizeof fc, "{\"project_id\":\"%s\",\"status\":\"PENDING\"}", crowded);
+    page_reads(f, counting, icms_participation_list, fq, 1); /* read once per handle: not counted */
+    unsigned long crowded_reads = page_reads(f, counting, icms_participation_list, fc, 1);
+    unsigned long quiet_reads = page_reads(f, counting, icms_participation_list, fq, 1);
+    assert_true(quiet_reads > 0);
+    assert_int_equal(crowded_reads, quiet_reads);
+
+    /* Pages of one status go on from their cursor, in id order, and end. */
+    snprintf(fc, sizeof fc, "{\"project_id\":\"%s\",\"status\":\"APPROVED\",\"limit\":5}",
+             crowded);
+    char *out = NULL;
+    int seen = 0;
+    char after[37] = "";
+    for (int page = 0; page < 4 && (page == 0 || after[0]); page++) {
+        char filter[320];
+        if (after[0])
+            snprintf(filter, sizeof filter,
+                     "{\"project_id\":\"%s\",\"status\":\"APPROVED\",\"limit\":5,"
+                     "\"after\":\"%s\"}",
+                     crowded, after);
+        else
+            snprintf(filter, sizeof filter, "%s", fc);
+        assert_icms_ok(icms_participation_list(f->db, &f->owner.req, filter, &out));
+        cJSON *doc = fx_json(out);
+        cJSON *item;
+        cJSON_ArrayForEach(item, cJSON_GetObjectItem(doc, "items"))
+        {
+            assert_string_equal(fx_str(item, "status"), "APPROVED");
+            assert_string_equal(fx_str(item, "id"), approved[seen]);
+            seen++;
+        }
+        const cJSON *next = cJSON_GetObjectItem(doc, "next");
+        snprintf(after, sizeof after, "%s", cJSON_IsString(next) ? next->valuestring : "");
+        cJSON_Delete(doc);
+    }
+    assert_int_equal(seen, 12);
+    assert_string_equal(after, "");
+    /* The scope still holds: a project's page of a status is its owner's, an investor lists their own. */
+    snprintf(fc, sizeof fc, "{\"project_id\":\"%s\",\"status\":\"PENDING\"}", crowded);
+    assert_int_equal(icms_participation_list(f->db, &f->investor2.req, fc, &out), ICMS_EFORBIDDEN);
+    assert_icms_ok(icms_participation_list(f->db, &f->investor2.req, "{\"status\":\"PENDING\"}", &out));
+    cJSON *doc = fx_json(out);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "items")), 1);
+    assert_string_equal(fx_str(cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "items"), 0), "id"), cpart);
+    cJSON_Delete(doc);
+    icms_options options = ICMS_OPTIONS_INIT;
+    fx_reopen(f, &options);
+    memchain_free(m);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -574,6 +647,7 @@ int main(void)
         T(test_approve_fails_cleanly_at_every_store_call),
         T(test_approval_reads_do_not_grow_with_the_project),
         T(test_filtered_pages_read_the_narrowest_index),
+        T(test_a_status_page_reads_that_status_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -190,7 +190,7 @@ class HelpAndUsage(CliCase):
 class Database(CliCase):
     def test_init_creates_then_reopens(self):
         r = self.ok("init")
-        self.assertEqual(r, {"database": self.db, "created": True, "format": 1})
+        self.assertEqual(r, {"database": self.db, "created": True, "format": 2})
         self.assertEqual(self.ok("init")["created"], False)
 
     def test_bootstrap_once(self):
@@ -211,7 +211,7 @@ class Database(CliCase):
         self.ok("init")
         con = sqlite3.connect(self.db)
         self.assertEqual(json.loads(con.execute("SELECT v FROM kv WHERE k = ?", (FORMAT_KEY,))
-                                    .fetchone()[0]), {"format": 1})
+                                    .fetchone()[0]), {"format": 2})
         con.close()
         # the sqlite3 shell, as an operator would
         subprocess.run(["sqlite3", self.db, "INSERT OR REPLACE INTO kv(k, v) VALUES (X'%s', "
