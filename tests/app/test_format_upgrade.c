@@ -208,14 +208,16 @@ static void test_a_failed_upgrade_leaves_the_file_as_it_was(void **state)
         options.retry_attempts = 1;
         assert_icms_ok(icms_clock_fake_new(now, &options.clock));
         icms_db *db = NULL;
+        /* A failed open has freed the fault store already; an open that works must not have faulted. */
         int rc = icms_open(&db, &options);
-        bool fired = icms_test_fault_store_fired(fault);
-        icms_close(db); /* frees the fault store (and, on failure, icms_open already did) */
-        if (!fired) {
-            assert_icms_ok(rc);
-            break;
+        if (rc == ICMS_OK) {
+            bool fired = icms_test_fault_store_fired(fault);
+            icms_close(db);
+            if (!fired)
+                break;
+            fail_msg("store call %lu failed, yet the upgrading open succeeded", nth);
         }
-        assert_int_not_equal(rc, ICMS_OK);
+        assert_true(nth < 100000);
         failures++;
         assert_icms_ok(icms_test_store_digest(inner, &after, &keys_after));
         if (after != before || keys_after != keys_before)
