@@ -67,6 +67,7 @@ enum {
     C_PAY_PAGE,
     C_INVESTOR_PAGE,
     C_PARTICIPATION_PAGE,
+    C_STATUS_PAGE,
     C_HISTORY,
     C_EVENTS,
     C_TICK,
@@ -82,7 +83,7 @@ static const char *const names[C_COUNT] = {
     "participation request", "participation approve", "participation reject",
     "participation withdraw", "payment initiate", "payment submit", "payment verify",
     "payment verify (batch)", "refund record", "participation page (10)", "payment page (10)",
-    "page: one investor's", "page: one request's paym.",
+    "page: one investor's", "page: one request's paym.", "page: PENDING requests",
     "user history", "events read (10)", "tick (64 re-checks)", "project publish",
     "project approve", "project ship", "project complete", "project cancel (1 part.)"};
 
@@ -368,6 +369,12 @@ static void per_item(sample *row)
         start();
         bench_check(icms_payment_list(db, &owner_req, filter, &out), "request's payments");
         stop(&row[C_PARTICIPATION_PAGE], 1);
+        icms_free(out);
+        snprintf(filter, sizeof filter, "{\"project_id\":\"%.36s\",\"status\":\"PENDING\"}",
+                 project);
+        start();
+        bench_check(icms_participation_list(db, &owner_req, filter, &out), "PENDING page");
+        stop(&row[C_STATUS_PAGE], 1);
         icms_free(out);
         start();
         bench_check(icms_user_history(db, &v[i].req, v[i].id, &out), "history");
