@@ -68,13 +68,13 @@ static int expect_entry(struct check_run *run, size_t i, const uint8_t id[16], c
     int rc = ix->extract(doc, &key);
     if (rc == ICMS_ENOTFOUND)
         return ICMS_OK; /* no entry in this index */
-    if (rc == ICMS_ECORRUPT) {
+    if (rc == ICMS_ENOMEM)
+        return rc;
+    if (rc) { /* a value the index cannot hold: the record is what is wrong */
         icms_error_clear();
         return problem(run, "%s %s: its %s values cannot be read", run->type->name, id_text,
                        ix->name);
     }
-    if (rc)
-        return rc;
     if (!ix->unique)
         icms__key_id(&key, id);
     if (icms__key_check(&key) != ICMS_OK) {

@@ -192,6 +192,61 @@ static void test_a_unique_value_naming_another_record_is_reported(void **state)
     cJSON_Delete(pb);
 }
 
+/* A record's stored bytes, read or replaced behind the record layer. */
+struct raw {
+    icms__key key;
+    char bytes[4096];
+    size_t len;
+};
+
+static int read_raw(icms__tx *tx, void *arg)
+{
+    struct raw *r = arg;
+    const uint8_t *value;
+    int rc = icms__tx_get(tx, &r->key, &value, &r->len);
+    if (rc == ICMS_OK) {
+        assert_true(r->len < sizeof r->bytes);
+        memcpy(r->bytes, value, r->len);
+        r->bytes[r->len] = '\0';
+    }
+    return rc;
+}
+
+static void test_a_record_whose_values_an_index_cannot_hold_is_reported(void **state)
+{
+    world *w = *state;
+    cJSON *pa, *pb;
+    two_confirmed(w, "check_ix_values", &pa, &pb);
+    const char *part = fx_str(pa, "participation_id");
+    uint8_t id[16];
+    assert_icms_ok(icms__uuid_parse(part, strlen(part), id));
+    struct raw saved;
+    icms__key_init(&saved.key);
+    icms__key_str(&saved.key, "r");
+    icms__key_str(&saved.key, "participation");
+    icms__key_id(&saved.key, id);
+    assert_icms_ok(icms__db_read(w->f.db, read_raw, &saved));
+    /* The request loses its status: no index can say where it stands. */
+    char *at = strstr(saved.bytes, "\"status\":\"APPROVED\"");
+    assert_non_null(at);
+    char changed[4096];
+    size_t head = (size_t)(at - saved.bytes);
+    const char *rest = at + strlen("\"status\":\"APPROVED\"");
+    snprintf(changed, sizeof changed, "%.*s\"state_of_it\":\"APPROVED\"%s", (int)head,
+             saved.bytes, rest);
+    edit_store(w, &saved.key, changed, strlen(changed));
+
+    char wrong[160];
+    snprintf(wrong, sizeof wrong, "participation %s: its by_project_status values cannot be read",
+             part);
+    const char *want[] = {wrong, "participation index open holds 2 entries; its records call for 1",
+                          NULL};
+    check_reports(w, want);
+    edit_store(w, &saved.key, saved.bytes, saved.len);
+    cJSON_Delete(pa);
+    cJSON_Delete(pb);
+}
+
 static int setup(void **state)
 {
     return pay_setup_named(state, "check_indexes");
@@ -205,6 +260,7 @@ int main(void)
         T(test_an_entry_for_no_record_is_reported),
         T(test_an_entry_under_old_values_is_reported),
         T(test_a_unique_value_naming_another_record_is_reported),
+        T(test_a_record_whose_values_an_index_cannot_hold_is_reported),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
