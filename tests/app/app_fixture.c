@@ -3,6 +3,7 @@
 #include "support/test_support.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "app/db.h"
@@ -91,6 +92,26 @@ void fx_close(fx *f)
     icms_close(f->db);
     f->db = NULL;
     icms_shutdown();
+}
+
+int fx_setup_named(void **state, const char *prefix)
+{
+    static int n;
+    fx *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    char name[64];
+    snprintf(name, sizeof name, "%s_%d", prefix, n++);
+    fx_open(f, name);
+    *state = f;
+    return 0;
+}
+
+int fx_teardown(void **state)
+{
+    fx *f = *state;
+    fx_close(f);
+    free(f);
+    return 0;
 }
 
 cJSON *fx_json(char *text)

@@ -33,6 +33,13 @@ void fx_open(fx *f, const char *name);
 void fx_close(fx *f);
 
 /*
+ * cmocka setup and teardown around fx_open/fx_close: a fresh fx in the tmp
+ * folder prefix_<n> (each suite its own prefix: suites run in parallel).
+ */
+int fx_setup_named(void **state, const char *prefix);
+int fx_teardown(void **state);
+
+/*
  * Reopen the database with more options (a Gapcoin node, say); the clock
  * keeps its time. Ownership of what options hold passes as for icms_open.
  */

@@ -51,11 +51,16 @@ static void entry_key(icms__key *key, const char *kind, const char *type, const 
         icms__key_id(key, id);
 }
 
+static void parse_id(const char *text, uint8_t id[16])
+{
+    assert_icms_ok(icms__uuid_parse(text, strlen(text), id));
+}
+
 static void id_key(icms__key *key, const char *kind, const char *type, const char *index,
                    const char *value_id, const uint8_t *id)
 {
     uint8_t value[16];
-    assert_icms_ok(icms__uuid_parse(value_id, strlen(value_id), value));
+    parse_id(value_id, value);
     icms__key_init(key);
     icms__key_str(key, kind);
     icms__key_str(key, type);
@@ -102,7 +107,7 @@ static void test_a_missing_entry_is_reported(void **state)
     two_confirmed(w, "check_ix_missing", &pa, &pb);
     uint8_t id[16];
     const char *payment = fx_str(pa, "id");
-    assert_icms_ok(icms__uuid_parse(payment, strlen(payment), id));
+    parse_id(payment, id);
     icms__key key;
     id_key(&key, "i", "payment", "by_project", w->project, id);
     edit_store(w, &key, NULL, 0);
@@ -149,7 +154,7 @@ static void test_an_entry_under_old_values_is_reported(void **state)
     two_confirmed(w, "check_ix_stale", &pa, &pb);
     uint8_t id[16];
     const char *payment = fx_str(pb, "id");
-    assert_icms_ok(icms__uuid_parse(payment, strlen(payment), id));
+    parse_id(payment, id);
     /* The payment is CONFIRMED; an entry still lists it as SUBMITTED. */
     icms__key key;
     entry_key(&key, "i", "payment", "by_status", "SUBMITTED", id);
@@ -170,8 +175,8 @@ static void test_a_unique_value_naming_another_record_is_reported(void **state)
     two_confirmed(w, "check_ix_unique", &pa, &pb);
     const char *a = fx_str(pa, "id"), *b = fx_str(pb, "id");
     uint8_t a_id[16], b_id[16];
-    assert_icms_ok(icms__uuid_parse(a, strlen(a), a_id));
-    assert_icms_ok(icms__uuid_parse(b, strlen(b), b_id));
+    parse_id(a, a_id);
+    parse_id(b, b_id);
     /* a's transaction now claims to pay b. */
     icms__key key;
     entry_key(&key, "u", "payment", "txid", fake_node_txid(&w->c.node, "a"), NULL);
@@ -219,7 +224,7 @@ static void test_a_record_whose_values_an_index_cannot_hold_is_reported(void **s
     two_confirmed(w, "check_ix_values", &pa, &pb);
     const char *part = fx_str(pa, "participation_id");
     uint8_t id[16];
-    assert_icms_ok(icms__uuid_parse(part, strlen(part), id));
+    parse_id(part, id);
     struct raw saved;
     icms__key_init(&saved.key);
     icms__key_str(&saved.key, "r");

@@ -21,21 +21,12 @@
 
 static int setup(void **state)
 {
-    static int n;
-    fx *f = calloc(1, sizeof *f);
-    char name[32];
-    snprintf(name, sizeof name, "events_procs_%d", n++);
-    fx_open(f, name);
-    *state = f;
-    return 0;
+    return fx_setup_named(state, "events_procs");
 }
 
 static int teardown(void **state)
 {
-    fx *f = *state;
-    fx_close(f);
-    free(f);
-    return 0;
+    return fx_teardown(state);
 }
 
 /* A second handle on the same file, as another process opens it. */

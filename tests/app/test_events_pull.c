@@ -15,22 +15,14 @@
 
 static int setup(void **state)
 {
-    static int n;
-    fx *f = calloc(1, sizeof *f);
-    char name[32];
-    snprintf(name, sizeof name, "events_pull_%d", n++);
-    fx_open(f, name);
-    *state = f;
-    return 0;
+    return fx_setup_named(state, "events_pull");
 }
 
 static int teardown(void **state)
 {
     fx *f = *state;
     assert_icms_ok(icms_audit_verify(f->db, NULL, NULL, 0, NULL));
-    fx_close(f);
-    free(f);
-    return 0;
+    return fx_teardown(state);
 }
 
 static const cJSON *events_of(const cJSON *page)

@@ -11,21 +11,12 @@
 
 static int setup(void **state)
 {
-    static int n;
-    fx *f = calloc(1, sizeof *f);
-    char name[32];
-    snprintf(name, sizeof name, "events_retention_%d", n++);
-    fx_open(f, name);
-    *state = f;
-    return 0;
+    return fx_setup_named(state, "events_retention");
 }
 
 static int teardown(void **state)
 {
-    fx *f = *state;
-    fx_close(f);
-    free(f);
-    return 0;
+    return fx_teardown(state);
 }
 
 static int64_t tick_pruned(fx *f)

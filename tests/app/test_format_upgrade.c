@@ -138,13 +138,7 @@ static int pending_listed(fx *f, const char *project, const char *want)
 
 static int setup(void **state)
 {
-    static int n;
-    fx *f = calloc(1, sizeof *f);
-    char name[32];
-    snprintf(name, sizeof name, "format_upgrade_%d", n++);
-    fx_open(f, name);
-    *state = f;
-    return 0;
+    return fx_setup_named(state, "format_upgrade");
 }
 
 static int teardown(void **state)
@@ -153,9 +147,7 @@ static int teardown(void **state)
     char *out = NULL;
     assert_icms_ok(icms_check(f->db, &f->host, &out));
     icms_free(out);
-    fx_close(f);
-    free(f);
-    return 0;
+    return fx_teardown(state);
 }
 
 static void test_opening_a_format_1_file_builds_the_status_index(void **state)

@@ -18,22 +18,14 @@
 
 static int setup(void **state)
 {
-    static int n;
-    fx *f = calloc(1, sizeof *f);
-    char name[32];
-    snprintf(name, sizeof name, "participations_%d", n++);
-    fx_open(f, name);
-    *state = f;
-    return 0;
+    return fx_setup_named(state, "participations");
 }
 
 static int teardown(void **state)
 {
     fx *f = *state;
     assert_icms_ok(icms_audit_verify(f->db, NULL, NULL, 0, NULL));
-    fx_close(f);
-    free(f);
-    return 0;
+    return fx_teardown(state);
 }
 
 static cJSON *get_project(fx *f, const char *id)

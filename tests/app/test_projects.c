@@ -18,13 +18,7 @@
 
 static int setup(void **state)
 {
-    static int n;
-    fx *f = calloc(1, sizeof *f);
-    char name[32];
-    snprintf(name, sizeof name, "projects_%d", n++);
-    fx_open(f, name);
-    *state = f;
-    return 0;
+    return fx_setup_named(state, "projects");
 }
 
 static int teardown(void **state)
@@ -32,9 +26,7 @@ static int teardown(void **state)
     fx *f = *state;
     /* Whatever a test did, the audit chain must still verify. */
     assert_icms_ok(icms_audit_verify(f->db, NULL, NULL, 0, NULL));
-    fx_close(f);
-    free(f);
-    return 0;
+    return fx_teardown(state);
 }
 
 static cJSON *create(fx *f, const icms_request *req, const char *json, int expect)
