@@ -56,6 +56,43 @@ static icms_db *open_db(void)
     return db;
 }
 
+static void to_hex(const icms__key *key, char hex[2 * 64 + 1])
+{
+    assert_true(key->len < 64);
+    for (size_t i = 0; i < key->len; i++)
+        snprintf(hex + 2 * i, 3, "%02x", key->bytes[i]);
+}
+
+/* Run SQL on the server directly, as an operator would; it must succeed. */
+static void sql_ok(const char *sql)
+{
+    PGconn *c = PQconnectdb(server.conninfo);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+}
+
+/* How many rows of the table have keys under prefix. */
+static int prefix_rows(const icms__key *prefix)
+{
+    char hex[2 * 64 + 1], sql[512];
+    to_hex(prefix, hex);
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM app WHERE substring(k FROM 1 FOR %zu) = decode('%s', 'hex')",
+             prefix->len, hex);
+    PGconn *c = PQconnectdb(server.conninfo);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    PGresult *r = PQexec(c, sql);
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    int n = atoi(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    PQfinish(c);
+    return n;
+}
+
 static void id_of(char *json, char id[ICMS_UUID_STRING_SIZE])
 {
     cJSON *doc = cJSON_Parse(json);
@@ -172,6 +209,45 @@ static void test_whole_flow_on_postgres(void **state)
     db = open_db();
     assert_icms_ok(icms_check(db, &host, &out));
     assert_non_null(strstr(out, "\"ok\":true"));
+    icms_free(out);
+    icms_close(db);
+
+    /*
+     * A format 1 table (what an older libicms left: no by_project_status
+     * entries, stamped 1) is upgraded by the next open, as on SQLite.
+     */
+    icms__key index, stamp;
+    icms__key_init(&index);
+    icms__key_str(&index, "i");
+    icms__key_str(&index, "participation");
+    icms__key_str(&index, "by_project_status");
+    icms__key_init(&stamp);
+    icms__key_str(&stamp, "meta");
+    icms__key_str(&stamp, "format");
+    assert_int_equal(prefix_rows(&index), INVESTORS);
+    char index_hex[2 * 64 + 1], stamp_hex[2 * 64 + 1];
+    to_hex(&index, index_hex);
+    to_hex(&stamp, stamp_hex);
+    char downgrade[1024];
+    snprintf(downgrade, sizeof downgrade,
+             "BEGIN; DELETE FROM app WHERE substring(k FROM 1 FOR %zu) = decode('%s', 'hex'); "
+             "UPDATE app SET v = convert_to('{\"format\":1}', 'UTF8') WHERE k = decode('%s', "
+             "'hex'); COMMIT",
+             index.len, index_hex, stamp_hex);
+    sql_ok(downgrade);
+    assert_int_equal(prefix_rows(&index), 0);
+    db = open_db();
+    assert_int_equal(prefix_rows(&index), INVESTORS);
+    assert_icms_ok(icms_check(db, &host, &out));
+    assert_non_null(strstr(out, "\"ok\":true"));
+    icms_free(out);
+    char filter[128];
+    snprintf(filter, sizeof filter, "{\"project_id\":\"%s\",\"status\":\"APPROVED\"}",
+             project_id);
+    assert_icms_ok(icms_participation_list(db, &owner, filter, &out));
+    cJSON *page = cJSON_Parse(out);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(page, "items")), INVESTORS);
+    cJSON_Delete(page);
     icms_free(out);
     icms_close(db);
     icms_shutdown();
