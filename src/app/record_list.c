@@ -146,7 +146,7 @@ static int list_records(icms__cmd *cmd)
     /*
      * The scope says whose records may be listed; the index is the narrowest
      * the filter names (a participation's payments, then an investor's, then
-     * a project's requests of one status, then a project's), so a page of
+     * a project's records of one status, then a project's), so a page of
      * one investor's records, or of a project's PENDING requests, in a
      * crowded project does not read the whole project. Every record read is
      * still held to the filter and, for the viewer's own, to its investor
@@ -172,7 +172,7 @@ static int list_records(icms__cmd *cmd)
     }
     const char *status = icms__json_get_string(list->filter, "status");
     bool by_status = status && strcmp(index, "by_project") == 0 &&
-                     list->type == &icms__participation_record;
+                     list->type != &icms__payment_record; /* payments have no such index */
     icms__key values;
     icms__key_init(&values);
     icms__key_id(&values, id);

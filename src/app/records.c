@@ -127,16 +127,18 @@ static int participation_investor(const cJSON *doc, icms__key *key)
 }
 
 /*
- * A project's requests by status, so that its owner's page of PENDING
- * requests reads those, not every request of the project (format 2; a
- * format 1 file gains it when opened: app/format.c).
+ * A project's records by status, so that a page of one status (its owner's
+ * PENDING requests, the host's DUE refunds of a cancelled project) reads
+ * those, not every record of the project (format 2; a format 1 file gains it
+ * when opened: app/format.c). Payments have none: their status changes at
+ * every step of the hot path, and the entry would be two more rows each time.
  */
-static int participation_project_status(const cJSON *doc, icms__key *key)
+static int project_status(const cJSON *doc, icms__key *key)
 {
     int rc = key_id_field(doc, "project_id", key);
     if (rc == ICMS_OK)
         rc = key_status(doc, key);
-    return rc == ICMS_ENOTFOUND ? icms__error(ICMS_ECORRUPT, "participation without a project") : rc;
+    return rc == ICMS_ENOTFOUND ? icms__error(ICMS_ECORRUPT, "record without a project") : rc;
 }
 
 /* One open (PENDING or APPROVED) request per investor per project, held by the store itself. */
@@ -154,7 +156,7 @@ static const icms__index_def participation_indexes[] = {
     {"by_project", participation_project, false},
     {"by_investor", participation_investor, false},
     {"open", participation_open, true},
-    {"by_project_status", participation_project_status, false},
+    {"by_project_status", project_status, false},
 };
 
 const icms__record_type icms__participation_record = {
@@ -202,6 +204,7 @@ static const icms__index_def refund_indexes[] = {
     {"by_project", participation_project, false},
     {"by_status", key_status, false},
     {"txid", by_txid, true},
+    {"by_project_status", project_status, false},
 };
 
 const icms__record_type icms__refund_record = {"refund", refund_indexes,

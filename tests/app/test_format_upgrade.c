@@ -1,7 +1,7 @@
 /*
  * icms_open brings a format 1 store up to format 2 (src/app/format.c): the
- * participations' by_project_status index is built in the open's write
- * transaction with the new stamp, all or nothing.
+ * by_project_status indexes of participations, refunds and payouts are built
+ * in the open's write transaction with the new stamp, all or nothing.
  *
  * A format 1 file is made from a format 2 one by taking away exactly what
  * format 2 added (the index's entries) and stamping it 1: a format 1 file
@@ -18,8 +18,10 @@
 #include "app_fixture.h"
 #include "icms/participations.h"
 #include "icms/payments.h"
+#include "icms/projects.h"
 #include "kv/keys.h"
 #include "kv/tx.h"
+#include "scale_fixture.h"
 #include "support/fault_store.h"
 
 static void format_key(icms__key *key)
@@ -29,11 +31,14 @@ static void format_key(icms__key *key)
     icms__key_str(key, "format");
 }
 
-static void status_index(icms__key *prefix)
+/* The types format 2 indexes by project and status. */
+static const char *const indexed[] = {"participation", "refund", "payout"};
+
+static void status_index(icms__key *prefix, const char *type)
 {
     icms__key_init(prefix);
     icms__key_str(prefix, "i");
-    icms__key_str(prefix, "participation");
+    icms__key_str(prefix, type);
     icms__key_str(prefix, "by_project_status");
 }
 
@@ -59,25 +64,43 @@ static int gather(const uint8_t *key, size_t key_len, const uint8_t *value, size
 static int to_format_1(icms__tx *tx, void *arg)
 {
     size_t *removed = arg;
-    struct found found = {.count = 0};
+    *removed = 0;
     icms__key key;
-    status_index(&key);
-    int rc = icms__tx_scan_prefix(tx, &key, 0, gather, &found);
-    for (size_t i = 0; rc == ICMS_OK && i < found.count; i++)
-        rc = icms__tx_del(tx, &found.keys[i]);
-    *removed = found.count;
+    int rc = ICMS_OK;
+    for (size_t t = 0; rc == ICMS_OK && t < 3; t++) {
+        struct found found = {.count = 0};
+        status_index(&key, indexed[t]);
+        rc = icms__tx_scan_prefix(tx, &key, 0, gather, &found);
+        for (size_t i = 0; rc == ICMS_OK && i < found.count; i++)
+            rc = icms__tx_del(tx, &found.keys[i]);
+        *removed += found.count;
+    }
     format_key(&key);
     return rc ? rc : icms__tx_put(tx, &key, "{\"format\":1}", 12);
 }
 
+/* How many by_project_status entries the type has (arg: the type's name in, the count out). */
+struct count {
+    const char *type;
+    size_t entries;
+};
+
 static int count_entries(icms__tx *tx, void *arg)
 {
+    struct count *c = arg;
     struct found found = {.count = 0};
     icms__key key;
-    status_index(&key);
+    status_index(&key, c->type);
     int rc = icms__tx_scan_prefix(tx, &key, 0, gather, &found);
-    *(size_t *)arg = found.count;
+    c->entries = found.count;
     return rc;
+}
+
+static size_t entries_of(fx *f, const char *type)
+{
+    struct count c = {type, 0};
+    assert_icms_ok(icms__db_read(f->db, count_entries, &c));
+    return c.entries;
 }
 
 static int read_stamp(icms__tx *tx, void *arg)
@@ -159,14 +182,48 @@ static void test_opening_a_format_1_file_builds_the_status_index(void **state)
     icms_options options = ICMS_OPTIONS_INIT;
     fx_reopen(f, &options);
     assert_int_equal(stamp_of(f), 2);
-    size_t entries = 0;
-    assert_icms_ok(icms__db_read(f->db, count_entries, &entries));
-    assert_int_equal(entries, 3);
+    assert_int_equal(entries_of(f, "participation"), 3);
     assert_int_equal(pending_listed(f, project, pending), 1);
     /* Opening again finds format 2 and changes nothing. */
     fx_reopen(f, &options);
-    assert_icms_ok(icms__db_read(f->db, count_entries, &entries));
-    assert_int_equal(entries, 3);
+    assert_int_equal(entries_of(f, "participation"), 3);
+}
+
+/* Refunds are indexed by project and status too: a cancelled project's DUE refunds. */
+static void test_refunds_gain_the_index_too(void **state)
+{
+    fx *f = *state;
+    memchain *m = memchain_new();
+    scale_reopen(f, m);
+    char project[37], part[37], payment[37];
+    scale_project(f, 100, NULL, project);
+    fx_approved_profit(f, &f->investor, project, SCALE_UNIT, part);
+    scale_initiate(f, m, &f->investor, part, payment);
+    scale_pay(f, m, &f->investor, payment);
+    assert_icms_ok(icms_project_cancel(f->db, &f->admin.req, project, "no ship", NULL));
+    assert_int_equal(entries_of(f, "refund"), 1);
+    size_t removed = 0;
+    assert_icms_ok(icms__db_write(f->db, to_format_1, &removed));
+    assert_int_equal(removed, 2); /* the request's entry and the refund's */
+    icms_options options = ICMS_OPTIONS_INIT;
+    fx_reopen(f, &options);
+    memchain_free(m);
+    assert_int_equal(stamp_of(f), 2);
+    assert_int_equal(entries_of(f, "refund"), 1);
+    assert_int_equal(entries_of(f, "participation"), 1);
+    char filter[128], *out = NULL;
+    snprintf(filter, sizeof filter, "{\"project_id\":\"%s\",\"status\":\"DUE\"}", project);
+    assert_icms_ok(icms_refund_list(f->db, &f->admin.req, filter, &out));
+    cJSON *page = fx_json(out);
+    cJSON *items = cJSON_GetObjectItem(page, "items");
+    assert_int_equal(cJSON_GetArraySize(items), 1);
+    assert_string_equal(fx_str(cJSON_GetArrayItem(items, 0), "payment_id"), payment);
+    cJSON_Delete(page);
+    snprintf(filter, sizeof filter, "{\"project_id\":\"%s\",\"status\":\"PAID\"}", project);
+    assert_icms_ok(icms_refund_list(f->db, &f->admin.req, filter, &out));
+    page = fx_json(out);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(page, "items")), 0);
+    cJSON_Delete(page);
 }
 
 /*
@@ -233,6 +290,7 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_opening_a_format_1_file_builds_the_status_index),
+        T(test_refunds_gain_the_index_too),
         T(test_a_failed_upgrade_leaves_the_file_as_it_was),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
