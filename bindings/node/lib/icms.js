@@ -81,9 +81,11 @@ function settled([rc, text, message]) {
 // after the other on a libuv worker thread (async.node); a synchronous call
 // while one is pending (running or queued) is refused with InvalidError
 // (it would race the worker, or wait for it with the loop blocked); close()
-// while one is pending frees the handle once the last has settled. A call
-// counts as pending until its promise settles, so once a caller's await
-// returns the lane is free again (unless more were queued).
+// while one is pending lets the running call finish, rejects the ones
+// queued behind it (InvalidError: closed) and frees the handle once the
+// last has settled. A call counts as pending until its promise settles, so
+// once a caller's await returns the lane is free again (unless more were
+// queued).
 class Lane {
   constructor() {
     this.pending = 0;
@@ -106,7 +108,7 @@ class Lane {
         }
         settle(value);
       };
-      this.tail = this.tail.then(() => {
+      const run = () => {
         let call;
         try {
           call = start();
@@ -115,7 +117,9 @@ class Lane {
           return undefined;
         }
         return call.then((v) => done(resolve, v), (e) => done(reject, e));
-      });
+      };
+      // On an idle lane the call starts now (a close() right after it lets it run).
+      this.tail = this.pending === 1 ? run() : this.tail.then(run);
     });
   }
 
@@ -429,6 +433,7 @@ class NatsPublisher {
   drain() {
     const handle = this.live();
     this.lane.refuseSync('drain()');
+    native.icms_error_clear(); // as on the worker: the message read on failure is this call's
     const n = native.icms_binding_nats_drain(handle);
     if (n < 0) raise(n);
     return n;
@@ -532,6 +537,9 @@ class RpcClient {
   call(method, arg = null, arg2 = null, n = 0) {
     const handle = this.live();
     this.lane.refuseSync(`${method}()`);
+    // As on the worker: the message read on failure is this call's (an
+    // unknown method records none, and would show an older call's).
+    native.icms_error_clear();
     return parsed(check(native.icms_binding_rpc_call(handle, method, strArg(arg, 'argument'),
       strArg(arg2, 'argument'), Number(n), null)));
   }
@@ -564,6 +572,7 @@ class RpcClient {
     const handle = this.live();
     if (script !== null && !Buffer.isBuffer(script)) throw new TypeError('script is a Buffer');
     this.lane.refuseSync('checkPayment()');
+    native.icms_error_clear();
     return parsed(check(native.icms_binding_rpc_check_payment(handle, strArg(txid, 'txid'), script,
       strArg(address, 'address'), network, Number(minAmount), Number(minConfirmations), spv ? 1 : 0,
       Number(minDifficulty), strArg(blockHash, 'blockHash'), null)));
