@@ -101,12 +101,15 @@ class Lane {
     this.pending++;
     return new Promise((resolve, reject) => {
       const done = (settle, value) => {
-        if (--this.pending === 0) {
-          const idle = this.idle;
-          this.idle = [];
-          for (const fn of idle) fn(); // frees the handle (and closes its database) first
+        try {
+          if (--this.pending === 0) {
+            const idle = this.idle;
+            this.idle = [];
+            for (const fn of idle) fn(); // frees the handle (and closes its database) first
+          }
+        } finally {
+          settle(value);
         }
-        settle(value);
       };
       const run = () => {
         let call;
@@ -114,7 +117,7 @@ class Lane {
           call = start();
         } catch (e) {
           done(reject, e);
-          return undefined;
+          return Promise.resolve();
         }
         return call.then((v) => done(resolve, v), (e) => done(reject, e));
       };
