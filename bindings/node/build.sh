@@ -5,8 +5,9 @@
 #   bash bindings/node/build.sh [BUILD_DIR]      (default: build/)
 #
 # Writes BUILD_DIR/bindings/node/ as a loadable package: package.json, lib/,
-# native.node and events.node (linked to BUILD_DIR/src/libicms.so with an rpath), so
-# that require('BUILD_DIR/bindings/node') works.
+# native.node, events.node and async.node (linked to BUILD_DIR/src/libicms.so
+# with an rpath), so that require('BUILD_DIR/bindings/node') works.
+# ICMS_NODE_CFLAGS adds flags to async.node's compile (e.g. -fsanitize=address).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${1:-${ICMS_BUILD_DIR:-$ROOT/build}}
@@ -33,6 +34,12 @@ ${CXX:-g++} -shared -fPIC -O1 -g -std=gnu++17 -DBUILDING_NODE_EXTENSION \
 ${CC:-cc} -shared -fPIC -O2 -g -std=gnu11 -pthread -Wall -Wextra -Wno-unused-parameter -Werror \
   -I"$NODE_INCLUDE" -I"$ROOT/include" -I"$ROOT/bindings/common" \
   "$ROOT/bindings/node/src/events.c" -o "$OUT/events.node" -L"$LIB" -licms -Wl,-rpath,"$LIB"
+# The promise-returning network calls' N-API addon (ours: the library's warning
+# set, -Werror).
+${CC:-cc} -shared -fPIC -O2 -g -std=gnu11 -pthread -Wall -Wextra -Wpedantic -Wshadow -Wconversion \
+  -Wno-sign-conversion -Wstrict-prototypes -Wmissing-prototypes -Werror ${ICMS_NODE_CFLAGS:-} \
+  -I"$NODE_INCLUDE" -I"$ROOT/include" -I"$ROOT/bindings/common" \
+  "$ROOT/bindings/node/src/async.c" -o "$OUT/async.node" -L"$LIB" -licms -Wl,-rpath,"$LIB"
 cp "$ROOT"/bindings/node/lib/*.js "$OUT/lib/"
 cp "$ROOT/bindings/node/package.json" "$OUT/"
 echo "node binding: $OUT"

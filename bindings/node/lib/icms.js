@@ -13,7 +13,9 @@
 //
 // Threads: everything runs on the JavaScript thread, synchronously; a call
 // that reaches the Gapcoin node blocks the event loop for its duration. Use
-// worker_threads with one Database each to keep the loop free.
+// worker_threads with one Database each to keep the loop free. The network
+// calls of NatsPublisher and RpcClient also come as promises (drainAsync,
+// callAsync, checkPaymentAsync) that run on a libuv worker thread (Lane).
 const path = require('path');
 const json = require('./json');
 
@@ -21,6 +23,8 @@ const nativePath = process.env.ICMS_NODE_ADDON || path.join(__dirname, '..', 'na
 const native = require(nativePath);
 // The push subscriptions' N-API addon, built beside native.node.
 const events = require(path.join(path.dirname(nativePath), 'events.node'));
+// The promise-returning network calls' N-API addon (src/async.c), beside it too.
+const work = require(path.join(path.dirname(nativePath), 'async.node'));
 
 // ---------------------------------------------------------------- errors
 
@@ -52,12 +56,89 @@ for (const [name, code] of [
   byCode.set(code, cls);
 }
 
-// THE place where a negative code becomes an exception (read on this thread).
+// THE place where a negative code becomes an exception: message is the one
+// the call recorded (null: none, the code's own text is used).
+function errorOf(rc, message) {
+  const Cls = byCode.get(rc) || IcmsError;
+  return new Cls(message ?? native.icms_strerror(rc), rc);
+}
+
+// A synchronous call's failure: its message is this thread's last error.
 function raise(rc) {
   const last = native.icms_error_last();
-  const message = last.code === rc ? last.message : native.icms_strerror(rc);
-  const Cls = byCode.get(rc) || IcmsError;
-  throw new Cls(message, rc);
+  throw errorOf(rc, last.code === rc ? last.message : null);
+}
+
+// An async.node call's answer [rc, text, message] (the message captured on
+// the worker thread that ran it): rc when it is not negative, else the error.
+function settled([rc, text, message]) {
+  if (rc < 0) throw errorOf(rc, message);
+  return [rc, text];
+}
+
+// One native call at a time on a handle (a NatsPublisher or an RpcClient).
+// The promise-returning calls queue here, first in first out, and run one
+// after the other on a libuv worker thread (async.node); a synchronous call
+// while one is pending (running or queued) is refused with InvalidError
+// (it would race the worker, or wait for it with the loop blocked); close()
+// while one is pending lets the running call finish, rejects the ones
+// queued behind it (InvalidError: closed) and frees the handle once the
+// last has settled. A call counts as pending until its promise settles, so
+// once a caller's await returns the lane is free again (unless more were
+// queued).
+class Lane {
+  constructor() {
+    this.pending = 0;
+    this.tail = Promise.resolve();
+    this.idle = [];
+  }
+
+  get busy() { return this.pending > 0; }
+
+  // start() runs when the calls queued before it have settled and returns
+  // the promise of the native call; a throw rejects this call only.
+  push(start) {
+    this.pending++;
+    return new Promise((resolve, reject) => {
+      const done = (settle, value) => {
+        try {
+          if (--this.pending === 0) {
+            const idle = this.idle;
+            this.idle = [];
+            for (const fn of idle) fn(); // frees the handle (and closes its database) first
+          }
+        } finally {
+          settle(value);
+        }
+      };
+      const run = () => {
+        let call;
+        try {
+          call = start();
+        } catch (e) {
+          done(reject, e);
+          return Promise.resolve();
+        }
+        return call.then((v) => done(resolve, v), (e) => done(reject, e));
+      };
+      // On an idle lane the call starts now (a close() right after it lets it run).
+      this.tail = this.pending === 1 ? run() : this.tail.then(run);
+    });
+  }
+
+  // fn() now when nothing is pending, else when the last pending call settled.
+  whenIdle(fn) {
+    if (this.pending === 0) fn();
+    else this.idle.push(fn);
+  }
+
+  // The synchronous methods' guard.
+  refuseSync(what) {
+    if (this.pending > 0) {
+      throw new errorClasses.InvalidError(`${what}: an async call is pending on this handle; ` +
+        'await it (or use the Async method, which queues)', native.ICMS_EINVALID);
+    }
+  }
 }
 
 // Unpack a wrapper's result ([rc, out] or rc); throw on failure.
@@ -178,21 +259,30 @@ class Database {
     return this.handle;
   }
 
+  // Closes the Auth handles, subscriptions and publishers first. A
+  // publisher's drainAsync() in flight uses this database on a worker
+  // thread: the database is closed at once for JavaScript, but the C
+  // handle is closed (and the library shut down) when those drains settle.
   close() {
     for (const a of this.auths) a.close();
     for (const s of this.subscriptions) s.close();
-    for (const p of this.publishers) p.close();
-    if (this.handle !== null) {
-      native.icms_close(this.handle);
-      this.handle = null;
-    }
-    // No dispatch can reach a subscription once its database is closed.
-    for (const token of this.subTokens) events.freeSub(token);
+    const busy = [...this.publishers].filter((p) => p.lane.busy);
+    for (const p of this.publishers) p.close(); // a busy one frees its handle once idle
+    const handle = this.handle;
+    const subTokens = this.subTokens;
+    const initialised = this.initialised;
+    this.handle = null;
     this.subTokens = [];
-    if (this.initialised) {
-      this.initialised = false;
-      native.icms_shutdown();
-    }
+    this.initialised = false;
+    const finish = () => {
+      if (handle !== null) native.icms_close(handle);
+      // No dispatch can reach a subscription once its database is closed.
+      for (const token of subTokens) events.freeSub(token);
+      if (initialised) native.icms_shutdown();
+    };
+    let left = busy.length;
+    if (left === 0) finish();
+    for (const p of busy) p.lane.whenIdle(() => { if (--left === 0) finish(); });
   }
 
   tick() { return parsed(check(native.icms_tick(this.live(), null))); }
@@ -314,7 +404,9 @@ class Subscription {
 // ('nats://127.0.0.1:4222'), stream ('ICMS'), subjectPrefix ('icms.'),
 // consumer ('nats'), createStream, batch, timeoutMs, duplicateWindowMs.
 // drain() is synchronous: it blocks the event loop while it waits on the
-// server (bounded by timeoutMs). The Database closes its publishers first.
+// server (bounded by timeoutMs); drainAsync() waits on a worker thread.
+// The C publisher is not for concurrent use: drains go one at a time
+// (Lane). The Database closes its publishers first.
 class NatsPublisher {
   constructor(db, options = {}) {
     if (!(db instanceof Database)) throw new TypeError('db is an icms.Database');
@@ -324,28 +416,46 @@ class NatsPublisher {
     this.handle = check(native.icms_binding_nats_new(null, db.live(), strArg(o.url, 'url'),
       strArg(o.stream, 'stream'), strArg(o.subjectPrefix, 'subjectPrefix'), strArg(o.consumer, 'consumer'),
       o.createStream ? 1 : 0, Number(o.batch ?? 0), Number(o.timeoutMs ?? 0), Number(o.duplicateWindowMs ?? 0)));
+    this.lane = new Lane();
     db.publishers.add(this);
   }
 
   get closed() { return this.handle === null; }
 
-  // Publish every event after the consumer's cursor: how many the server
-  // acknowledged (a Number). TransportError when the server is unreachable
-  // or does not acknowledge (the events wait in the outbox).
-  drain() {
+  live() {
     if (this.handle === null || this.db.closed) {
       throw new errorClasses.InvalidError('the publisher is closed', native.ICMS_EINVALID);
     }
-    const n = native.icms_binding_nats_drain(this.handle);
+    return this.handle;
+  }
+
+  // Publish every event after the consumer's cursor: how many the server
+  // acknowledged (a Number). TransportError when the server is unreachable
+  // or does not acknowledge (the events wait in the outbox). InvalidError
+  // while a drainAsync() is pending.
+  drain() {
+    const handle = this.live();
+    this.lane.refuseSync('drain()');
+    native.icms_error_clear(); // as on the worker: the message read on failure is this call's
+    const n = native.icms_binding_nats_drain(handle);
     if (n < 0) raise(n);
     return n;
   }
 
+  // drain() on a worker thread: a Promise of the same Number, rejected with
+  // the same errors. Queues behind a drainAsync() still pending; one closed
+  // before it started rejects with InvalidError.
+  drainAsync() {
+    return this.lane.push(() => work.natsDrain(this.live().getCPtr()).then((r) => settled(r)[0]));
+  }
+
+  // Idempotent. While a drainAsync() runs, the C publisher is freed when it settles.
   close() {
     if (this.handle !== null) {
-      native.icms_nats_publisher_free(this.handle);
+      const handle = this.handle;
       this.handle = null;
       this.db.publishers.delete(this);
+      this.lane.whenIdle(() => native.icms_nats_publisher_free(handle));
     }
   }
 }
@@ -407,20 +517,41 @@ class RateLimiter {
 // A Gapcoin node's JSON-RPC client (icms_rpc_client_*) over the built-in
 // libcurl transport: {url, username, password, timeoutMs}. Every call is
 // synchronous (it blocks the event loop for the node's answer, bounded by
-// timeoutMs). Answers parsed with integers as BigInts, bytes as Buffers.
+// timeoutMs), except callAsync() and checkPaymentAsync(), which wait on a
+// worker thread. Answers parsed with integers as BigInts, bytes as Buffers.
+// One call at a time (Lane): the curl transport serializes a client's
+// calls anyway, so a second one in flight would only hold a libuv thread.
 class RpcClient {
   constructor({ url, username, password, timeoutMs } = {}) {
     this.handle = null;
+    this.lane = new Lane();
     this.handle = check(native.icms_binding_rpc_curl(null, strArg(url, 'url'), strArg(username, 'username'),
       strArg(password, 'password'), Number(timeoutMs ?? 0)));
   }
 
   get closed() { return this.handle === null; }
 
-  call(method, arg = null, arg2 = null, n = 0) {
+  live() {
     if (this.handle === null) throw new errorClasses.InvalidError('the RPC client is closed', native.ICMS_EINVALID);
-    return parsed(check(native.icms_binding_rpc_call(this.handle, method, strArg(arg, 'argument'),
+    return this.handle;
+  }
+
+  // InvalidError while a callAsync()/checkPaymentAsync() is pending.
+  call(method, arg = null, arg2 = null, n = 0) {
+    const handle = this.live();
+    this.lane.refuseSync(`${method}()`);
+    // As on the worker: the message read on failure is this call's (an
+    // unknown method records none, and would show an older call's).
+    native.icms_error_clear();
+    return parsed(check(native.icms_binding_rpc_call(handle, method, strArg(arg, 'argument'),
       strArg(arg2, 'argument'), Number(n), null)));
+  }
+
+  // call() on a worker thread: a Promise of the same answer, rejected with
+  // the same errors. Queues behind the async calls still pending.
+  callAsync(method, arg = null, arg2 = null, n = 0) {
+    return this.lane.push(() => work.rpcCall(this.live().getCPtr(), method, strArg(arg, 'argument'),
+      strArg(arg2, 'argument'), Number(n)).then((r) => parsed(settled(r)[1])));
   }
 
   getblockcount() { return this.call('getblockcount').height; }
@@ -441,17 +572,33 @@ class RpcClient {
   // is_coinbase, spv_verified, verified_depth, pow}; a status is an answer.
   checkPayment({ txid, minAmount, address = null, script = null, network = 0, minConfirmations = 1,
     spv = false, minDifficulty = 0, blockHash = null } = {}) {
-    if (this.handle === null) throw new errorClasses.InvalidError('the RPC client is closed', native.ICMS_EINVALID);
+    const handle = this.live();
     if (script !== null && !Buffer.isBuffer(script)) throw new TypeError('script is a Buffer');
-    return parsed(check(native.icms_binding_rpc_check_payment(this.handle, strArg(txid, 'txid'), script,
+    this.lane.refuseSync('checkPayment()');
+    native.icms_error_clear();
+    return parsed(check(native.icms_binding_rpc_check_payment(handle, strArg(txid, 'txid'), script,
       strArg(address, 'address'), network, Number(minAmount), Number(minConfirmations), spv ? 1 : 0,
       Number(minDifficulty), strArg(blockHash, 'blockHash'), null)));
   }
 
+  // checkPayment() on a worker thread: a Promise of the same answer.
+  checkPaymentAsync({ txid, minAmount, address = null, script = null, network = 0, minConfirmations = 1,
+    spv = false, minDifficulty = 0, blockHash = null } = {}) {
+    return this.lane.push(() => {
+      const handle = this.live();
+      if (script !== null && !Buffer.isBuffer(script)) throw new TypeError('script is a Buffer');
+      return work.rpcCheckPayment(handle.getCPtr(), strArg(txid, 'txid'), script, strArg(address, 'address'),
+        network, Number(minAmount), Number(minConfirmations), spv ? 1 : 0, Number(minDifficulty),
+        strArg(blockHash, 'blockHash')).then((r) => parsed(settled(r)[1]));
+    });
+  }
+
+  // Idempotent. While an async call is pending, the C client is freed when the last settles.
   close() {
     if (this.handle !== null) {
-      native.icms_rpc_client_free(this.handle);
+      const handle = this.handle;
       this.handle = null;
+      this.lane.whenIdle(() => native.icms_rpc_client_free(handle));
     }
   }
 }
