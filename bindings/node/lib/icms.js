@@ -141,6 +141,42 @@ class Lane {
   }
 }
 
+// The Database's commands in flight on workers. Unlike a Lane they run side
+// by side (a database handle may be used by many threads at once); the
+// database is closed only once the last has settled.
+class Running {
+  constructor() {
+    this.pending = 0;
+    this.idle = [];
+  }
+
+  get busy() { return this.pending > 0; }
+
+  // start() returns the native call's promise; a throw rejects this call only.
+  run(start) {
+    let call;
+    try {
+      call = start();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    this.pending++;
+    const done = () => {
+      if (--this.pending === 0) {
+        const idle = this.idle;
+        this.idle = [];
+        for (const fn of idle) fn();
+      }
+    };
+    return call.finally(done);
+  }
+
+  whenIdle(fn) {
+    if (this.pending === 0) fn();
+    else this.idle.push(fn);
+  }
+}
+
 // Unpack a wrapper's result ([rc, out] or rc); throw on failure.
 function check(result) {
   const rc = Array.isArray(result) ? result[0] : result;
@@ -219,6 +255,7 @@ class Database {
     this.subscriptions = new Set();
     this.publishers = new Set();
     this.subTokens = []; // closed subscriptions' C structs, freed after icms_close
+    this.running = new Running(); // the *_async commands in flight
     // A missing path must not become a database called "undefined".
     if (typeof file !== 'string' || file.length === 0) {
       throw new errorClasses.InvalidError('a database path (a non-empty string) is required',
@@ -260,13 +297,15 @@ class Database {
   }
 
   // Closes the Auth handles, subscriptions and publishers first. A
-  // publisher's drainAsync() in flight uses this database on a worker
-  // thread: the database is closed at once for JavaScript, but the C
-  // handle is closed (and the library shut down) when those drains settle.
+  // publisher's drainAsync() or a command's *_async in flight uses this
+  // database on a worker thread: the database is closed at once for
+  // JavaScript, but the C handle is closed (and the library shut down) when
+  // those calls settle.
   close() {
     for (const a of this.auths) a.close();
     for (const s of this.subscriptions) s.close();
-    const busy = [...this.publishers].filter((p) => p.lane.busy);
+    const busy = [...this.publishers].filter((p) => p.lane.busy).map((p) => p.lane);
+    if (this.running.busy) busy.push(this.running);
     for (const p of this.publishers) p.close(); // a busy one frees its handle once idle
     const handle = this.handle;
     const subTokens = this.subTokens;
@@ -282,10 +321,14 @@ class Database {
     };
     let left = busy.length;
     if (left === 0) finish();
-    for (const p of busy) p.lane.whenIdle(() => { if (--left === 0) finish(); });
+    for (const lane of busy) lane.whenIdle(() => { if (--left === 0) finish(); });
   }
 
   tick() { return parsed(check(native.icms_tick(this.live(), null))); }
+  // icms_tick on a libuv worker (it asks the Gapcoin node): a promise of its report.
+  tick_async() {
+    return this.running.run(() => work.tick(this.live().getCPtr()).then((r) => parsed(settled(r)[1])));
+  }
   notify_run() { return parsed(check(native.icms_notify_run(this.live(), null))); }
 
   events_read(actor, consumer, after = native.ICMS_EVENTS_FROM_CURSOR, max = 100) {
@@ -724,6 +767,12 @@ function reqOf(actor) {
   return actor.native;
 }
 
+// The request's fields as async.node copies them: [actorKind, actorId, ..., accessToken].
+function requestFields(actor) {
+  reqOf(actor); // the same TypeError as the synchronous methods
+  return FIELDS.map((k) => (k === 'actorKind' ? actor.fields.actorKind : actor.fields[k] ?? null));
+}
+
 for (const name of COMMANDS) {
   const fn = native[`icms_${name}`];
   const method = {
@@ -732,6 +781,15 @@ for (const name of COMMANDS) {
     },
   }[name];
   Object.defineProperty(Database.prototype, name, { value: method, writable: true });
+  // The same command on a libuv worker: a promise of the same answer or error.
+  const asyncName = `${name}_async`;
+  const asyncMethod = {
+    [asyncName](actor, ...args) {
+      return this.running.run(() => work.command(this.live().getCPtr(), name, requestFields(actor),
+        args.map((a) => strArg(arg(a), 'argument'))).then((r) => parsed(settled(r)[1])));
+    },
+  }[asyncName];
+  Object.defineProperty(Database.prototype, asyncName, { value: asyncMethod, writable: true });
 }
 
 function open(file, options) { return new Database(file, options); }

@@ -15,6 +15,9 @@
  * message (null when the call recorded none); lib/icms.js turns a failure
  * into the same IcmsError subclass the synchronous method throws.
  *
+ * The Database's commands run the same way (async_commands.c, included
+ * below).
+ *
  * What this file does NOT do: decide which calls may run at once. The
  * handle's address is borrowed; lib/icms.js keeps one call in flight per
  * handle and defers the handle's free (and its database's close) until the
@@ -34,7 +37,16 @@
 #include "../../common/gapcoin_json.c"
 #include "../../common/host_api.c"
 
-typedef enum job_kind { JOB_NATS_DRAIN, JOB_RPC_CALL, JOB_RPC_CHECK_PAYMENT } job_kind;
+typedef enum job_kind {
+    JOB_NATS_DRAIN,
+    JOB_RPC_CALL,
+    JOB_RPC_CHECK_PAYMENT,
+    JOB_COMMAND /* a Database command or the tick: async_commands.c */
+} job_kind;
+
+typedef struct command_job command_job;
+static void command_job_free(command_job *c);
+static int64_t command_run(command_job *c, char **out);
 
 typedef struct job {
     job_kind kind;
@@ -48,9 +60,10 @@ typedef struct job {
     int64_t n, min_amount, min_confirmations;
     int network, spv;
     uint64_t min_difficulty;
+    command_job *command; /* JOB_COMMAND's name, request and arguments */
     /* Results, written on the worker and read on the loop after it completed. */
     int64_t rc;
-    char *out;     /* malloc'd JSON text (host_api.c) */
+    char *out;     /* JSON text: malloc'd (host_api.c), or the library's for JOB_COMMAND */
     char *message; /* malloc'd copy of the worker's icms_error_last() message */
 } job;
 
@@ -63,8 +76,12 @@ static void job_free(job *j)
     free(j->address);
     free(j->block_hash);
     free(j->script);
-    free(j->out);
+    if (j->kind == JOB_COMMAND)
+        icms_free(j->out); /* the library's answer, not host_api.c's copy */
+    else
+        free(j->out);
     free(j->message);
+    command_job_free(j->command);
     free(j);
 }
 
@@ -87,6 +104,9 @@ static void execute(napi_env env, void *data)
             (icms_rpc_client *)j->handle, j->txid, j->script, j->script_len, j->address,
             j->network, j->min_amount, j->min_confirmations, j->spv, j->min_difficulty,
             j->block_hash, &j->out);
+        break;
+    case JOB_COMMAND:
+        j->rc = command_run(j->command, &j->out);
         break;
     }
     if (j->rc < 0) {
@@ -317,6 +337,8 @@ static napi_value js_rpc_check_payment(napi_env env, napi_callback_info info)
     return start(env, j, "icms.rpcCheckPayment");
 }
 
+#include "async_commands.c"
+
 /* node_api.h's macro defines two exported functions without a prior prototype. */
 #pragma GCC diagnostic ignored "-Wmissing-prototypes"
 NAPI_MODULE_INIT()
@@ -325,6 +347,8 @@ NAPI_MODULE_INIT()
         {"natsDrain", NULL, js_nats_drain, NULL, NULL, NULL, napi_default, NULL},
         {"rpcCall", NULL, js_rpc_call, NULL, NULL, NULL, napi_default, NULL},
         {"rpcCheckPayment", NULL, js_rpc_check_payment, NULL, NULL, NULL, napi_default, NULL},
+        {"command", NULL, js_command, NULL, NULL, NULL, napi_default, NULL},
+        {"tick", NULL, js_tick, NULL, NULL, NULL, napi_default, NULL},
     };
     if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok)
         return NULL;

@@ -14,17 +14,12 @@ const path = require('path');
 const readline = require('readline');
 const icms = require('../lib/icms');
 const e2e = require('../examples/end_to_end');
+const { tmpdir, startNode, ticksDuring, ticksDuringSync, timeless, sameError, syncError } = require('./support');
 
 const NOW = 1767225600000;
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const HELPER = path.join(ROOT, 'tests/bindings/nats_helper.py');
 const DELAY = 600; // ms the slow node takes to answer (fake_gapcoind's /slow/MS/)
-
-function tmpdir(t) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'icms-node-async-'));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 function freePort() {
   return new Promise((resolve) => {
@@ -33,12 +28,6 @@ function freePort() {
       s.close(() => resolve(port));
     });
   });
-}
-
-async function startNode(t) {
-  const { proc, node } = await e2e.startNode(tmpdir(t));
-  t.after(() => e2e.stopNode(proc));
-  return node;
 }
 
 function startNats(t, dir) {
@@ -58,46 +47,6 @@ function blackhole(t) {
   t.after(() => new Promise((resolve) => { for (const s of sockets) s.destroy(); srv.close(resolve); }));
   return new Promise((resolve) => srv.listen(0, '127.0.0.1', () => resolve(srv.address().port)));
 }
-
-// How many times a 10 ms interval fired while fn's promise was pending.
-async function ticksDuring(fn) {
-  let ticks = 0;
-  const timer = setInterval(() => { ticks++; }, 10);
-  const started = Date.now();
-  try {
-    const value = await fn();
-    return { value, ticks, ms: Date.now() - started };
-  } catch (error) {
-    return { error, ticks, ms: Date.now() - started };
-  } finally {
-    clearInterval(timer);
-  }
-}
-
-// The synchronous twin: the interval cannot fire while the loop is blocked.
-async function ticksDuringSync(fn) {
-  let ticks = 0;
-  const timer = setInterval(() => { ticks++; }, 10);
-  try {
-    try { fn(); } catch { /* only the ticks matter here */ }
-    return ticks; // read before the loop gets a turn
-  } finally {
-    clearInterval(timer);
-  }
-}
-
-// (libcurl's message says how long the connect took: "after 2 ms".)
-const timeless = (message) => message.replace(/\b\d+ ms\b/g, 'N ms');
-const sameError = (got, want) => {
-  assert.ok(got instanceof want.constructor, `${got && got.name} is not ${want.name}`);
-  assert.equal(got.code, want.code);
-  assert.equal(timeless(got.message), timeless(want.message));
-};
-
-const syncError = (fn) => {
-  try { fn(); } catch (e) { return e; }
-  assert.fail('no error');
-};
 
 const rpcOf = (node, more = {}) => new icms.RpcClient({ url: node.url, username: node.user,
   password: node.password, ...more });
