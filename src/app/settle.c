@@ -8,8 +8,55 @@
 #include "app/command.h"
 #include "app/ledger.h"
 #include "app/project_cmd.h"
+#include "app/records.h"
 #include "app/user_stats.h"
 #include "core/core.h"
+
+/*
+ * Each kind's unique txid index keeps a transaction to one record of that
+ * kind; this keeps it to one record of any kind. Without it one transaction
+ * from the host's wallet settled both a refund and a payout to an investor
+ * (both go to their refund address), and a refund's transaction could be
+ * attached to a payment paying the same address, money out counted as money in.
+ */
+int icms__txid_check_unused(icms__tx *tx, const char *txid, const icms__record_type *own)
+{
+    static const struct {
+        const icms__record_type *type;
+        const char *what;
+    } uses[] = {
+        {&icms__payment_record, "is attached to a payment"},
+        {&icms__refund_record, "already settles a refund"},
+        {&icms__payout_record, "already settles a payout"},
+        {&icms__release_record, "already settles a release"},
+    };
+    icms__key values;
+    icms__key_init(&values);
+    icms__key_str(&values, txid);
+    for (size_t i = 0; i < ICMS__ARRAY_LEN(uses); i++) {
+        if (uses[i].type == own)
+            continue;
+        uint8_t id[16];
+        int rc = icms__record_find_unique(tx, uses[i].type, "txid", &values, id);
+        if (rc == ICMS_ENOTFOUND)
+            continue;
+        if (rc)
+            return rc;
+        if (uses[i].type == &icms__payment_record) {
+            cJSON *payment = NULL;
+            rc = icms__record_get(tx, &icms__payment_record, id, &payment);
+            if (rc)
+                return rc;
+            const char *status = icms__json_get_string(payment, "status");
+            bool failed = status && strcmp(status, "FAILED") == 0;
+            cJSON_Delete(payment);
+            if (failed)
+                continue;
+        }
+        return icms__error(ICMS_EEXISTS, "transaction %s %s", txid, uses[i].what);
+    }
+    return ICMS_OK;
+}
 
 struct settle {
     const icms__settle_kind *kind;
@@ -80,6 +127,8 @@ static int apply(icms__cmd *cmd)
     else if (rc == ICMS_OK && s->chain.paid < s->amount)
         rc = icms__error(ICMS_EINVALID, "the transaction pays the %s address %lld, not the %lld due",
                          s->kind->noun, (long long)s->chain.paid, (long long)s->amount);
+    if (rc == ICMS_OK)
+        rc = icms__txid_check_unused(cmd->tx, s->txid, s->kind->type);
     icms__posting postings[2];
     const char *recipient = icms__json_get_string(record, s->kind->recipient);
     if (rc == ICMS_OK && !recipient)
