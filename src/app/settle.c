@@ -42,17 +42,6 @@ int icms__txid_check_unused(icms__tx *tx, const char *txid, const icms__record_t
             continue;
         if (rc)
             return rc;
-        if (uses[i].type == &icms__payment_record) {
-            cJSON *payment = NULL;
-            rc = icms__record_get(tx, &icms__payment_record, id, &payment);
-            if (rc)
-                return rc;
-            const char *status = icms__json_get_string(payment, "status");
-            bool failed = status && strcmp(status, "FAILED") == 0;
-            cJSON_Delete(payment);
-            if (failed)
-                continue;
-        }
         return icms__error(ICMS_EEXISTS, "transaction %s %s", txid, uses[i].what);
     }
     return ICMS_OK;

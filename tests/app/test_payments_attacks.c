@@ -386,6 +386,50 @@ static void test_refund_with_the_wrong_transaction(void **state)
     cJSON_Delete(p);
 }
 
+/*
+ * Txids are public (the mempool): investor2 attaches investor's transaction
+ * to a payment of their own before investor does. It pays nothing to
+ * investor2's address, so that payment fails at depth; investor must then be
+ * able to attach their transaction to their payment and be credited. Before
+ * the fix the FAILED payment kept the txid in the unique index for ever, and
+ * investor's money, received by the host, could never be counted or refunded.
+ */
+static void test_a_txid_taken_by_another_investor_is_freed_when_that_payment_fails(void **state)
+{
+    atk *a = *state;
+    fx *f = &a->f;
+    small_project(a, a->project);
+    char pa[37], pb[37];
+    fx_approved_profit(f, &f->investor, a->project, 100000000, pa);
+    fx_approved_profit(f, &f->investor2, a->project, 50000000, pb);
+    cJSON *mine = initiate(a, &f->investor, pa, "a", 0, address(a, REFUND_ADDRESS));
+    cJSON *thief = initiate(a, &f->investor2, pb, "b", 0, address(a, REFUND_ADDRESS2));
+    const char *txid = pay(a, mine, 100000000, 0); /* in the mempool, for all to see */
+    assert_icms_ok(icms_payment_submit(f->db, &f->investor2.req, fx_str(thief, "id"), txid, NULL));
+    uint64_t before = digest(a);
+    assert_int_equal(icms_payment_submit(f->db, &f->investor.req, fx_str(mine, "id"), txid, NULL),
+                     ICMS_EEXISTS);
+    assert_true(digest(a) == before);
+    memchain_mine(a->chain, 1);
+    cJSON *v = verify(a, fx_str(thief, "id"));
+    assert_string_equal(fx_str(v, "status"), "FAILED");
+    cJSON_Delete(v);
+    assert_icms_ok(icms_payment_submit(f->db, &f->investor.req, fx_str(mine, "id"), txid, NULL));
+    v = verify(a, fx_str(mine, "id"));
+    assert_string_equal(fx_str(v, "status"), "CONFIRMED");
+    assert_int_equal(fx_int(v, "credited"), 100000000);
+    cJSON_Delete(v);
+    assert_int_equal(project_int(a, a->project, "funded"), 100000000);
+    /* The confirmed payment holds it now: no one else can take it. */
+    cJSON *again = initiate(a, &f->investor2, pb, "c", 0, address(a, REFUND_ADDRESS2));
+    assert_int_equal(
+        icms_payment_submit(f->db, &f->investor2.req, fx_str(again, "id"), txid, NULL),
+        ICMS_EEXISTS);
+    cJSON_Delete(again);
+    cJSON_Delete(mine);
+    cJSON_Delete(thief);
+}
+
 /* ---- authorization ---- */
 
 /*
@@ -1077,6 +1121,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_refund_transaction_does_not_fund_a_payment, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_refund_with_the_wrong_transaction, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_a_txid_taken_by_another_investor_is_freed_when_that_payment_fails, setup,
+            teardown),
         cmocka_unit_test_setup_teardown(test_others_cannot_act_on_an_investors_payment, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_owners_and_investors_cannot_settle_or_distribute,
