@@ -430,6 +430,62 @@ static void test_a_txid_taken_by_another_investor_is_freed_when_that_payment_fai
     cJSON_Delete(thief);
 }
 
+/*
+ * One payment named twice in one verify batch (and beside another): applied
+ * once. The second answer must see the payment as the first left it (the
+ * batch keeps the documents its read step parsed), not confirm it again or
+ * fail it for an output it has itself just claimed.
+ */
+static void test_a_batch_naming_one_payment_twice(void **state)
+{
+    atk *a = *state;
+    fx *f = &a->f;
+    small_project(a, a->project);
+    char pa[37], pb[37];
+    fx_approved_profit(f, &f->investor, a->project, 100000000, pa);
+    fx_approved_profit(f, &f->investor2, a->project, 50000000, pb);
+    cJSON *p = initiate(a, &f->investor, pa, "a", 0, address(a, REFUND_ADDRESS));
+    cJSON *q = initiate(a, &f->investor2, pb, "b", 0, address(a, REFUND_ADDRESS2));
+    const char *tp = pay(a, p, 100000000, 0), *tq = pay(a, q, 50000000, 1);
+    assert_icms_ok(icms_payment_submit(f->db, &f->investor.req, fx_str(p, "id"), tp, NULL));
+    assert_icms_ok(icms_payment_submit(f->db, &f->investor2.req, fx_str(q, "id"), tq, NULL));
+    const char *ids[] = {fx_str(p, "id"), fx_str(q, "id"), fx_str(p, "id"), fx_str(p, "id")};
+    char *out = NULL;
+    assert_icms_ok(icms_payment_verify_batch(f->db, &f->host, ids, 4, &out));
+    cJSON *list = fx_json(out);
+    assert_int_equal(cJSON_GetArraySize(list), 4);
+    cJSON *it;
+    cJSON_ArrayForEach(it, list)
+    {
+        assert_string_equal(fx_str(it, "status"), "CONFIRMED");
+        assert_int_equal(fx_int(it, "refund_due"), 0);
+    }
+    cJSON_Delete(list);
+    /* Verified again, alone: nothing more is counted. */
+    uint64_t before = digest(a);
+    assert_icms_ok(icms_payment_verify_batch(f->db, &f->host, ids, 4, NULL));
+    cJSON_Delete(verify(a, fx_str(p, "id")));
+    assert_true(digest(a) == before);
+    assert_int_equal(project_int(a, a->project, "funded"), TARGET);
+    char buf[64];
+    assert_string_equal(project_state(a, a->project, buf), "PENDING_ADMIN_APPROVAL");
+    /* Every bad batch shape is refused. */
+    assert_int_equal(icms_payment_verify_batch(f->db, &f->host, ids, 0, &out), ICMS_EINVALID);
+    assert_int_equal(icms_payment_verify_batch(f->db, &f->host, NULL, 1, &out), ICMS_EINVALID);
+    assert_int_equal(
+        icms_payment_verify_batch(f->db, &f->host, ids, ICMS_PAYMENT_BATCH_MAX + 1, &out),
+        ICMS_EINVALID);
+    const char *hidden[] = {fx_str(q, "id"), fx_str(p, "id")};
+    assert_int_equal(icms_payment_verify_batch(f->db, &f->investor.req, hidden, 2, &out),
+                     ICMS_ENOTFOUND);
+    const char *garbage[] = {fx_str(p, "id"), "not-an-id"};
+    assert_int_equal(icms_payment_verify_batch(f->db, &f->host, garbage, 2, &out),
+                     ICMS_EINVALID);
+    assert_null(out);
+    cJSON_Delete(p);
+    cJSON_Delete(q);
+}
+
 /* ---- authorization ---- */
 
 /*
@@ -1121,6 +1177,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_refund_transaction_does_not_fund_a_payment, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_refund_with_the_wrong_transaction, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_batch_naming_one_payment_twice, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_a_txid_taken_by_another_investor_is_freed_when_that_payment_fails, setup,
             teardown),
