@@ -286,8 +286,12 @@ static void test_one_transaction_settles_a_refund_and_a_payout(void **state)
     memchain_mine(a->chain, 1);
     assert_icms_ok(icms_payout_record(a->f.db, &a->f.host, payout, txid, NULL));
     uint64_t before = digest(a);
-    assert_int_equal(icms_refund_record(a->f.db, &a->f.host, refund, txid, NULL), ICMS_EEXISTS);
+    char upper[65]; /* the same txid written in capitals is the same transaction */
+    for (int i = 0; i < 65; i++)
+        upper[i] = (char)(txid[i] >= 'a' && txid[i] <= 'f' ? txid[i] - 'a' + 'A' : txid[i]);
+    assert_int_equal(icms_refund_record(a->f.db, &a->f.host, refund, upper, NULL), ICMS_EEXISTS);
     assert_non_null(strstr(icms_error_last()->message, "payout"));
+    assert_int_equal(icms_refund_record(a->f.db, &a->f.host, refund, txid, NULL), ICMS_EEXISTS);
     assert_true(digest(a) == before);
     /* The other way round: a refund's transaction settles no payout. */
     const char *txid2 = NULL;
@@ -596,6 +600,15 @@ static void test_owners_and_investors_cannot_settle_or_distribute(void **state)
     assert_int_equal(icms_refund_record(f->db, &f->anonymous, refund, txid, &out),
                      ICMS_EFORBIDDEN);
     assert_int_equal(icms_project_approve(f->db, &f->owner.req, a->project, &out),
+                     ICMS_EFORBIDDEN);
+    assert_int_equal(icms_project_ship(f->db, &f->owner.req, a->project,
+                                       "{\"container_number\":\"CSQU3054383\",\"vessel\":\"V\","
+                                       "\"bill_of_lading\":\"B\",\"port_of_loading\":\"P\","
+                                       "\"port_of_discharge\":\"H\","
+                                       "\"eta\":\"2026-03-01T00:00:00Z\"}",
+                                       &out),
+                     ICMS_EFORBIDDEN);
+    assert_int_equal(icms_project_complete(f->db, &f->owner.req, a->project, &out),
                      ICMS_EFORBIDDEN);
     assert_int_equal(icms_check(f->db, &f->owner.req, &out), ICMS_EFORBIDDEN);
     assert_int_equal(icms_check(f->db, &f->investor.req, &out), ICMS_EFORBIDDEN);
@@ -946,6 +959,12 @@ static void test_expired_then_submitted_and_cancelled_while_submitted(void **sta
     cJSON *q = initiate(a, &f->investor2, pb, "b", 0, address(a, REFUND_ADDRESS2));
     const char *txid2 = pay(a, q, 50000000, 1);
     assert_icms_ok(icms_payment_submit(f->db, &f->investor2.req, fx_str(q, "id"), txid2, NULL));
+    /* Swapping the transaction of a SUBMITTED payment (for one that pays more, say): refused. */
+    const char *swap = pay(a, q, 60000000, 1);
+    uint64_t submitted = digest(a);
+    assert_int_equal(icms_payment_submit(f->db, &f->investor2.req, fx_str(q, "id"), swap, NULL),
+                     ICMS_EINVALID_TRANSITION);
+    assert_true(digest(a) == submitted);
     assert_icms_ok(icms_project_cancel(f->db, &f->owner.req, a->project, "port closed", NULL));
     v = verify(a, fx_str(q, "id"));
     assert_string_equal(fx_str(v, "status"), "CONFIRMED");
@@ -997,16 +1016,58 @@ static void test_reorg_at_each_stage(void **state)
     assert_icms_ok(icms_payment_submit(f->db, &f->investor.req, fx_str(p2, "id"), txid, NULL));
     cJSON_Delete(verify(a, fx_str(p2, "id")));
     assert_string_equal(project_state(a, a->project, buf), "PENDING_ADMIN_APPROVAL");
-    assert_icms_ok(icms_project_approve(f->db, &f->admin.req, a->project, NULL));
-    memchain_drop(a->chain, second);
+    /* Nothing is outstanding: no further payment can be started. */
+    cJSON *more = NULL;
+    char json[160];
+    snprintf(json, sizeof json, "{\"refund_address\":\"%s\"}", address(a, REFUND_ADDRESS));
     uint64_t before = digest(a);
+    assert_int_equal(try_initiate(a, &f->investor, part, "c", json, &more),
+                     ICMS_EINVALID_TRANSITION);
+    assert_true(digest(a) == before);
+    char *out = NULL;
+    assert_icms_ok(icms_project_approve(f->db, &f->admin.req, a->project, &out));
+    cJSON *approved = fx_json(out);
+    char release[37];
+    snprintf(release, sizeof release, "%s", fx_str(approved, "release_id"));
+    cJSON_Delete(approved);
+    /* Approved: the re-org takes nothing back, by verify or by tick. */
+    memchain_drop(a->chain, second);
     v = verify(a, fx_str(p2, "id"));
     assert_string_equal(fx_str(v, "status"), "CONFIRMED");
     cJSON_Delete(v);
     assert_icms_ok(icms_tick(f->db, NULL));
     assert_string_equal(project_state(a, a->project, buf), "APPROVED");
     assert_int_equal(project_int(a, a->project, "funded"), TARGET);
-    (void)before;
+    assert_icms_ok(icms_release_get(f->db, &f->host, release, &out));
+    cJSON *r = fx_json(out);
+    assert_string_equal(fx_str(r, "status"), "DUE");
+    assert_int_equal(fx_int(r, "amount"), TARGET);
+    cJSON_Delete(r);
+    /* The transaction comes back (mined again), the owner is paid, the project completes:
+     * verifying after completion, with the transaction gone once more, changes nothing. */
+    const char *owner_tx = NULL;
+    memchain_pay(a->chain, script(a, OWNER_ADDRESS), TARGET, &owner_tx);
+    memchain_mine(a->chain, 1);
+    assert_icms_ok(icms_release_record(f->db, &f->host, release, owner_tx, NULL));
+    assert_icms_ok(icms_project_ship(f->db, &f->admin.req, a->project,
+                                     "{\"container_number\":\"CSQU3054383\",\"vessel\":\"V\","
+                                     "\"bill_of_lading\":\"B\",\"port_of_loading\":\"P\","
+                                     "\"port_of_discharge\":\"H\","
+                                     "\"eta\":\"2026-03-01T00:00:00Z\"}",
+                                     NULL));
+    assert_icms_ok(icms_project_complete(f->db, &f->admin.req, a->project, NULL));
+    v = verify(a, fx_str(p2, "id"));
+    assert_string_equal(fx_str(v, "status"), "CONFIRMED");
+    assert_int_equal(fx_int(v, "credited"), TARGET);
+    cJSON_Delete(v);
+    assert_string_equal(project_state(a, a->project, buf), "COMPLETED");
+    assert_int_equal(project_int(a, a->project, "funded"), TARGET);
+    assert_icms_ok(
+        icms_project_distribute(f->db, &f->admin.req, a->project, "{\"profit\":7}", NULL));
+    assert_icms_ok(icms_payout_list(f->db, &f->host, due_filter(a, a->project), &out));
+    cJSON *po = only_item(out, NULL);
+    assert_int_equal(fx_int(po, "amount"), TARGET + 7);
+    cJSON_Delete(po);
     cJSON_Delete(p);
     cJSON_Delete(p2);
 }
