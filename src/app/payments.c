@@ -10,7 +10,6 @@
 #include "app/payment_late.h"
 #include "app/project_cmd.h"
 #include "app/records.h"
-#include "app/settle.h"
 #include "core/core.h"
 #include "core/uuid.h"
 
@@ -347,9 +346,6 @@ static int submit_payment(icms__cmd *cmd)
     rc = icms__payment_status(payment, &status);
     if (rc == ICMS_OK)
         rc = icms__payment_decide(status, ICMS__PAYMENT_SUBMIT, parties, &facts, &decision);
-    /* Money the host's wallet paid out (a refund, payout, release) is no contribution. */
-    if (rc == ICMS_OK)
-        rc = icms__txid_check_unused(cmd->tx, call->txid, &icms__payment_record);
     icms_project_state_t project_state = (icms_project_state_t)ICMS_PROJECT_STATE_COUNT;
     cJSON *project = NULL;
     if (rc == ICMS_OK)

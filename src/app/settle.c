@@ -13,36 +13,36 @@
 #include "core/core.h"
 
 /*
- * Each kind's unique txid index keeps a transaction to one record of that
- * kind; this keeps it to one record of any kind. Without it one transaction
- * from the host's wallet settled both a refund and a payout to an investor
- * (both go to their refund address), and a refund's transaction could be
- * attached to a payment paying the same address, money out counted as money in.
+ * Each kind's unique txid index keeps a transaction to one refund, one payout
+ * or one release; this keeps it to one of them all. Without it one transaction
+ * from the host's wallet settled both a refund and a payout of an investor
+ * (both are paid to their refund address): money out counted twice. (A payment
+ * may hold the same txid: a refund paid to an address of the host's own wallet
+ * that funds a payment is money out and back in, and the ledger says both.)
  */
-int icms__txid_check_unused(icms__tx *tx, const char *txid, const icms__record_type *own)
+static int check_unsettled(icms__tx *tx, const char *txid, const icms__record_type *own)
 {
     static const struct {
         const icms__record_type *type;
-        const char *what;
-    } uses[] = {
-        {&icms__payment_record, "is attached to a payment"},
-        {&icms__refund_record, "already settles a refund"},
-        {&icms__payout_record, "already settles a payout"},
-        {&icms__release_record, "already settles a release"},
+        const char *noun;
+    } kinds[] = {
+        {&icms__refund_record, "refund"},
+        {&icms__payout_record, "payout"},
+        {&icms__release_record, "release"},
     };
     icms__key values;
     icms__key_init(&values);
     icms__key_str(&values, txid);
-    for (size_t i = 0; i < ICMS__ARRAY_LEN(uses); i++) {
-        if (uses[i].type == own)
-            continue;
+    for (size_t i = 0; i < ICMS__ARRAY_LEN(kinds); i++) {
+        if (kinds[i].type == own)
+            continue; /* its own unique index answers at the put */
         uint8_t id[16];
-        int rc = icms__record_find_unique(tx, uses[i].type, "txid", &values, id);
+        int rc = icms__record_find_unique(tx, kinds[i].type, "txid", &values, id);
         if (rc == ICMS_ENOTFOUND)
             continue;
-        if (rc)
-            return rc;
-        return icms__error(ICMS_EEXISTS, "transaction %s %s", txid, uses[i].what);
+        return rc ? rc
+                  : icms__error(ICMS_EEXISTS, "transaction %s already settles a %s", txid,
+                                kinds[i].noun);
     }
     return ICMS_OK;
 }
@@ -117,7 +117,7 @@ static int apply(icms__cmd *cmd)
         rc = icms__error(ICMS_EINVALID, "the transaction pays the %s address %lld, not the %lld due",
                          s->kind->noun, (long long)s->chain.paid, (long long)s->amount);
     if (rc == ICMS_OK)
-        rc = icms__txid_check_unused(cmd->tx, s->txid, s->kind->type);
+        rc = check_unsettled(cmd->tx, s->txid, s->kind->type);
     icms__posting postings[2];
     const char *recipient = icms__json_get_string(record, s->kind->recipient);
     if (rc == ICMS_OK && !recipient)

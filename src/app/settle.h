@@ -23,15 +23,6 @@ typedef struct icms__settle_kind {
     bool counts_as_refund;         /* paid amounts add to the investor's refunded history */
 } icms__settle_kind;
 
-/*
- * One transaction moves money once, whatever the kind: ICMS_EEXISTS when txid
- * already settles a refund, payout or release, or is attached to a payment
- * that did not fail (one that FAILED took nothing from it), other than a
- * record of `own`'s kind (its unique txid index answers for those). A store
- * error as it came.
- */
-int icms__txid_check_unused(icms__tx *tx, const char *txid, const icms__record_type *own);
-
 int icms__settle(icms_db *db, const icms_request *req, const icms__settle_kind *kind,
                  const char *id, const char *txid, char **out);
 

@@ -293,7 +293,7 @@ static void test_one_transaction_settles_a_refund_and_a_payout(void **state)
     assert_non_null(strstr(icms_error_last()->message, "payout"));
     assert_int_equal(icms_refund_record(a->f.db, &a->f.host, refund, txid, NULL), ICMS_EEXISTS);
     assert_true(digest(a) == before);
-    /* The other way round: a refund's transaction settles no payout. */
+    /* The refund is settled by a transaction of its own. */
     const char *txid2 = NULL;
     memchain_pay(a->chain, script(a, REFUND_ADDRESS), 30000000, &txid2);
     memchain_mine(a->chain, 1);
@@ -303,49 +303,71 @@ static void test_one_transaction_settles_a_refund_and_a_payout(void **state)
     cJSON_Delete(settled);
 }
 
+/* part's investor overpays a payment of all it owes by `excess`, refunds to refund_address. */
+static void overpaid(atk *a, const char *part, const char *key, long long due, long long excess,
+                     const char *refund_address)
+{
+    cJSON *p = initiate(a, &a->f.investor, part, key, 0, refund_address);
+    const char *txid = pay(a, p, due + excess, 1);
+    assert_icms_ok(icms_payment_submit(a->f.db, &a->f.investor.req, fx_str(p, "id"), txid, NULL));
+    cJSON *v = verify(a, fx_str(p, "id"));
+    assert_int_equal(fx_int(v, "refund_due"), excess);
+    cJSON_Delete(v);
+    cJSON_Delete(p);
+}
+
 /*
  * An investor names as the refund address of one payment the receiving
- * address of another of their payments (the host's own wallet). When the host
- * pays the refund, the investor submits that refund transaction as their
- * payment: money that left as a refund would come back as a contribution, in
- * the ledger only. A transaction that settled a refund funds no payment, and a
- * transaction that funds a payment settles no refund.
+ * address of another of theirs (an address of the host's own wallet). The
+ * host pays the refund there; the investor attaches that transaction to the
+ * payment, before or after the host records the refund. It is money out and
+ * back in, and both are what happened: the refund is PAID, the payment
+ * credited, the ledger's chain account equal to what the wallet holds
+ * (icms_check). Refusing either would lose the investor's money or have the
+ * host pay it twice; this guards the cross-kind txid rule against that.
  */
-static void test_a_refund_transaction_does_not_fund_a_payment(void **state)
+static void test_a_refund_paid_into_a_payment_address_counts_once_each_way(void **state)
 {
     atk *a = *state;
-    char p1[37], p2[37], part1[37], part2[37];
+    fx *f = &a->f;
+    char p1[37], p2[37], p3[37], part1[37], part2[37], part3[37];
     small_project(a, p1);
     small_project(a, p2);
-    fx_approved_profit(&a->f, &a->f.investor, p1, TARGET, part1);
-    fx_approved_profit(&a->f, &a->f.investor, p2, 30000000, part2);
-    cJSON *second = initiate(a, &a->f.investor, part2, "second", 0, address(a, REFUND_ADDRESS));
-    /* The first payment's refunds go to the second payment's receiving address. */
-    cJSON *first = initiate(a, &a->f.investor, part1, "first", 0, fx_str(second, "address"));
-    const char *txid = pay(a, first, TARGET + 30000000, 1);
-    assert_icms_ok(icms_payment_submit(a->f.db, &a->f.investor.req, fx_str(first, "id"), txid,
-                                       NULL));
-    cJSON_Delete(verify(a, fx_str(first, "id")));
+    small_project(a, p3);
+    fx_approved_profit(f, &f->investor, p1, TARGET, part1);
+    fx_approved_profit(f, &f->investor, p2, 60000000, part2);
+    fx_approved_profit(f, &f->investor, p3, TARGET, part3);
+    cJSON *second = initiate(a, &f->investor, part2, "second", 30000000,
+                             address(a, REFUND_ADDRESS));
+    overpaid(a, part1, "first", TARGET, 30000000, fx_str(second, "address"));
     char *out = NULL, refund[37];
-    assert_icms_ok(icms_refund_list(a->f.db, &a->f.host, due_filter(a, p1), &out));
+    assert_icms_ok(icms_refund_list(f->db, &f->host, due_filter(a, p1), &out));
     cJSON_Delete(only_item(out, refund));
 
-    /* The host's wallet pays the refund (to an address of its own, as it happens). */
+    /* The refund recorded first, then the same transaction submitted to the payment. */
     const char *refund_tx = pay(a, second, 30000000, 1);
-    assert_icms_ok(icms_refund_record(a->f.db, &a->f.host, refund, refund_tx, NULL));
-    uint64_t before = digest(a);
-    assert_int_equal(
-        icms_payment_submit(a->f.db, &a->f.investor.req, fx_str(second, "id"), refund_tx, NULL),
-        ICMS_EEXISTS);
-    assert_non_null(strstr(icms_error_last()->message, "refund"));
-    assert_true(digest(a) == before);
-    assert_int_equal(project_int(a, p2, "funded"), 0);
+    assert_icms_ok(icms_refund_record(f->db, &f->host, refund, refund_tx, NULL));
+    assert_icms_ok(
+        icms_payment_submit(f->db, &f->investor.req, fx_str(second, "id"), refund_tx, NULL));
+    cJSON *v = verify(a, fx_str(second, "id"));
+    assert_string_equal(fx_str(v, "status"), "CONFIRMED");
+    assert_int_equal(fx_int(v, "credited"), 30000000);
+    cJSON_Delete(v);
+    assert_int_equal(project_int(a, p2, "funded"), 30000000);
 
-    /* And a payment's own transaction settles nothing it paid in. */
-    assert_int_equal(icms_refund_record(a->f.db, &a->f.host, refund, txid, NULL),
-                     ICMS_EINVALID_TRANSITION); /* already PAID: refused before the chain */
-    cJSON_Delete(first);
+    /* The other order: submitted and confirmed first, the refund recorded after. */
+    cJSON *third = initiate(a, &f->investor, part2, "third", 0, address(a, REFUND_ADDRESS));
+    overpaid(a, part3, "fourth", TARGET, 30000000, fx_str(third, "address"));
+    assert_icms_ok(icms_refund_list(f->db, &f->host, due_filter(a, p3), &out));
+    cJSON_Delete(only_item(out, refund));
+    refund_tx = pay(a, third, 30000000, 1);
+    assert_icms_ok(
+        icms_payment_submit(f->db, &f->investor.req, fx_str(third, "id"), refund_tx, NULL));
+    cJSON_Delete(verify(a, fx_str(third, "id")));
+    assert_icms_ok(icms_refund_record(f->db, &f->host, refund, refund_tx, NULL));
+    assert_int_equal(project_int(a, p2, "funded"), 60000000);
     cJSON_Delete(second);
+    cJSON_Delete(third);
 }
 
 /*
@@ -1235,7 +1257,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_one_transaction_settles_a_refund_and_a_payout, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_a_refund_transaction_does_not_fund_a_payment, setup,
+        cmocka_unit_test_setup_teardown(test_a_refund_paid_into_a_payment_address_counts_once_each_way, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_refund_with_the_wrong_transaction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_batch_naming_one_payment_twice, setup, teardown),
