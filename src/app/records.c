@@ -187,27 +187,13 @@ static int by_txid(const cJSON *doc, icms__key *key)
     return ICMS_OK;
 }
 
-/*
- * A payment holds its transaction while it may still count it: one that FAILED
- * (the transaction paid nothing to it, or its output funds another payment)
- * lets go, or anyone who attached someone else's txid from the mempool would
- * strand that payer's money for good. Output claims keep an output to one
- * payment whatever this index says.
- */
-static int payment_txid(const cJSON *doc, icms__key *key)
-{
-    if (field_is(doc, "status", "FAILED"))
-        return ICMS_ENOTFOUND;
-    return by_txid(doc, key);
-}
-
 static const icms__index_def payment_indexes[] = {
     {"by_participation", by_participation, false},
     {"by_project", participation_project, false},
     {"by_investor", participation_investor, false},
     {"by_status", key_status, false},
     {"open", payment_open, true},
-    {"txid", payment_txid, true},
+    {"txid", by_txid, true},
 };
 
 const icms__record_type icms__payment_record = {"payment", payment_indexes,

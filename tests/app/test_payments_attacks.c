@@ -419,6 +419,7 @@ static void test_refund_with_the_wrong_transaction(void **state)
  * able to attach their transaction to their payment and be credited. Before
  * the fix the FAILED payment kept the txid in the unique index for ever, and
  * investor's money, received by the host, could never be counted or refunded.
+ * (icms_check, at teardown, also checks the index entries match the records.)
  */
 static void test_a_txid_taken_by_another_investor_is_freed_when_that_payment_fails(void **state)
 {
@@ -441,6 +442,14 @@ static void test_a_txid_taken_by_another_investor_is_freed_when_that_payment_fai
     assert_string_equal(fx_str(v, "status"), "FAILED");
     cJSON_Delete(v);
     assert_icms_ok(icms_payment_submit(f->db, &f->investor.req, fx_str(mine, "id"), txid, NULL));
+    /* The failed payment keeps the transaction it failed with, as failed_txid. */
+    char *out = NULL;
+    assert_icms_ok(icms_payment_get(f->db, &f->investor2.req, fx_str(thief, "id"), &out));
+    cJSON *failed = fx_json(out);
+    assert_string_equal(fx_str(failed, "status"), "FAILED");
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(failed, "txid")));
+    assert_string_equal(fx_str(failed, "failed_txid"), txid);
+    cJSON_Delete(failed);
     v = verify(a, fx_str(mine, "id"));
     assert_string_equal(fx_str(v, "status"), "CONFIRMED");
     assert_int_equal(fx_int(v, "credited"), 100000000);
