@@ -656,6 +656,72 @@ static void test_owners_and_investors_cannot_settle_or_distribute(void **state)
         ICMS_EFORBIDDEN);
     assert_true(digest(a) == before);
     assert_icms_ok(icms_refund_record(f->db, &f->host, refund, txid, NULL));
+    /* A payout of the owner's own project, recorded by the owner or the investor: refused. */
+    assert_icms_ok(
+        icms_project_distribute(f->db, &f->admin.req, a->project, "{\"profit\":5}", NULL));
+    char payout[37];
+    assert_icms_ok(icms_payout_list(f->db, &f->host, due_filter(a, a->project), &out));
+    cJSON_Delete(only_item(out, payout));
+    const char *paid_out = NULL;
+    memchain_pay(a->chain, script(a, REFUND_ADDRESS), TARGET + 5, &paid_out);
+    memchain_mine(a->chain, 1);
+    before = digest(a);
+    assert_int_equal(icms_payout_record(f->db, &f->owner.req, payout, paid_out, &out),
+                     ICMS_EFORBIDDEN);
+    assert_int_equal(icms_payout_record(f->db, &f->investor.req, payout, paid_out, &out),
+                     ICMS_EFORBIDDEN);
+    assert_null(out);
+    assert_true(digest(a) == before);
+    assert_icms_ok(icms_payout_record(f->db, &f->admin.req, payout, paid_out, NULL));
+}
+
+/*
+ * Another owner (a user with the OWNER role, not this project's) and an
+ * investor of the project try to divert the owner's release to an address of
+ * theirs, approve or reject requests, read payments and cancel the project.
+ * All refused; the release goes where the owner said.
+ */
+static void test_another_owner_cannot_divert_or_run_a_project(void **state)
+{
+    atk *a = *state;
+    fx *f = &a->f;
+    fx_user rival;
+    fx_add_user(f, &rival, ICMS_ROLE_OWNER | ICMS_ROLE_INVESTOR, "VERIFIED");
+    small_project(a, a->project);
+    char part[37], pending[37];
+    fx_approved_profit(f, &f->investor, a->project, 100000000, part);
+    fx_request_profit(f, &f->investor2, a->project, 50000000, pending);
+    cJSON *p = initiate(a, &f->investor, part, "k", 0, address(a, REFUND_ADDRESS));
+    const char *theirs = address(a, REFUND_ADDRESS2);
+    char *out = NULL;
+    uint64_t before = digest(a);
+    assert_int_equal(icms_project_set_payout_address(f->db, &rival.req, a->project, theirs, &out),
+                     ICMS_EFORBIDDEN);
+    assert_int_equal(
+        icms_project_set_payout_address(f->db, &f->investor.req, a->project, theirs, &out),
+        ICMS_EFORBIDDEN);
+    assert_int_equal(
+        icms_project_set_payout_address(f->db, &f->anonymous, a->project, theirs, &out),
+        ICMS_EFORBIDDEN);
+    assert_int_equal(icms_participation_approve(f->db, &rival.req, pending, &out),
+                     ICMS_ENOTFOUND);
+    assert_int_equal(icms_participation_reject(f->db, &rival.req, pending, "no", &out),
+                     ICMS_ENOTFOUND);
+    assert_int_equal(icms_payment_get(f->db, &rival.req, fx_str(p, "id"), &out), ICMS_ENOTFOUND);
+    assert_int_equal(icms_project_cancel(f->db, &rival.req, a->project, "mine now", &out),
+                     ICMS_EFORBIDDEN);
+    assert_int_equal(icms_project_cancel(f->db, &f->investor.req, a->project, "refund me", &out),
+                     ICMS_EFORBIDDEN);
+    char filter[80];
+    snprintf(filter, sizeof filter, "{\"project_id\":\"%s\"}", a->project);
+    int rc = icms_payment_list(f->db, &rival.req, filter, &out);
+    if (rc == ICMS_OK)
+        assert_int_equal(count_items(out), 0);
+    else
+        assert_int_equal(rc, ICMS_EFORBIDDEN);
+    assert_null(out);
+    assert_true(digest(a) == before);
+    cJSON_Delete(p);
 }
 
 /* ---- amounts at the edges ---- */
@@ -1281,6 +1347,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_owners_and_investors_cannot_settle_or_distribute,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_another_owner_cannot_divert_or_run_a_project, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_initiate_amounts_that_are_not_amounts, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_project_totals_that_overflow, setup, teardown),
