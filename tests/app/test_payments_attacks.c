@@ -1272,7 +1272,7 @@ static void *verifier_main(void *arg)
  */
 static void race_verify(atk *a, bool two_handles, int round)
 {
-    char key[16];
+    char key[32];
     snprintf(key, sizeof key, "race-%d", round);
     fx *f = &a->f;
     small_project(a, a->project);
