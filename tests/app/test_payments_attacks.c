@@ -744,7 +744,7 @@ static void test_initiate_amounts_that_are_not_amounts(void **state)
     };
     uint64_t before = digest(a);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        char json[256], key[16];
+        char json[256], key[32];
         snprintf(json, sizeof json, "{\"amount\":%s,\"refund_address\":\"%s\"}", bad[i],
                  address(a, REFUND_ADDRESS));
         snprintf(key, sizeof key, "bad-%zu", i);
@@ -762,7 +762,7 @@ static void test_initiate_amounts_that_are_not_amounts(void **state)
     static const char *const odd[] = {"1.0", "1e2", "1E2"};
     static const long long value[] = {1, 100, 100};
     for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
-        char json[256], key[16];
+        char json[256], key[32];
         snprintf(json, sizeof json, "{\"amount\":%s,\"refund_address\":\"%s\"}", odd[i],
                  address(a, REFUND_ADDRESS));
         snprintf(key, sizeof key, "odd-%zu", i);
