@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "app/db.h"
+#include "core/core.h"
 #include "app_fixture.h"
 #include "icms/gapcoin.h"
 #include "icms/participations.h"
@@ -1169,6 +1170,145 @@ static void test_reorg_at_each_stage(void **state)
     cJSON_Delete(p2);
 }
 
+/*
+ * An overpayment (refund of the excess due) or a late payment (refund of all
+ * of it due) whose transaction a re-org then drops, while the project is
+ * still before approval: the payment is REVERSED, and the money it was to
+ * refund never arrived either. Before the fix only the credited part was
+ * taken back; the refund stayed DUE, and a host paying it gave away coins it
+ * never received. Now a DUE refund of the payment is VOIDED with it
+ * (refund.voided on the ledger); one already PAID stays paid.
+ */
+static void test_a_reorg_takes_back_the_refund_of_what_never_arrived(void **state)
+{
+    atk *a = *state;
+    fx *f = &a->f;
+    small_project(a, a->project);
+    char pa[37], pb[37];
+    fx_approved_profit(f, &f->investor, a->project, 100000000, pa);
+    fx_approved_profit(f, &f->investor2, a->project, 50000000, pb);
+    /* investor overpays by 30,000,000. */
+    cJSON *p = initiate(a, &f->investor, pa, "a", 0, address(a, REFUND_ADDRESS));
+    const char *txid = NULL;
+    int over = memchain_pay(a->chain, fx_str(p, "script"), 130000000, &txid);
+    memchain_mine(a->chain, 1);
+    assert_icms_ok(icms_payment_submit(f->db, &f->investor.req, fx_str(p, "id"), txid, NULL));
+    cJSON *v = verify(a, fx_str(p, "id"));
+    assert_int_equal(fx_int(v, "refund_due"), 30000000);
+    cJSON_Delete(v);
+    /* investor2 pays after their window: late, all of it to be refunded. */
+    cJSON *q = initiate(a, &f->investor2, pb, "b", 0, address(a, REFUND_ADDRESS2));
+    icms_clock_fake_advance(f->clock, ICMS_PAYMENT_WINDOW_MS);
+    int late = memchain_pay(a->chain, fx_str(q, "script"), 50000000, &txid);
+    memchain_mine(a->chain, 1);
+    assert_icms_ok(icms_payment_submit(f->db, &f->investor2.req, fx_str(q, "id"), txid, NULL));
+    v = verify(a, fx_str(q, "id"));
+    assert_int_equal(fx_int(v, "credited"), 0);
+    assert_int_equal(fx_int(v, "refund_due"), 50000000);
+    cJSON_Delete(v);
+    char *out = NULL;
+    assert_icms_ok(icms_refund_list(f->db, &f->host, due_filter(a, a->project), &out));
+    assert_int_equal(count_items(out), 2);
+
+    memchain_drop(a->chain, over);
+    memchain_drop(a->chain, late);
+    /*
+     * Every allocation of the reversal failing in turn leaves the store as it was. The
+     * in-process node allocates through the library too: its failures read as the node's
+     * (ICMS_ETRANSPORT, or ICMS_EVERSION for a request it could not parse), the library's as
+     * ICMS_ENOMEM.
+     */
+    long n;
+    for (n = 1;; n++) {
+        uint64_t before = digest(a);
+        icms__alloc_fail_after(n);
+        int rc = icms_payment_verify(f->db, &f->host, fx_str(p, "id"), NULL);
+        icms__alloc_fail_after(0);
+        if (rc == ICMS_OK)
+            break;
+        if (rc != ICMS_ENOMEM && rc != ICMS_ETRANSPORT && rc != ICMS_EVERSION)
+            fail_msg("allocation %ld failing: %s: %s", n, icms_error_name(rc),
+                     icms_error_last()->message);
+        if (digest(a) != before)
+            fail_msg("allocation %ld failing changed the store", n);
+    }
+    assert_true(n > 10);
+    assert_icms_ok(icms_payment_get(f->db, &f->investor.req, fx_str(p, "id"), &out));
+    v = fx_json(out);
+    assert_string_equal(fx_str(v, "status"), "REVERSED");
+    cJSON_Delete(v);
+    v = verify(a, fx_str(q, "id"));
+    assert_string_equal(fx_str(v, "status"), "REVERSED");
+    cJSON_Delete(v);
+    assert_int_equal(project_int(a, a->project, "funded"), 0);
+    char filter[128];
+    snprintf(filter, sizeof filter, "{\"project_id\":\"%s\",\"status\":\"DUE\"}", a->project);
+    assert_icms_ok(icms_refund_list(f->db, &f->host, filter, &out));
+    assert_int_equal(count_items(out), 0);
+    snprintf(filter, sizeof filter, "{\"project_id\":\"%s\",\"status\":\"VOIDED\"}", a->project);
+    assert_icms_ok(icms_refund_list(f->db, &f->host, filter, &out));
+    cJSON *page = fx_json(out);
+    cJSON *it;
+    long long voided = 0;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(page, "items"))
+    {
+        assert_string_equal(fx_str(it, "status"), "VOIDED");
+        voided += fx_int(it, "amount");
+    }
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(page, "items")), 2);
+    assert_int_equal(voided, 80000000);
+    cJSON_Delete(page);
+    /* A voided refund is not settled. */
+    assert_icms_ok(icms_refund_list(f->db, &f->host, filter, &out));
+    char refund[37];
+    page = fx_json(out);
+    snprintf(refund, sizeof refund, "%s",
+             fx_str(cJSON_GetArrayItem(cJSON_GetObjectItem(page, "items"), 0), "id"));
+    cJSON_Delete(page);
+    const char *paid = NULL;
+    memchain_pay(a->chain, script(a, REFUND_ADDRESS), 50000000, &paid);
+    memchain_mine(a->chain, 1);
+    assert_int_equal(icms_refund_record(f->db, &f->host, refund, paid, NULL),
+                     ICMS_EINVALID_TRANSITION);
+    cJSON_Delete(p);
+    cJSON_Delete(q);
+}
+
+/*
+ * The refund of the excess was paid before the re-org: it stays PAID (the
+ * coins left); the reversal takes back only what was credited.
+ */
+static void test_a_reorg_after_the_refund_was_paid_leaves_it_paid(void **state)
+{
+    atk *a = *state;
+    fx *f = &a->f;
+    small_project(a, a->project);
+    char pa[37];
+    fx_approved_profit(f, &f->investor, a->project, 100000000, pa);
+    cJSON *p = initiate(a, &f->investor, pa, "a", 0, address(a, REFUND_ADDRESS));
+    const char *txid = NULL;
+    int over = memchain_pay(a->chain, fx_str(p, "script"), 130000000, &txid);
+    memchain_mine(a->chain, 1);
+    assert_icms_ok(icms_payment_submit(f->db, &f->investor.req, fx_str(p, "id"), txid, NULL));
+    cJSON_Delete(verify(a, fx_str(p, "id")));
+    char *out = NULL, refund[37];
+    assert_icms_ok(icms_refund_list(f->db, &f->host, due_filter(a, a->project), &out));
+    cJSON_Delete(only_item(out, refund));
+    const char *paid = NULL;
+    memchain_pay(a->chain, script(a, REFUND_ADDRESS), 30000000, &paid);
+    memchain_mine(a->chain, 1);
+    assert_icms_ok(icms_refund_record(f->db, &f->host, refund, paid, NULL));
+    memchain_drop(a->chain, over);
+    cJSON *v = verify(a, fx_str(p, "id"));
+    assert_string_equal(fx_str(v, "status"), "REVERSED");
+    cJSON_Delete(v);
+    assert_icms_ok(icms_refund_list(f->db, &f->host, due_filter(a, a->project), &out));
+    cJSON *r = only_item(out, NULL);
+    assert_string_equal(fx_str(r, "status"), "PAID");
+    cJSON_Delete(r);
+    cJSON_Delete(p);
+}
+
 /* ---- list input ---- */
 
 /*
@@ -1360,6 +1500,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_expired_then_submitted_and_cancelled_while_submitted,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_reorg_at_each_stage, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_reorg_takes_back_the_refund_of_what_never_arrived,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_reorg_after_the_refund_was_paid_leaves_it_paid,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_filters_from_an_attacker, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_threads_verify_one_payment_on_one_handle, setup,
                                         teardown),
