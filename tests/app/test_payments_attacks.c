@@ -1076,6 +1076,14 @@ static void test_expired_then_submitted_and_cancelled_while_submitted(void **sta
     assert_true(digest(a) == before);
     assert_icms_ok(icms_refund_list(f->db, &f->host, due_filter(a, a->project), &out));
     assert_int_equal(count_items(out), 2);
+    /* The project is cancelled: no payment starts on it any more. */
+    char json[160];
+    snprintf(json, sizeof json, "{\"refund_address\":\"%s\"}", address(a, REFUND_ADDRESS));
+    cJSON *none = NULL;
+    before = digest(a);
+    assert_int_equal(try_initiate(a, &f->investor, pa, "after-cancel", json, &none),
+                     ICMS_EINVALID_TRANSITION);
+    assert_true(digest(a) == before);
     cJSON_Delete(p);
     cJSON_Delete(q);
 }
