@@ -4,11 +4,13 @@
  * Stored payment:
  *   {id, participation_id, project_id, investor_id, status, amount, address,
  *    script, refund_address, required_confirmations, expires_at, late,
- *    txid, confirmations, block_hash, received, credited, refund_due,
+ *    txid, failed_txid?, confirmations, block_hash, received, credited, refund_due,
  *    outputs: [{vout, value}], created_at, submitted_at, confirmed_at,
  *    updated_at}
  * amount is what the payment asks for; received what the transaction paid
  * the address; credited what went to the project; refund_due the rest.
+ * failed_txid: a FAILED payment whose transaction was then attached to another
+ * payment (payments.c, release_failed_holder) holds it there, txid null.
  */
 #ifndef ICMS_SRC_APP_PAYMENT_DOC_H
 #define ICMS_SRC_APP_PAYMENT_DOC_H

@@ -331,6 +331,93 @@ static int confirm(icms__cmd *cmd, applied *a, const icms__chain_payment *chain,
     return rc;
 }
 
+/* The investor's refunds, by id (collected first: nothing is written while an index is walked). */
+struct refund_ids {
+    uint8_t (*ids)[16];
+    size_t count, cap;
+};
+
+static int collect_refund(const uint8_t id[16], void *payload)
+{
+    struct refund_ids *r = payload;
+    if (r->count == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 8;
+        void *grown = icms__realloc(r->ids, cap * 16);
+        if (!grown)
+            return icms__error(ICMS_ENOMEM, "out of memory");
+        r->ids = grown;
+        r->cap = cap;
+    }
+    memcpy(r->ids[r->count++], id, 16);
+    return 0;
+}
+
+/* One DUE refund of a reversed payment: VOIDED, and refunds_due:I back to the chain. */
+static int void_refund(icms__cmd *cmd, const uint8_t id[16], cJSON *refund)
+{
+    int64_t amount = int_or_zero(refund, "amount");
+    const char *investor = icms__json_get_string(refund, "investor_id");
+    const char *refund_id = icms__json_get_string(refund, "id");
+    icms__posting postings[2];
+    icms__account(postings[0].account, "refunds_due", investor);
+    postings[0].amount = -amount;
+    icms__account(postings[1].account, "chain", NULL);
+    postings[1].amount = amount;
+    cJSON *ref = cJSON_CreateObject();
+    int rc = ref ? icms__json_add_string(ref, "refund_id", refund_id)
+                 : icms__error(ICMS_ENOMEM, "out of memory");
+    if (rc == ICMS_OK)
+        rc = icms__json_add_string(ref, "payment_id",
+                                   icms__json_get_string(refund, "payment_id"));
+    if (rc == ICMS_OK)
+        rc = icms__ledger_post(cmd->tx, cmd->now_ms, "refund.voided", postings, 2, ref, NULL);
+    if (rc == ICMS_OK)
+        rc = icms__json_add_int64(ref, "amount", amount);
+    if (rc == ICMS_OK)
+        rc = icms__doc_set_string(refund, "status", "VOIDED");
+    if (rc == ICMS_OK)
+        rc = icms__doc_set_time(refund, "voided_at", cmd->now_ms);
+    if (rc == ICMS_OK)
+        rc = icms__record_put(cmd->tx, &icms__refund_record, id, refund);
+    if (rc == ICMS_OK)
+        rc = icms__cmd_audit(cmd, "refund.void", refund_id, ref);
+    cJSON_Delete(ref);
+    return rc;
+}
+
+/*
+ * What a reversed payment was to refund (an excess, or all of a late payment)
+ * never arrived either: its refunds still DUE are voided, or the host would pay
+ * back coins it never received. One already PAID stays so (the coins left).
+ */
+static int void_refunds(icms__cmd *cmd, const applied *a)
+{
+    const char *payment_id = icms__json_get_string(a->payment, "id");
+    uint8_t investor[16];
+    int rc = icms__parse_id(icms__json_get_string(a->payment, "investor_id"), "investor id",
+                            investor);
+    if (rc)
+        return rc;
+    icms__key values;
+    icms__key_init(&values);
+    icms__key_id(&values, investor);
+    struct refund_ids r = {NULL, 0, 0};
+    rc = icms__record_scan_index(cmd->tx, &icms__refund_record, "by_investor", &values, NULL, 0,
+                                 collect_refund, &r);
+    for (size_t i = 0; rc == ICMS_OK && i < r.count; i++) {
+        cJSON *refund = NULL;
+        rc = icms__record_get(cmd->tx, &icms__refund_record, r.ids[i], &refund);
+        const char *of = rc == ICMS_OK ? icms__json_get_string(refund, "payment_id") : NULL;
+        const char *status = rc == ICMS_OK ? icms__json_get_string(refund, "status") : NULL;
+        if (of && payment_id && strcmp(of, payment_id) == 0 && status &&
+            strcmp(status, "DUE") == 0)
+            rc = void_refund(cmd, r.ids[i], refund);
+        cJSON_Delete(refund);
+    }
+    icms__free(r.ids);
+    return rc;
+}
+
 static int reverse(icms__cmd *cmd, applied *a, const char *reason)
 {
     icms__payment_facts facts = {.now_ms = cmd->now_ms, .expected = 1};
@@ -351,6 +438,8 @@ static int reverse(icms__cmd *cmd, applied *a, const char *reason)
     if (rc == ICMS_OK)
         rc = icms__ledger_post(cmd->tx, cmd->now_ms, "payment.reversed", postings, 2, ref, NULL);
     cJSON_Delete(ref);
+    if (rc == ICMS_OK && int_or_zero(a->payment, "refund_due") > 0)
+        rc = void_refunds(cmd, a);
     int64_t paid = int_or_zero(a->participation, "paid");
     int64_t funded = int_or_zero(a->project, "funded");
     if (rc == ICMS_OK)

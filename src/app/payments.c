@@ -325,6 +325,45 @@ static int adjust_in_flight(icms__cmd *cmd, const char *project_id, int64_t delt
     return rc;
 }
 
+/*
+ * Txids are public (the mempool): anyone with a pending payment can attach
+ * another investor's transaction to it first. That payment fails at depth (it
+ * pays nothing to its address); it then lets go of the txid, keeping it as
+ * failed_txid, so that the payer can still attach it -- the unique txid index
+ * would otherwise strand their money for good. A holder that did not fail keeps
+ * it (the put answers ICMS_EEXISTS). Output claims keep each output to one
+ * payment whatever this does.
+ */
+static int release_failed_holder(icms__cmd *cmd, const char *txid)
+{
+    icms__key values;
+    icms__key_init(&values);
+    icms__key_str(&values, txid);
+    uint8_t id[16];
+    int rc = icms__record_find_unique(cmd->tx, &icms__payment_record, "txid", &values, id);
+    if (rc == ICMS_ENOTFOUND) {
+        icms_error_clear();
+        return ICMS_OK;
+    }
+    cJSON *holder = NULL;
+    if (rc == ICMS_OK)
+        rc = icms__record_get(cmd->tx, &icms__payment_record, id, &holder);
+    icms_payment_status_t status = ICMS_PAYMENT_PENDING;
+    if (rc == ICMS_OK)
+        rc = icms__payment_status(holder, &status);
+    if (rc == ICMS_OK && status == ICMS_PAYMENT_FAILED) {
+        rc = icms__doc_set_string(holder, "failed_txid", txid);
+        if (rc == ICMS_OK)
+            rc = icms__doc_set_copy(holder, "txid", NULL);
+        if (rc == ICMS_OK)
+            rc = icms__doc_set_time(holder, "updated_at", cmd->now_ms);
+        if (rc == ICMS_OK)
+            rc = icms__record_put(cmd->tx, &icms__payment_record, id, holder);
+    }
+    cJSON_Delete(holder);
+    return rc;
+}
+
 static int submit_payment(icms__cmd *cmd)
 {
     struct submit *call = cmd->arg;
@@ -351,6 +390,8 @@ static int submit_payment(icms__cmd *cmd)
     if (rc == ICMS_OK)
         rc = adjust_in_flight(cmd, icms__json_get_string(payment, "project_id"), 1,
                               &project_state, &project);
+    if (rc == ICMS_OK)
+        rc = release_failed_holder(cmd, call->txid);
     if (rc == ICMS_OK)
         rc = icms__doc_set_string(payment, "txid", call->txid);
     /* Late (at or after expires_at, from EXPIRED, or the project ended) is remembered. */

@@ -16,10 +16,12 @@
 #include "app/settle.h"
 #include "core/core.h"
 #include "core/uuid.h"
+#include "icms/gapcoin.h"
 #include "icms/payments.h"
 
 static const icms__json_field distribute_fields[] = {
-    ICMS__JSON_F_INT("profit", ICMS__JSON_REQUIRED, 0, INT64_MAX),
+    /* No profit exceeds every coin there will ever be (nor could a transaction pay it). */
+    ICMS__JSON_F_INT("profit", ICMS__JSON_REQUIRED, 0, ICMS_GAPCOIN_MAX_MONEY),
 };
 static const icms__json_schema distribute_schema = ICMS__JSON_SCHEMA(distribute_fields);
 
@@ -212,6 +214,7 @@ static int distribute(icms__cmd *cmd)
         rc = icms__json_add_time(doc, "at", cmd->now_ms);
     if (rc == ICMS_OK)
         rc = icms__json_add_array(doc, "items", &items);
+    int64_t owed = 0; /* the sum of the payouts so far */
     for (size_t i = 0; rc == ICMS_OK && i < a.count; i++) {
         const cJSON *p = a.docs[i];
         cJSON *line = cJSON_CreateObject();
@@ -227,7 +230,19 @@ static int distribute(icms__cmd *cmd)
             rc = icms__json_add_int64(line, "capital", weights[i]);
             if (rc == ICMS_OK)
                 rc = icms__json_add_int64(line, "profit_share", shares[i]);
-            if (rc == ICMS_OK && weights[i] + shares[i] > 0)
+            /*
+             * A payout is settled by one transaction, which pays at most MAX_MONEY: a larger
+             * one could be made due and never paid. The sum is checked all the same.
+             */
+            int64_t amount = 0;
+            if (rc == ICMS_OK &&
+                (!icms__add_i64(weights[i], shares[i], &amount) ||
+                 amount > ICMS_GAPCOIN_MAX_MONEY || !icms__add_i64(owed, amount, &owed)))
+                rc = icms__error(ICMS_EINVALID,
+                                 "profit: a payout of capital and profit would exceed %lld base "
+                                 "units, the most a transaction pays",
+                                 (long long)ICMS_GAPCOIN_MAX_MONEY);
+            if (rc == ICMS_OK && amount > 0)
                 rc = new_payout(cmd, project, p, weights[i], shares[i], line);
         }
         if (rc == ICMS_OK)

@@ -15,7 +15,7 @@
 
 static const char *const payment_statuses[] = {"PENDING", "SUBMITTED", "CONFIRMED", "PARTIAL",
                                                "EXPIRED", "FAILED",    "REVERSED",  NULL};
-static const char *const refund_statuses[] = {"DUE", "PAID", NULL};
+static const char *const refund_statuses[] = {"DUE", "PAID", "VOIDED", NULL};
 static const char *const participation_statuses[] = {"PENDING",   "APPROVED",  "REJECTED",
                                                      "WITHDRAWN", "CANCELLED", NULL};
 

@@ -8,8 +8,44 @@
 #include "app/command.h"
 #include "app/ledger.h"
 #include "app/project_cmd.h"
+#include "app/records.h"
 #include "app/user_stats.h"
 #include "core/core.h"
+
+/*
+ * Each kind's unique txid index keeps a transaction to one refund, one payout
+ * or one release; this keeps it to one of them all. Without it one transaction
+ * from the host's wallet settled both a refund and a payout of an investor
+ * (both are paid to their refund address): money out counted twice. (A payment
+ * may hold the same txid: a refund paid to an address of the host's own wallet
+ * that funds a payment is money out and back in, and the ledger says both.)
+ */
+static int check_unsettled(icms__tx *tx, const char *txid, const icms__record_type *own)
+{
+    static const struct {
+        const icms__record_type *type;
+        const char *noun;
+    } kinds[] = {
+        {&icms__refund_record, "refund"},
+        {&icms__payout_record, "payout"},
+        {&icms__release_record, "release"},
+    };
+    icms__key values;
+    icms__key_init(&values);
+    icms__key_str(&values, txid);
+    for (size_t i = 0; i < ICMS__ARRAY_LEN(kinds); i++) {
+        if (kinds[i].type == own)
+            continue; /* its own unique index answers at the put */
+        uint8_t id[16];
+        int rc = icms__record_find_unique(tx, kinds[i].type, "txid", &values, id);
+        if (rc == ICMS_ENOTFOUND)
+            continue;
+        return rc ? rc
+                  : icms__error(ICMS_EEXISTS, "transaction %s already settles a %s", txid,
+                                kinds[i].noun);
+    }
+    return ICMS_OK;
+}
 
 struct settle {
     const icms__settle_kind *kind;
@@ -80,6 +116,8 @@ static int apply(icms__cmd *cmd)
     else if (rc == ICMS_OK && s->chain.paid < s->amount)
         rc = icms__error(ICMS_EINVALID, "the transaction pays the %s address %lld, not the %lld due",
                          s->kind->noun, (long long)s->chain.paid, (long long)s->amount);
+    if (rc == ICMS_OK)
+        rc = check_unsettled(cmd->tx, s->txid, s->kind->type);
     icms__posting postings[2];
     const char *recipient = icms__json_get_string(record, s->kind->recipient);
     if (rc == ICMS_OK && !recipient)

@@ -220,6 +220,8 @@ static int post(icms_transport *t, const icms_transport_request *req, int *statu
     if (n < 0 || (size_t)n >= sizeof text)
         return -1; /* cannot happen with the fixture's own transactions */
     *body = icms_transport_alloc((size_t)n + 1);
+    if (!*body)
+        return ICMS_ENOMEM; /* a test failing allocations in turn reaches this one too */
     memcpy(*body, text, (size_t)n + 1);
     *body_len = (size_t)n;
     return 0;
