@@ -386,11 +386,42 @@ static int void_refund(icms__cmd *cmd, const uint8_t id[16], cJSON *refund)
 }
 
 /*
- * What a reversed payment was to refund (an excess, or all of a late payment)
- * never arrived either: its refunds still DUE are voided, or the host would pay
- * back coins it never received. One already PAID stays so (the coins left).
+ * One PAID refund of a reversed payment: the host's wallet sent coins that
+ * never came in. The refund stays PAID (the coins left); the loss is booked
+ * so the ledger says what happened: chain +amount (money out with nothing
+ * in), losses -amount, for the host to pursue.
  */
-static int void_refunds(icms__cmd *cmd, const applied *a)
+static int book_loss(icms__cmd *cmd, const cJSON *refund)
+{
+    int64_t amount = int_or_zero(refund, "amount");
+    icms__posting postings[2];
+    icms__account(postings[0].account, "losses", NULL);
+    postings[0].amount = -amount;
+    icms__account(postings[1].account, "chain", NULL);
+    postings[1].amount = amount;
+    cJSON *ref = cJSON_CreateObject();
+    int rc = ref ? icms__json_add_string(ref, "refund_id", icms__json_get_string(refund, "id"))
+                 : icms__error(ICMS_ENOMEM, "out of memory");
+    if (rc == ICMS_OK)
+        rc = icms__json_add_string(ref, "payment_id",
+                                   icms__json_get_string(refund, "payment_id"));
+    if (rc == ICMS_OK)
+        rc = icms__ledger_post(cmd->tx, cmd->now_ms, "payment.lost", postings, 2, ref, NULL);
+    if (rc == ICMS_OK)
+        rc = icms__json_add_int64(ref, "amount", amount);
+    if (rc == ICMS_OK)
+        rc = icms__cmd_audit(cmd, "payment.lost", icms__json_get_string(refund, "payment_id"), ref);
+    cJSON_Delete(ref);
+    return rc;
+}
+
+/*
+ * What a reversed payment was to refund (an excess, all of a late payment,
+ * or, once its project ended, what it credited) never arrived either: its
+ * refunds still DUE are voided, or the host would pay back coins it never
+ * received; one already PAID stays so and its amount is booked as lost.
+ */
+static int unwind_refunds(icms__cmd *cmd, const applied *a)
 {
     const char *payment_id = icms__json_get_string(a->payment, "id");
     uint8_t investor[16];
@@ -409,37 +440,50 @@ static int void_refunds(icms__cmd *cmd, const applied *a)
         rc = icms__record_get(cmd->tx, &icms__refund_record, r.ids[i], &refund);
         const char *of = rc == ICMS_OK ? icms__json_get_string(refund, "payment_id") : NULL;
         const char *status = rc == ICMS_OK ? icms__json_get_string(refund, "status") : NULL;
-        if (of && payment_id && strcmp(of, payment_id) == 0 && status &&
-            strcmp(status, "DUE") == 0)
-            rc = void_refund(cmd, r.ids[i], refund);
+        if (of && payment_id && strcmp(of, payment_id) == 0 && status) {
+            if (strcmp(status, "DUE") == 0)
+                rc = void_refund(cmd, r.ids[i], refund);
+            else if (strcmp(status, "PAID") == 0)
+                rc = book_loss(cmd, refund);
+        }
         cJSON_Delete(refund);
     }
     icms__free(r.ids);
     return rc;
 }
 
-static int reverse(icms__cmd *cmd, applied *a, const char *reason)
+/*
+ * Take back a payment whose transaction left the chain. Before approval its
+ * credit leaves the project's escrow (payment.reversed) and the project may
+ * fall back to FUNDING. Once the project ended (CANCELLED or EXPIRED) the
+ * escrow already went to refunds: those are unwound instead (unwind_refunds),
+ * and the project stays as it is.
+ */
+static int reverse(icms__cmd *cmd, applied *a, const char *reason, bool ended)
 {
     icms__payment_facts facts = {.now_ms = cmd->now_ms, .expected = 1};
     icms__payment_decision decision;
     int64_t credited = int_or_zero(a->payment, "credited");
     int rc = transition(a, ICMS__PAYMENT_REVERSE, &facts, &decision);
-    const char *project_id = icms__json_get_string(a->payment, "project_id");
-    icms__posting postings[2];
-    icms__account(postings[0].account, "escrow", project_id);
-    postings[0].amount = -credited;
-    icms__account(postings[1].account, "chain", NULL);
-    postings[1].amount = credited;
-    cJSON *ref = rc == ICMS_OK ? cJSON_CreateObject() : NULL;
-    if (rc == ICMS_OK && !ref)
-        rc = icms__error(ICMS_ENOMEM, "out of memory");
-    if (rc == ICMS_OK)
-        rc = icms__json_add_string(ref, "payment_id", icms__json_get_string(a->payment, "id"));
-    if (rc == ICMS_OK)
-        rc = icms__ledger_post(cmd->tx, cmd->now_ms, "payment.reversed", postings, 2, ref, NULL);
-    cJSON_Delete(ref);
-    if (rc == ICMS_OK && int_or_zero(a->payment, "refund_due") > 0)
-        rc = void_refunds(cmd, a);
+    if (!ended) {
+        const char *project_id = icms__json_get_string(a->payment, "project_id");
+        icms__posting postings[2];
+        icms__account(postings[0].account, "escrow", project_id);
+        postings[0].amount = -credited;
+        icms__account(postings[1].account, "chain", NULL);
+        postings[1].amount = credited;
+        cJSON *ref = rc == ICMS_OK ? cJSON_CreateObject() : NULL;
+        if (rc == ICMS_OK && !ref)
+            rc = icms__error(ICMS_ENOMEM, "out of memory");
+        if (rc == ICMS_OK)
+            rc = icms__json_add_string(ref, "payment_id", icms__json_get_string(a->payment, "id"));
+        if (rc == ICMS_OK)
+            rc = icms__ledger_post(cmd->tx, cmd->now_ms, "payment.reversed", postings, 2, ref,
+                                   NULL);
+        cJSON_Delete(ref);
+    }
+    if (rc == ICMS_OK && (ended || int_or_zero(a->payment, "refund_due") > 0))
+        rc = unwind_refunds(cmd, a);
     int64_t paid = int_or_zero(a->participation, "paid");
     int64_t funded = int_or_zero(a->project, "funded");
     if (rc == ICMS_OK)
@@ -460,7 +504,7 @@ static int reverse(icms__cmd *cmd, applied *a, const char *reason)
     if (rc == ICMS_OK)
         rc = record_event(cmd, a, "payment.reverse", decision.event, reason);
     /* Un-funded before approval: back to FUNDING. */
-    if (rc == ICMS_OK)
+    if (rc == ICMS_OK && !ended)
         rc = icms__project_settle_doc(cmd, a->project);
     if (rc == ICMS_OK)
         rc = icms__project_save(cmd, a->project_key, a->project);
@@ -507,11 +551,13 @@ static int apply_one(icms__cmd *cmd, struct verify *v, cJSON **result)
                 rc = icms__record_put(cmd->tx, &icms__payment_record, a.id, a.payment);
         } else if (rc == ICMS_OK &&
                    (status == ICMS_PAYMENT_CONFIRMED || status == ICMS_PAYMENT_PARTIAL)) {
-            if (chain->status != ICMS__CHAIN_IN_BLOCK && reversible(a.project))
+            bool ended = project_ended(a.project);
+            if (chain->status != ICMS__CHAIN_IN_BLOCK && (ended || reversible(a.project)))
                 rc = reverse(cmd, &a,
                              chain->status == ICMS__CHAIN_CONFLICTED
                                  ? "the transaction was double-spent"
-                                 : "the transaction left the best chain");
+                                 : "the transaction left the best chain",
+                             ended);
             else
                 rc = icms__record_put(cmd->tx, &icms__payment_record, a.id, a.payment);
         }

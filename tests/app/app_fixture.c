@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "app/db.h"
+#include "app/ledger.h"
 #include "app/records.h"
 #include "core/json.h"
 #include "core/uuid.h"
@@ -112,6 +113,25 @@ int fx_teardown(void **state)
     fx_close(f);
     free(f);
     return 0;
+}
+
+struct balance_read {
+    char account[ICMS__ACCOUNT_MAX];
+    int64_t value;
+};
+
+static int read_balance(icms__tx *tx, void *arg)
+{
+    struct balance_read *b = arg;
+    return icms__ledger_balance(tx, b->account, &b->value);
+}
+
+long long fx_balance(fx *f, const char *kind, const char *id)
+{
+    struct balance_read b = {{0}, 0};
+    icms__account(b.account, kind, id);
+    assert_icms_ok(icms__db_read(f->db, read_balance, &b));
+    return (long long)b.value;
 }
 
 cJSON *fx_json(char *text)

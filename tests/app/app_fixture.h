@@ -48,6 +48,9 @@ void fx_reopen(fx *f, icms_options *options);
 /* Write a user with role bits and a KYC status name into the store. */
 void fx_add_user(fx *f, fx_user *u, unsigned roles, const char *kyc);
 
+/* The ledger's cached balance of account kind:id (id NULL: the account is kind alone). */
+long long fx_balance(fx *f, const char *kind, const char *id);
+
 /* Parse JSON output, failing the test when it is not JSON; caller frees with cJSON_Delete. */
 cJSON *fx_json(char *text_to_free);
 const char *fx_str(const cJSON *doc, const char *field);

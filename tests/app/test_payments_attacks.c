@@ -1314,6 +1314,96 @@ static void test_a_reorg_after_the_refund_was_paid_leaves_it_paid(void **state)
     cJSON *r = only_item(out, NULL);
     assert_string_equal(fx_str(r, "status"), "PAID");
     cJSON_Delete(r);
+    /* The excess went out and nothing came in: booked as lost. */
+    assert_int_equal(fx_balance(f, "losses", NULL), -30000000);
+    cJSON_Delete(p);
+}
+
+/*
+ * A re-org once the project was cancelled: the payment's credit had moved
+ * from the escrow to a refund. Still DUE, the refund is voided (the host
+ * must not pay back coins that never came); already PAID, the payment is
+ * reversed all the same and the refund's amount is booked as lost.
+ */
+static cJSON *cancelled_after_paying(atk *a, int *tx_index, char refund[37])
+{
+    fx *f = &a->f;
+    small_project(a, a->project);
+    char part[37];
+    fx_approved_profit(f, &f->investor, a->project, TARGET, part);
+    cJSON *p = initiate(a, &f->investor, part, "a", 0, address(a, REFUND_ADDRESS));
+    const char *txid = NULL;
+    *tx_index = memchain_pay(a->chain, fx_str(p, "script"), TARGET, &txid);
+    memchain_mine(a->chain, 1);
+    assert_icms_ok(icms_payment_submit(f->db, &f->investor.req, fx_str(p, "id"), txid, NULL));
+    cJSON_Delete(verify(a, fx_str(p, "id")));
+    assert_icms_ok(icms_project_cancel(f->db, &f->admin.req, a->project, "no ship", NULL));
+    char *out = NULL;
+    assert_icms_ok(icms_refund_list(f->db, &f->host, due_filter(a, a->project), &out));
+    cJSON *r = only_item(out, refund);
+    assert_int_equal(fx_int(r, "amount"), TARGET);
+    cJSON_Delete(r);
+    assert_int_equal(fx_balance(f, "refunds_due", f->investor.id), TARGET);
+    return p;
+}
+
+static void test_a_reorg_after_cancellation_voids_the_refund(void **state)
+{
+    atk *a = *state;
+    fx *f = &a->f;
+    int tx;
+    char refund[37];
+    cJSON *p = cancelled_after_paying(a, &tx, refund);
+    memchain_drop(a->chain, tx);
+    cJSON *v = verify(a, fx_str(p, "id"));
+    assert_string_equal(fx_str(v, "status"), "REVERSED");
+    cJSON_Delete(v);
+    char *out = NULL, filter[128];
+    snprintf(filter, sizeof filter, "{\"project_id\":\"%s\",\"status\":\"DUE\"}", a->project);
+    assert_icms_ok(icms_refund_list(f->db, &f->host, filter, &out));
+    assert_int_equal(count_items(out), 0);
+    snprintf(filter, sizeof filter, "{\"project_id\":\"%s\",\"status\":\"VOIDED\"}", a->project);
+    assert_icms_ok(icms_refund_list(f->db, &f->host, filter, &out));
+    cJSON_Delete(only_item(out, NULL));
+    assert_int_equal(fx_balance(f, "refunds_due", f->investor.id), 0);
+    assert_int_equal(fx_balance(f, "chain", NULL), 0); /* nothing came in, nothing went out */
+    assert_int_equal(project_int(a, a->project, "funded"), 0);
+    char buf[64];
+    assert_string_equal(project_state(a, a->project, buf), "CANCELLED");
+    /* The refund cannot be paid any more. */
+    const char *txid = NULL;
+    memchain_pay(a->chain, script(a, REFUND_ADDRESS), TARGET, &txid);
+    memchain_mine(a->chain, 1);
+    assert_int_not_equal(icms_refund_record(f->db, &f->host, refund, txid, NULL), ICMS_OK);
+    cJSON_Delete(p);
+}
+
+static void test_a_reorg_after_the_cancelled_refund_was_paid_books_a_loss(void **state)
+{
+    atk *a = *state;
+    fx *f = &a->f;
+    int tx;
+    char refund[37];
+    cJSON *p = cancelled_after_paying(a, &tx, refund);
+    const char *txid = NULL;
+    memchain_pay(a->chain, script(a, REFUND_ADDRESS), TARGET, &txid);
+    memchain_mine(a->chain, 1);
+    assert_icms_ok(icms_refund_record(f->db, &f->host, refund, txid, NULL));
+    memchain_drop(a->chain, tx);
+    cJSON *v = verify(a, fx_str(p, "id"));
+    assert_string_equal(fx_str(v, "status"), "REVERSED");
+    cJSON_Delete(v);
+    assert_int_equal(fx_balance(f, "losses", NULL), -TARGET);
+    assert_int_equal(fx_balance(f, "chain", NULL), TARGET); /* out, with nothing in */
+    assert_int_equal(fx_balance(f, "refunds_due", f->investor.id), 0);
+    char filter[128], *out = NULL;
+    snprintf(filter, sizeof filter, "{\"project_id\":\"%s\",\"status\":\"PAID\"}", a->project);
+    assert_icms_ok(icms_refund_list(f->db, &f->host, filter, &out));
+    cJSON_Delete(only_item(out, NULL));
+    /* Verifying again is refused and changes nothing: the loss is booked once. */
+    assert_int_equal(icms_payment_verify(f->db, &f->host, fx_str(p, "id"), NULL),
+                     ICMS_EINVALID_TRANSITION);
+    assert_int_equal(fx_balance(f, "losses", NULL), -TARGET);
     cJSON_Delete(p);
 }
 
@@ -1512,6 +1602,10 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_reorg_after_the_refund_was_paid_leaves_it_paid,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_reorg_after_cancellation_voids_the_refund, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            test_a_reorg_after_the_cancelled_refund_was_paid_books_a_loss, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_filters_from_an_attacker, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_threads_verify_one_payment_on_one_handle, setup,
                                         teardown),

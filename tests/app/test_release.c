@@ -30,24 +30,10 @@
 
 /* ---- reading what the store holds ---- */
 
-struct balance_read {
-    char account[ICMS__ACCOUNT_MAX];
-    int64_t value;
-};
-
-static int read_balance(icms__tx *tx, void *arg)
-{
-    struct balance_read *b = arg;
-    return icms__ledger_balance(tx, b->account, &b->value);
-}
-
 /* The cached balance of kind:id (the ledger's accounts: docs/payments.md). */
 static long long balance(world *w, const char *kind, const char *id)
 {
-    struct balance_read b = {{0}, 0};
-    icms__account(b.account, kind, id);
-    assert_icms_ok(icms__db_read(w->f.db, read_balance, &b));
-    return (long long)b.value;
+    return fx_balance(&w->f, kind, id);
 }
 
 static uint64_t digest(world *w)
