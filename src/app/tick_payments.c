@@ -1,8 +1,9 @@
 /*
  * The payment part of icms_tick: close payment windows that passed without a
  * transaction, verify submitted payments, and re-verify confirmed ones while
- * their project can still be un-funded (before APPROVED), so a re-org or a
- * double spend is found. Each payment is handled by its own command, which
+ * their project can still be un-funded (before APPROVED), or while a refund
+ * of them is still DUE once their project ended, so a re-org or a double
+ * spend is found before money moves on it. Each payment is handled by its own command, which
  * decides again from what it reads then; a node that is down ends the
  * verification part of this tick (nothing is lost: the next tick retries).
  *
@@ -39,9 +40,11 @@ typedef struct cursor {
     uint8_t after[16];
 } cursor;
 
+enum { PASS_RECHECK, PASS_SUBMITTED, PASS_REFUNDS_DUE, PASS_COUNT };
+
 struct icms__tick_cursors {
-    pthread_mutex_t lock; /* a handle is shared by threads; two may tick at once */
-    cursor passes[2];     /* re-checks, submitted */
+    pthread_mutex_t lock;      /* a handle is shared by threads; two may tick at once */
+    cursor passes[PASS_COUNT]; /* re-checks, submitted, refunds due */
 };
 
 int icms__tick_cursors_new(icms__tick_cursors **out)
@@ -209,6 +212,64 @@ static int read_rechecks(icms__cmd *cmd)
 }
 
 /*
+ * Payments of ended (CANCELLED or EXPIRED) projects whose refund is still
+ * DUE: the refund is money the host is about to send, so the payment it
+ * gives back is re-verified while it waits (a re-org voids the refund,
+ * payment_verify.c). They are found through the DUE refunds, which are what
+ * is open, never through the ended projects, which are history.
+ */
+static int take_if_refund_at_risk(const uint8_t id[16], void *payload)
+{
+    struct recheck *r = payload;
+    if (r->b->count == BATCH)
+        return ICMS_STORE_STOP;
+    const cJSON *refund = NULL, *payment = NULL, *project = NULL; /* borrowed: only read */
+    uint8_t payment_id[16], project_id[16];
+    int rc = icms__record_peek(r->tx, &icms__refund_record, id, &refund);
+    if (rc == ICMS_OK)
+        rc = icms__parse_id(icms__json_get_string(refund, "payment_id"), "payment id",
+                            payment_id);
+    if (rc == ICMS_OK)
+        rc = icms__record_peek(r->tx, &icms__payment_record, payment_id, &payment);
+    if (rc == ICMS_OK)
+        rc = icms__parse_id(icms__json_get_string(payment, "project_id"), "project id",
+                            project_id);
+    if (rc == ICMS_OK)
+        rc = icms__record_peek(r->tx, &icms__project_record, project_id, &project);
+    icms_payment_status_t status;
+    icms_project_state_t state;
+    if (rc == ICMS_OK)
+        rc = icms__payment_status(payment, &status);
+    if (rc == ICMS_OK)
+        rc = icms__project_state(project, &state);
+    if (rc)
+        return rc;
+    if ((status == ICMS_PAYMENT_CONFIRMED || status == ICMS_PAYMENT_PARTIAL) &&
+        icms__project_ended(state)) {
+        memcpy(r->b->ids[r->b->count++], payment_id, 16);
+        if (r->b->count == BATCH) { /* the next tick goes on after this refund */
+            r->b->next.set = true;
+            memcpy(r->b->next.after, id, 16);
+        }
+    }
+    return ICMS_OK;
+}
+
+static int read_refund_rechecks(icms__cmd *cmd)
+{
+    struct batch *b = cmd->arg;
+    b->count = 0;
+    memset(&b->next, 0, sizeof b->next);
+    struct recheck r = {b, cmd->tx, NULL};
+    icms__key values;
+    icms__key_init(&values);
+    icms__key_str(&values, "DUE");
+    return icms__record_scan_index(cmd->tx, &icms__refund_record, "by_status", &values,
+                                   b->from.set ? b->from.after : NULL, 0, take_if_refund_at_risk,
+                                   &r);
+}
+
+/*
  * The PENDING payments whose window has passed: a tick costs what is due,
  * however many payments are still in their window. A payment's id (UUIDv7)
  * and its expires_at both come from the clock when it is made, and every
@@ -307,9 +368,11 @@ int icms__tick_payments(icms_db *db, icms__tick_payment_report *report)
     if (!db->gapcoin)
         return ICMS_OK; /* no node: nothing can be verified */
     /* Re-checks first, so that a payment confirmed by this tick is not asked about twice. */
-    for (int pass = 0; pass < 2; pass++) {
+    static int (*const readers[PASS_COUNT])(icms__cmd *) = {read_rechecks, read_submitted,
+                                                            read_refund_rechecks};
+    for (int pass = 0; pass < PASS_COUNT; pass++) {
         b.from = cursor_get(cursors, pass);
-        if ((rc = icms__query(db, &system, pass ? read_submitted : read_rechecks, &b, NULL)))
+        if ((rc = icms__query(db, &system, readers[pass], &b, NULL)))
             return rc;
         for (size_t i = 0; i < b.count; i++) {
             char id[ICMS_UUID_STRING_SIZE];

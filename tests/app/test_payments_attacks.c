@@ -1378,6 +1378,31 @@ static void test_a_reorg_after_cancellation_voids_the_refund(void **state)
     cJSON_Delete(p);
 }
 
+/* The tick finds it too: it re-verifies the payments behind refunds still DUE. */
+static void test_the_tick_rechecks_payments_behind_refunds_due(void **state)
+{
+    atk *a = *state;
+    fx *f = &a->f;
+    int tx;
+    char refund[37];
+    cJSON *p = cancelled_after_paying(a, &tx, refund);
+    assert_icms_ok(icms_tick(f->db, NULL)); /* still in the chain: nothing happens */
+    cJSON *v = NULL;
+    char *out = NULL;
+    assert_icms_ok(icms_payment_get(f->db, &f->host, fx_str(p, "id"), &out));
+    v = fx_json(out);
+    assert_string_equal(fx_str(v, "status"), "CONFIRMED");
+    cJSON_Delete(v);
+    memchain_drop(a->chain, tx);
+    assert_icms_ok(icms_tick(f->db, NULL));
+    assert_icms_ok(icms_payment_get(f->db, &f->host, fx_str(p, "id"), &out));
+    v = fx_json(out);
+    assert_string_equal(fx_str(v, "status"), "REVERSED");
+    cJSON_Delete(v);
+    assert_int_equal(fx_balance(f, "refunds_due", f->investor.id), 0);
+    cJSON_Delete(p);
+}
+
 static void test_a_reorg_after_the_cancelled_refund_was_paid_books_a_loss(void **state)
 {
     atk *a = *state;
@@ -1606,6 +1631,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(
             test_a_reorg_after_the_cancelled_refund_was_paid_books_a_loss, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_the_tick_rechecks_payments_behind_refunds_due, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_list_filters_from_an_attacker, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_threads_verify_one_payment_on_one_handle, setup,
                                         teardown),
