@@ -25,6 +25,7 @@ const icms__route icms__routes[] = {
     {"payout.paid",             ICMS__TO_INVESTOR},
     {"refund.due",              ICMS__TO_INVESTOR},
     {"refund.paid",             ICMS__TO_INVESTOR},
+    {"refund.voided",           ICMS__TO_INVESTOR},
     {"release.due",             ICMS__TO_OWNER},
     {"release.paid",            ICMS__TO_OWNER},
     {"release.voided",          ICMS__TO_OWNER},

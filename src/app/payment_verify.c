@@ -378,9 +378,16 @@ static int void_refund(icms__cmd *cmd, const uint8_t id[16], cJSON *refund)
     if (rc == ICMS_OK)
         rc = icms__doc_set_time(refund, "voided_at", cmd->now_ms);
     if (rc == ICMS_OK)
+        rc = icms__json_add_string(ref, "investor_id", investor);
+    if (rc == ICMS_OK)
+        rc = icms__json_add_string(ref, "project_id",
+                                   icms__json_get_string(refund, "project_id"));
+    if (rc == ICMS_OK)
         rc = icms__record_put(cmd->tx, &icms__refund_record, id, refund);
     if (rc == ICMS_OK)
         rc = icms__cmd_audit(cmd, "refund.void", refund_id, ref);
+    if (rc == ICMS_OK)
+        rc = icms__cmd_event(cmd, "refund.voided", refund_id, ref);
     cJSON_Delete(ref);
     return rc;
 }
@@ -389,7 +396,7 @@ static int void_refund(icms__cmd *cmd, const uint8_t id[16], cJSON *refund)
  * One PAID refund of a reversed payment: the host's wallet sent coins that
  * never came in. The refund stays PAID (the coins left); the loss is booked
  * so the ledger says what happened: chain +amount (money out with nothing
- * in), losses -amount, for the host to pursue.
+ * in), losses -amount, for the host to pursue (event payment.lost).
  */
 static int book_loss(icms__cmd *cmd, const cJSON *refund)
 {
@@ -410,7 +417,13 @@ static int book_loss(icms__cmd *cmd, const cJSON *refund)
     if (rc == ICMS_OK)
         rc = icms__json_add_int64(ref, "amount", amount);
     if (rc == ICMS_OK)
-        rc = icms__cmd_audit(cmd, "payment.lost", icms__json_get_string(refund, "payment_id"), ref);
+        rc = icms__json_add_string(ref, "project_id",
+                                   icms__json_get_string(refund, "project_id"));
+    const char *payment_id = icms__json_get_string(refund, "payment_id");
+    if (rc == ICMS_OK)
+        rc = icms__cmd_audit(cmd, "payment.lost", payment_id, ref);
+    if (rc == ICMS_OK)
+        rc = icms__cmd_event(cmd, "payment.lost", payment_id, ref);
     cJSON_Delete(ref);
     return rc;
 }

@@ -276,6 +276,7 @@ static void test_routing_table(void **state)
         {"payout.paid", ICMS__TO_INVESTOR},
         {"refund.due", ICMS__TO_INVESTOR},
         {"refund.paid", ICMS__TO_INVESTOR},
+        {"refund.voided", ICMS__TO_INVESTOR},
         {"release.due", ICMS__TO_OWNER},
         {"release.paid", ICMS__TO_OWNER},
         {"release.voided", ICMS__TO_OWNER},
@@ -294,6 +295,7 @@ static void test_routing_table(void **state)
                                    "payment.initiated",
                                    "payment.failed",
                                    "project.distributed",
+                                   "payment.lost",
                                    "user.created",
                                    "session.invalidated"};
     for (size_t i = 0; i < sizeof silent / sizeof *silent; i++)
