@@ -796,6 +796,8 @@ static void test_project_totals_that_overflow(void **state)
         /* each fits; their sum does not */
         "[{\"name\":\"A\",\"unit\":\"u\",\"quantity\":1,\"unit_price\":9223372036854775807},"
         "{\"name\":\"B\",\"unit\":\"u\",\"quantity\":1,\"unit_price\":1}]",
+        /* fits int64, but is more than one transaction (or all the money there is) can pay */
+        "[{\"name\":\"A\",\"unit\":\"u\",\"quantity\":1,\"unit_price\":2100000000000001}]",
     };
     uint64_t before = digest(a);
     for (size_t i = 0; i < sizeof products / sizeof products[0]; i++) {
