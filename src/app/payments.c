@@ -12,6 +12,7 @@
 #include "app/records.h"
 #include "core/core.h"
 #include "core/uuid.h"
+#include "icms/gapcoin.h"
 
 void icms__outpoint_prefix(icms__key *key)
 {
@@ -433,6 +434,79 @@ static int submit_payment(icms__cmd *cmd)
     return ICMS_OK;
 }
 
+/* What the check before a submission reads: the payment's script, and whether the txid is taken. */
+struct pays_read {
+    const char *payment_id;
+    const char *txid;
+    char *script_hex; /* icms__strdup'd */
+    bool taken;       /* another payment holds the txid: the command refuses it as such */
+};
+
+static int read_script(icms__cmd *cmd)
+{
+    struct pays_read *r = cmd->arg;
+    uint8_t id[16], owner[16];
+    cJSON *payment = NULL;
+    int rc = icms__payment_load(cmd, r->payment_id, id, &payment);
+    const char *script = rc == ICMS_OK ? icms__json_get_string(payment, "script") : NULL;
+    if (script && !(r->script_hex = icms__strdup(script)))
+        rc = icms__error(ICMS_ENOMEM, "out of memory");
+    cJSON_Delete(payment);
+    icms__key values;
+    icms__key_init(&values);
+    icms__key_str(&values, r->txid);
+    int found = rc == ICMS_OK ? icms__record_find_unique(cmd->tx, &icms__payment_record, "txid",
+                                                         &values, owner)
+                              : rc;
+    if (found == ICMS_OK)
+        r->taken = memcmp(owner, id, 16) != 0;
+    else if (found != ICMS_ENOTFOUND)
+        rc = found;
+    icms_error_clear();
+    return rc;
+}
+
+/*
+ * Before anything is written: a transaction the node knows must pay this
+ * payment's address. Otherwise whoever sees an investor's transaction in the
+ * mempool could attach it to a payment of their own first, holding its txid
+ * until that payment failed at depth, and again with the next. A node that
+ * is down, or does not know the transaction yet, decides nothing here:
+ * verification checks the payment in full later. A txid another payment
+ * holds is left to the command, which refuses it as taken (ICMS_EEXISTS).
+ */
+static int check_it_pays(icms_db *db, const icms_request *req, const char *payment_id,
+                         const char *txid)
+{
+    if (!db->gapcoin)
+        return ICMS_OK;
+    struct pays_read r = {payment_id, txid, NULL, false};
+    int rc = icms__query(db, req, read_script, &r, NULL);
+    if (rc || !r.script_hex || r.taken) {
+        icms__free(r.script_hex);
+        return rc;
+    }
+    uint8_t *script = NULL;
+    size_t script_len = 0;
+    icms__chain_payment chain;
+    memset(&chain, 0, sizeof chain);
+    rc = icms_gapcoin_hex_decode(r.script_hex, &script, &script_len);
+    icms__free(r.script_hex);
+    if (rc == ICMS_OK)
+        rc = icms__chain_check(db, txid, script, script_len, 0, &chain);
+    icms_free(script);
+    if (rc == ICMS_ENOMEM)
+        return rc;
+    if (rc) { /* the node is down or confused, or the script unreadable: verify will tell */
+        icms_error_clear();
+        return ICMS_OK;
+    }
+    if (chain.status != ICMS__CHAIN_NOT_FOUND && chain.paid == 0)
+        return icms__error(ICMS_EINVALID,
+                           "transaction %s pays nothing to this payment's address", txid);
+    return ICMS_OK;
+}
+
 int icms_payment_submit(icms_db *db, const icms_request *req, const char *payment_id,
                         const char *txid, char **out)
 {
@@ -441,9 +515,12 @@ int icms_payment_submit(icms_db *db, const icms_request *req, const char *paymen
     struct submit call = {payment_id, {0}};
     for (int i = 0; i < 64; i++)
         call.txid[i] = (char)tolower((unsigned char)txid[i]);
+    int rc = check_it_pays(db, req, payment_id, call.txid);
+    if (rc)
+        return rc;
     cJSON *material = cJSON_CreateObject();
-    int rc = material ? icms__json_add_string(material, "payment_id", payment_id ? payment_id : "")
-                      : icms__error(ICMS_ENOMEM, "out of memory");
+    rc = material ? icms__json_add_string(material, "payment_id", payment_id ? payment_id : "")
+                  : icms__error(ICMS_ENOMEM, "out of memory");
     if (rc == ICMS_OK)
         rc = icms__json_add_string(material, "txid", call.txid);
     if (rc == ICMS_OK)

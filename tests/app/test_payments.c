@@ -357,8 +357,16 @@ static void test_transaction_that_pays_elsewhere_fails(void **state)
     snprintf(pay, sizeof pay, "[%s]", chain_tx(&w->c, "wrong", w->c.scripts[5], TARGET));
     chain_step_blocks(&w->c, pay, 6, "[]");
     cJSON *payment = one_initiated(w, pay, "payments_wrong", "k");
+    /* Known to the node, a transaction that pays elsewhere is refused at once. */
+    assert_int_equal(icms_payment_submit(w->f.db, &w->f.investor.req, fx_str(payment, "id"),
+                                         fake_node_txid(&w->c.node, "wrong"), NULL),
+                     ICMS_EINVALID);
+    assert_non_null(strstr(icms_error_last()->message, "pays nothing to this payment's address"));
+    /* Attached while the node could not be asked, it fails when verified. */
+    chain_attach(&w->f, &w->c, 1);
     assert_icms_ok(icms_payment_submit(w->f.db, &w->f.investor.req, fx_str(payment, "id"),
                                        fake_node_txid(&w->c.node, "wrong"), NULL));
+    chain_attach(&w->f, &w->c, 0);
     chain_next(&w->c);
     cJSON *p = verify(w, fx_str(payment, "id"));
     assert_string_equal(fx_str(p, "status"), "FAILED");

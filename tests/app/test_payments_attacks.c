@@ -433,8 +433,17 @@ static void test_a_txid_taken_by_another_investor_is_freed_when_that_payment_fai
     cJSON *mine = initiate(a, &f->investor, pa, "a", 0, address(a, REFUND_ADDRESS));
     cJSON *thief = initiate(a, &f->investor2, pb, "b", 0, address(a, REFUND_ADDRESS2));
     const char *txid = pay(a, mine, 100000000, 0); /* in the mempool, for all to see */
-    assert_icms_ok(icms_payment_submit(f->db, &f->investor2.req, fx_str(thief, "id"), txid, NULL));
+    /* The node knows it pays another address: the thief is refused at once, nothing written. */
     uint64_t before = digest(a);
+    assert_int_equal(icms_payment_submit(f->db, &f->investor2.req, fx_str(thief, "id"), txid, NULL),
+                     ICMS_EINVALID);
+    assert_true(digest(a) == before);
+    /* With no node to ask (a handle without one), the thief gets it attached first... */
+    icms_options plain = ICMS_OPTIONS_INIT;
+    fx_reopen(f, &plain);
+    assert_icms_ok(icms_payment_submit(f->db, &f->investor2.req, fx_str(thief, "id"), txid, NULL));
+    attach(a);
+    before = digest(a);
     assert_int_equal(icms_payment_submit(f->db, &f->investor.req, fx_str(mine, "id"), txid, NULL),
                      ICMS_EEXISTS);
     assert_true(digest(a) == before);
