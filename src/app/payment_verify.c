@@ -352,36 +352,52 @@ static int collect_refund(const uint8_t id[16], void *payload)
     return 0;
 }
 
-/* One DUE refund of a reversed payment: VOIDED, and refunds_due:I back to the chain. */
-static int void_refund(icms__cmd *cmd, const uint8_t id[16], cJSON *refund)
+/*
+ * The ledger entry `kind` that unwinds a refund of a reversed payment: its
+ * amount from `account` back to the chain. *ref gets what the entry refers
+ * to (refund_id, payment_id), then its amount and project_id for the audit
+ * entry and the event (the caller's to free, whatever the result).
+ */
+static int unwind_entry(icms__cmd *cmd, const cJSON *refund, const char *kind,
+                        const char *account, cJSON **ref)
 {
     int64_t amount = int_or_zero(refund, "amount");
-    const char *investor = icms__json_get_string(refund, "investor_id");
-    const char *refund_id = icms__json_get_string(refund, "id");
     icms__posting postings[2];
-    icms__account(postings[0].account, "refunds_due", investor);
+    memcpy(postings[0].account, account, strlen(account) + 1);
     postings[0].amount = -amount;
     icms__account(postings[1].account, "chain", NULL);
     postings[1].amount = amount;
-    cJSON *ref = cJSON_CreateObject();
-    int rc = ref ? icms__json_add_string(ref, "refund_id", refund_id)
-                 : icms__error(ICMS_ENOMEM, "out of memory");
+    *ref = cJSON_CreateObject();
+    int rc = *ref ? icms__json_add_string(*ref, "refund_id", icms__json_get_string(refund, "id"))
+                  : icms__error(ICMS_ENOMEM, "out of memory");
     if (rc == ICMS_OK)
-        rc = icms__json_add_string(ref, "payment_id",
+        rc = icms__json_add_string(*ref, "payment_id",
                                    icms__json_get_string(refund, "payment_id"));
     if (rc == ICMS_OK)
-        rc = icms__ledger_post(cmd->tx, cmd->now_ms, "refund.voided", postings, 2, ref, NULL);
+        rc = icms__ledger_post(cmd->tx, cmd->now_ms, kind, postings, 2, *ref, NULL);
     if (rc == ICMS_OK)
-        rc = icms__json_add_int64(ref, "amount", amount);
+        rc = icms__json_add_int64(*ref, "amount", amount);
+    if (rc == ICMS_OK)
+        rc = icms__json_add_string(*ref, "project_id",
+                                   icms__json_get_string(refund, "project_id"));
+    return rc;
+}
+
+/* One DUE refund of a reversed payment: VOIDED, and refunds_due:I back to the chain. */
+static int void_refund(icms__cmd *cmd, const uint8_t id[16], cJSON *refund)
+{
+    const char *investor = icms__json_get_string(refund, "investor_id");
+    const char *refund_id = icms__json_get_string(refund, "id");
+    char account[ICMS__ACCOUNT_MAX];
+    icms__account(account, "refunds_due", investor);
+    cJSON *ref = NULL;
+    int rc = unwind_entry(cmd, refund, "refund.voided", account, &ref);
+    if (rc == ICMS_OK)
+        rc = icms__json_add_string(ref, "investor_id", investor);
     if (rc == ICMS_OK)
         rc = icms__doc_set_string(refund, "status", "VOIDED");
     if (rc == ICMS_OK)
         rc = icms__doc_set_time(refund, "voided_at", cmd->now_ms);
-    if (rc == ICMS_OK)
-        rc = icms__json_add_string(ref, "investor_id", investor);
-    if (rc == ICMS_OK)
-        rc = icms__json_add_string(ref, "project_id",
-                                   icms__json_get_string(refund, "project_id"));
     if (rc == ICMS_OK)
         rc = icms__record_put(cmd->tx, &icms__refund_record, id, refund);
     if (rc == ICMS_OK)
@@ -400,26 +416,9 @@ static int void_refund(icms__cmd *cmd, const uint8_t id[16], cJSON *refund)
  */
 static int book_loss(icms__cmd *cmd, const cJSON *refund)
 {
-    int64_t amount = int_or_zero(refund, "amount");
-    icms__posting postings[2];
-    icms__account(postings[0].account, "losses", NULL);
-    postings[0].amount = -amount;
-    icms__account(postings[1].account, "chain", NULL);
-    postings[1].amount = amount;
-    cJSON *ref = cJSON_CreateObject();
-    int rc = ref ? icms__json_add_string(ref, "refund_id", icms__json_get_string(refund, "id"))
-                 : icms__error(ICMS_ENOMEM, "out of memory");
-    if (rc == ICMS_OK)
-        rc = icms__json_add_string(ref, "payment_id",
-                                   icms__json_get_string(refund, "payment_id"));
-    if (rc == ICMS_OK)
-        rc = icms__ledger_post(cmd->tx, cmd->now_ms, "payment.lost", postings, 2, ref, NULL);
-    if (rc == ICMS_OK)
-        rc = icms__json_add_int64(ref, "amount", amount);
-    if (rc == ICMS_OK)
-        rc = icms__json_add_string(ref, "project_id",
-                                   icms__json_get_string(refund, "project_id"));
     const char *payment_id = icms__json_get_string(refund, "payment_id");
+    cJSON *ref = NULL;
+    int rc = unwind_entry(cmd, refund, "payment.lost", "losses", &ref);
     if (rc == ICMS_OK)
         rc = icms__cmd_audit(cmd, "payment.lost", payment_id, ref);
     if (rc == ICMS_OK)

@@ -142,6 +142,23 @@ static int request_arg(napi_env env, napi_value v, command_job *c)
     return 0;
 }
 
+/* A JOB_COMMAND job on db running cmd (NULL: the tick); NULL after throwing. */
+static job *command_job_new(napi_env env, void *db, const command *cmd)
+{
+    job *j = job_new(env, JOB_COMMAND);
+    if (!j)
+        return NULL;
+    j->command = calloc(1, sizeof *j->command);
+    if (!j->command) {
+        job_free(j);
+        napi_throw_error(env, NULL, "out of memory");
+        return NULL;
+    }
+    j->command->cmd = cmd;
+    j->command->db = db;
+    return j;
+}
+
 /* command(databaseAddress, name, request, [strings]) -> Promise<[rc, json, message]>. */
 static napi_value js_command(napi_env env, napi_callback_info info)
 {
@@ -168,17 +185,9 @@ static napi_value js_command(napi_env env, napi_callback_info info)
         napi_throw_type_error(env, NULL, "wrong number of arguments for this command");
         return NULL;
     }
-    job *j = job_new(env, JOB_COMMAND);
+    job *j = command_job_new(env, db, cmd);
     if (!j)
         return NULL;
-    j->command = calloc(1, sizeof *j->command);
-    if (!j->command) {
-        job_free(j);
-        napi_throw_error(env, NULL, "out of memory");
-        return NULL;
-    }
-    j->command->cmd = cmd;
-    j->command->db = db;
     if (request_arg(env, argv[2], j->command) != 0) {
         job_free(j);
         return NULL;
@@ -206,15 +215,6 @@ static napi_value js_tick(napi_env env, napi_callback_info info)
     }
     if (handle_arg(env, argv[0], &db) != 0)
         return NULL;
-    job *j = job_new(env, JOB_COMMAND);
-    if (!j)
-        return NULL;
-    j->command = calloc(1, sizeof *j->command);
-    if (!j->command) {
-        job_free(j);
-        napi_throw_error(env, NULL, "out of memory");
-        return NULL;
-    }
-    j->command->db = db;
-    return start(env, j, "icms.tick");
+    job *j = command_job_new(env, db, NULL);
+    return j ? start(env, j, "icms.tick") : NULL;
 }

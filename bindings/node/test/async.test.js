@@ -14,31 +14,13 @@ const path = require('path');
 const readline = require('readline');
 const icms = require('../lib/icms');
 const e2e = require('../examples/end_to_end');
-const { tmpdir, startNode, ticksDuring, ticksDuringSync, timeless, sameError, syncError } = require('./support');
+const { tmpdir, startNode, ticksDuring, ticksDuringSync, timeless, sameError, syncError, freePort,
+  startNats } = require('./support');
 
 const NOW = 1767225600000;
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const HELPER = path.join(ROOT, 'tests/bindings/nats_helper.py');
 const DELAY = 600; // ms the slow node takes to answer (fake_gapcoind's /slow/MS/)
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function startNats(t, dir) {
-  const proc = spawn('/usr/bin/python3', [HELPER, 'serve', dir], { stdio: ['pipe', 'pipe', 'inherit'] });
-  t.after(() => new Promise((resolve) => { proc.once('exit', resolve); proc.stdin.end(); }));
-  return new Promise((resolve, reject) => {
-    const rl = readline.createInterface({ input: proc.stdout });
-    rl.once('line', (line) => { rl.close(); resolve(JSON.parse(line)); });
-    proc.once('error', reject);
-  });
-}
 
 // A TCP server that accepts and never says a word: a NATS server that hangs.
 function blackhole(t) {

@@ -8,6 +8,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const icms = require('../lib/icms');
+const json = require('../lib/json');
 const e2e = require('../examples/end_to_end');
 
 const NOW = 1767225600000;
@@ -60,14 +61,25 @@ test('end-to-end: funded, approved, completed, paid out', async (t) => {
   assert.equal(seen.check.ok, true);
 });
 
-test('money beyond 2^53 stays exact both ways', (t) => {
+test('integers beyond 2^53 stay exact both ways', (t) => {
   const db = icms.open(path.join(tmpdir(t), 'icms.db'), { clock: NOW, sync: 2 });
   t.after(() => db.close());
   const { owner } = users(db);
+  // Out: a price of 2^62 + 1 reaches the library exactly (it names the sum it refuses:
+  // no funding target may exceed Gapcoin's supply).
   const price = 2n ** 62n + 1n;
-  const p = db.project_create(owner, crate(price));
+  assert.throws(() => db.project_create(owner, crate(price)), (e) => {
+    assert.ok(e instanceof icms.InvalidError);
+    assert.match(e.message, new RegExp(String(price + 50000000n)));
+    return true;
+  });
+  // Back: money comes back as BigInt, exact.
+  const near = 2n ** 50n + 1n;
+  const p = db.project_create(owner, crate(near));
   assert.equal(typeof p.total_cost, 'bigint');
-  assert.equal(p.total_cost, price + 50000000n);
+  assert.equal(p.total_cost, near + 50000000n);
+  // And the JSON reader every answer goes through keeps an integer beyond 2^53 exact.
+  assert.equal(json.parse('{"seq":9007199254740993}').seq, 9007199254740993n);
 });
 
 test('every error code maps to its class, with code and message', (t) => {

@@ -10,6 +10,8 @@ const os = require('os');
 const path = require('path');
 const readline = require('readline');
 const icms = require('../lib/icms');
+const support = require('./support');
+const { freePort, startNats } = support;
 const e2e = require('../examples/end_to_end');
 
 const NOW = 1767225600000;
@@ -17,11 +19,7 @@ const ROOT = path.resolve(__dirname, '..', '..', '..');
 const HELPER = path.join(ROOT, 'tests/bindings/nats_helper.py');
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
-function tmpdir(t) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'icms-node-host-'));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const tmpdir = (t) => support.tmpdir(t, 'icms-node-host-');
 
 function openDb(t) {
   const db = icms.open(path.join(tmpdir(t), 'icms.db'), { clock: NOW, sync: 2 });
@@ -162,25 +160,6 @@ test('subscription: refusals, and the database closes its subscriptions', (t) =>
 });
 
 // ---------------------------------------------------------------- NATS
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function startNats(t, dir) {
-  const proc = spawn('/usr/bin/python3', [HELPER, 'serve', dir], { stdio: ['pipe', 'pipe', 'inherit'] });
-  t.after(() => new Promise((resolve) => { proc.once('exit', resolve); proc.stdin.end(); }));
-  return new Promise((resolve, reject) => {
-    const rl = readline.createInterface({ input: proc.stdout });
-    rl.once('line', (line) => { rl.close(); resolve(JSON.parse(line)); });
-    proc.once('error', reject);
-  });
-}
 
 const readStream = (port, stream) => JSON.parse(execFileSync('/usr/bin/python3', [HELPER, 'read', String(port), stream]));
 

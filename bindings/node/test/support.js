@@ -4,10 +4,16 @@ const assert = require('node:assert/strict');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const { spawn } = require('child_process');
+const net = require('net');
+const readline = require('readline');
 const e2e = require('../examples/end_to_end');
 
-function tmpdir(t) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'icms-node-async-'));
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const HELPER = path.join(ROOT, 'tests/bindings/nats_helper.py');
+
+function tmpdir(t, prefix = 'icms-node-async-') {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
@@ -58,4 +64,24 @@ const syncError = (fn) => {
   assert.fail('no error');
 };
 
-module.exports = { tmpdir, startNode, ticksDuring, ticksDuringSync, timeless, sameError, syncError };
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function startNats(t, dir) {
+  const proc = spawn('/usr/bin/python3', [HELPER, 'serve', dir], { stdio: ['pipe', 'pipe', 'inherit'] });
+  t.after(() => new Promise((resolve) => { proc.once('exit', resolve); proc.stdin.end(); }));
+  return new Promise((resolve, reject) => {
+    const rl = readline.createInterface({ input: proc.stdout });
+    rl.once('line', (line) => { rl.close(); resolve(JSON.parse(line)); });
+    proc.once('error', reject);
+  });
+}
+
+module.exports = { tmpdir, startNode, ticksDuring, ticksDuringSync, timeless, sameError, syncError,
+  freePort, startNats };

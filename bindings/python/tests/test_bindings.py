@@ -82,16 +82,24 @@ class EndToEnd(Fixture):
     def test_scenario_over_libcurl(self):
         self.play("curl")
 
-    def test_money_beyond_2_53_stays_exact(self):
-        # Python's json keeps big ints exact; a price near int64's top survives the trip.
+    def test_integers_beyond_2_53_stay_exact(self):
+        # Python's json keeps big ints exact. Out: a price near int64's top reaches the
+        # library exactly (it names the sum it refuses: no funding target may exceed
+        # Gapcoin's supply). Back: money near the cap comes back exact.
+        def gold(price):
+            return {"title": "Big", "expiry_date": "2026-02-01T00:00:00Z",
+                    "shipping_costs": {"freight": 1}, "min_ticket": 1,
+                    "products": [{"name": "Gold", "unit": "bar", "quantity": 1,
+                                  "unit_price": price}]}
         with icms.Database(self.path, clock=NOW, sync=2) as db:
             _, owner, _ = self.users(db)
             price = 2**62 + 1
-            p = db.project_create(owner, {
-                "title": "Big", "expiry_date": "2026-02-01T00:00:00Z",
-                "shipping_costs": {"freight": 1}, "min_ticket": 1,
-                "products": [{"name": "Gold", "unit": "bar", "quantity": 1, "unit_price": price}]})
-            self.assertEqual(p["total_cost"], price + 1)
+            with self.assertRaises(icms.InvalidError) as caught:
+                db.project_create(owner, gold(price))
+            self.assertIn(str(price + 1), str(caught.exception))
+            near = 2**50 + 1
+            p = db.project_create(owner, gold(near))
+            self.assertEqual(p["total_cost"], near + 1)
             self.assertIsInstance(p["total_cost"], int)
 
 
