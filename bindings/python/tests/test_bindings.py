@@ -94,7 +94,7 @@ class EndToEnd(Fixture):
         with icms.Database(self.path, clock=NOW, sync=2) as db:
             _, owner, _ = self.users(db)
             price = 2**62 + 1
-            with self.assertRaises(icms.InvalidError) as caught:
+            with self.assertRaises(icms.Invalid) as caught:
                 db.project_create(owner, gold(price))
             self.assertIn(str(price + 1), str(caught.exception))
             near = 2**50 + 1
