@@ -115,6 +115,14 @@ static void small_project(atk *a, char id[37])
     assert_icms_ok(icms_project_publish(a->f.db, &a->f.owner.req, id, NULL));
 }
 
+/* The small project, investor approved for 1 GAP (part_a) and investor2 for 0.5 (part_b). */
+static void two_approved(atk *a, char part_a[37], char part_b[37])
+{
+    small_project(a, a->project);
+    fx_approved_profit(&a->f, &a->f.investor, a->project, 100000000, part_a);
+    fx_approved_profit(&a->f, &a->f.investor2, a->project, 50000000, part_b);
+}
+
 static int try_initiate(atk *a, const fx_user *u, const char *part, const char *key,
                         const char *json, cJSON **payment)
 {
@@ -426,10 +434,8 @@ static void test_a_txid_taken_by_another_investor_is_freed_when_that_payment_fai
 {
     atk *a = *state;
     fx *f = &a->f;
-    small_project(a, a->project);
     char pa[37], pb[37];
-    fx_approved_profit(f, &f->investor, a->project, 100000000, pa);
-    fx_approved_profit(f, &f->investor2, a->project, 50000000, pb);
+    two_approved(a, pa, pb);
     cJSON *mine = initiate(a, &f->investor, pa, "a", 0, address(a, REFUND_ADDRESS));
     cJSON *thief = initiate(a, &f->investor2, pb, "b", 0, address(a, REFUND_ADDRESS2));
     const char *txid = pay(a, mine, 100000000, 0); /* in the mempool, for all to see */
@@ -485,10 +491,8 @@ static void test_a_batch_naming_one_payment_twice(void **state)
 {
     atk *a = *state;
     fx *f = &a->f;
-    small_project(a, a->project);
     char pa[37], pb[37];
-    fx_approved_profit(f, &f->investor, a->project, 100000000, pa);
-    fx_approved_profit(f, &f->investor2, a->project, 50000000, pb);
+    two_approved(a, pa, pb);
     cJSON *p = initiate(a, &f->investor, pa, "a", 0, address(a, REFUND_ADDRESS));
     cJSON *q = initiate(a, &f->investor2, pb, "b", 0, address(a, REFUND_ADDRESS2));
     const char *tp = pay(a, p, 100000000, 0), *tq = pay(a, q, 50000000, 1);
@@ -543,10 +547,8 @@ static void test_others_cannot_act_on_an_investors_payment(void **state)
 {
     atk *a = *state;
     fx *f = &a->f;
-    small_project(a, a->project);
     char part[37], other_part[37];
-    fx_approved_profit(f, &f->investor, a->project, 100000000, part);
-    fx_approved_profit(f, &f->investor2, a->project, 50000000, other_part);
+    two_approved(a, part, other_part);
     cJSON *p = initiate(a, &f->investor, part, "k", 0, address(a, REFUND_ADDRESS));
     const char *id = fx_str(p, "id");
     const char *txid = pay(a, p, 100000000, 1);
@@ -957,10 +959,8 @@ static void test_one_key_two_actors(void **state)
 {
     atk *a = *state;
     fx *f = &a->f;
-    small_project(a, a->project);
     char pa[37], pb[37];
-    fx_approved_profit(f, &f->investor, a->project, 100000000, pa);
-    fx_approved_profit(f, &f->investor2, a->project, 50000000, pb);
+    two_approved(a, pa, pb);
     cJSON *first = initiate(a, &f->investor, pa, "same-key", 0, address(a, REFUND_ADDRESS));
     /* investor2 replays investor's exact request under the same key: not theirs to replay. */
     char json[160];
@@ -1045,10 +1045,8 @@ static void test_expired_then_submitted_and_cancelled_while_submitted(void **sta
 {
     atk *a = *state;
     fx *f = &a->f;
-    small_project(a, a->project);
     char pa[37], pb[37];
-    fx_approved_profit(f, &f->investor, a->project, 100000000, pa);
-    fx_approved_profit(f, &f->investor2, a->project, 50000000, pb);
+    two_approved(a, pa, pb);
     cJSON *p = initiate(a, &f->investor, pa, "a", 0, address(a, REFUND_ADDRESS));
     icms_clock_fake_advance(f->clock, ICMS_PAYMENT_WINDOW_MS);
     assert_icms_ok(icms_tick(f->db, NULL));
@@ -1202,10 +1200,8 @@ static void test_a_reorg_takes_back_the_refund_of_what_never_arrived(void **stat
 {
     atk *a = *state;
     fx *f = &a->f;
-    small_project(a, a->project);
     char pa[37], pb[37];
-    fx_approved_profit(f, &f->investor, a->project, 100000000, pa);
-    fx_approved_profit(f, &f->investor2, a->project, 50000000, pb);
+    two_approved(a, pa, pb);
     /* investor overpays by 30,000,000. */
     cJSON *p = initiate(a, &f->investor, pa, "a", 0, address(a, REFUND_ADDRESS));
     const char *txid = NULL;
