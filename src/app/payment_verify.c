@@ -523,15 +523,15 @@ static int reverse(icms__cmd *cmd, applied *a, const char *reason, bool ended)
     return rc;
 }
 
-/* Whether a confirmed payment's project can still be un-funded (the rule is the domain's). */
-static bool reversible(const cJSON *project)
+/* What a re-org does to a confirmed payment of this project (the rule is the domain's). */
+static icms__reversal_t reversal(const cJSON *project)
 {
     icms_project_state_t state;
     if (icms__project_state(project, &state) != ICMS_OK) {
         icms_error_clear();
-        return false;
+        return ICMS__REVERSAL_NONE;
     }
-    return icms__project_funds_reversible(state);
+    return icms__payment_reversal(state);
 }
 
 /* Apply one answer; *result (when not NULL) receives the payment as it stands afterwards. */
@@ -563,13 +563,13 @@ static int apply_one(icms__cmd *cmd, struct verify *v, cJSON **result)
                 rc = icms__record_put(cmd->tx, &icms__payment_record, a.id, a.payment);
         } else if (rc == ICMS_OK &&
                    (status == ICMS_PAYMENT_CONFIRMED || status == ICMS_PAYMENT_PARTIAL)) {
-            bool ended = project_ended(a.project);
-            if (chain->status != ICMS__CHAIN_IN_BLOCK && (ended || reversible(a.project)))
+            icms__reversal_t how = reversal(a.project);
+            if (chain->status != ICMS__CHAIN_IN_BLOCK && how != ICMS__REVERSAL_NONE)
                 rc = reverse(cmd, &a,
                              chain->status == ICMS__CHAIN_CONFLICTED
                                  ? "the transaction was double-spent"
                                  : "the transaction left the best chain",
-                             ended);
+                             how == ICMS__REVERSAL_UNWIND);
             else
                 rc = icms__record_put(cmd->tx, &icms__payment_record, a.id, a.payment);
         }

@@ -5,7 +5,6 @@
 
 #include "core/core.h"
 #include "core/rfc3339.h"
-#include "icms/gapcoin.h"
 
 /* ---- input schemas (docs/projects.md shows them as JSON) ---- */
 
@@ -245,15 +244,9 @@ int icms__project_totals(cJSON *project)
         rc = icms__shipping_total(&costs, &shipping);
     if (rc == ICMS_OK)
         rc = icms__funding_target(lines, count, &costs, &target);
+    if (rc == ICMS_OK)
+        rc = icms__funding_target_payable(target);
     icms__free(lines);
-    /*
-     * The owner is paid the target in one transaction (a release), and no
-     * transaction carries more than all the money there will ever be.
-     */
-    if (rc == ICMS_OK && target > ICMS_GAPCOIN_MAX_MONEY)
-        rc = icms__error(ICMS_EINVALID,
-                         "the funding target %lld is more than Gapcoin's whole supply (%lld)",
-                         (long long)target, (long long)ICMS_GAPCOIN_MAX_MONEY);
     if (rc == ICMS_OK)
         rc = icms__doc_set_int(project, "goods_value", goods);
     if (rc == ICMS_OK)

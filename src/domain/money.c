@@ -5,6 +5,7 @@
 #include "core/core.h"
 #include "domain/money.h"
 #include "domain/wide.h"
+#include "icms/gapcoin.h"
 
 static int check_line(const icms__catalog_line *l, size_t i)
 {
@@ -71,6 +72,15 @@ static int totals(const icms__catalog_line *lines, size_t count, const icms__shi
         return rc;
     if (!icms__add_i64(*goods, *shipping, target))
         return icms__error(ICMS_EINVALID, "goods value + shipping costs overflows");
+    return ICMS_OK;
+}
+
+int icms__funding_target_payable(int64_t target)
+{
+    if (target > ICMS_GAPCOIN_MAX_MONEY)
+        return icms__error(ICMS_EINVALID,
+                           "the funding target %lld is more than Gapcoin's whole supply (%lld)",
+                           (long long)target, (long long)ICMS_GAPCOIN_MAX_MONEY);
     return ICMS_OK;
 }
 

@@ -90,6 +90,14 @@ typedef struct icms__landed_plan {
 } icms__landed_plan;
 
 /*
+ * Whether a project may ask for target: the owner is paid it in one
+ * transaction (a release), and no transaction carries more than all the
+ * money there will ever be (ICMS_GAPCOIN_MAX_MONEY). ICMS_EINVALID above
+ * that. The arithmetic above is exact for any int64; this is the rule.
+ */
+int icms__funding_target_payable(int64_t target);
+
+/*
  * Make the plan for a catalog of `count` >= 1 products (validated as for
  * icms__goods_value). costs may be NULL. *out is the caller's, freed with
  * icms__landed_plan_free(). ICMS_EINVALID (no products, bad line, overflow),

@@ -191,6 +191,13 @@ bool icms__project_ended(icms_project_state_t state)
     return false;
 }
 
+icms__reversal_t icms__payment_reversal(icms_project_state_t state)
+{
+    if (icms__project_funds_reversible(state))
+        return ICMS__REVERSAL_UNFUND;
+    return icms__project_ended(state) ? ICMS__REVERSAL_UNWIND : ICMS__REVERSAL_NONE;
+}
+
 const icms__machine *icms__project_machine(void)
 {
     return &machine;

@@ -130,6 +130,15 @@ bool icms__project_funds_reversible(icms_project_state_t state);
  */
 bool icms__project_ended(icms_project_state_t state);
 
+/* What a re-org or double spend does to a confirmed payment, by its project's state. */
+typedef enum icms__reversal_t {
+    ICMS__REVERSAL_NONE,   /* approved, shipped, completed: the money is spent, nothing is taken back */
+    ICMS__REVERSAL_UNFUND, /* funds reversible: the credit leaves the escrow, maybe back to FUNDING */
+    ICMS__REVERSAL_UNWIND  /* ended: the credit already went to refunds, which are unwound */
+} icms__reversal_t;
+
+icms__reversal_t icms__payment_reversal(icms_project_state_t state);
+
 /* The table itself, for docs and tests. */
 const icms__machine *icms__project_machine(void);
 

@@ -14,6 +14,7 @@
 
 #include "core/core.h"
 #include "domain/money.h"
+#include "icms/gapcoin.h"
 #include "domain/wide.h"
 
 _Static_assert(sizeof(long) == 8, "these tests pass int64 through mpz_set_si");
@@ -123,6 +124,11 @@ static void test_target_basics(void **state)
     assert_int_equal(v, 5500);
     assert_icms_ok(icms__funding_target(NULL, 0, &costs, &v));
     assert_int_equal(v, 132);
+    /* A project asks for at most all the money there is: its owner is paid it in one transaction. */
+    assert_icms_ok(icms__funding_target_payable(ICMS_GAPCOIN_MAX_MONEY));
+    assert_icms_ok(icms__funding_target_payable(0));
+    assert_int_equal(icms__funding_target_payable(ICMS_GAPCOIN_MAX_MONEY + 1), ICMS_EINVALID);
+    assert_non_null(strstr(icms_error_last()->message, "whole supply"));
 
     /* Bad input: refused, out untouched. */
     v = 42;

@@ -514,11 +514,32 @@ static void test_funds_reversible_until_approval(void **state)
     }
 }
 
+/* Before approval a re-org un-funds; once ended it unwinds the refunds; in between nothing. */
+static void test_what_a_reorg_does_by_state(void **state)
+{
+    (void)state;
+    for (int st = 0; st < ICMS_PROJECT_STATE_COUNT; st++) {
+        icms_project_state_t s = (icms_project_state_t)st;
+        icms__reversal_t want = icms__project_funds_reversible(s) ? ICMS__REVERSAL_UNFUND
+                                : icms__project_ended(s)          ? ICMS__REVERSAL_UNWIND
+                                                                  : ICMS__REVERSAL_NONE;
+        assert_int_equal(icms__payment_reversal(s), want);
+    }
+    assert_int_equal(icms__payment_reversal(ICMS_PROJECT_FUNDING), ICMS__REVERSAL_UNFUND);
+    assert_int_equal(icms__payment_reversal(ICMS_PROJECT_PENDING_ADMIN_APPROVAL),
+                     ICMS__REVERSAL_UNFUND);
+    assert_int_equal(icms__payment_reversal(ICMS_PROJECT_CANCELLED), ICMS__REVERSAL_UNWIND);
+    assert_int_equal(icms__payment_reversal(ICMS_PROJECT_EXPIRED), ICMS__REVERSAL_UNWIND);
+    assert_int_equal(icms__payment_reversal(ICMS_PROJECT_APPROVED), ICMS__REVERSAL_NONE);
+    assert_int_equal(icms__payment_reversal(ICMS_PROJECT_COMPLETED), ICMS__REVERSAL_NONE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_state_action_actor),
         cmocka_unit_test(test_funds_reversible_until_approval),
+        cmocka_unit_test(test_what_a_reorg_does_by_state),
         cmocka_unit_test(test_every_action_reachable),
         cmocka_unit_test(test_final_states_have_no_way_out),
         cmocka_unit_test(test_messages_name_the_reason),
