@@ -84,6 +84,8 @@ typedef struct atk {
     node *node; /* owned by the handle's transport */
     icms_auth *auth;
     char project[37];
+    char projects[16][37]; /* every project made, for the balances of money conserved */
+    int nprojects;
 } atk;
 
 static int n_worlds;
@@ -181,6 +183,8 @@ static void small_project(atk *a, char id[37])
     cJSON *p = fx_json(out);
     snprintf(id, 37, "%s", fx_str(p, "id"));
     cJSON_Delete(p);
+    assert_true(a->nprojects < 16);
+    snprintf(a->projects[a->nprojects++], 37, "%s", id);
     assert_icms_ok(icms_project_publish(a->f.db, &a->f.owner.req, id, NULL));
 }
 
@@ -257,17 +261,28 @@ static void first_id(atk *a, lister list, const char *status, char id[37])
 }
 
 /*
- * Money conserved: what came in from the chain (a debit there) sits in the
- * project's escrow, the investor's refund account or the owner's, or was
- * lost; each test names the balances it expects beside this.
+ * Money conserved: the ledger's accounts the tests touch sum to zero (what
+ * came in from the chain sits in an escrow, a due account or the losses, or
+ * went out again; a distribution's proceeds are the owner's money in). Each
+ * test names the balances it expects beside this.
  */
 static void conserved(atk *a)
 {
     fx *f = &a->f;
-    long long sum = fx_balance(f, "chain", NULL) + fx_balance(f, "escrow", a->project) +
+    long long held = 0;
+    for (int i = 0; i < a->nprojects; i++)
+        held += fx_balance(f, "escrow", a->projects[i]) +
+                fx_balance(f, "proceeds", a->projects[i]);
+    long long sum = fx_balance(f, "chain", NULL) + held +
                     fx_balance(f, "refunds_due", f->investor.id) +
-                    fx_balance(f, "owner_due", f->owner.id) + fx_balance(f, "losses", NULL);
-    assert_int_equal(sum, 0);
+                    fx_balance(f, "owner_due", f->owner.id) + fx_balance(f, "losses", NULL) +
+                    fx_balance(f, "payouts_due", f->investor.id);
+    if (sum != 0)
+        fail_msg("not conserved: chain %lld projects %lld refunds_due %lld owner_due %lld "
+                 "losses %lld payouts_due %lld",
+                 fx_balance(f, "chain", NULL), held, fx_balance(f, "refunds_due", f->investor.id),
+                 fx_balance(f, "owner_due", f->owner.id), fx_balance(f, "losses", NULL),
+                 fx_balance(f, "payouts_due", f->investor.id));
 }
 
 /* The investor's approved request for the whole project; the payment of it submitted. */
@@ -333,6 +348,27 @@ static int run_tick(racer *r)
 static int run_refund_record(racer *r)
 {
     return icms_refund_record(r->db, &r->a->f.host, r->id, r->tx, NULL);
+}
+
+static int run_payout_record(racer *r)
+{
+    return icms_payout_record(r->db, &r->a->f.host, r->id, r->tx, NULL);
+}
+
+static int run_distribute(racer *r)
+{
+    return icms_project_distribute(r->db, &r->a->f.admin.req, r->id, "{\"profit\":0}", NULL);
+}
+
+static int run_initiate(racer *r)
+{
+    char json[256], *out = NULL;
+    snprintf(json, sizeof json, "{\"refund_address\":\"%s\"}", address(r->a, REFUND_ADDRESS));
+    icms_request req = r->a->f.investor.req;
+    req.idempotency_key = r->tx; /* each racer its own key */
+    int rc = icms_payment_initiate(r->db, &req, r->id, json, &out);
+    icms_free(out);
+    return rc;
 }
 
 static int run_release_record(racer *r)
@@ -799,6 +835,132 @@ static void test_the_tick_runs_beside_commands(void **state)
     assert_int_equal(fx_balance(f, "chain", NULL), 0);
 }
 
+
+/* Pay what the list's only DUE record of `list` is owed, to the investor's refund address. */
+static void settle_due(atk *a, lister list, int (*record)(icms_db *, const icms_request *,
+                                                           const char *, const char *, char **),
+                       long long amount)
+{
+    char id[37];
+    first_id(a, list, "DUE", id);
+    const char *txid = NULL;
+    memchain_pay(a->chain, script(a, REFUND_ADDRESS), amount, &txid);
+    memchain_mine(a->chain, 1);
+    assert_icms_ok(record(a->f.db, &a->f.host, id, txid, NULL));
+}
+
+/*
+ * Two initiations of one participation with two keys at once (two tabs):
+ * one payment in progress per participation, so one wins and the other is
+ * refused; never two payments each asking for all that is outstanding.
+ */
+static void two_initiations(atk *a, bool two_handles)
+{
+    const char *k1 = two_handles ? "tab-3" : "tab-1", *k2 = two_handles ? "tab-4" : "tab-2";
+    fx *f = &a->f;
+    small_project(a, a->project);
+    char part[37];
+    fx_approved_profit(f, &f->investor, a->project, TARGET, part);
+    racer x = {.run = run_initiate, .id = part, .tx = k1};
+    racer y = {.run = run_initiate, .id = part, .tx = k2};
+    race(a, two_handles, &x, &y);
+    if (busy(x.rc))
+        x.rc = settle(&x);
+    if (busy(y.rc))
+        y.rc = settle(&y);
+    assert_true((x.rc == ICMS_OK) != (y.rc == ICMS_OK));
+    assert_int_equal(x.rc == ICMS_OK ? y.rc : x.rc, ICMS_EEXISTS);
+    assert_int_equal(count_status(a, icms_payment_list, "PENDING"), 1);
+}
+
+static void test_two_initiations_of_one_participation(void **state)
+{
+    two_initiations(*state, false);
+    two_initiations(*state, true);
+}
+
+/*
+ * A completed project; the investor overpaid (a refund DUE) and is owed
+ * their capital back (after the distribution, a payout DUE), both to one
+ * address. Two admins distribute at once: one distribution, one payout.
+ * Then the host's two workers record ONE transaction (paying enough for
+ * either) for the refund and for the payout at once: one transaction
+ * settles one record, so exactly one is PAID by it (round one fixed this
+ * in sequence; here it is raced).
+ */
+static void distribute_and_settle_race(atk *a, bool two_handles, int round)
+{
+    fx *f = &a->f;
+    char key[32];
+    snprintf(key, sizeof key, "ds-%d", round);
+    small_project(a, a->project);
+    char part[37];
+    fx_approved_profit(f, &f->investor, a->project, TARGET, part);
+    cJSON *p = initiate(a, &f->investor.req, part, key);
+    const char *txid = NULL;
+    pay(a, p, TARGET + 30000000, &txid);
+    assert_icms_ok(icms_payment_submit(f->db, &f->investor.req, fx_str(p, "id"), txid, NULL));
+    char *out = NULL;
+    assert_icms_ok(icms_payment_verify(f->db, &f->host, fx_str(p, "id"), &out));
+    icms_free(out);
+    assert_icms_ok(icms_project_approve(f->db, &f->admin.req, a->project, NULL));
+    char release[37];
+    first_id(a, icms_release_list, "DUE", release);
+    memchain_pay(a->chain, script(a, OWNER_ADDRESS), TARGET, &txid);
+    memchain_mine(a->chain, 1);
+    assert_icms_ok(icms_release_record(f->db, &f->host, release, txid, NULL));
+    assert_icms_ok(icms_project_ship(f->db, &f->admin.req, a->project,
+                                     "{\"container_number\":\"CSQU3054383\",\"vessel\":\"V\","
+                                     "\"bill_of_lading\":\"B\",\"port_of_loading\":\"P\","
+                                     "\"port_of_discharge\":\"H\","
+                                     "\"eta\":\"2026-03-01T00:00:00Z\"}",
+                                     NULL));
+    assert_icms_ok(icms_project_complete(f->db, &f->admin.req, a->project, NULL));
+
+    racer d1 = {.run = run_distribute, .id = a->project};
+    racer d2 = {.run = run_distribute, .id = a->project};
+    race(a, two_handles, &d1, &d2);
+    if (busy(d1.rc))
+        d1.rc = settle(&d1);
+    if (busy(d2.rc))
+        d2.rc = settle(&d2);
+    assert_true((d1.rc == ICMS_OK) != (d2.rc == ICMS_OK));
+    assert_int_equal(d1.rc == ICMS_OK ? d2.rc : d1.rc, ICMS_EINVALID_TRANSITION);
+    assert_int_equal(count_status(a, icms_payout_list, "DUE"), 1);
+    assert_int_equal(fx_balance(f, "payouts_due", f->investor.id), TARGET);
+
+    char refund[37], payout[37];
+    first_id(a, icms_refund_list, "DUE", refund);
+    first_id(a, icms_payout_list, "DUE", payout);
+    const char *both = NULL;
+    memchain_pay(a->chain, script(a, REFUND_ADDRESS), TARGET, &both);
+    memchain_mine(a->chain, 1);
+    racer r = {.run = run_refund_record, .id = refund, .tx = both};
+    racer po = {.run = run_payout_record, .id = payout, .tx = both};
+    race(a, two_handles, &r, &po);
+    if (busy(r.rc))
+        r.rc = settle(&r);
+    if (busy(po.rc))
+        po.rc = settle(&po);
+    assert_true((r.rc == ICMS_OK) != (po.rc == ICMS_OK));
+    assert_int_equal(r.rc == ICMS_OK ? po.rc : r.rc, ICMS_EEXISTS);
+    /* The other is settled by a transaction of its own; then nothing is owed. */
+    if (r.rc == ICMS_OK)
+        settle_due(a, icms_payout_list, icms_payout_record, TARGET);
+    else
+        settle_due(a, icms_refund_list, icms_refund_record, 30000000);
+    assert_int_equal(fx_balance(f, "refunds_due", f->investor.id), 0);
+    assert_int_equal(fx_balance(f, "payouts_due", f->investor.id), 0);
+    conserved(a);
+    cJSON_Delete(p);
+}
+
+static void test_distribute_twice_and_one_transaction_for_two_records(void **state)
+{
+    for (int round = 0; round < 4; round++)
+        distribute_and_settle_race(*state, round % 2 == 1, round);
+}
+
 /* ---- the node during submit's pre-check ---- */
 
 /*
@@ -1003,6 +1165,11 @@ static void test_dead_tokens_move_no_money(void **state)
     icms_free(out);
     icms_clock_fake_advance(f->clock, 15 * 60000LL + 30000);
     money_commands_refused(a, inv.access, adm.access, &ids);
+    char *jwks = NULL; /* the old key is gone from the published set */
+    assert_icms_ok(icms_auth_jwks(a->auth, &jwks));
+    cJSON *set = fx_json(jwks);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(set, "keys")), 1);
+    cJSON_Delete(set);
 
     /* 4. Of a deactivated user. */
     token_of(a, &f->investor, "inv", &inv);
@@ -1061,6 +1228,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_two_transactions_record_one_refund, setup, teardown),
         cmocka_unit_test_setup_teardown(test_release_record_races_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_races_the_expiry_tick, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_initiations_of_one_participation, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            test_distribute_twice_and_one_transaction_for_two_records, setup, teardown),
         cmocka_unit_test_setup_teardown(test_the_tick_runs_beside_commands, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_node_in_trouble_during_the_precheck, setup,
                                         teardown),
