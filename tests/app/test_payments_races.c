@@ -371,6 +371,11 @@ static int run_initiate(racer *r)
     return rc;
 }
 
+static int run_submit(racer *r)
+{
+    return icms_payment_submit(r->db, &r->a->f.investor.req, r->id, r->tx, NULL);
+}
+
 static int run_release_record(racer *r)
 {
     return icms_release_record(r->db, &r->a->f.host, r->id, r->tx, NULL);
@@ -961,6 +966,68 @@ static void test_distribute_twice_and_one_transaction_for_two_records(void **sta
         distribute_and_settle_race(*state, round % 2 == 1, round);
 }
 
+
+/*
+ * The investor submits their transaction while the project is being
+ * cancelled (which expires its PENDING payments), or while a tick expires
+ * the payment itself (the clock past its expires_at). Submit may come
+ * first or second (from EXPIRED it is a late payment); either way, once
+ * verified, the money is owed back in full, once, and nothing is credited
+ * to the project. `cancel`: race the cancellation, else the tick.
+ */
+static void submit_vs_ending(atk *a, bool two_handles, bool cancel, int round)
+{
+    fx *f = &a->f;
+    char key[32];
+    snprintf(key, sizeof key, "se-%d-%d", cancel, round);
+    icms_clock_fake_set(f->clock, FX_NOW);
+    long long chain0 = fx_balance(f, "chain", NULL);
+    small_project(a, a->project);
+    char part[37];
+    fx_approved_profit(f, &f->investor, a->project, TARGET, part);
+    cJSON *p = initiate(a, &f->investor.req, part, key);
+    const char *txid = NULL;
+    pay(a, p, TARGET, &txid);
+    if (!cancel) /* the payment's 24 hours are over (the project's deadline is not) */
+        icms_clock_fake_set(f->clock, FX_NOW + FX_DAY + 1);
+    racer sub = {.run = run_submit, .id = fx_str(p, "id"), .tx = txid};
+    racer end = cancel ? (racer){.run = run_cancel, .id = a->project} : (racer){.run = run_tick};
+    race(a, two_handles, &sub, &end);
+    if (busy(sub.rc))
+        sub.rc = settle(&sub);
+    if (busy(end.rc))
+        end.rc = settle(&end);
+    assert_icms_ok(end.rc);
+    assert_icms_ok(sub.rc); /* a late payment is still taken, to be refunded */
+    char st[32];
+    if (strcmp(status_of(a, fx_str(p, "id"), st), "SUBMITTED") == 0) /* else the tick did */
+        assert_icms_ok(icms_payment_verify(f->db, &f->host, fx_str(p, "id"), NULL));
+    cJSON *v = get_payment(a, fx_str(p, "id"));
+    assert_string_equal(fx_str(v, "status"), "CONFIRMED");
+    assert_int_equal(fx_int(v, "credited"), 0);
+    assert_int_equal(fx_int(v, "refund_due"), TARGET);
+    cJSON_Delete(v);
+    assert_int_equal(count_status(a, icms_refund_list, "DUE"), 1);
+    assert_int_equal(fx_balance(f, "escrow", a->project), 0);
+    assert_int_equal(fx_balance(f, "refunds_due", f->investor.id), TARGET);
+    settle_due(a, icms_refund_list, icms_refund_record, TARGET);
+    assert_int_equal(fx_balance(f, "chain", NULL) - chain0, 0);
+    conserved(a);
+    cJSON_Delete(p);
+}
+
+static void test_submit_races_the_cancellation(void **state)
+{
+    for (int round = 0; round < 4; round++)
+        submit_vs_ending(*state, round % 2 == 1, true, round);
+}
+
+static void test_submit_races_the_payment_expiry_tick(void **state)
+{
+    for (int round = 0; round < 4; round++)
+        submit_vs_ending(*state, round % 2 == 1, false, round);
+}
+
 /* ---- the node during submit's pre-check ---- */
 
 /*
@@ -1228,6 +1295,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_two_transactions_record_one_refund, setup, teardown),
         cmocka_unit_test_setup_teardown(test_release_record_races_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_races_the_expiry_tick, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_submit_races_the_cancellation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_submit_races_the_payment_expiry_tick, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_two_initiations_of_one_participation, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(
