@@ -822,14 +822,14 @@ static void test_verify_races_the_expiry_tick(void **state)
  */
 struct ticker {
     icms_db *db;
-    volatile int stop;
+    int stop; /* atomic */
     int ticks, failures;
 };
 
 static void *ticker_main(void *arg)
 {
     struct ticker *t = arg;
-    while (!t->stop) {
+    while (!__atomic_load_n(&t->stop, __ATOMIC_SEQ_CST)) {
         int rc = icms_tick(t->db, NULL);
         if (rc && !busy(rc))
             t->failures++;
