@@ -1147,6 +1147,43 @@ static void test_a_node_in_trouble_during_the_precheck(void **state)
     assert_int_equal(fx_balance(f, "refunds_due", f->investor.id), 0);
 }
 
+
+/*
+ * Submit's pre-check asks the node before the command decides who may
+ * submit. Those who may not (the project's owner, who can read the payment,
+ * another investor, an anonymous caller) must get the command's refusal,
+ * whatever the transaction: not an answer about what it pays (an oracle on
+ * someone else's payment, run on the node at their request).
+ */
+static void test_the_precheck_answers_only_those_who_may_submit(void **state)
+{
+    atk *a = *state;
+    fx *f = &a->f;
+    small_project(a, a->project);
+    char part[37];
+    fx_approved_profit(f, &f->investor, a->project, TARGET, part);
+    cJSON *p = initiate(a, &f->investor.req, part, "pc");
+    const char *right = NULL, *wrong = NULL;
+    pay(a, p, TARGET, &right);
+    memchain_pay(a->chain, script(a, OWNER_ADDRESS), TARGET, &wrong);
+    memchain_mine(a->chain, 1);
+    const icms_request *who[] = {&f->owner.req, &f->investor2.req, &f->stranger.req,
+                                 &f->anonymous};
+    uint64_t before = digest(a);
+    for (size_t i = 0; i < sizeof who / sizeof who[0]; i++) {
+        int with_right = icms_payment_submit(f->db, who[i], fx_str(p, "id"), right, NULL);
+        int with_wrong = icms_payment_submit(f->db, who[i], fx_str(p, "id"), wrong, NULL);
+        assert_int_not_equal(with_right, ICMS_OK);
+        if (with_wrong != with_right)
+            fail_msg("caller %zu: %s with the right transaction, %s (%s) with the wrong one", i,
+                     icms_error_name(with_right), icms_error_name(with_wrong),
+                     icms_error_last()->message);
+    }
+    assert_true(digest(a) == before);
+    assert_icms_ok(icms_payment_submit(f->db, &f->investor.req, fx_str(p, "id"), right, NULL));
+    cJSON_Delete(p);
+}
+
 /* ---- access tokens that should open nothing ---- */
 
 static void open_auth(atk *a)
@@ -1360,6 +1397,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_node_in_trouble_during_the_precheck, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_the_precheck_answers_only_those_who_may_submit,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_dead_tokens_move_no_money, setup, teardown),
         cmocka_unit_test_setup_teardown(test_an_erased_admins_token_moves_no_money, setup,
                                         teardown),
