@@ -753,6 +753,77 @@ static void test_release_record_races_cancel(void **state)
 }
 
 /*
+ * Two more on the release: the host records it with two different
+ * transactions at once (one settles it, once), and an admin approves while
+ * another cancels (approved then cancelled: the release VOIDED; cancelled
+ * first: no release at all). Either way the owner is owed nothing twice and
+ * the investor is refunded in full or the owner paid, never both.
+ */
+static void release_twice_and_approve_vs_cancel(atk *a, bool two_handles, int round)
+{
+    fx *f = &a->f;
+    char key[32], release[37];
+    snprintf(key, sizeof key, "rt-%d", round);
+    long long chain0 = fx_balance(f, "chain", NULL);
+    cJSON *p = submitted(a, key, NULL);
+    assert_icms_ok(icms_payment_verify(f->db, &f->host, fx_str(p, "id"), NULL));
+    cJSON_Delete(p);
+    assert_icms_ok(icms_project_approve(f->db, &f->admin.req, a->project, NULL));
+    first_id(a, icms_release_list, "DUE", release);
+    const char *tx1 = NULL, *tx2 = NULL;
+    memchain_pay(a->chain, script(a, OWNER_ADDRESS), TARGET, &tx1);
+    memchain_pay(a->chain, script(a, OWNER_ADDRESS), TARGET, &tx2);
+    memchain_mine(a->chain, 1);
+    racer x = {.run = run_release_record, .id = release, .tx = tx1};
+    racer y = {.run = run_release_record, .id = release, .tx = tx2};
+    race(a, two_handles, &x, &y);
+    if (busy(x.rc))
+        x.rc = settle(&x);
+    if (busy(y.rc))
+        y.rc = settle(&y);
+    assert_true((x.rc == ICMS_OK) != (y.rc == ICMS_OK));
+    assert_int_equal(x.rc == ICMS_OK ? y.rc : x.rc, ICMS_EINVALID_TRANSITION);
+    assert_int_equal(count_status(a, icms_release_list, "PAID"), 1);
+    assert_int_equal(fx_balance(f, "owner_due", f->owner.id), 0);
+    assert_int_equal(fx_balance(f, "chain", NULL) - chain0, 0); /* in TARGET, out TARGET */
+    conserved(a);
+
+    /* A second project: approval against cancellation. */
+    snprintf(key, sizeof key, "ac-%d", round);
+    p = submitted(a, key, NULL);
+    assert_icms_ok(icms_payment_verify(f->db, &f->host, fx_str(p, "id"), NULL));
+    cJSON_Delete(p);
+    racer ap = {.run = run_approve, .id = a->project};
+    racer c = {.run = run_cancel, .id = a->project};
+    race(a, two_handles, &ap, &c);
+    if (busy(ap.rc))
+        ap.rc = settle(&ap);
+    if (busy(c.rc))
+        c.rc = settle(&c);
+    assert_icms_ok(c.rc); /* an approved project may be cancelled until it ships */
+    char buf[64];
+    assert_string_equal(project_state(a, buf), "CANCELLED");
+    if (ap.rc == ICMS_OK) {
+        assert_int_equal(count_status(a, icms_release_list, "VOIDED"), 1);
+    } else {
+        assert_int_equal(ap.rc, ICMS_EINVALID_TRANSITION);
+        assert_int_equal(count_status(a, icms_release_list, "VOIDED"), 0);
+    }
+    assert_int_equal(count_status(a, icms_release_list, "DUE"), 0);
+    assert_int_equal(fx_balance(f, "owner_due", f->owner.id), 0);
+    assert_int_equal(fx_balance(f, "refunds_due", f->investor.id), TARGET);
+    assert_int_equal(settle_all_refunds(a), TARGET);
+    assert_int_equal(fx_balance(f, "chain", NULL) - chain0, 0);
+    conserved(a);
+}
+
+static void test_two_release_records_and_approval_against_cancellation(void **state)
+{
+    for (int round = 0; round < 4; round++)
+        release_twice_and_approve_vs_cancel(*state, round % 2 == 1, round);
+}
+
+/*
  * The project's deadline passes (clock beyond expiry_date and the grace
  * in-flight payments hold it for) while its only payment, attached in
  * time, is being verified: icms_tick races verify. The tick may expire the
@@ -1384,6 +1455,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_two_transactions_record_one_refund, setup, teardown),
         cmocka_unit_test_setup_teardown(test_release_record_races_cancel, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_two_release_records_and_approval_against_cancellation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_races_the_expiry_tick, setup, teardown),
         cmocka_unit_test_setup_teardown(test_submit_races_the_cancellation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_submit_races_the_payment_expiry_tick, setup,
