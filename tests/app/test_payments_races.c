@@ -831,7 +831,7 @@ static void test_two_release_records_and_approval_against_cancellation(void **st
  * may fund it first (then it never expires). Either way the money is in one
  * place only: funded in escrow, or owed back in full.
  */
-static void verify_vs_expiry(atk *a, bool two_handles, int round)
+static void verify_vs_expiry(atk *a, bool two_handles, int round, bool two_ticks)
 {
     char key[32];
     snprintf(key, sizeof key, "ve-%d", round);
@@ -839,7 +839,7 @@ static void verify_vs_expiry(atk *a, bool two_handles, int round)
     long long chain0 = fx_balance(&a->f, "chain", NULL);
     cJSON *p = submitted(a, key, NULL);
     icms_clock_fake_set(a->f.clock, EXPIRY_MS + 2 * ICMS__DEFAULT_PAYMENT_GRACE_MS);
-    racer v = {.run = run_verify, .id = fx_str(p, "id")};
+    racer v = {.run = two_ticks ? run_tick : run_verify, .id = fx_str(p, "id")};
     racer t = {.run = run_tick};
     race(a, two_handles, &v, &t);
     if (busy(v.rc))
@@ -882,7 +882,14 @@ static void verify_vs_expiry(atk *a, bool two_handles, int round)
 static void test_verify_races_the_expiry_tick(void **state)
 {
     for (int round = 0; round < 4; round++)
-        verify_vs_expiry(*state, round % 2 == 1, round);
+        verify_vs_expiry(*state, round % 2 == 1, round, false);
+}
+
+/* Two hosts' ticks (two handles, or two threads) at the deadline, no verify of the investor's. */
+static void test_two_ticks_race_at_the_deadline(void **state)
+{
+    for (int round = 0; round < 4; round++)
+        verify_vs_expiry(*state, round % 2 == 1, round, true);
 }
 
 /*
@@ -1458,6 +1465,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_two_release_records_and_approval_against_cancellation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_races_the_expiry_tick, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_ticks_race_at_the_deadline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_submit_races_the_cancellation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_submit_races_the_payment_expiry_tick, setup,
                                         teardown),
