@@ -442,13 +442,37 @@ struct pays_read {
     bool taken;       /* another payment holds the txid: the command refuses it as such */
 };
 
+/*
+ * Whether the command would let this actor submit now (its own rule). Only
+ * then is the node asked: anyone else gets the command's refusal, never an
+ * answer about what a transaction pays to someone else's payment.
+ */
+static bool may_submit(const icms__cmd *cmd, const cJSON *payment)
+{
+    unsigned parties =
+        cmd->actor.anonymous
+            ? 0
+            : icms__parties(cmd->actor.kind, cmd->actor.roles, 0,
+                            actor_is(cmd, icms__json_get_string(payment, "investor_id")));
+    icms_payment_status_t status;
+    icms__payment_facts facts = {0};
+    icms__payment_decision decision;
+    facts.now_ms = cmd->now_ms;
+    facts.expected = 1;
+    return icms__payment_status(payment, &status) == ICMS_OK &&
+           icms__payment_decide(status, ICMS__PAYMENT_SUBMIT, parties, &facts, &decision) ==
+               ICMS_OK;
+}
+
 static int read_script(icms__cmd *cmd)
 {
     struct pays_read *r = cmd->arg;
     uint8_t id[16], owner[16];
     cJSON *payment = NULL;
     int rc = icms__payment_load(cmd, r->payment_id, id, &payment);
-    const char *script = rc == ICMS_OK ? icms__json_get_string(payment, "script") : NULL;
+    const char *script = rc == ICMS_OK && may_submit(cmd, payment)
+                             ? icms__json_get_string(payment, "script")
+                             : NULL;
     if (script && !(r->script_hex = icms__strdup(script)))
         rc = icms__error(ICMS_ENOMEM, "out of memory");
     cJSON_Delete(payment);

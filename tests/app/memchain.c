@@ -1,5 +1,6 @@
 #include "memchain.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,9 @@ struct memchain {
     int next_address;
     char addresses[64][64];
     char scripts[64][64];
+    /* post() may be called from several threads at once (the transport contract), and tests
+     * pay, mine and drop while a tick on another thread asks: one lock for all of it. */
+    pthread_mutex_t lock;
 };
 
 static size_t slot_of(const char *txid)
@@ -46,6 +50,7 @@ static void hex_of(const uint8_t *bytes, size_t len, char *out)
 memchain *memchain_new(void)
 {
     memchain *c = calloc(1, sizeof *c);
+    pthread_mutex_init(&c->lock, NULL);
     for (int i = 0; i < 64; i++) {
         uint8_t h160[20];
         memset(h160, 0xA0 ^ i, sizeof h160);
@@ -69,6 +74,7 @@ void memchain_free(memchain *c)
         return;
     for (int i = 0; i < c->count; i++)
         icms_free(c->txs[i].hex);
+    pthread_mutex_destroy(&c->lock);
     free(c);
 }
 
@@ -84,7 +90,7 @@ int memchain_count(const memchain *c)
     return c->count;
 }
 
-int memchain_pay(memchain *c, const char *script_hex, int64_t value, const char **txid_out)
+static int pay_unlocked(memchain *c, const char *script_hex, int64_t value, const char **txid_out)
 {
     if (c->count == MEMCHAIN_MAX_TX)
         return -1;
@@ -131,7 +137,15 @@ int memchain_pay(memchain *c, const char *script_hex, int64_t value, const char 
     return i;
 }
 
-void memchain_mine(memchain *c, int blocks)
+int memchain_pay(memchain *c, const char *script_hex, int64_t value, const char **txid_out)
+{
+    pthread_mutex_lock(&c->lock);
+    int r = pay_unlocked(c, script_hex, value, txid_out);
+    pthread_mutex_unlock(&c->lock);
+    return r;
+}
+
+static void mine_unlocked(memchain *c, int blocks)
 {
     static unsigned block_counter;
     for (int i = 0; i < c->count; i++) {
@@ -145,10 +159,24 @@ void memchain_mine(memchain *c, int blocks)
     }
 }
 
-void memchain_drop(memchain *c, int i)
+void memchain_mine(memchain *c, int blocks)
+{
+    pthread_mutex_lock(&c->lock);
+    mine_unlocked(c, blocks);
+    pthread_mutex_unlock(&c->lock);
+}
+
+static void drop_unlocked(memchain *c, int i)
 {
     if (i >= 0 && i < c->count)
         c->txs[i].confirmations = -1;
+}
+
+void memchain_drop(memchain *c, int i)
+{
+    pthread_mutex_lock(&c->lock);
+    drop_unlocked(c, i);
+    pthread_mutex_unlock(&c->lock);
 }
 
 static const tx *find(const memchain *c, const char *txid)
@@ -213,9 +241,11 @@ static int post(icms_transport *t, const icms_transport_request *req, int *statu
     const cJSON *first = cJSON_IsArray(params) ? params->child : NULL;
     const char *id = icms__json_number_text(icms__json_get(request, "id"));
     char text[1024];
+    pthread_mutex_lock(&c->lock);
     int n = answer(c, icms__json_get_string(request, "method"),
                    cJSON_IsString(first) ? first->valuestring : NULL, id ? id : "", text,
                    sizeof text, status);
+    pthread_mutex_unlock(&c->lock);
     cJSON_Delete(request);
     if (n < 0 || (size_t)n >= sizeof text)
         return -1; /* cannot happen with the fixture's own transactions */
