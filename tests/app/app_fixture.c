@@ -15,6 +15,7 @@
 #include "icms/projects.h"
 #include "icms/sys/store.h"
 #include "kv/run.h"
+#include "support/fault_store.h"
 
 struct put_user {
     const uint8_t *id;
@@ -113,6 +114,14 @@ int fx_teardown(void **state)
     fx_close(f);
     free(f);
     return 0;
+}
+
+uint64_t fx_digest(fx *f)
+{
+    uint64_t d;
+    size_t keys;
+    assert_icms_ok(icms_test_store_digest(f->db->store, &d, &keys));
+    return d;
 }
 
 struct balance_read {

@@ -48,6 +48,9 @@ void fx_reopen(fx *f, icms_options *options);
 /* Write a user with role bits and a KYC status name into the store. */
 void fx_add_user(fx *f, fx_user *u, unsigned roles, const char *kyc);
 
+/* A digest of the whole store behind f->db (support/fault_store.h), to show a call changed nothing. */
+uint64_t fx_digest(fx *f);
+
 /* The ledger's cached balance of account kind:id (id NULL: the account is kind alone). */
 long long fx_balance(fx *f, const char *kind, const char *id);
 

@@ -76,14 +76,6 @@ static int teardown(void **state)
 
 /* ---- helpers ---- */
 
-static uint64_t digest(atk *a)
-{
-    uint64_t d;
-    size_t keys;
-    assert_icms_ok(icms_test_store_digest(a->f.db->store, &d, &keys));
-    return d;
-}
-
 static const char *address(atk *a, int n)
 {
     return memchain_address(a->chain, n, NULL);
@@ -294,14 +286,14 @@ static void test_one_transaction_settles_a_refund_and_a_payout(void **state)
     memchain_pay(a->chain, script(a, REFUND_ADDRESS), TARGET, &txid);
     memchain_mine(a->chain, 1);
     assert_icms_ok(icms_payout_record(a->f.db, &a->f.host, payout, txid, NULL));
-    uint64_t before = digest(a);
+    uint64_t before = fx_digest(&a->f);
     char upper[65]; /* the same txid written in capitals is the same transaction */
     for (int i = 0; i < 65; i++)
         upper[i] = (char)(txid[i] >= 'a' && txid[i] <= 'f' ? txid[i] - 'a' + 'A' : txid[i]);
     assert_int_equal(icms_refund_record(a->f.db, &a->f.host, refund, upper, NULL), ICMS_EEXISTS);
     assert_non_null(strstr(icms_error_last()->message, "payout"));
     assert_int_equal(icms_refund_record(a->f.db, &a->f.host, refund, txid, NULL), ICMS_EEXISTS);
-    assert_true(digest(a) == before);
+    assert_true(fx_digest(&a->f) == before);
     /* The refund is settled by a transaction of its own. */
     const char *txid2 = NULL;
     memchain_pay(a->chain, script(a, REFUND_ADDRESS), 30000000, &txid2);
@@ -404,7 +396,7 @@ static void test_refund_with_the_wrong_transaction(void **state)
     memchain_pay(a->chain, script(a, REFUND_ADDRESS2), 30000000, &elsewhere);
     memchain_pay(a->chain, script(a, REFUND_ADDRESS), 30000000, &right);
     memchain_mine(a->chain, 1);
-    uint64_t before = digest(a);
+    uint64_t before = fx_digest(&a->f);
     assert_int_equal(icms_refund_record(a->f.db, &a->f.host, refund, own, NULL), ICMS_EINVALID);
     assert_non_null(strstr(icms_error_last()->message, "pays the refund address 0"));
     assert_int_equal(icms_refund_record(a->f.db, &a->f.host, refund, short_tx, NULL),
@@ -416,7 +408,7 @@ static void test_refund_with_the_wrong_transaction(void **state)
                                         "zz00000000000000000000000000000000000000000000000000000000000000",
                                         NULL),
                      ICMS_EINVALID);
-    assert_true(digest(a) == before);
+    assert_true(fx_digest(&a->f) == before);
     assert_icms_ok(icms_refund_record(a->f.db, &a->f.admin.req, refund, right, NULL));
     cJSON_Delete(p);
 }
@@ -440,19 +432,19 @@ static void test_a_txid_taken_by_another_investor_is_freed_when_that_payment_fai
     cJSON *thief = initiate(a, &f->investor2, pb, "b", 0, address(a, REFUND_ADDRESS2));
     const char *txid = pay(a, mine, 100000000, 0); /* in the mempool, for all to see */
     /* The node knows it pays another address: the thief is refused at once, nothing written. */
-    uint64_t before = digest(a);
+    uint64_t before = fx_digest(&a->f);
     assert_int_equal(icms_payment_submit(f->db, &f->investor2.req, fx_str(thief, "id"), txid, NULL),
                      ICMS_EINVALID);
-    assert_true(digest(a) == before);
+    assert_true(fx_digest(&a->f) == before);
     /* With no node to ask (a handle without one), the thief gets it attached first... */
     icms_options plain = ICMS_OPTIONS_INIT;
     fx_reopen(f, &plain);
     assert_icms_ok(icms_payment_submit(f->db, &f->investor2.req, fx_str(thief, "id"), txid, NULL));
     attach(a);
-    before = digest(a);
+    before = fx_digest(&a->f);
     assert_int_equal(icms_payment_submit(f->db, &f->investor.req, fx_str(mine, "id"), txid, NULL),
                      ICMS_EEXISTS);
-    assert_true(digest(a) == before);
+    assert_true(fx_digest(&a->f) == before);
     memchain_mine(a->chain, 1);
     cJSON *v = verify(a, fx_str(thief, "id"));
     assert_string_equal(fx_str(v, "status"), "FAILED");
@@ -511,10 +503,10 @@ static void test_a_batch_naming_one_payment_twice(void **state)
     }
     cJSON_Delete(list);
     /* Verified again, alone: nothing more is counted. */
-    uint64_t before = digest(a);
+    uint64_t before = fx_digest(&a->f);
     assert_icms_ok(icms_payment_verify_batch(f->db, &f->host, ids, 4, NULL));
     cJSON_Delete(verify(a, fx_str(p, "id")));
-    assert_true(digest(a) == before);
+    assert_true(fx_digest(&a->f) == before);
     assert_int_equal(project_int(a, a->project, "funded"), TARGET);
     char buf[64];
     assert_string_equal(project_state(a, a->project, buf), "PENDING_ADMIN_APPROVAL");
@@ -559,7 +551,7 @@ static void test_others_cannot_act_on_an_investors_payment(void **state)
     as2.idempotency_key = anon.idempotency_key = owner.idempotency_key =
         stranger.idempotency_key = "steal";
     char *out = NULL;
-    uint64_t before = digest(a);
+    uint64_t before = fx_digest(&a->f);
 
     /* Initiating on someone else's participation. */
     assert_int_equal(icms_payment_initiate(f->db, &as2, part, json, &out), ICMS_ENOTFOUND);
@@ -602,12 +594,12 @@ static void test_others_cannot_act_on_an_investors_payment(void **state)
                      ICMS_ENOTFOUND);
     assert_int_equal(icms_participation_approve(f->db, &f->investor2.req, other_part, &out),
                      ICMS_EFORBIDDEN);
-    assert_true(digest(a) == before);
+    assert_true(fx_digest(&a->f) == before);
 
     /* Verification may be asked by anyone who can see the payment... */
     assert_int_equal(icms_payment_verify(f->db, &f->investor2.req, id, &out), ICMS_ENOTFOUND);
     assert_int_equal(icms_payment_verify(f->db, &f->anonymous, id, &out), ICMS_ENOTFOUND);
-    assert_true(digest(a) == before);
+    assert_true(fx_digest(&a->f) == before);
     /* ...and the owner sees their project's payments. */
     assert_icms_ok(icms_payment_get(f->db, &f->owner.req, id, &out));
     icms_free(out);
@@ -635,7 +627,7 @@ static void test_owners_and_investors_cannot_settle_or_distribute(void **state)
     const char *txid = NULL;
     memchain_pay(a->chain, script(a, REFUND_ADDRESS), 1000, &txid);
     memchain_mine(a->chain, 1);
-    uint64_t before = digest(a);
+    uint64_t before = fx_digest(&a->f);
     assert_int_equal(icms_refund_record(f->db, &f->owner.req, refund, txid, &out),
                      ICMS_EFORBIDDEN);
     assert_int_equal(icms_refund_record(f->db, &f->investor.req, refund, txid, &out),
@@ -656,17 +648,17 @@ static void test_owners_and_investors_cannot_settle_or_distribute(void **state)
     assert_int_equal(icms_check(f->db, &f->owner.req, &out), ICMS_EFORBIDDEN);
     assert_int_equal(icms_check(f->db, &f->investor.req, &out), ICMS_EFORBIDDEN);
     assert_null(out);
-    assert_true(digest(a) == before);
+    assert_true(fx_digest(&a->f) == before);
 
     approve_ship_complete(a, a->project);
-    before = digest(a);
+    before = fx_digest(&a->f);
     assert_int_equal(
         icms_project_distribute(f->db, &f->owner.req, a->project, "{\"profit\":5}", &out),
         ICMS_EFORBIDDEN);
     assert_int_equal(
         icms_project_distribute(f->db, &f->investor.req, a->project, "{\"profit\":5}", &out),
         ICMS_EFORBIDDEN);
-    assert_true(digest(a) == before);
+    assert_true(fx_digest(&a->f) == before);
     assert_icms_ok(icms_refund_record(f->db, &f->host, refund, txid, NULL));
     /* A payout of the owner's own project, recorded by the owner or the investor: refused. */
     assert_icms_ok(
@@ -677,13 +669,13 @@ static void test_owners_and_investors_cannot_settle_or_distribute(void **state)
     const char *paid_out = NULL;
     memchain_pay(a->chain, script(a, REFUND_ADDRESS), TARGET + 5, &paid_out);
     memchain_mine(a->chain, 1);
-    before = digest(a);
+    before = fx_digest(&a->f);
     assert_int_equal(icms_payout_record(f->db, &f->owner.req, payout, paid_out, &out),
                      ICMS_EFORBIDDEN);
     assert_int_equal(icms_payout_record(f->db, &f->investor.req, payout, paid_out, &out),
                      ICMS_EFORBIDDEN);
     assert_null(out);
-    assert_true(digest(a) == before);
+    assert_true(fx_digest(&a->f) == before);
     assert_icms_ok(icms_payout_record(f->db, &f->admin.req, payout, paid_out, NULL));
 }
 
@@ -706,7 +698,7 @@ static void test_another_owner_cannot_divert_or_run_a_project(void **state)
     cJSON *p = initiate(a, &f->investor, part, "k", 0, address(a, REFUND_ADDRESS));
     const char *theirs = address(a, REFUND_ADDRESS2);
     char *out = NULL;
-    uint64_t before = digest(a);
+    uint64_t before = fx_digest(&a->f);
     assert_int_equal(icms_project_set_payout_address(f->db, &rival.req, a->project, theirs, &out),
                      ICMS_EFORBIDDEN);
     assert_int_equal(
@@ -732,7 +724,7 @@ static void test_another_owner_cannot_divert_or_run_a_project(void **state)
     else
         assert_int_equal(rc, ICMS_EFORBIDDEN);
     assert_null(out);
-    assert_true(digest(a) == before);
+    assert_true(fx_digest(&a->f) == before);
     cJSON_Delete(p);
 }
 
@@ -754,7 +746,7 @@ static void test_initiate_amounts_that_are_not_amounts(void **state)
         "\"100\"", "1.5", "1e3", "-0", "0", "-1", "100000001", "9223372036854775807",
         "9223372036854775808", "-9223372036854775808", "1e400", "null", "true", "[1]", "{}",
     };
-    uint64_t before = digest(a);
+    uint64_t before = fx_digest(&a->f);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char json[256], key[32];
         snprintf(json, sizeof json, "{\"amount\":%s,\"refund_address\":\"%s\"}", bad[i],
@@ -769,7 +761,7 @@ static void test_initiate_amounts_that_are_not_amounts(void **state)
             !strstr(icms_error_last()->message, "out of range"))
             fail_msg("amount %s: %s", bad[i], icms_error_last()->message);
     }
-    assert_true(digest(a) == before);
+    assert_true(fx_digest(&a->f) == before);
     /* 1.0 and 1e2 are integers written oddly: read exactly, or refused; never 0 or rounded. */
     static const char *const odd[] = {"1.0", "1e2", "1E2"};
     static const long long value[] = {1, 100, 100};
@@ -788,7 +780,7 @@ static void test_initiate_amounts_that_are_not_amounts(void **state)
             cJSON_Delete(p);
         } else {
             assert_int_equal(rc, ICMS_EINVALID);
-            assert_true(digest(a) == before);
+            assert_true(fx_digest(&a->f) == before);
         }
     }
 }
@@ -810,7 +802,7 @@ static void test_project_totals_that_overflow(void **state)
         /* fits int64, but is more than one transaction (or all the money there is) can pay */
         "[{\"name\":\"A\",\"unit\":\"u\",\"quantity\":1,\"unit_price\":2100000000000001}]",
     };
-    uint64_t before = digest(a);
+    uint64_t before = fx_digest(&a->f);
     for (size_t i = 0; i < sizeof products / sizeof products[0]; i++) {
         char json[1024];
         snprintf(json, sizeof json,
@@ -832,7 +824,7 @@ static void test_project_totals_that_overflow(void **state)
                          "\"unit_price\":1}]}",
                          &out),
                      ICMS_EINVALID);
-    assert_true(digest(a) == before);
+    assert_true(fx_digest(&a->f) == before);
 }
 
 /*
@@ -884,7 +876,7 @@ static void test_profit_of_int64_max_for_one_investor(void **state)
 {
     atk *a = *state;
     distributed_project(a, false);
-    uint64_t before = digest(a);
+    uint64_t before = fx_digest(&a->f);
     char json[64], *out = NULL;
     static const long long refused[] = {INT64_MAX, ICMS_GAPCOIN_MAX_MONEY + 1,
                                         ICMS_GAPCOIN_MAX_MONEY, /* + capital: too much */
@@ -897,7 +889,7 @@ static void test_profit_of_int64_max_for_one_investor(void **state)
         assert_non_null(strstr(icms_error_last()->message, "profit"));
         assert_null(out);
     }
-    assert_true(digest(a) == before);
+    assert_true(fx_digest(&a->f) == before);
     /* The largest profit that can be paid: one payout of exactly MAX_MONEY, settled. */
     snprintf(json, sizeof json, "{\"profit\":%lld}", (long long)(ICMS_GAPCOIN_MAX_MONEY - TARGET));
     assert_icms_ok(icms_project_distribute(a->f.db, &a->f.admin.req, a->project, json, NULL));
@@ -913,7 +905,7 @@ static void test_profit_at_the_edge_for_two_investors(void **state)
     atk *a = *state;
     fx *f = &a->f;
     distributed_project(a, true);
-    uint64_t before = digest(a);
+    uint64_t before = fx_digest(&a->f);
     char json[64], *out = NULL;
     static const char *const bad[] = {"-1", "1.5", "\"5\"", "9223372036854775808", "null",
                                       "2100000000000001"};
@@ -923,7 +915,7 @@ static void test_profit_at_the_edge_for_two_investors(void **state)
                          ICMS_EINVALID);
         assert_null(out);
     }
-    assert_true(digest(a) == before);
+    assert_true(fx_digest(&a->f) == before);
     /* All the money there is, shared 2:1: each payout fits, the shares are exact, both paid. */
     snprintf(json, sizeof json, "{\"profit\":%lld}", (long long)ICMS_GAPCOIN_MAX_MONEY);
     assert_icms_ok(icms_project_distribute(f->db, &f->admin.req, a->project, json, NULL));
@@ -966,10 +958,10 @@ static void test_one_key_two_actors(void **state)
     char json[160];
     snprintf(json, sizeof json, "{\"refund_address\":\"%s\"}", address(a, REFUND_ADDRESS));
     cJSON *stolen = NULL;
-    uint64_t before = digest(a);
+    uint64_t before = fx_digest(&a->f);
     assert_int_equal(try_initiate(a, &f->investor2, pa, "same-key", json, &stolen),
                      ICMS_ENOTFOUND);
-    assert_true(digest(a) == before);
+    assert_true(fx_digest(&a->f) == before);
     cJSON *second = initiate(a, &f->investor2, pb, "same-key", 0, address(a, REFUND_ADDRESS2));
     assert_string_not_equal(fx_str(first, "id"), fx_str(second, "id"));
     assert_string_not_equal(fx_str(first, "address"), fx_str(second, "address"));
@@ -1009,27 +1001,27 @@ static void test_idempotency_key_edges(void **state)
     snprintf(other, sizeof other, "{\"amount\":40000001,\"refund_address\":\"%s\"}",
              address(a, REFUND_ADDRESS));
     cJSON *p = NULL;
-    uint64_t before = digest(a);
+    uint64_t before = fx_digest(&a->f);
     assert_int_equal(try_initiate(a, &f->investor, part, key, json, &p), ICMS_EINVALID);
     assert_non_null(strstr(icms_error_last()->message, "idempotency_key"));
     assert_int_equal(try_initiate(a, &f->investor, part, "", json, &p), ICMS_EINVALID);
-    assert_true(digest(a) == before);
+    assert_true(fx_digest(&a->f) == before);
     key[ICMS_REQUEST_FIELD_MAX] = '\0'; /* at the limit */
     assert_icms_ok(try_initiate(a, &f->investor, part, key, json, &p));
     cJSON *q = NULL;
     assert_icms_ok(try_initiate(a, &f->investor, part, key, reordered, &q));
     assert_string_equal(fx_str(p, "id"), fx_str(q, "id"));
     cJSON_Delete(q);
-    before = digest(a);
+    before = fx_digest(&a->f);
     assert_int_equal(try_initiate(a, &f->investor, part, key, other, &q), ICMS_EIDEMPOTENCY);
-    assert_true(digest(a) == before);
+    assert_true(fx_digest(&a->f) == before);
     /* The same key for another command of the same actor is not a replay of this one. */
     const char *txid = pay(a, p, 40000000, 1);
     icms_request req = f->investor.req;
     req.idempotency_key = key;
     assert_int_equal(icms_payment_submit(f->db, &req, fx_str(p, "id"), txid, NULL),
                      ICMS_EIDEMPOTENCY);
-    assert_true(digest(a) == before);
+    assert_true(fx_digest(&a->f) == before);
     cJSON_Delete(p);
 }
 
@@ -1068,10 +1060,10 @@ static void test_expired_then_submitted_and_cancelled_while_submitted(void **sta
     assert_icms_ok(icms_payment_submit(f->db, &f->investor2.req, fx_str(q, "id"), txid2, NULL));
     /* Swapping the transaction of a SUBMITTED payment (for one that pays more, say): refused. */
     const char *swap = pay(a, q, 60000000, 1);
-    uint64_t submitted = digest(a);
+    uint64_t submitted = fx_digest(&a->f);
     assert_int_equal(icms_payment_submit(f->db, &f->investor2.req, fx_str(q, "id"), swap, NULL),
                      ICMS_EINVALID_TRANSITION);
-    assert_true(digest(a) == submitted);
+    assert_true(fx_digest(&a->f) == submitted);
     assert_icms_ok(icms_project_cancel(f->db, &f->owner.req, a->project, "port closed", NULL));
     v = verify(a, fx_str(q, "id"));
     assert_string_equal(fx_str(v, "status"), "CONFIRMED");
@@ -1080,19 +1072,19 @@ static void test_expired_then_submitted_and_cancelled_while_submitted(void **sta
     cJSON_Delete(v);
     assert_int_equal(project_int(a, a->project, "funded"), 0);
     /* Verified again: nothing is counted twice. */
-    uint64_t before = digest(a);
+    uint64_t before = fx_digest(&a->f);
     cJSON_Delete(verify(a, fx_str(q, "id")));
-    assert_true(digest(a) == before);
+    assert_true(fx_digest(&a->f) == before);
     assert_icms_ok(icms_refund_list(f->db, &f->host, due_filter(a, a->project), &out));
     assert_int_equal(count_items(out), 2);
     /* The project is cancelled: no payment starts on it any more. */
     char json[160];
     snprintf(json, sizeof json, "{\"refund_address\":\"%s\"}", address(a, REFUND_ADDRESS));
     cJSON *none = NULL;
-    before = digest(a);
+    before = fx_digest(&a->f);
     assert_int_equal(try_initiate(a, &f->investor, pa, "after-cancel", json, &none),
                      ICMS_EINVALID_TRANSITION);
-    assert_true(digest(a) == before);
+    assert_true(fx_digest(&a->f) == before);
     cJSON_Delete(p);
     cJSON_Delete(q);
 }
@@ -1135,10 +1127,10 @@ static void test_reorg_at_each_stage(void **state)
     cJSON *more = NULL;
     char json[160];
     snprintf(json, sizeof json, "{\"refund_address\":\"%s\"}", address(a, REFUND_ADDRESS));
-    uint64_t before = digest(a);
+    uint64_t before = fx_digest(&a->f);
     assert_int_equal(try_initiate(a, &f->investor, part, "c", json, &more),
                      ICMS_EINVALID_TRANSITION);
-    assert_true(digest(a) == before);
+    assert_true(fx_digest(&a->f) == before);
     char *out = NULL;
     assert_icms_ok(icms_project_approve(f->db, &f->admin.req, a->project, &out));
     cJSON *approved = fx_json(out);
@@ -1235,7 +1227,7 @@ static void test_a_reorg_takes_back_the_refund_of_what_never_arrived(void **stat
      */
     long n;
     for (n = 1;; n++) {
-        uint64_t before = digest(a);
+        uint64_t before = fx_digest(&a->f);
         icms__alloc_fail_after(n);
         int rc = icms_payment_verify(f->db, &f->host, fx_str(p, "id"), NULL);
         icms__alloc_fail_after(0);
@@ -1244,7 +1236,7 @@ static void test_a_reorg_takes_back_the_refund_of_what_never_arrived(void **stat
         if (rc != ICMS_ENOMEM && rc != ICMS_ETRANSPORT && rc != ICMS_EVERSION)
             fail_msg("allocation %ld failing: %s: %s", n, icms_error_name(rc),
                      icms_error_last()->message);
-        if (digest(a) != before)
+        if (fx_digest(&a->f) != before)
             fail_msg("allocation %ld failing changed the store", n);
     }
     assert_true(n > 10);

@@ -149,14 +149,6 @@ static icms_db *second_handle(atk *a)
 
 /* ---- small helpers (as in test_payments_attacks.c) ---- */
 
-static uint64_t digest(atk *a)
-{
-    uint64_t d;
-    size_t keys;
-    assert_icms_ok(icms_test_store_digest(a->f.db->store, &d, &keys));
-    return d;
-}
-
 static const char *address(atk *a, int n)
 {
     return memchain_address(a->chain, n, NULL);
@@ -1188,23 +1180,23 @@ static void test_a_node_in_trouble_during_the_precheck(void **state)
         memchain_pay(a->chain, script(a, OWNER_ADDRESS), 100000000, &bad);
         memchain_mine(a->chain, 1);
         /* With the node well, the wrong one is refused outright and changes nothing. */
-        uint64_t before = digest(a);
+        uint64_t before = fx_digest(&a->f);
         assert_int_equal(
             icms_payment_submit(f->db, &f->investor.req, fx_str(wrong, "id"), bad, NULL),
             ICMS_EINVALID);
-        assert_true(digest(a) == before);
+        assert_true(fx_digest(&a->f) == before);
         a->node->mode = mode;
         assert_icms_ok(
             icms_payment_submit(f->db, &f->investor2.req, fx_str(right, "id"), good, NULL));
         assert_icms_ok(
             icms_payment_submit(f->db, &f->investor.req, fx_str(wrong, "id"), bad, NULL));
         /* Verify with the node still in trouble changes nothing. */
-        before = digest(a);
+        before = fx_digest(&a->f);
         int rc = icms_payment_verify(f->db, &f->host, fx_str(right, "id"), NULL);
         if (rc != (mode == NODE_BAD_TX ? ICMS_ECORRUPT : ICMS_ETRANSPORT)) /* docs/rpc.md */
             fail_msg("node mode %d: verify answered %s: %s", mode, icms_error_name(rc),
                      icms_error_last()->message);
-        assert_true(digest(a) == before);
+        assert_true(fx_digest(&a->f) == before);
         a->node->mode = NODE_OK;
         char *out = NULL;
         assert_icms_ok(icms_payment_verify(f->db, &f->host, fx_str(right, "id"), &out));
@@ -1247,7 +1239,7 @@ static void test_the_precheck_answers_only_those_who_may_submit(void **state)
     memchain_mine(a->chain, 1);
     const icms_request *who[] = {&f->owner.req, &f->investor2.req, &f->stranger.req,
                                  &f->anonymous};
-    uint64_t before = digest(a);
+    uint64_t before = fx_digest(&a->f);
     for (size_t i = 0; i < sizeof who / sizeof who[0]; i++) {
         int with_right = icms_payment_submit(f->db, who[i], fx_str(p, "id"), right, NULL);
         int with_wrong = icms_payment_submit(f->db, who[i], fx_str(p, "id"), wrong, NULL);
@@ -1257,7 +1249,7 @@ static void test_the_precheck_answers_only_those_who_may_submit(void **state)
                      icms_error_name(with_right), icms_error_name(with_wrong),
                      icms_error_last()->message);
     }
-    assert_true(digest(a) == before);
+    assert_true(fx_digest(&a->f) == before);
     assert_icms_ok(icms_payment_submit(f->db, &f->investor.req, fx_str(p, "id"), right, NULL));
     cJSON_Delete(p);
 }
@@ -1318,7 +1310,7 @@ static void money_commands_refused(atk *a, const char *investor_token, const cha
     adm.access_token = admin_token;
     char json[256], *out = NULL;
     snprintf(json, sizeof json, "{\"refund_address\":\"%s\"}", address(a, REFUND_ADDRESS));
-    uint64_t before = digest(a);
+    uint64_t before = fx_digest(&a->f);
     icms_request key = inv;
     key.idempotency_key = "token-attack";
     assert_int_equal(icms_payment_initiate(a->f.db, &key, ids->part, json, &out),
@@ -1338,7 +1330,7 @@ static void money_commands_refused(atk *a, const char *investor_token, const cha
     assert_int_equal(icms_project_cancel(a->f.db, &adm, ids->project, "x", &out),
                      ICMS_EUNAUTHENTICATED);
     assert_null(out);
-    assert_true(digest(a) == before);
+    assert_true(fx_digest(&a->f) == before);
 }
 
 static void test_dead_tokens_move_no_money(void **state)
@@ -1440,13 +1432,13 @@ static void test_an_erased_admins_token_moves_no_money(void **state)
         rc = icms_user_erase(f->db, &f->admin.req, f->stranger.id, NULL);
     }
     assert_icms_ok(rc);
-    uint64_t before = digest(a);
+    uint64_t before = fx_digest(&a->f);
     assert_int_equal(icms_refund_list(f->db, &live, filter, &out), ICMS_EUNAUTHENTICATED);
     assert_int_equal(icms_refund_record(f->db, &live, refund, refund_tx, &out),
                      ICMS_EUNAUTHENTICATED);
     assert_int_equal(icms_project_cancel(f->db, &live, a->project, "x", &out),
                      ICMS_EUNAUTHENTICATED);
-    assert_true(digest(a) == before);
+    assert_true(fx_digest(&a->f) == before);
     cJSON_Delete(p);
 }
 

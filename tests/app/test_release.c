@@ -36,14 +36,6 @@ static long long balance(world *w, const char *kind, const char *id)
     return fx_balance(&w->f, kind, id);
 }
 
-static uint64_t digest(world *w)
-{
-    uint64_t d;
-    size_t keys;
-    assert_icms_ok(icms_test_store_digest(w->f.db->store, &d, &keys));
-    return d;
-}
-
 static cJSON *release_of(world *w, const char *id)
 {
     char *out = NULL;
@@ -148,10 +140,10 @@ static void test_approval_releases_escrow_and_settles_once(void **state)
     assert_int_equal(balance(w, "owner_due", w->f.owner.id), 0);
 
     /* Only an admin approves. */
-    uint64_t before = digest(w);
+    uint64_t before = fx_digest(&w->f);
     assert_int_equal(icms_project_approve(w->f.db, &w->f.owner.req, w->project, NULL),
                      ICMS_EFORBIDDEN);
-    assert_true(digest(w) == before);
+    assert_true(fx_digest(&w->f) == before);
 
     char release_id[37];
     approve(w, release_id);
@@ -195,7 +187,7 @@ static void test_approval_releases_escrow_and_settles_once(void **state)
     assert_null(out);
 
     const char *paid = fake_node_txid(&w->c.node, "release");
-    before = digest(w);
+    before = fx_digest(&w->f);
     /* Not mined yet: refused, nothing settled. */
     assert_int_equal(icms_release_record(w->f.db, &w->f.admin.req, release_id, paid, NULL),
                      ICMS_EINVALID_TRANSITION);
@@ -224,7 +216,7 @@ static void test_approval_releases_escrow_and_settles_once(void **state)
     assert_int_equal(icms_release_record(w->f.db, &w->f.admin.req,
                                          "0190e4a4-0000-7000-8000-000000000000", paid, NULL),
                      ICMS_ENOTFOUND);
-    assert_true(digest(w) == before);
+    assert_true(fx_digest(&w->f) == before);
     assert_int_equal(balance(w, "owner_due", w->f.owner.id), TARGET);
 
     /* The right one, at depth: PAID, the amount leaves for the chain. */
@@ -241,7 +233,7 @@ static void test_approval_releases_escrow_and_settles_once(void **state)
     assert_int_equal(listed(w, &w->f.admin.req, filter), 1); /* the project's, PAID */
 
     /* Never twice, with the same transaction or another. */
-    before = digest(w);
+    before = fx_digest(&w->f);
     assert_int_equal(icms_release_record(w->f.db, &w->f.admin.req, release_id, paid, NULL),
                      ICMS_EINVALID_TRANSITION);
     assert_non_null(strstr(icms_error_last()->message, "PAID, not DUE"));
@@ -252,7 +244,7 @@ static void test_approval_releases_escrow_and_settles_once(void **state)
     assert_int_equal(icms_project_cancel(w->f.db, &w->f.admin.req, w->project, "too late", NULL),
                      ICMS_EINVALID_TRANSITION);
     assert_non_null(strstr(icms_error_last()->message, "no longer be cancelled"));
-    assert_true(digest(w) == before);
+    assert_true(fx_digest(&w->f) == before);
 
     /* The project goes on to its distribution as before. */
     ship_and_complete(w);
@@ -280,11 +272,11 @@ static void test_payout_address_is_checked_and_required(void **state)
     funded_by_two(w, "release_address", NULL);
 
     /* No address: approval is refused, and nothing changes. */
-    uint64_t before = digest(w);
+    uint64_t before = fx_digest(&w->f);
     assert_int_equal(icms_project_approve(w->f.db, &w->f.admin.req, w->project, NULL),
                      ICMS_EINVALID_TRANSITION);
     assert_non_null(strstr(icms_error_last()->message, "no payout address"));
-    assert_true(digest(w) == before);
+    assert_true(fx_digest(&w->f) == before);
 
     /* Only the owner (or the host) gives it, and it must be an address of this network. */
     assert_int_equal(icms_project_set_payout_address(w->f.db, &w->f.investor.req, w->project,
@@ -300,7 +292,7 @@ static void test_payout_address_is_checked_and_required(void **state)
     assert_int_equal(
         icms_project_set_payout_address(w->f.db, &w->f.owner.req, w->project, "", NULL),
         ICMS_EINVALID);
-    assert_true(digest(w) == before);
+    assert_true(fx_digest(&w->f) == before);
     assert_icms_ok(icms_project_set_payout_address(w->f.db, &w->f.owner.req, w->project,
                                                    w->owner_address, &out));
     cJSON *p = fx_json(out);
